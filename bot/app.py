@@ -1,0 +1,148 @@
+"""The one place that builds and starts everything, and stops it in reverse.
+
+Start order: key and texts → database (reachable, migrated) → services →
+scheduler → outbox sender → HTTP server → channels. Stop runs backwards.
+Nothing heavy happens at import; all of it happens in :meth:`App.start`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.base import Channel
+from bot.core.clock import Clock, SystemClock
+from bot.core.context import Services
+from bot.core.dispatcher import Dispatcher
+from bot.core.messages import Incoming, Reply
+from bot.core.middleware import default_chain
+from bot.core.texts import Texts
+from bot.crypto import cipher_from_settings
+from bot.http import HttpServer
+from bot.outbox.queue import Outbox
+from bot.outbox.sender import OutboxSender
+from bot.paths import content_dir
+from bot.scheduling import jobs, runtime
+from bot.scheduling.scheduler import Scheduler
+from bot.settings import Settings
+from bot.storage import db
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        channels: dict[str, Channel] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.channels: dict[str, Channel] = dict(channels or {})
+        self.engine: AsyncEngine | None = None
+        self.services: Services | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.scheduler: Scheduler | None = None
+        self.sender: OutboxSender | None = None
+        self.http: HttpServer | None = None
+        self._stops: list[Callable[[], Awaitable[None]]] = []
+
+    async def start(
+        self, *, http: bool = False, scheduler: bool = True, sender: bool = True
+    ) -> App:
+        from handlers import build_router  # handlers depend on bot.core, not the reverse
+
+        settings = self.settings
+        texts = Texts.load(content_dir(settings.content_dir))
+        cipher = cipher_from_settings(settings)
+
+        self.engine = db.create_engine(settings.database_url)
+        self._stops.append(self.engine.dispose)
+        await db.wait_until_reachable(self.engine, settings.db_startup_timeout)
+        await db.upgrade(self.engine)
+        sessions = db.session_factory(self.engine)
+
+        outbox = Outbox(sessions, cipher, self.clock)
+        router = build_router()
+        self.services = Services(
+            settings=settings,
+            clock=self.clock,
+            texts=texts,
+            cipher=cipher,
+            sessions=sessions,
+            outbox=outbox,
+            router=router,
+        )
+        self.dispatcher = Dispatcher(
+            self.services, router, default_chain(settings.flood_limit_per_minute)
+        )
+        runtime.install(self.services)
+        self._stops.append(self._uninstall)
+
+        if scheduler:
+            self.scheduler = Scheduler(
+                db.sync_url(settings.database_url),
+                misfire_grace_seconds=settings.misfire_grace_seconds,
+                timezone=settings.timezone,
+            )
+            self.services.scheduler = self.scheduler
+            self.scheduler.start()
+            self.scheduler.cron(jobs.HOUSEKEEPING_JOB, jobs.HOUSEKEEPING_FUNC, hour=4, minute=17)
+            self._stops.append(self._stop_scheduler)
+
+        if sender:
+            self.sender = OutboxSender(
+                outbox,
+                self.channels,
+                batch_size=settings.outbox_batch_size,
+                max_attempts=settings.outbox_max_attempts,
+                lease=timedelta(seconds=settings.outbox_lease_seconds),
+                poll_interval=settings.outbox_poll_interval,
+            )
+            self.sender.start()
+            self._stops.append(self.sender.stop)
+
+        if http:
+            self.http = HttpServer(settings.http_host, settings.http_port, self.engine)
+            await self.http.start()
+            self._stops.append(self.http.stop)
+
+        for channel in self.channels.values():
+            await channel.start(self.handle)
+            self._stops.append(channel.stop)
+        log.info(
+            "alliantiebot ready (%s, channels: %s)",
+            self.engine.dialect.name,
+            ", ".join(self.channels) or "none",
+        )
+        return self
+
+    def add_channel(self, channel: Channel) -> None:
+        """Register a channel the outbox can deliver to (before or after start)."""
+        self.channels[channel.name] = channel
+
+    async def handle(self, msg: Incoming) -> list[Reply]:
+        if self.dispatcher is None:
+            raise RuntimeError("App.start() has not run")
+        return await self.dispatcher.handle(msg)
+
+    async def _uninstall(self) -> None:
+        if runtime._services is self.services:
+            runtime.install(None)
+
+    async def _stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+
+    async def stop(self) -> None:
+        while self._stops:
+            step = self._stops.pop()
+            try:
+                await step()
+            except Exception:
+                log.exception("error while stopping")

@@ -1,0 +1,1 @@
+"""Channel adapters: the only modules that import a platform SDK."""

@@ -1,0 +1,136 @@
+"""The ``alliantiebot`` command.
+
+- ``alliantiebot chat [--user NAME]``: talk to the bot in this terminal (or a pipe).
+- ``alliantiebot run``: start the service: the platforms whose tokens are set,
+  or the terminal chat when none are; plus the HTTP server (``/healthz``).
+- ``alliantiebot db upgrade`` / ``db current``: apply or show migrations.
+
+A configuration problem prints one line naming the variable and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot import __version__
+from bot.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.channels.base import Channel
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alliantiebot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"alliantiebot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--user", default="local", help="who is talking (default: local)")
+    run = sub.add_parser("run", help="start the bot on the configured platforms")
+    run.add_argument("--user", default="local", help="console user when no platform is set")
+    dbp = sub.add_parser("db", help="database migrations")
+    dbp.add_argument("action", choices=["upgrade", "current"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return _fail(str(exc))
+    from bot.logging_setup import configure
+
+    configure(settings.log_level, quiet=args.command == "chat")
+    try:
+        if args.command == "chat":
+            return asyncio.run(_chat(settings, args.user, http=False))
+        if args.command == "run":
+            return asyncio.run(_run(settings, args.user))
+        return asyncio.run(_db(settings, args.action))
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> int:
+    print(f"alliantiebot: configuration error: {message}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+async def _start(
+    settings: Settings, channels: dict[str, Channel] | None = None, **kwargs: bool
+) -> App:
+    from bot.app import App
+    from bot.storage.db import DatabaseUnavailable
+
+    app = App(settings, channels=channels)
+    try:
+        await app.start(**kwargs)
+    except DatabaseUnavailable as exc:
+        await app.stop()
+        raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
+    except BaseException:
+        await app.stop()
+        raise
+    return app
+
+
+async def _chat(settings: Settings, user: str, *, http: bool) -> int:
+    from bot.channels.console import ConsoleChannel
+
+    app = await _start(settings, http=http)
+    assert app.services is not None
+    texts, language = app.services.texts, settings.default_language
+    console = ConsoleChannel(user=user, label=lambda key, **kw: texts.get(language, key, **kw))
+    app.add_channel(console)
+    try:
+        await console.converse(app.handle)
+    finally:
+        await app.stop()
+    return 0
+
+
+async def _run(settings: Settings, user: str) -> int:
+    from bot.channels.registry import platform_channels
+
+    channels = platform_channels(settings)
+    if not channels:
+        return await _chat(settings, user, http=True)
+    app = await _start(settings, channels, http=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+    return 0
+
+
+async def _db(settings: Settings, action: str) -> int:
+    from bot.storage import db
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        try:
+            await db.wait_until_reachable(engine, settings.db_startup_timeout)
+        except db.DatabaseUnavailable as exc:
+            raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
+        if action == "upgrade":
+            await db.upgrade(engine)
+        print(await db.current_revision(engine) or "(empty database)")
+    finally:
+        await engine.dispose()
+    return 0

@@ -1,0 +1,1 @@
+"""Platform-neutral core: message types, router, middleware, context, clock."""

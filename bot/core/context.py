@@ -1,0 +1,97 @@
+"""What a handler gets besides the message: services, repositories, the person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.core.clock import Clock
+from bot.core.messages import Choice, Reply
+from bot.core.texts import Texts
+from bot.crypto import Cipher
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.core.router import Router
+    from bot.outbox.queue import Outbox
+    from bot.scheduling.scheduler import Scheduler
+    from bot.storage.models import User
+    from bot.storage.repositories import Repos, State
+
+
+@dataclass
+class Services:
+    """Process-wide services, built once by :mod:`bot.app`."""
+
+    settings: Settings
+    clock: Clock
+    texts: Texts
+    cipher: Cipher
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    scheduler: Scheduler | None = None
+    router: Router | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """Everything one message's handling needs. Built fresh for each message."""
+
+    services: Services
+    repos: Repos | None = None
+    user: User | None = None
+    state: State | None = None
+    chat_id: str = ""
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def lang(self) -> str:
+        if self.user is not None:
+            return self.user.language
+        return self.services.settings.default_language
+
+    @property
+    def db(self) -> Repos:
+        if self.repos is None:
+            raise RuntimeError("no unit of work: the transaction middleware did not run")
+        return self.repos
+
+    @property
+    def person(self) -> User:
+        if self.user is None:
+            raise RuntimeError("no user: the identity middleware did not run")
+        return self.user
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is not None and "verbinder" in self.user.role_set
+
+    def t(self, key: str, **params: object) -> str:
+        """A sentence from content/messages in this person's language."""
+        return self.services.texts.get(self.lang, key, **params)
+
+    def reply(self, key: str, *choices: Choice, **params: object) -> Reply:
+        return Reply(text=self.t(key, **params), choices=tuple(choices))
+
+    def choice(self, key: str, action: str, **params: object) -> Choice:
+        return Choice(label=self.t(key, **params), action=action)
+
+    async def set_state(self, state: State, ttl: timedelta | None = timedelta(days=30)) -> None:
+        self.state = await self.db.state.set(
+            self.person.id, self.chat_id, state, self.clock.now(), ttl
+        )
+
+    async def clear_state(self) -> None:
+        await self.db.state.clear(self.person.id, self.chat_id)
+        self.state = None

@@ -1,0 +1,18 @@
+"""Runs one Incoming through the middleware chain and the router."""
+
+from __future__ import annotations
+
+from bot.core.context import Context, Services
+from bot.core.messages import Incoming, Reply
+from bot.core.middleware import Middleware, chain
+from bot.core.router import Router
+
+
+class Dispatcher:
+    def __init__(self, services: Services, router: Router, middlewares: list[Middleware]) -> None:
+        self.services = services
+        self.router = router
+        self._handle = chain(middlewares, router.dispatch)
+
+    async def handle(self, msg: Incoming) -> list[Reply]:
+        return await self._handle(msg, Context(self.services))

@@ -1,0 +1,155 @@
+"""The middleware chain around the router: cross-cutting concerns in one place.
+
+Each middleware is ``async def mw(msg, ctx, call_next) -> list[Reply]`` (the
+shape of Bolt's middleware). The order is fixed in :func:`default_chain`.
+Logs here never contain message text: it may be health data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+from bot.core.context import Context
+from bot.core.messages import Incoming, Kind, Reply
+from bot.storage.db import is_unavailable
+from bot.storage.repositories import Repos
+
+log = logging.getLogger(__name__)
+
+Next = Callable[[Incoming, Context], Awaitable[list[Reply]]]
+Middleware = Callable[[Incoming, Context, Next], Awaitable[list[Reply]]]
+
+
+def chain(middlewares: Sequence[Middleware], endpoint: Next) -> Next:
+    """Compose middlewares around an endpoint, first in the list outermost."""
+    handler = endpoint
+    for middleware in reversed(middlewares):
+        handler = _bind(middleware, handler)
+    return handler
+
+
+def _bind(middleware: Middleware, call_next: Next) -> Next:
+    async def bound(msg: Incoming, ctx: Context) -> list[Reply]:
+        return await middleware(msg, ctx, call_next)
+
+    return bound
+
+
+async def capture_errors(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    """Answer politely whatever goes wrong, and log it without message content."""
+    try:
+        return await call_next(msg, ctx)
+    except Exception as exc:
+        if is_unavailable(exc):
+            log.warning(
+                "database unavailable while handling %s %s: %s",
+                msg.platform,
+                msg.kind.value,
+                type(exc).__name__,
+            )
+            return [Reply(text=ctx.t("errors.database_down"))]
+        # The traceback names code, not content: the engine hides SQL parameters.
+        log.exception(
+            "handler failed for %s %s (user id %s)",
+            msg.platform,
+            msg.kind.value,
+            ctx.user.id if ctx.user else "-",
+        )
+        return [Reply(text=ctx.t("errors.internal"))]
+
+
+async def guard_input(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    """Turn away empty and oversized text before it costs a database trip."""
+    if msg.kind in (Kind.TEXT, Kind.COMMAND):
+        if not msg.text.strip():
+            return [Reply(text=ctx.t("errors.empty"))]
+        limit = ctx.settings.max_message_length
+        if len(msg.text) > limit:
+            return [Reply(text=ctx.t("errors.too_long", limit=limit))]
+    return await call_next(msg, ctx)
+
+
+class FloodLimit:
+    """At most N messages per person per minute; one polite warning, then silence.
+
+    Kept in process memory: a flood is a burst at one worker, and losing the
+    counters on restart is harmless.
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+        self._warned: set[tuple[str, str]] = set()
+
+    async def __call__(self, msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+        key = (msg.platform, msg.user_id)
+        now = ctx.clock.now().timestamp()
+        window = self._seen.setdefault(key, deque())
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            if key in self._warned:
+                return []
+            self._warned.add(key)
+            return [Reply(text=ctx.t("errors.flood"))]
+        self._warned.discard(key)
+        window.append(now)
+        if len(self._seen) > 10_000:  # forget idle people so memory stays bounded
+            for stale in [k for k, w in self._seen.items() if not w or w[-1] <= now - 60]:
+                del self._seen[stale]
+        return await call_next(msg, ctx)
+
+
+async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    """One database transaction per message, committed before replies go out."""
+    async with ctx.services.sessions() as session, session.begin():
+        ctx.repos = Repos(session, ctx.services.cipher)
+        return await call_next(msg, ctx)
+
+
+async def deduplicate(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    """Handle a platform update once, even when the platform delivers it twice."""
+    if msg.event_id is not None and not await ctx.db.events.first_time(
+        msg.platform, msg.event_id, ctx.clock.now()
+    ):
+        log.info("duplicate %s event ignored", msg.platform)
+        return []
+    return await call_next(msg, ctx)
+
+
+async def identify(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    """Find or create the person, and load the conversation they are in."""
+    language = ctx.settings.default_language
+    if msg.language_code and msg.language_code.split("-")[0].lower() == "en":
+        language = "en"
+    ctx.user, created = await ctx.db.users.get_or_create(
+        platform=msg.platform,
+        platform_user_id=msg.user_id,
+        now=ctx.clock.now(),
+        language=language,
+        display_name=msg.display_name,
+        private_chat_id=msg.chat_id if msg.is_private else None,
+        admin=ctx.settings.is_admin(msg.platform, msg.user_id),
+    )
+    if created:
+        await ctx.db.audit.record(ctx.clock.now(), "user.created", ctx.user.id, msg.platform)
+    ctx.chat_id = msg.chat_id
+    ctx.state = await ctx.db.state.get(ctx.user.id, msg.chat_id, ctx.clock.now())
+    return await call_next(msg, ctx)
+
+
+def default_chain(flood_per_minute: int) -> list[Middleware]:
+    return [
+        capture_errors,
+        guard_input,
+        FloodLimit(flood_per_minute),
+        unit_of_work,
+        deduplicate,
+        identify,
+    ]
+
+
+PRUNE_EVENTS_AFTER = timedelta(days=2)

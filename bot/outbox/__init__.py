@@ -1,0 +1,1 @@
+"""Durable outgoing queue and its rate-limited sender."""

@@ -1,0 +1,200 @@
+"""Delivers the outbox through the channel adapters.
+
+Rows are claimed in batches and sent in small concurrent groups; each group's
+outcome is written right after it is sent, so a crash repeats at most the
+group that was in flight. Rate limits defer a row instead of blocking others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from bot.channels.base import Channel, DeliveryError
+from bot.outbox.queue import FAILED, PENDING, SENT, Claimed, Outbox
+from bot.storage.models import OutboxMessage, User
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 3600.0
+# Waiting this long for a rate limit inside a batch is fine; longer defers the row.
+MAX_INLINE_WAIT = 1.0
+
+
+def backoff(attempts: int, base: float = 5.0) -> float:
+    """Exponential backoff with jitter: about 5 s, 10 s, 20 s ... capped at an hour."""
+    delay: float = min(base * 2.0 ** max(attempts - 1, 0), MAX_BACKOFF)
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
+
+
+@dataclass(slots=True)
+class Outcome:
+    row: Claimed
+    message_id: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        outbox: Outbox,
+        channels: Mapping[str, Channel],
+        *,
+        batch_size: int = 100,
+        concurrency: int = 16,
+        max_attempts: int = 8,
+        lease: timedelta = timedelta(minutes=2),
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.outbox = outbox
+        self.channels = channels
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        outbox.on_enqueue.append(self._wake.set)
+
+    async def deliver_due(self) -> int:
+        """Deliver one claimed batch; returns how many rows were handled."""
+        rows = await self.outbox.claim(self.batch_size, self.lease)
+        for start in range(0, len(rows), self.concurrency):
+            group = rows[start : start + self.concurrency]
+            outcomes = await asyncio.gather(*(self._send(row) for row in group))
+            await self._record(outcomes)
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 10_000) -> int:
+        """Deliver until nothing is due (for tests, benchmarks and the CLI)."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.deliver_due()
+            if handled == 0:
+                break
+            total += handled
+        return total
+
+    async def _send(self, row: Claimed) -> Outcome:
+        channel = self.channels.get(row.platform)
+        if channel is None:
+            return Outcome(row, error=f"no {row.platform} channel running", retry_after=60.0)
+        wait = channel.limiter.delay(row.chat_id)
+        if wait > MAX_INLINE_WAIT:
+            return Outcome(row, error="rate limited here", retry_after=wait)
+        await channel.limiter.acquire(row.chat_id)
+        try:
+            message_id = await channel.send(row.chat_id, row.reply)
+        except DeliveryError as exc:
+            return Outcome(
+                row, error=exc.reason[:255], permanent=exc.permanent, retry_after=exc.retry_after
+            )
+        except Exception as exc:  # a bug or outage in the adapter: retry later
+            log.warning("send to %s failed: %s", row.platform, type(exc).__name__)
+            return Outcome(row, error=type(exc).__name__)
+        return Outcome(row, message_id=message_id)
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        now = self.outbox.clock.now()
+        async with self.outbox.sessions() as session, session.begin():
+            sent = [o for o in outcomes if o.error is None]
+            if sent:
+                await session.execute(
+                    update(OutboxMessage).execution_options(synchronize_session=False),
+                    [
+                        {
+                            "id": o.row.id,
+                            "status": SENT,
+                            "sent_at": now,
+                            "platform_message_id": o.message_id,
+                            "claim_token": None,
+                            "lease_until": None,
+                            "last_error": None,
+                        }
+                        for o in sent
+                    ],
+                )
+            for outcome in outcomes:
+                if outcome.error is None:
+                    continue
+                values: dict[str, object] = {
+                    "claim_token": None,
+                    "lease_until": None,
+                    "last_error": outcome.error,
+                }
+                row = outcome.row
+                if outcome.permanent:
+                    values["status"] = FAILED
+                    if row.user_id is not None:
+                        await session.execute(
+                            update(User)
+                            .where(User.id == row.user_id)
+                            .values(active=False, blocked_at=now)
+                        )
+                    log.info(
+                        "recipient %s unreachable on %s; marked inactive", row.user_id, row.platform
+                    )
+                elif outcome.retry_after is not None:
+                    # The platform's (or our) limit, not the message's fault.
+                    values.update(
+                        status=PENDING,
+                        attempts=row.attempts - 1,
+                        next_attempt_at=now + timedelta(seconds=outcome.retry_after),
+                    )
+                elif row.attempts >= self.max_attempts:
+                    values["status"] = FAILED
+                    log.warning("outbox row %s failed after %s attempts", row.id, row.attempts)
+                else:
+                    values.update(
+                        status=PENDING,
+                        next_attempt_at=now + timedelta(seconds=backoff(row.attempts)),
+                    )
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+                )
+
+    async def run(self) -> None:
+        """Deliver forever; wakes at once when something is enqueued in this process."""
+        while not self._stopping:
+            try:
+                handled = await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox delivery round failed: %s", type(exc).__name__)
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="outbox-sender")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let the batch in hand finish (so nothing is left mid-lease), then stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+        self._stopping = False

@@ -1,0 +1,202 @@
+"""One typed settings object, read once from the environment and `.env`.
+
+Nothing else in the project reads ``os.environ``. A wrong value is turned into
+a :class:`ConfigError` that names the variable and what is expected, so the
+CLI can print one clear line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("nl", "en")
+PLATFORMS = ("console", "telegram", "slack")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/alliantiebot.db"
+
+
+class ConfigError(Exception):
+    """A setting has a value the bot cannot start with."""
+
+
+def normalise_database_url(raw: str) -> str:
+    """Return the async SQLAlchemy URL for a user-facing database URL.
+
+    People write ``postgresql://`` or ``sqlite:///file.db``; the bot needs the
+    async drivers (asyncpg, aiosqlite), so the scheme is completed here.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ValueError("not a database URL") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database in (None, "") or url.database == ":memory:":
+            raise ValueError("SQLite needs a file path, e.g. sqlite:///./data/alliantiebot.db")
+        return url.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        if not url.database:
+            raise ValueError("PostgreSQL URL needs a database name")
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError("use sqlite:///path or postgresql://user@host:port/database")
+
+
+def _check_fernet_key(key: str) -> None:
+    try:
+        decoded = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise ValueError("not url-safe base64") from exc
+    if len(decoded) != 32:
+        raise ValueError("must decode to 32 bytes")
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot. Field names map to upper-case variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Europe/Amsterdam"
+    default_language: Literal["nl", "en"] = "nl"
+    bot_admins: Annotated[tuple[str, ...], NoDecode] = ()
+    data_key: SecretStr | None = None
+    data_key_file: Path = Path("./data/data.key")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    content_dir: Path | None = None
+    image_dir: Path = Path("./data/images")
+    db_startup_timeout: float = Field(default=15.0, ge=0)
+    flood_limit_per_minute: int = Field(default=30, ge=1)
+    max_message_length: int = Field(default=4000, ge=1)
+    outbox_poll_interval: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_lease_seconds: int = Field(default=120, ge=5)
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalise_database_url(value.strip())
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone such as Europe/Amsterdam") from exc
+        return value
+
+    @field_validator("default_language", "log_level", mode="before")
+    @classmethod
+    def _casefold(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("bot_admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> tuple[str, ...]:
+        if value is None or value == "":
+            return ()
+        items = value.split(",") if isinstance(value, str) else list(value)
+        result = []
+        for raw in items:
+            item = str(raw).strip()
+            if not item:
+                continue
+            platform, sep, user_id = item.partition(":")
+            if not sep or platform not in PLATFORMS or not user_id:
+                raise ValueError(
+                    f"comma-separated platform:user_id with platform one of "
+                    f"{', '.join(PLATFORMS)} (got {item!r})"
+                )
+            result.append(f"{platform}:{user_id}")
+        return tuple(result)
+
+    @field_validator("data_key")
+    @classmethod
+    def _data_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for key in value.get_secret_value().split(","):
+            _check_fernet_key(key.strip())
+        return value
+
+    @field_validator("telegram_api_base_url", "slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def is_admin(self, platform: str, user_id: str) -> bool:
+        return f"{platform}:{user_id}" in self.bot_admins
+
+    def platforms(self) -> list[str]:
+        """The platforms that have the tokens they need."""
+        found = []
+        if self.telegram_bot_token is not None:
+            found.append("telegram")
+        if self.slack_bot_token is not None:
+            found.append("slack")
+        return found
+
+
+_EXPECTED = {
+    "database_url": "use sqlite:///path or postgresql://user@host:port/database",
+    "timezone": "an IANA time zone such as Europe/Amsterdam",
+    "default_language": "nl or en",
+    "bot_admins": "comma-separated platform:user_id, e.g. telegram:12345,console:local",
+    "data_key": "a Fernet key (32 url-safe base64 bytes), or several separated by commas",
+    "http_port": "a whole number from 0 to 65535 (0 picks a free port)",
+    "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning any validation error into one ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        message = str(error.get("msg", "invalid value"))
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        expected = _EXPECTED.get(field)
+        detail = message if expected is None or expected in message else f"{message}; {expected}"
+        raise ConfigError(f"{field.upper()}: {detail}") from None

@@ -1,0 +1,229 @@
+"""Repositories: the only code that writes SQL for users, state, audit and dedupe.
+
+All work on one :class:`AsyncSession`, so one incoming message is one
+transaction: if its handler fails, nothing it did is kept and a redelivery of
+the same platform update is handled again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import Cipher
+from bot.storage.models import AuditLog, ConversationState, ProcessedEvent, User
+
+# Writing last_seen_at on every message would make every message a write.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def find(self, platform: str, platform_user_id: str) -> User | None:
+        result = await self.session.execute(
+            select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def get_or_create(
+        self,
+        *,
+        platform: str,
+        platform_user_id: str,
+        now: datetime,
+        language: str,
+        display_name: str | None = None,
+        private_chat_id: str | None = None,
+        admin: bool = False,
+    ) -> tuple[User, bool]:
+        """The user for a platform identity, creating it on first contact."""
+        user = await self.find(platform, platform_user_id)
+        created = False
+        if user is None:
+            user = User(
+                platform=platform,
+                platform_user_id=platform_user_id,
+                display_name=display_name,
+                language=language,
+                private_chat_id=private_chat_id,
+                roles="",
+                messages_enabled=True,
+                active=True,
+                created_at=now,
+                last_seen_at=now,
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(user)
+            except IntegrityError:  # another worker created it a moment ago
+                found = await self.find(platform, platform_user_id)
+                assert found is not None
+                user = found
+            else:
+                created = True
+        if not created:
+            if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+                user.last_seen_at = now
+            if display_name and user.display_name != display_name:
+                user.display_name = display_name
+            if private_chat_id and user.private_chat_id != private_chat_id:
+                user.private_chat_id = private_chat_id
+            if not user.active:  # they wrote to us, so the platform lets us reach them again
+                user.active = True
+                user.blocked_at = None
+        roles = set(user.role_set)
+        if admin and "verbinder" not in roles:
+            roles.add("verbinder")
+        elif not admin and "verbinder" in roles:
+            roles.discard("verbinder")  # BOT_ADMINS is the source of truth for verbinders
+        joined = ",".join(sorted(roles))
+        if joined != user.roles:
+            user.roles = joined
+        return user, created
+
+    async def mark_inactive(self, user_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(active=False, blocked_at=now)
+        )
+
+    async def mark_inactive_by_chat(self, platform: str, chat_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(User)
+            .where(User.platform == platform, User.private_chat_id == chat_id)
+            .values(active=False, blocked_at=now)
+        )
+
+
+@dataclass(slots=True)
+class State:
+    """A conversation in progress."""
+
+    flow: str
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+
+
+class StateRepo:
+    """Conversation state per (user, chat), with its data encrypted."""
+
+    def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
+        self.session = session
+        self.cipher = cipher
+
+    async def _row(self, user_id: int, chat_id: str) -> ConversationState | None:
+        result = await self.session.execute(
+            select(ConversationState).where(
+                ConversationState.user_id == user_id, ConversationState.chat_id == chat_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def get(self, user_id: int, chat_id: str, now: datetime) -> State | None:
+        row = await self._row(user_id, chat_id)
+        if row is None:
+            return None
+        if row.expires_at is not None and row.expires_at <= now:
+            await self.session.delete(row)
+            return None
+        data = self.cipher.decrypt(row.data) if row.data else {}
+        return State(flow=row.flow, step=row.step, data=data, version=row.version)
+
+    async def set(
+        self,
+        user_id: int,
+        chat_id: str,
+        state: State,
+        now: datetime,
+        ttl: timedelta | None = timedelta(days=30),
+    ) -> State:
+        row = await self._row(user_id, chat_id)
+        payload = self.cipher.encrypt(state.data) if state.data else None
+        expires = now + ttl if ttl is not None else None
+        if row is None:
+            row = ConversationState(
+                user_id=user_id,
+                chat_id=chat_id,
+                flow=state.flow,
+                step=state.step,
+                data=payload,
+                version=1,
+                updated_at=now,
+                expires_at=expires,
+            )
+            self.session.add(row)
+        else:
+            row.flow, row.step, row.data = state.flow, state.step, payload
+            row.version += 1
+            row.updated_at, row.expires_at = now, expires
+        await self.session.flush()
+        return State(flow=row.flow, step=row.step, data=state.data, version=row.version)
+
+    async def clear(self, user_id: int, chat_id: str | None = None) -> None:
+        stmt = delete(ConversationState).where(ConversationState.user_id == user_id)
+        if chat_id is not None:
+            stmt = stmt.where(ConversationState.chat_id == chat_id)
+        await self.session.execute(stmt)
+
+
+class AuditRepo:
+    """An append-only record of actions; never message content or health data."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self, now: datetime, action: str, actor_user_id: int | None = None, detail: str = ""
+    ) -> None:
+        self.session.add(
+            AuditLog(at=now, actor_user_id=actor_user_id, action=action, detail=detail)
+        )
+
+    async def list(self, limit: int = 100) -> list[AuditLog]:
+        result = await self.session.execute(
+            select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
+        )
+        return list(result.scalars())
+
+
+class EventRepo:
+    """Which platform updates have been handled (deduplication)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, platform: str, event_id: str, now: datetime) -> bool:
+        """Record the event; False if it was recorded before."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(ProcessedEvent(platform=platform, event_id=event_id, at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    async def prune(self, older_than: datetime) -> int:
+        result = await self.session.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.at < older_than)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Repos:
+    """The repositories of one unit of work."""
+
+    def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
+        self.session = session
+        self.users = UserRepo(session)
+        self.state = StateRepo(session, cipher)
+        self.audit = AuditRepo(session)
+        self.events = EventRepo(session)

@@ -1,0 +1,32 @@
+"""Feature handlers, platform-blind, and the one registry that wires them up."""
+
+from __future__ import annotations
+
+from bot.core.router import Command, Router
+from handlers import fallback, language, start, stop
+from handlers.menu import Capability
+
+# What /start offers, in order. Each feature issue adds its own entry.
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("help", "menu.help", "menu:help"),
+    Capability("language", "menu.language", "menu:taal"),
+)
+
+
+def build_router() -> Router:
+    """Every command, button action and conversation flow the bot knows."""
+    router = Router(
+        text=fallback.free_text,
+        unknown_command=fallback.unknown_command,
+        unsupported=fallback.unsupported,
+        stale_action=fallback.stale_action,
+        forbidden=fallback.forbidden,
+    )
+    router.command(Command("start", start.start, "help.start"))
+    router.command(Command("help", start.help_, "help.help", aliases=("hulp",)))
+    router.command(Command("taal", language.ask, "help.taal", aliases=("language", "lang")))
+    router.command(Command("stop", stop.stop, "help.stop"))
+    router.action("menu", start.menu)
+    router.action("taal", language.chosen)
+    router.flow("taal", language.typed)
+    return router

@@ -1,0 +1,29 @@
+"""Friendly answers to what the bot cannot handle."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import Incoming, Reply
+from handlers.menu import menu_choices
+
+
+async def free_text(msg: Incoming, ctx: Context) -> list[Reply]:
+    return [Reply(text=ctx.t("fallback.text"), choices=menu_choices(ctx))]
+
+
+async def unknown_command(msg: Incoming, ctx: Context) -> list[Reply]:
+    return [
+        Reply(text=ctx.t("fallback.command", command=msg.command or ""), choices=menu_choices(ctx))
+    ]
+
+
+async def unsupported(msg: Incoming, ctx: Context) -> list[Reply]:
+    return [Reply(text=ctx.t("fallback.unsupported"), choices=menu_choices(ctx))]
+
+
+async def stale_action(msg: Incoming, ctx: Context) -> list[Reply]:
+    return [Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx))]
+
+
+async def forbidden(msg: Incoming, ctx: Context) -> list[Reply]:
+    return [Reply(text=ctx.t("errors.forbidden"))]

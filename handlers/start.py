@@ -1,0 +1,44 @@
+"""/start (welcome), /help, and the main menu's buttons."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import Incoming, Reply
+from handlers import language
+from handlers.menu import menu_choices
+
+
+async def start(msg: Incoming, ctx: Context) -> list[Reply]:
+    user = ctx.person
+    replies = []
+    if not user.messages_enabled:
+        user.messages_enabled = True
+        await ctx.db.audit.record(ctx.clock.now(), "messages.resumed", user.id)
+        replies.append(Reply(text=ctx.t("stop.resumed")))
+    name = user.display_name or ""
+    key = "start.welcome_named" if name else "start.welcome"
+    replies.append(Reply(text=ctx.t(key, name=name), choices=menu_choices(ctx)))
+    return replies
+
+
+async def help_(msg: Incoming, ctx: Context) -> list[Reply]:
+    router = ctx.services.router
+    lines = [ctx.t("help.intro")]
+    if router is not None:
+        for command in router.commands:
+            if not command.listed or (command.admin_only and not ctx.is_admin):
+                continue
+            lines.append(ctx.t("help.line", command=command.name, text=ctx.t(command.help_key)))
+    lines.append(ctx.t("help.outro"))
+    return [Reply(text="\n".join(lines), choices=menu_choices(ctx))]
+
+
+async def menu(msg: Incoming, ctx: Context) -> list[Reply]:
+    target = (msg.action or "").partition(":")[2]
+    if target == "help":
+        return await help_(msg, ctx)
+    if target == "taal":
+        return await language.ask(msg, ctx)
+    if target == "start":
+        return await start(msg, ctx)
+    return [Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx))]

@@ -1,0 +1,22 @@
+"""/stop: no more messages from the bot that the person did not ask for."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.messages import Incoming, Reply
+
+
+async def stop(msg: Incoming, ctx: Context) -> list[Reply]:
+    user = ctx.person
+    await ctx.db.state.clear(user.id)
+    cancelled = await ctx.services.outbox.cancel_for_user(ctx.db.session, user.id)
+    removed = 0
+    if ctx.services.scheduler is not None:
+        removed = ctx.services.scheduler.remove_prefix(f"user:{user.id}:")
+    if user.messages_enabled:
+        user.messages_enabled = False
+        await ctx.db.audit.record(
+            ctx.clock.now(), "messages.stopped", user.id, f"cancelled={cancelled} jobs={removed}"
+        )
+    ctx.state = None
+    return [Reply(text=ctx.t("stop.done"))]
