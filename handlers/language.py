@@ -60,7 +60,7 @@ async def typed(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def _switch(ctx: Context, code: str) -> list[Reply]:
-    ctx.person.language = code
+    ctx.set_language(code)
     if ctx.state is not None and ctx.state.flow == FLOW:
         await ctx.clear_state()
     return [Reply(text=ctx.t("taal.done"), choices=menu_choices(ctx))]

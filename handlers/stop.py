@@ -10,13 +10,14 @@ async def stop(msg: Incoming, ctx: Context) -> list[Reply]:
     user = ctx.person
     await ctx.db.state.clear(user.id)
     cancelled = await ctx.services.outbox.cancel_for_user(ctx.db.session, user.id)
-    removed = 0
-    if ctx.services.scheduler is not None:
-        removed = ctx.services.scheduler.remove_prefix(f"user:{user.id}:")
+    scheduler = ctx.services.scheduler
+    if scheduler is not None:
+        prefix = f"user:{user.id}:"
+        ctx.on_commit(lambda: scheduler.remove_prefix(prefix) and None)
     if user.messages_enabled:
         user.messages_enabled = False
         await ctx.db.audit.record(
-            ctx.clock.now(), "messages.stopped", user.id, f"cancelled={cancelled} jobs={removed}"
+            ctx.clock.now(), "messages.stopped", user.id, f"cancelled={cancelled}"
         )
     ctx.state = None
     return [Reply(text=ctx.t("stop.done"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,11 @@ class Context:
     user: User | None = None
     state: State | None = None
     chat_id: str = ""
+    # Kept apart from ``user`` so an error reply still works after a rollback
+    # has expired the ORM object.
+    language: str | None = None
+    user_key: int | None = None
+    after_commit: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -57,9 +63,20 @@ class Context:
 
     @property
     def lang(self) -> str:
-        if self.user is not None:
-            return self.user.language
-        return self.services.settings.default_language
+        return self.language or self.services.settings.default_language
+
+    def set_language(self, code: str) -> None:
+        self.person.language = code
+        self.language = code
+
+    def on_commit(self, step: Callable[[], Awaitable[None] | None]) -> None:
+        """Run ``step`` once this message's transaction is committed.
+
+        For side effects outside the database transaction, such as the
+        scheduler's job store: on SQLite it needs the write lock this
+        transaction holds, and it should only change if the transaction lands.
+        """
+        self.after_commit.append(step)
 
     @property
     def db(self) -> Repos:

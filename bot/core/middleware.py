@@ -7,6 +7,7 @@ Logs here never contain message text: it may be health data.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -56,7 +57,7 @@ async def capture_errors(msg: Incoming, ctx: Context, call_next: Next) -> list[R
             "handler failed for %s %s (user id %s)",
             msg.platform,
             msg.kind.value,
-            ctx.user.id if ctx.user else "-",
+            ctx.user_key or "-",
         )
         return [Reply(text=ctx.t("errors.internal"))]
 
@@ -107,7 +108,15 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
     """One database transaction per message, committed before replies go out."""
     async with ctx.services.sessions() as session, session.begin():
         ctx.repos = Repos(session, ctx.services.cipher)
-        return await call_next(msg, ctx)
+        replies = await call_next(msg, ctx)
+    for step in ctx.after_commit:
+        try:
+            result = step()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("after-commit step failed (user id %s)", ctx.user_key)
+    return replies
 
 
 async def deduplicate(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
@@ -137,6 +146,7 @@ async def identify(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
     if created:
         await ctx.db.audit.record(ctx.clock.now(), "user.created", ctx.user.id, msg.platform)
     ctx.chat_id = msg.chat_id
+    ctx.user_key, ctx.language = ctx.user.id, ctx.user.language
     ctx.state = await ctx.db.state.get(ctx.user.id, msg.chat_id, ctx.clock.now())
     return await call_next(msg, ctx)
 

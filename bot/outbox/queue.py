@@ -122,9 +122,10 @@ class Outbox:
         insert = self._insert(session)
         total = 0
         for start in range(0, len(rows), 500):
-            stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
-            result = await session.execute(stmt, rows[start : start + 500])
-            total += max(int(getattr(result, "rowcount", 0) or 0), 0)
+            # RETURNING counts what was new: executemany's rowcount is not reliable.
+            stmt = (insert(OutboxMessage).values(rows[start : start + 500])
+                    .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id))
+            total += len((await session.execute(stmt)).all())
         return total
 
     async def claim(self, limit: int, lease: timedelta) -> list[Claimed]:

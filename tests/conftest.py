@@ -1,0 +1,85 @@
+"""Shared fixtures. Database tests run once on SQLite and once on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.app import App
+from bot.core.clock import FrozenClock
+from bot.settings import Settings
+from tests.helpers.conversation import Person
+from tests.helpers.databases import PostgresDatabase, create_postgres_database, require_postgres
+from tests.helpers.fakes import RecordingChannel
+
+TEST_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[PostgresDatabase]:
+    require_postgres()
+    yield from create_postgres_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    pg: PostgresDatabase = request.getfixturevalue("postgres_db")
+    pg.truncate()
+    return pg.url
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+            "data_key": TEST_KEY,
+            "data_key_file": tmp_path / "data.key",
+            "image_dir": tmp_path / "images",
+            "bot_admins": "console:verbinder1",
+            "flood_limit_per_minute": 1000,
+            "db_startup_timeout": 2,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
+    return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def channel() -> RecordingChannel:
+    return RecordingChannel()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock,
+              channel: RecordingChannel) -> AsyncIterator[App]:
+    """The bot with storage and outbox; no scheduler, the sender driven by the test."""
+    application = App(settings, clock=clock, channels={channel.name: channel})
+    await application.start(scheduler=False, sender=False)
+    try:
+        yield application
+    finally:
+        await application.stop()
+
+
+@pytest.fixture
+def bot(app: App) -> Person:
+    return Person(app)

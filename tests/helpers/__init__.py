@@ -1,0 +1,1 @@
+"""Test helpers: databases, fakes, and a conversation driver."""

@@ -1,0 +1,83 @@
+"""The databases the suite runs against: SQLite always, PostgreSQL when reachable.
+
+On a machine without PostgreSQL the PostgreSQL half of the suite is skipped
+with the reason; with ``CI`` set it fails instead, so CI cannot pass by
+skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.engine import make_url
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+TABLES = ("outbox", "conversation_state", "audit_log", "processed_events", "users",
+          "apscheduler_jobs")
+
+
+def admin_url() -> str:
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG)
+
+
+def _connect(url: str):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    parsed = make_url(url)
+    return psycopg.connect(
+        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
+        user=parsed.username or "postgres", password=parsed.password,
+        dbname=parsed.database, connect_timeout=3, autocommit=True,
+    )
+
+
+def postgres_unavailable_reason() -> str | None:
+    try:
+        with _connect(admin_url()) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:
+        return (f"PostgreSQL not reachable at {admin_url()} ({type(exc).__name__}); "
+                "start it or set TEST_POSTGRES_URL. CI runs these tests.")
+    return None
+
+
+def require_postgres() -> None:
+    reason = postgres_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so PostgreSQL tests must run: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class PostgresDatabase:
+    """A throw-away database on the local server, emptied before each test."""
+
+    name: str
+    url: str
+
+    def truncate(self) -> None:
+        with _connect(self.url) as conn:
+            existing = {r[0] for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            tables = [t for t in TABLES if t in existing]
+            if tables:
+                conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+def create_postgres_database() -> Iterator[PostgresDatabase]:
+    name = f"alliantiebot_test_{uuid.uuid4().hex[:10]}"
+    admin = admin_url()
+    with _connect(admin) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield PostgresDatabase(name=name, url=url)
+    finally:
+        with _connect(admin) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,171 @@
+"""The persistent scheduler: jobs survive a restart and go out through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.outbox.queue import Outbox
+from bot.scheduling import jobs
+from bot.settings import Settings
+from bot.storage.models import OutboxMessage, User
+from tests.helpers.conversation import Person
+from tests.helpers.fakes import RecordingChannel
+from tests.helpers.schedtime import shift_scheduler_time
+
+REMIND = "bot.scheduling.jobs:remind"
+
+
+async def _started(settings: Settings, channel: RecordingChannel) -> App:
+    app = App(settings, channels={channel.name: channel})
+    await app.start(sender=False)
+    return app
+
+
+async def _user_id(app: App, name: str = "anna") -> int:
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        user = (await session.execute(select(User).where(User.platform_user_id == name)))
+        return user.scalar_one().id
+
+
+async def _wait_for_outbox(outbox: Outbox, count: int) -> list[OutboxMessage]:
+    async with asyncio.timeout(10):
+        while True:
+            async with outbox.sessions() as session:
+                rows = list((await session.execute(select(OutboxMessage))).scalars())
+            if len(rows) >= count:
+                return rows
+            await asyncio.sleep(0.02)
+
+
+async def test_job_scheduled_before_restart_fires_after_it(
+    settings: Settings, channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await _started(settings, channel)
+    await Person(first).send("/taal en")
+    user_id = await _user_id(first)
+    run_at = datetime.now(UTC) + timedelta(hours=1)
+    assert first.scheduler is not None
+    first.scheduler.once(f"user:{user_id}:nudge", REMIND, run_at, user_id=user_id,
+                         message_key="stop.resumed", key=f"nudge:{user_id}:1")
+    await first.stop()
+
+    shift_scheduler_time(monkeypatch, timedelta(hours=2))  # the bot was down meanwhile
+    second = await _started(settings, channel)
+    try:
+        assert second.services is not None and second.sender is None
+        rows = await _wait_for_outbox(second.services.outbox, 1)
+        assert rows[0].kind == "reminder" and rows[0].chat_id == "anna"
+        from bot.outbox.sender import OutboxSender
+
+        await OutboxSender(second.services.outbox, second.channels).drain()
+        assert channel.texts_to("anna") == ["Welcome back. You will get messages from me again."]
+        assert second.scheduler is not None
+        assert f"user:{user_id}:nudge" not in second.scheduler.job_ids()
+    finally:
+        await second.stop()
+
+
+async def test_job_missed_beyond_grace_time_is_dropped(
+    make_settings: object, database_url: str, channel: RecordingChannel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings(database_url=database_url, misfire_grace_seconds=60)  # type: ignore[operator]
+    first = await _started(settings, channel)
+    await Person(first).send("/start")
+    user_id = await _user_id(first)
+    assert first.scheduler is not None
+    first.scheduler.once("user:x:late", REMIND, datetime.now(UTC) + timedelta(minutes=1),
+                         user_id=user_id, message_key="stop.resumed", key="late")
+    await first.stop()
+
+    shift_scheduler_time(monkeypatch, timedelta(hours=3))
+    second = await _started(settings, channel)
+    try:
+        assert second.scheduler is not None and second.services is not None
+        async with asyncio.timeout(10):
+            while "user:x:late" in second.scheduler.job_ids():
+                await asyncio.sleep(0.02)
+        async with second.services.sessions() as session:
+            assert (await session.execute(select(OutboxMessage))).first() is None
+    finally:
+        await second.stop()
+
+
+async def test_stop_removes_the_persons_jobs(settings: Settings, channel: RecordingChannel) -> None:
+    app = await _started(settings, channel)
+    try:
+        person = Person(app)
+        await person.send("/start")
+        user_id = await _user_id(app)
+        assert app.scheduler is not None
+        later = datetime.now(UTC) + timedelta(days=14)
+        app.scheduler.once(f"user:{user_id}:checkin", REMIND, later, user_id=user_id,
+                           message_key="stop.resumed", key="c1")
+        app.scheduler.once("user:999:other", REMIND, later, user_id=999,
+                           message_key="stop.resumed", key="c2")
+        await person.send("/stop")
+        assert set(app.scheduler.job_ids()) == {jobs.HOUSEKEEPING_JOB, "user:999:other"}
+    finally:
+        await app.stop()
+
+
+async def test_reminder_skips_people_who_stopped(settings: Settings,
+                                                 channel: RecordingChannel) -> None:
+    app = await _started(settings, channel)
+    try:
+        person = Person(app)
+        await person.send("/stop")
+        await jobs.remind(user_id=await _user_id(app), message_key="stop.resumed", key="x")
+        assert app.services is not None
+        async with app.services.sessions() as session:
+            assert (await session.execute(select(OutboxMessage))).first() is None
+    finally:
+        await app.stop()
+
+
+async def test_reminder_running_twice_sends_once(settings: Settings,
+                                                 channel: RecordingChannel) -> None:
+    app = await _started(settings, channel)
+    try:
+        await Person(app).send("/start")
+        user_id = await _user_id(app)
+        for _ in range(2):
+            await jobs.remind(user_id=user_id, message_key="stop.resumed", key="once")
+        assert app.services is not None
+        rows = await _wait_for_outbox(app.services.outbox, 1)
+        assert len(rows) == 1
+    finally:
+        await app.stop()
+
+
+async def test_housekeeping_prunes_old_event_ids_and_finished_rows(
+    settings: Settings, channel: RecordingChannel
+) -> None:
+    from bot.core.messages import Reply
+    from bot.outbox.queue import Outgoing
+    from bot.storage.models import ProcessedEvent
+
+    app = await _started(settings, channel)
+    try:
+        assert app.services is not None
+        assert jobs.HOUSEKEEPING_JOB in (app.scheduler.job_ids() if app.scheduler else [])
+        old = datetime.now(UTC) - timedelta(days=40)
+        async with app.services.sessions() as session, session.begin():
+            session.add(ProcessedEvent(platform="telegram", event_id="1", at=old))
+        await app.services.outbox.enqueue([Outgoing(key="o", platform="console", chat_id="c",
+                                                    reply=Reply(text="x"), not_before=old)])
+        async with app.services.sessions() as session, session.begin():
+            row = (await session.execute(select(OutboxMessage))).scalar_one()
+            row.status, row.created_at = "sent", old
+        await jobs.housekeeping()
+        async with app.services.sessions() as session:
+            assert (await session.execute(select(ProcessedEvent))).first() is None
+            assert (await session.execute(select(OutboxMessage))).first() is None
+    finally:
+        await app.stop()
