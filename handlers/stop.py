@@ -13,7 +13,7 @@ async def stop(msg: Incoming, ctx: Context) -> list[Reply]:
     scheduler = ctx.services.scheduler
     if scheduler is not None:
         prefix = f"user:{user.id}:"
-        ctx.on_commit(lambda: scheduler.remove_prefix(prefix) and None)
+        ctx.on_commit(lambda: scheduler.remove_prefix(prefix))
     if user.messages_enabled:
         user.messages_enabled = False
         await ctx.db.audit.record(

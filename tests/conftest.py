@@ -69,8 +69,9 @@ def channel() -> RecordingChannel:
 
 
 @pytest.fixture
-async def app(settings: Settings, clock: FrozenClock,
-              channel: RecordingChannel) -> AsyncIterator[App]:
+async def app(
+    settings: Settings, clock: FrozenClock, channel: RecordingChannel
+) -> AsyncIterator[App]:
     """The bot with storage and outbox; no scheduler, the sender driven by the test."""
     application = App(settings, clock=clock, channels={channel.name: channel})
     await application.start(scheduler=False, sender=False)

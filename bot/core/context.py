@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,7 @@ class Context:
     # has expired the ORM object.
     language: str | None = None
     user_key: int | None = None
-    after_commit: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -69,7 +69,7 @@ class Context:
         self.person.language = code
         self.language = code
 
-    def on_commit(self, step: Callable[[], Awaitable[None] | None]) -> None:
+    def on_commit(self, step: Callable[[], object]) -> None:
         """Run ``step`` once this message's transaction is committed.
 
         For side effects outside the database transaction, such as the

@@ -123,8 +123,12 @@ class Outbox:
         total = 0
         for start in range(0, len(rows), 500):
             # RETURNING counts what was new: executemany's rowcount is not reliable.
-            stmt = (insert(OutboxMessage).values(rows[start : start + 500])
-                    .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id))
+            stmt = (
+                insert(OutboxMessage)
+                .values(rows[start : start + 500])
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(OutboxMessage.id)
+            )
             total += len((await session.execute(stmt)).all())
         return total
 

@@ -42,17 +42,24 @@ class Person:
 
     async def send(self, text: str) -> list[Reply]:
         base = self._base()
-        return await self.deliver(Incoming.from_text(
-            str(base.pop("platform")), str(base.pop("user_id")), str(base.pop("chat_id")),
-            text, **base))
+        return await self.deliver(
+            Incoming.from_text(
+                str(base.pop("platform")),
+                str(base.pop("user_id")),
+                str(base.pop("chat_id")),
+                text,
+                **base,
+            )
+        )
 
     async def press(self, label_or_action: str) -> list[Reply]:
         """Press a choice from the last replies by its label, or send raw action data."""
         choice = self.find_choice(label_or_action)
         action = choice.action if choice else label_or_action
         label = choice.label if choice else label_or_action
-        return await self.deliver(Incoming(kind=Kind.ACTION, text=label, action=action,
-                                           **self._base()))  # type: ignore[arg-type]
+        return await self.deliver(
+            Incoming(kind=Kind.ACTION, text=label, action=action, **self._base())
+        )  # type: ignore[arg-type]
 
     async def sticker(self) -> list[Reply]:
         return await self.deliver(Incoming(kind=Kind.UNSUPPORTED, **self._base()))  # type: ignore[arg-type]

@@ -16,8 +16,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = ("outbox", "conversation_state", "audit_log", "processed_events", "users",
-          "apscheduler_jobs")
+TABLES = (
+    "outbox",
+    "conversation_state",
+    "audit_log",
+    "processed_events",
+    "users",
+    "apscheduler_jobs",
+)
 
 
 def admin_url() -> str:
@@ -29,9 +35,13 @@ def _connect(url: str):  # type: ignore[no-untyped-def]
 
     parsed = make_url(url)
     return psycopg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-        user=parsed.username or "postgres", password=parsed.password,
-        dbname=parsed.database, connect_timeout=3, autocommit=True,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        dbname=parsed.database,
+        connect_timeout=3,
+        autocommit=True,
     )
 
 
@@ -40,8 +50,10 @@ def postgres_unavailable_reason() -> str | None:
         with _connect(admin_url()) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:
-        return (f"PostgreSQL not reachable at {admin_url()} ({type(exc).__name__}); "
-                "start it or set TEST_POSTGRES_URL. CI runs these tests.")
+        return (
+            f"PostgreSQL not reachable at {admin_url()} ({type(exc).__name__}); "
+            "start it or set TEST_POSTGRES_URL. CI runs these tests."
+        )
     return None
 
 
@@ -63,8 +75,10 @@ class PostgresDatabase:
 
     def truncate(self) -> None:
         with _connect(self.url) as conn:
-            existing = {r[0] for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            existing = {
+                r[0]
+                for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            }
             tables = [t for t in TABLES if t in existing]
             if tables:
                 conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")

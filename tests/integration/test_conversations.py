@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
-from bot.core.messages import Incoming, Kind
+from bot.core.messages import Incoming, Kind, Reply
 from bot.outbox.queue import CANCELLED, Outgoing
-from bot.core.messages import Reply
 from bot.storage.models import AuditLog, OutboxMessage, User
 from tests.helpers.conversation import Person
 
@@ -98,8 +97,17 @@ async def test_stop_cancels_pending_messages_and_start_resumes(bot: Person, app:
     await bot.send("/start")
     user = await _user(app)
     assert app.services is not None
-    await app.services.outbox.enqueue([Outgoing(key="n1", platform="console", chat_id="anna",
-                                                reply=Reply(text="nieuws"), user_id=user.id)])
+    await app.services.outbox.enqueue(
+        [
+            Outgoing(
+                key="n1",
+                platform="console",
+                chat_id="anna",
+                reply=Reply(text="nieuws"),
+                user_id=user.id,
+            )
+        ]
+    )
     await bot.send("/stop")
     assert "geen berichten meer" in bot.text
     user = await _user(app)
@@ -115,8 +123,14 @@ async def test_stop_cancels_pending_messages_and_start_resumes(bot: Person, app:
 
 
 async def test_redelivered_platform_update_is_handled_once(app: App) -> None:
-    update = Incoming(platform="telegram", user_id="42", chat_id="42", kind=Kind.COMMAND,
-                      text="/start", event_id="1001")
+    update = Incoming(
+        platform="telegram",
+        user_id="42",
+        chat_id="42",
+        kind=Kind.COMMAND,
+        text="/start",
+        event_id="1001",
+    )
     assert await app.handle(update)
     assert await app.handle(update) == []
 

@@ -28,13 +28,21 @@ def _sender(app: App, **kwargs: object) -> OutboxSender:
 
 async def _rows(app: App) -> list[OutboxMessage]:
     async with _outbox(app).sessions() as session:
-        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id)))
-                    .scalars())
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
 
 
 def _items(count: int, prefix: str = "m", chat: str = "c") -> list[Outgoing]:
-    return [Outgoing(key=f"{prefix}{i}", platform="console", chat_id=f"{chat}{i}",
-                     reply=Reply(text=f"bericht {i}")) for i in range(count)]
+    return [
+        Outgoing(
+            key=f"{prefix}{i}",
+            platform="console",
+            chat_id=f"{chat}{i}",
+            reply=Reply(text=f"bericht {i}"),
+        )
+        for i in range(count)
+    ]
 
 
 async def test_enqueue_is_idempotent_on_key(app: App) -> None:
@@ -67,8 +75,17 @@ async def test_future_messages_wait_for_their_time(
     app: App, channel: RecordingChannel, clock: FrozenClock
 ) -> None:
     later = clock.now() + timedelta(hours=2)
-    await _outbox(app).enqueue([Outgoing(key="later", platform="console", chat_id="c",
-                                         reply=Reply(text="straks"), not_before=later)])
+    await _outbox(app).enqueue(
+        [
+            Outgoing(
+                key="later",
+                platform="console",
+                chat_id="c",
+                reply=Reply(text="straks"),
+                not_before=later,
+            )
+        ]
+    )
     assert await _sender(app).drain() == 0
     clock.advance(hours=2)
     assert await _sender(app).drain() == 1
@@ -80,8 +97,17 @@ async def test_blocked_recipient_is_marked_inactive(app: App, channel: Recording
     async with _outbox(app).sessions() as session:
         user = (await session.execute(select(User))).scalar_one()
     channel.failures["anna"] = blocked()
-    await _outbox(app).enqueue([Outgoing(key="b", platform="console", chat_id="anna",
-                                         reply=Reply(text="hoi"), user_id=user.id)])
+    await _outbox(app).enqueue(
+        [
+            Outgoing(
+                key="b",
+                platform="console",
+                chat_id="anna",
+                reply=Reply(text="hoi"),
+                user_id=user.id,
+            )
+        ]
+    )
     await _sender(app).drain()
     row = (await _rows(app))[0]
     assert row.status == FAILED and "blocked" in (row.last_error or "")
@@ -142,15 +168,17 @@ async def test_crash_mid_send_resumes_after_lease_without_losing_messages(
 
 async def test_concurrent_claims_never_share_a_row(app: App) -> None:
     await _outbox(app).enqueue(_items(60))
-    batches = await asyncio.gather(*(_outbox(app).claim(15, timedelta(minutes=1))
-                                     for _ in range(6)))
+    batches = await asyncio.gather(
+        *(_outbox(app).claim(15, timedelta(minutes=1)) for _ in range(6))
+    )
     ids = [row.id for batch in batches for row in batch]
     assert len(ids) == len(set(ids)) == 60
 
 
 async def test_missing_channel_keeps_message_for_later(app: App, clock: FrozenClock) -> None:
-    await _outbox(app).enqueue([Outgoing(key="t", platform="telegram", chat_id="1",
-                                         reply=Reply(text="hoi"))])
+    await _outbox(app).enqueue(
+        [Outgoing(key="t", platform="telegram", chat_id="1", reply=Reply(text="hoi"))]
+    )
     await _sender(app).drain()
     row = (await _rows(app))[0]
     assert row.status == PENDING and row.attempts == 0 and row.next_attempt_at > clock.now()

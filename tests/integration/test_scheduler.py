@@ -29,7 +29,7 @@ async def _started(settings: Settings, channel: RecordingChannel) -> App:
 async def _user_id(app: App, name: str = "anna") -> int:
     assert app.services is not None
     async with app.services.sessions() as session:
-        user = (await session.execute(select(User).where(User.platform_user_id == name)))
+        user = await session.execute(select(User).where(User.platform_user_id == name))
         return user.scalar_one().id
 
 
@@ -51,8 +51,14 @@ async def test_job_scheduled_before_restart_fires_after_it(
     user_id = await _user_id(first)
     run_at = datetime.now(UTC) + timedelta(hours=1)
     assert first.scheduler is not None
-    first.scheduler.once(f"user:{user_id}:nudge", REMIND, run_at, user_id=user_id,
-                         message_key="stop.resumed", key=f"nudge:{user_id}:1")
+    first.scheduler.once(
+        f"user:{user_id}:nudge",
+        REMIND,
+        run_at,
+        user_id=user_id,
+        message_key="stop.resumed",
+        key=f"nudge:{user_id}:1",
+    )
     await first.stop()
 
     shift_scheduler_time(monkeypatch, timedelta(hours=2))  # the bot was down meanwhile
@@ -72,7 +78,9 @@ async def test_job_scheduled_before_restart_fires_after_it(
 
 
 async def test_job_missed_beyond_grace_time_is_dropped(
-    make_settings: object, database_url: str, channel: RecordingChannel,
+    make_settings: object,
+    database_url: str,
+    channel: RecordingChannel,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = make_settings(database_url=database_url, misfire_grace_seconds=60)  # type: ignore[operator]
@@ -80,8 +88,14 @@ async def test_job_missed_beyond_grace_time_is_dropped(
     await Person(first).send("/start")
     user_id = await _user_id(first)
     assert first.scheduler is not None
-    first.scheduler.once("user:x:late", REMIND, datetime.now(UTC) + timedelta(minutes=1),
-                         user_id=user_id, message_key="stop.resumed", key="late")
+    first.scheduler.once(
+        "user:x:late",
+        REMIND,
+        datetime.now(UTC) + timedelta(minutes=1),
+        user_id=user_id,
+        message_key="stop.resumed",
+        key="late",
+    )
     await first.stop()
 
     shift_scheduler_time(monkeypatch, timedelta(hours=3))
@@ -105,18 +119,26 @@ async def test_stop_removes_the_persons_jobs(settings: Settings, channel: Record
         user_id = await _user_id(app)
         assert app.scheduler is not None
         later = datetime.now(UTC) + timedelta(days=14)
-        app.scheduler.once(f"user:{user_id}:checkin", REMIND, later, user_id=user_id,
-                           message_key="stop.resumed", key="c1")
-        app.scheduler.once("user:999:other", REMIND, later, user_id=999,
-                           message_key="stop.resumed", key="c2")
+        app.scheduler.once(
+            f"user:{user_id}:checkin",
+            REMIND,
+            later,
+            user_id=user_id,
+            message_key="stop.resumed",
+            key="c1",
+        )
+        app.scheduler.once(
+            "user:999:other", REMIND, later, user_id=999, message_key="stop.resumed", key="c2"
+        )
         await person.send("/stop")
         assert set(app.scheduler.job_ids()) == {jobs.HOUSEKEEPING_JOB, "user:999:other"}
     finally:
         await app.stop()
 
 
-async def test_reminder_skips_people_who_stopped(settings: Settings,
-                                                 channel: RecordingChannel) -> None:
+async def test_reminder_skips_people_who_stopped(
+    settings: Settings, channel: RecordingChannel
+) -> None:
     app = await _started(settings, channel)
     try:
         person = Person(app)
@@ -129,8 +151,9 @@ async def test_reminder_skips_people_who_stopped(settings: Settings,
         await app.stop()
 
 
-async def test_reminder_running_twice_sends_once(settings: Settings,
-                                                 channel: RecordingChannel) -> None:
+async def test_reminder_running_twice_sends_once(
+    settings: Settings, channel: RecordingChannel
+) -> None:
     app = await _started(settings, channel)
     try:
         await Person(app).send("/start")
@@ -158,8 +181,13 @@ async def test_housekeeping_prunes_old_event_ids_and_finished_rows(
         old = datetime.now(UTC) - timedelta(days=40)
         async with app.services.sessions() as session, session.begin():
             session.add(ProcessedEvent(platform="telegram", event_id="1", at=old))
-        await app.services.outbox.enqueue([Outgoing(key="o", platform="console", chat_id="c",
-                                                    reply=Reply(text="x"), not_before=old)])
+        await app.services.outbox.enqueue(
+            [
+                Outgoing(
+                    key="o", platform="console", chat_id="c", reply=Reply(text="x"), not_before=old
+                )
+            ]
+        )
         async with app.services.sessions() as session, session.begin():
             row = (await session.execute(select(OutboxMessage))).scalar_one()
             row.status, row.created_at = "sent", old

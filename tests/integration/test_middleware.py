@@ -1,0 +1,96 @@
+"""Cross-cutting behaviour: flood limit, error capture, an unavailable database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.app import App
+from bot.core.clock import FrozenClock
+from bot.core.context import Context
+from bot.core.messages import Incoming, Reply
+from bot.settings import Settings
+from tests.helpers.conversation import Person
+
+
+async def test_flood_limit_warns_once_then_recovers(
+    make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
+) -> None:
+    app = App(make_settings(database_url=database_url, flood_limit_per_minute=5), clock=clock)
+    await app.start(scheduler=False, sender=False)
+    try:
+        person = Person(app)
+        for _ in range(5):
+            await person.send("/help")
+            assert "/taal" in person.text
+        await person.send("/help")
+        assert "Wacht even" in person.text
+        assert await person.send("/help") == []
+        other = Person(app, user_id="ander")
+        await other.send("/help")  # the limit is per person
+        assert "/taal" in other.text
+        clock.advance(seconds=61)
+        await person.send("/help")
+        assert "/taal" in person.text
+    finally:
+        await app.stop()
+
+
+async def test_a_failing_handler_gets_a_polite_reply_and_no_content_in_logs(
+    app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(msg: Incoming, ctx: Context) -> list[Reply]:
+        raise RuntimeError("boom")
+
+    assert app.services is not None and app.services.router is not None
+    monkeypatch.setattr(app.services.router, "_text", broken)
+    person = Person(app)
+    with caplog.at_level(logging.DEBUG):
+        await person.send("ik voel me somber vandaag")
+    assert "er ging bij mij iets mis" in person.text
+    assert "somber" not in caplog.text
+    assert "handler failed" in caplog.text
+    await person.send("/help")  # the next message is fine again
+    assert "/taal" in person.text
+
+
+async def test_database_down_gets_a_clear_reply(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert app.services is not None
+
+    def down() -> object:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(app.services, "sessions", down)
+    person = Person(app)
+    await person.send("/start")
+    assert "niet bij mijn gegevens" in person.text
+    assert "niet verwerkt" in person.text
+
+
+async def test_failed_message_leaves_no_half_written_state(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transaction per message: the language flow is not entered if the reply fails."""
+    from handlers import language
+
+    original = language.ask
+
+    async def ask_then_fail(msg: Incoming, ctx: Context) -> list[Reply]:
+        await original(msg, ctx)
+        raise RuntimeError("after the state was written")
+
+    assert app.services is not None and app.services.router is not None
+    command = app.services.router.find("taal")
+    assert command is not None
+    monkeypatch.setitem(
+        app.services.router._commands,
+        "taal",
+        type(command)(command.name, ask_then_fail, command.help_key),
+    )
+    person = Person(app)
+    await person.send("/taal")
+    await person.send("engels")
+    assert "begrijp ik nog niet" in person.text  # not in the language flow

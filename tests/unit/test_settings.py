@@ -1,0 +1,95 @@
+"""Settings: defaults, normalisation, and one clear line for each wrong value."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.settings import ConfigError, Settings, load_settings
+
+
+def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for name in (
+        "DATABASE_URL",
+        "TIMEZONE",
+        "DEFAULT_LANGUAGE",
+        "BOT_ADMINS",
+        "DATA_KEY",
+        "HTTP_PORT",
+        "LOG_LEVEL",
+        "TELEGRAM_BOT_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "TELEGRAM_API_BASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir("/")  # no .env file here
+    return load_settings()
+
+
+def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _load(monkeypatch)
+    assert settings.database_url == "sqlite+aiosqlite:///./data/alliantiebot.db"
+    assert settings.timezone == "Europe/Amsterdam"
+    assert settings.default_language == "nl"
+    assert settings.platforms() == []
+    assert settings.data_key is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///./x.db", "sqlite+aiosqlite:///./x.db"),
+        ("postgresql://u:p@db:5432/bot", "postgresql+asyncpg://u:p@db:5432/bot"),
+        ("postgres://u@db/bot", "postgresql+asyncpg://u@db/bot"),
+        ("postgresql+asyncpg://u@db/bot", "postgresql+asyncpg://u@db/bot"),
+    ],
+)
+def test_database_urls_get_async_drivers(
+    monkeypatch: pytest.MonkeyPatch, given: str, expected: str
+) -> None:
+    assert _load(monkeypatch, DATABASE_URL=given).database_url == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://localhost/bot"),
+        ("DATABASE_URL", "not a url"),
+        ("DATABASE_URL", "sqlite://"),
+        ("TIMEZONE", "Mars/Olympus"),
+        ("DEFAULT_LANGUAGE", "fr"),
+        ("BOT_ADMINS", "whatsapp:123"),
+        ("BOT_ADMINS", "telegram"),
+        ("DATA_KEY", "tooshort"),
+        ("HTTP_PORT", "70000"),
+        ("HTTP_PORT", "abc"),
+        ("LOG_LEVEL", "LOUD"),
+        ("TELEGRAM_API_BASE_URL", "ftp://x"),
+    ],
+)
+def test_wrong_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(monkeypatch, **{name: value})
+    message = str(caught.value)
+    assert message.startswith(f"{name}: ")
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_admins_and_keys_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}"
+    settings = _load(
+        monkeypatch,
+        BOT_ADMINS="telegram:12345, slack:U0ABC,console:local",
+        DATA_KEY=keys,
+        LOG_LEVEL="debug",
+        TELEGRAM_BOT_TOKEN="1:abc",
+    )
+    assert settings.bot_admins == ("telegram:12345", "slack:U0ABC", "console:local")
+    assert settings.is_admin("slack", "U0ABC") and not settings.is_admin("slack", "U0XYZ")
+    assert settings.log_level == "DEBUG"
+    assert settings.platforms() == ["telegram"]
+    assert "1:abc" not in repr(settings)  # secrets stay out of logs and tracebacks
