@@ -29,6 +29,7 @@ from bot.scheduling import jobs, runtime
 from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
 from bot.storage import db
+from bot.storage.keycheck import verify_data_key
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ class App:
         self._stops: list[Callable[[], Awaitable[None]]] = []
 
     async def start(
-        self, *, http: bool = False, scheduler: bool = True, sender: bool = True
+        self, *, http: bool = False, scheduler: bool | None = None, sender: bool | None = None
     ) -> App:
+        """Start; ``scheduler``/``sender`` default to RUN_SCHEDULER/RUN_OUTBOX_SENDER."""
         from handlers import build_router  # handlers depend on bot.core, not the reverse
 
         settings = self.settings
@@ -66,6 +68,7 @@ class App:
         await db.wait_until_reachable(self.engine, settings.db_startup_timeout)
         await db.upgrade(self.engine)
         sessions = db.session_factory(self.engine)
+        await verify_data_key(sessions, cipher)
 
         outbox = Outbox(sessions, cipher, self.clock)
         router = build_router()
@@ -84,7 +87,7 @@ class App:
         runtime.install(self.services)
         self._stops.append(self._uninstall)
 
-        if scheduler:
+        if self.settings.run_scheduler if scheduler is None else scheduler:
             self.scheduler = Scheduler(
                 db.sync_url(settings.database_url),
                 misfire_grace_seconds=settings.misfire_grace_seconds,
@@ -95,7 +98,7 @@ class App:
             self.scheduler.cron(jobs.HOUSEKEEPING_JOB, jobs.HOUSEKEEPING_FUNC, hour=4, minute=17)
             self._stops.append(self._stop_scheduler)
 
-        if sender:
+        if self.settings.run_outbox_sender if sender is None else sender:
             self.sender = OutboxSender(
                 outbox,
                 self.channels,

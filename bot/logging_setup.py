@@ -19,3 +19,4 @@ def configure(level: str, *, quiet: bool = False) -> None:
     # APScheduler logs every job run at INFO, including its arguments.
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))

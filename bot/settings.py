@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(default=100, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_lease_seconds: int = Field(default=120, ge=5)
+    run_scheduler: bool = True
+    run_outbox_sender: bool = True
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
 
     @field_validator("database_url")

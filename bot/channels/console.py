@@ -92,10 +92,14 @@ class ConsoleChannel:
                 )
         return Incoming.from_text(self.name, self.user, self.user, text, display_name=self.user)
 
+    @staticmethod
+    def _fold(text: str) -> str:
+        return text.casefold().strip(" .,!?¿¡")
+
     def _match(self, text: str) -> Choice | None:
-        folded = text.casefold()
+        folded = self._fold(text)
         for choice in self._choices:
-            if choice.label.casefold() == folded:
+            if self._fold(choice.label) == folded:
                 return choice
         if text.isdigit() and not any(c.label.isdigit() for c in self._choices):
             index = int(text)

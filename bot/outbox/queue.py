@@ -8,6 +8,7 @@ picked up again when the lease runs out.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.messages import Choice, Document, Image, Reply
-from bot.crypto import Cipher
+from bot.crypto import Cipher, DecryptionError
 from bot.storage.models import OutboxMessage
 
+log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
 
@@ -176,18 +178,35 @@ class Outbox:
                 .where(OutboxMessage.claim_token == token)
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             )
-            return [
-                Claimed(
-                    id=r.id,
-                    platform=r.platform,
-                    chat_id=r.chat_id,
-                    user_id=r.user_id,
-                    reply=reply_from_json(self.cipher.decrypt(r.payload)),
-                    attempts=r.attempts,
-                    kind=r.kind,
+            claimed, unreadable = [], []
+            for r in result:
+                try:
+                    reply = reply_from_json(self.cipher.decrypt(r.payload))
+                except DecryptionError:
+                    unreadable.append(r.id)  # a key was removed: this row can never be sent
+                    continue
+                claimed.append(
+                    Claimed(
+                        id=r.id,
+                        platform=r.platform,
+                        chat_id=r.chat_id,
+                        user_id=r.user_id,
+                        reply=reply,
+                        attempts=r.attempts,
+                        kind=r.kind,
+                    )
                 )
-                for r in result
-            ]
+            if unreadable:
+                log.error(
+                    "%d outbox rows cannot be decrypted with DATA_KEY; marked failed",
+                    len(unreadable),
+                )
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(unreadable))
+                    .values(status=FAILED, claim_token=None, last_error="cannot decrypt")
+                )
+            return claimed
 
     async def cancel_for_user(
         self, session: AsyncSession, user_id: int, kinds: Sequence[str] | None = None

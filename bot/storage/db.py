@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 log = logging.getLogger(__name__)
+MIGRATION_LOCK = 0x616C6C69  # "alli": the advisory lock id for migrations
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -124,6 +125,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several workers may start at once: one migrates, the others wait.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run)
 
 

@@ -170,6 +170,15 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class BotMeta(Base):
+    """Facts about the database itself, such as the data key check value."""
+
+    __tablename__ = "bot_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -23,6 +23,7 @@ TABLES = (
     "processed_events",
     "users",
     "apscheduler_jobs",
+    "bot_meta",
 )
 
 

@@ -1,0 +1,128 @@
+"""The console bot as a person (or a script) uses it: a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEY
+
+pytestmark = pytest.mark.slow
+
+
+def _env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_", "TELEGRAM_", "SLACK_", "BOT_", "DATA_KEY"))
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        DATA_KEY=TEST_KEY,
+        LOG_LEVEL="WARNING",
+        DB_STARTUP_TIMEOUT="2",
+        PYTHONIOENCODING="utf-8",
+        HTTP_PORT="0",
+    )
+    env.update(extra)
+    return env
+
+
+def _bot(
+    tmp_path: Path, env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_scripted_conversation_shows_welcome_help_and_language_choice(
+    tmp_path: Path, database_url: str
+) -> None:
+    result = _bot(tmp_path, _env(tmp_path, database_url), "chat", stdin="/start\n/help\n/taal\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "> /start" in out
+    assert "Ik ben de chatbot van de Alliantie Positieve Gezondheid" in out
+    assert "1. Wat kan ik hier?" in out
+    assert "/stop – geen berichten meer van mij krijgen" in out
+    assert "In welke taal wil je met mij praten?" in out
+    assert "1. Nederlands" in out and "2. English" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_choices_by_number_and_label_and_user_name(tmp_path: Path, database_url: str) -> None:
+    env = _env(tmp_path, database_url)
+    result = _bot(
+        tmp_path, env, "chat", "--user", "Fatima", stdin="/taal\n2\n/start\nwhat can I do here\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Hi Fatima!" in result.stdout
+    assert "from now on I will talk English" in result.stdout
+    assert "This is what you can say to me:" in result.stdout
+    # The language is stored: a new session for the same person continues in English.
+    again = _bot(tmp_path, env, "chat", "--user", "Fatima", stdin="/start\n")
+    assert "Hi Fatima!" in again.stdout
+
+
+def test_run_without_tokens_is_the_console_bot(tmp_path: Path, database_url: str) -> None:
+    result = _bot(tmp_path, _env(tmp_path, database_url), "run", stdin="/start\n")
+    assert result.returncode == 0, result.stderr
+    assert "Ik ben de chatbot" in result.stdout
+
+
+def test_default_database_needs_no_configuration(tmp_path: Path) -> None:
+    env = _env(tmp_path, "")
+    del env["DATABASE_URL"], env["DATA_KEY"]
+    result = _bot(tmp_path, env, "chat", stdin="/start\n")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "alliantiebot.db").exists()
+    assert (tmp_path / "data" / "data.key").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://localhost/bot"),
+        ("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none"),
+        ("HTTP_PORT", "99999"),
+        ("DATA_KEY", "not-a-key"),
+    ],
+)
+def test_misconfiguration_gives_one_clear_line_and_exit_2(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    env = _env(tmp_path, f"sqlite:///{tmp_path}/x.db", DB_STARTUP_TIMEOUT="0")
+    env[name] = value
+    result = _bot(tmp_path, env, "chat", stdin="/start\n")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"alliantiebot: configuration error: {name}: ")
+    assert result.stdout == ""
+
+
+def test_db_upgrade_command(tmp_path: Path, database_url: str) -> None:
+    result = _bot(tmp_path, _env(tmp_path, database_url), "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0002"
+
+
+def test_installed_console_script_exists() -> None:
+    script = Path(sys.executable).with_name("alliantiebot")
+    assert script.exists(), "pip install should create the alliantiebot command"
+    result = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0 and "alliantiebot" in result.stdout
