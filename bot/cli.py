@@ -15,8 +15,8 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.settings import ConfigError, Settings, load_settings
@@ -94,10 +94,29 @@ async def _chat(settings: Settings, user: str, *, http: bool) -> int:
     console = ConsoleChannel(user=user, label=lambda key, **kw: texts.get(language, key, **kw))
     app.add_channel(console)
     try:
-        await console.converse(app.handle)
+        await _until_signal(console.converse(app.handle))
     finally:
         await app.stop()
     return 0
+
+
+async def _until_signal(work: Coroutine[Any, Any, None] | None = None) -> None:
+    """Run ``work`` (or nothing) until it ends or SIGTERM/SIGINT arrives; then return."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+    if work is not None:
+        waiters.append(asyncio.ensure_future(work))
+    done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    for task in done:
+        task.result()
 
 
 async def _run(settings: Settings, user: str) -> int:
@@ -107,13 +126,8 @@ async def _run(settings: Settings, user: str) -> int:
     if not channels:
         return await _chat(settings, user, http=True)
     app = await _start(settings, channels, http=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await _until_signal()
     finally:
         await app.stop()
     return 0

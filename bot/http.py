@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot
+from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -49,7 +50,14 @@ class HttpServer:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise ConfigError(
+                f"HTTP_PORT: cannot listen on {self.host}:{self.port} ({exc.strerror or exc})"
+            ) from None
         server = site._server  # aiohttp exposes the bound port only through the server
         sockets = getattr(server, "sockets", None) or []
         self.bound_port = sockets[0].getsockname()[1] if sockets else self.port

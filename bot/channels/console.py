@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
@@ -107,8 +108,27 @@ class ConsoleChannel:
                 return self._choices[index - 1]
         return None
 
+    def _start_reader(self) -> None:
+        """Read standard input in a daemon thread.
+
+        Not ``asyncio.to_thread``: a thread blocked on a terminal read would keep
+        the process from exiting on SIGTERM; a daemon thread does not.
+        """
+        loop = asyncio.get_running_loop()
+
+        def read() -> None:
+            while True:
+                line = self.stdin.readline()
+                loop.call_soon_threadsafe(self._lines.put_nowait, line)
+                if line == "":
+                    return
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+
     async def converse(self, handle: HandleIncoming, intro: bool = True) -> None:
         """Talk until end of input."""
+        self._lines: asyncio.Queue[str] = asyncio.Queue()
+        self._start_reader()
         if intro:
             self._write(self.label("console.intro", user=self.user))
             self._write("")
@@ -116,7 +136,7 @@ class ConsoleChannel:
             if not self.echo:
                 self.stdout.write("> ")
                 self.stdout.flush()
-            line = await asyncio.to_thread(self.stdin.readline)
+            line = await self._lines.get()
             if line == "":
                 break
             if not line.strip():

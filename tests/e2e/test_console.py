@@ -126,3 +126,38 @@ def test_installed_console_script_exists() -> None:
         [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0 and "alliantiebot" in result.stdout
+
+
+def test_sigterm_stops_a_waiting_console_bot_cleanly(tmp_path: Path) -> None:
+    env = _env(tmp_path, f"sqlite:///{tmp_path}/bot.db")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("/start\n")
+    process.stdin.flush()
+    for line in process.stdout:  # wait until the bot has answered, input still open
+        if "Kies hieronder" in line:
+            break
+    process.terminate()
+    assert process.wait(timeout=30) == 0
+
+
+def test_busy_http_port_is_a_configuration_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _env(tmp_path, f"sqlite:///{tmp_path}/bot.db", HTTP_PORT=str(port))
+        result = _bot(tmp_path, env, "run", stdin="/start\n")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("alliantiebot: configuration error: HTTP_PORT: ")
+    assert len(result.stderr.strip().splitlines()) == 1
