@@ -22,6 +22,9 @@ from bot.outbox.ratelimit import RateLimiter
 Label = Callable[..., str]
 
 
+DEFAULT_USER = "local"
+
+
 class ConsoleChannel:
     name = "console"
 
@@ -35,6 +38,8 @@ class ConsoleChannel:
         echo: bool | None = None,
     ) -> None:
         self.user = user
+        # "local" is a placeholder, not a name to greet someone with.
+        self.display_name = None if user == DEFAULT_USER else user
         self.label = label
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -89,9 +94,11 @@ class ConsoleChannel:
                     kind=Kind.ACTION,
                     text=choice.label,
                     action=choice.action,
-                    display_name=self.user,
+                    display_name=self.display_name,
                 )
-        return Incoming.from_text(self.name, self.user, self.user, text, display_name=self.user)
+        return Incoming.from_text(
+            self.name, self.user, self.user, text, display_name=self.display_name
+        )
 
     @staticmethod
     def _fold(text: str) -> str:
