@@ -7,6 +7,7 @@ Nothing heavy happens at import; all of it happens in :meth:`App.start`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -22,6 +23,7 @@ from bot.core.middleware import default_chain
 from bot.core.texts import Texts
 from bot.crypto import cipher_from_settings
 from bot.http import HttpServer
+from bot.knowledge.service import KnowledgeService
 from bot.outbox.queue import Outbox
 from bot.outbox.sender import OutboxSender
 from bot.paths import content_dir
@@ -60,7 +62,8 @@ class App:
         from handlers import build_router  # handlers depend on bot.core, not the reverse
 
         settings = self.settings
-        texts = Texts.load(content_dir(settings.content_dir))
+        content = content_dir(settings.content_dir)
+        texts = Texts.load(content)
         cipher = cipher_from_settings(settings)
 
         self.engine = db.create_engine(settings.database_url)
@@ -70,6 +73,7 @@ class App:
         sessions = db.session_factory(self.engine)
         await verify_data_key(sessions, cipher)
 
+        knowledge = await asyncio.to_thread(KnowledgeService, content)
         outbox = Outbox(sessions, cipher, self.clock)
         router = build_router()
         self.services = Services(
@@ -80,6 +84,7 @@ class App:
             sessions=sessions,
             outbox=outbox,
             router=router,
+            knowledge=knowledge,
         )
         self.dispatcher = Dispatcher(
             self.services, router, default_chain(settings.flood_limit_per_minute)

@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--user", default="local", help="console user when no platform is set")
     dbp = sub.add_parser("db", help="database migrations")
     dbp.add_argument("action", choices=["upgrade", "current"])
+    ask = sub.add_parser("ask", help="answer a question from the content, as the bot would")
+    ask.add_argument("question", nargs="*", help="the question (none with --json: read stdin)")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    ask.add_argument("--lang", choices=["nl", "en"], help="answer in this language")
+    content = sub.add_parser("content", help="check the content, list unanswered questions")
+    content.add_argument("action", choices=["check", "gaps"])
+    content.add_argument("--limit", type=int, default=50, help="gaps: how many (default 50)")
     return parser
 
 
@@ -49,12 +56,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     from bot.logging_setup import configure
 
-    configure(settings.log_level, quiet=args.command == "chat")
+    configure(settings.log_level, quiet=args.command in ("chat", "ask", "content"))
     try:
         if args.command == "chat":
             return asyncio.run(_chat(settings, args.user, http=False))
         if args.command == "run":
             return asyncio.run(_run(settings, args.user))
+        if args.command == "ask":
+            from bot.knowledge.cli import ask
+
+            return ask(settings, " ".join(args.question), as_json=args.json, language=args.lang)
+        if args.command == "content":
+            from bot.knowledge import cli as content_cli
+
+            if args.action == "check":
+                return content_cli.check(settings)
+            return asyncio.run(content_cli.gaps(settings, args.limit))
         return asyncio.run(_db(settings, args.action))
     except ConfigError as exc:
         return _fail(str(exc))

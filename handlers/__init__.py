@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bot.core.router import Command, Router
-from handlers import fallback, language, start, stop
+from handlers import ask, fallback, language, start, stop
 from handlers.menu import Capability
 
 # What /start offers, in order. Each feature issue adds its own entry.
 CAPABILITIES: tuple[Capability, ...] = (
+    Capability("ask", "menu.ask", "menu:vraag"),
     Capability("help", "menu.help", "menu:help"),
     Capability("language", "menu.language", "menu:taal"),
 )
@@ -16,7 +17,7 @@ CAPABILITIES: tuple[Capability, ...] = (
 def build_router() -> Router:
     """Every command, button action and conversation flow the bot knows."""
     router = Router(
-        text=fallback.free_text,
+        text=ask.question,
         unknown_command=fallback.unknown_command,
         unsupported=fallback.unsupported,
         stale_action=fallback.stale_action,
@@ -24,9 +25,14 @@ def build_router() -> Router:
     )
     router.command(Command("start", start.start, "help.start"))
     router.command(Command("help", start.help_, "help.help", aliases=("hulp",)))
+    router.command(Command("vraag", ask.intro, "help.vraag", aliases=("ask", "vragen")))
     router.command(Command("taal", language.ask, "help.taal", aliases=("language", "lang")))
     router.command(Command("stop", stop.stop, "help.stop"))
+    router.command(
+        Command("herlaad", ask.reload, "help.herlaad", aliases=("reload",), admin_only=True)
+    )
     router.action("menu", start.menu)
     router.action("taal", language.chosen)
+    router.action(ask.ACTION, ask.topic)
     router.flow("taal", language.typed)
     return router

@@ -7,10 +7,6 @@ from bot.core.messages import Incoming, Reply
 from handlers.menu import menu_choices
 
 
-async def free_text(msg: Incoming, ctx: Context) -> list[Reply]:
-    return [Reply(text=ctx.t("fallback.text"), choices=menu_choices(ctx))]
-
-
 async def unknown_command(msg: Incoming, ctx: Context) -> list[Reply]:
     return [
         Reply(text=ctx.t("fallback.command", command=msg.command or ""), choices=menu_choices(ctx))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, Reply
-from handlers import language
+from handlers import ask, language
 from handlers.menu import menu_choices
 
 
@@ -39,6 +39,8 @@ async def menu(msg: Incoming, ctx: Context) -> list[Reply]:
         return await help_(msg, ctx)
     if target == "taal":
         return await language.ask(msg, ctx)
+    if target == "vraag":
+        return await ask.intro(msg, ctx)
     if target == "start":
         return await start(msg, ctx)
     return [Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx))]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.core.router import Router
+    from bot.knowledge.service import KnowledgeService
     from bot.outbox.queue import Outbox
     from bot.scheduling.scheduler import Scheduler
     from bot.storage.models import User
@@ -35,6 +36,7 @@ class Services:
     outbox: Outbox
     scheduler: Scheduler | None = None
     router: Router | None = None
+    knowledge: KnowledgeService | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -151,10 +151,26 @@ async def identify(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
     return await call_next(msg, ctx)
 
 
+async def safety_first(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    """A message that signals a crisis is answered with 113, 112 and the huisarts
+    before anything else: whatever conversation the person is in (their state is
+    kept), even when flooding, even when the database is down. So it runs before
+    the flood limit and the unit of work, and touches no storage."""
+    knowledge = ctx.services.knowledge
+    if knowledge is not None and msg.kind is Kind.TEXT:
+        answerer = knowledge.answerer
+        if answerer.safety.is_crisis(msg.text):
+            language = answerer.detect_language(msg.text, ctx.lang)
+            log.warning("crisis signal answered with the safety reply (%s)", msg.platform)
+            return [Reply(text=ctx.services.texts.get(language, "safety.crisis"))]
+    return await call_next(msg, ctx)
+
+
 def default_chain(flood_per_minute: int) -> list[Middleware]:
     return [
         capture_errors,
         guard_input,
+        safety_first,
         FloodLimit(flood_per_minute),
         unit_of_work,
         deduplicate,

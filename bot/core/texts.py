@@ -36,13 +36,23 @@ def placeholders(template: str) -> set[str]:
 class Texts:
     """Lookup of user-facing sentences by language and key."""
 
-    def __init__(self, catalogues: dict[str, dict[str, str]]) -> None:
+    def __init__(self, catalogues: dict[str, dict[str, str]], source: Path | None = None) -> None:
         if FALLBACK_LANGUAGE not in catalogues:
             raise ValueError("the Dutch catalogue is required")
         self._catalogues = catalogues
+        self._source = source
 
     @classmethod
     def load(cls, content: Path) -> Texts:
+        return cls(cls._read(content), content)
+
+    def reload(self) -> None:
+        """Read the catalogues again (after a content change); keeps the old on error."""
+        if self._source is not None:
+            self._catalogues = self._read(self._source)
+
+    @staticmethod
+    def _read(content: Path) -> dict[str, dict[str, str]]:
         catalogues: dict[str, dict[str, str]] = {}
         for language in SUPPORTED_LANGUAGES:
             path = content / "messages" / f"{language}.yaml"
@@ -51,7 +61,7 @@ class Texts:
             flat: dict[str, str] = {}
             _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, flat)
             catalogues[language] = flat
-        return cls(catalogues)
+        return catalogues
 
     @property
     def languages(self) -> list[str]:

@@ -179,6 +179,18 @@ class BotMeta(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class UnansweredQuestion(Base):
+    """A question the content could not answer: the text only, never who asked."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(String(500))
+    normalized: Mapped[str] = mapped_column(String(500), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
-from bot.storage.models import AuditLog, ConversationState, ProcessedEvent, User
+from bot.storage.models import (
+    AuditLog,
+    ConversationState,
+    ProcessedEvent,
+    UnansweredQuestion,
+    User,
+)
 
 # Writing last_seen_at on every message would make every message a write.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -218,6 +224,36 @@ class EventRepo:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+class GapRepo:
+    """Unanswered questions for the curators: text only, no user id."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, question: str, normalized: str, language: str, now: datetime) -> None:
+        self.session.add(
+            UnansweredQuestion(
+                question=question[:500],
+                normalized=normalized[:500],
+                language=language,
+                asked_at=now,
+            )
+        )
+
+    async def most_frequent(self, limit: int = 50) -> list[tuple[str, int, datetime]]:
+        """(an example wording, how often, last asked), most frequent first."""
+        count = func.count(UnansweredQuestion.id)
+        result = await self.session.execute(
+            select(
+                func.max(UnansweredQuestion.question), count, func.max(UnansweredQuestion.asked_at)
+            )
+            .group_by(UnansweredQuestion.normalized)
+            .order_by(count.desc(), func.max(UnansweredQuestion.asked_at).desc())
+            .limit(limit)
+        )
+        return [(str(q), int(n), at) for q, n, at in result.tuples()]
+
+
 class Repos:
     """The repositories of one unit of work."""
 
@@ -227,3 +263,4 @@ class Repos:
         self.state = StateRepo(session, cipher)
         self.audit = AuditRepo(session)
         self.events = EventRepo(session)
+        self.gaps = GapRepo(session)

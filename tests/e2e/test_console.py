@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage import db
 from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.slow
@@ -55,7 +56,7 @@ def test_scripted_conversation_shows_welcome_help_and_language_choice(
     out = result.stdout
     assert "> /start" in out
     assert "Ik ben de chatbot van de Alliantie Positieve Gezondheid" in out
-    assert "1. Wat kan ik hier?" in out
+    assert "1. Stel een vraag" in out and "2. Wat kan ik hier?" in out
     assert "/stop – geen berichten meer van mij krijgen" in out
     assert "In welke taal wil je met mij praten?" in out
     assert "1. Nederlands" in out and "2. English" in out
@@ -116,7 +117,7 @@ def test_misconfiguration_gives_one_clear_line_and_exit_2(
 def test_db_upgrade_command(tmp_path: Path, database_url: str) -> None:
     result = _bot(tmp_path, _env(tmp_path, database_url), "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "0002"
+    assert result.stdout.strip() == db.head_revision()
 
 
 def test_installed_console_script_exists() -> None:

@@ -24,6 +24,7 @@ TABLES = (
     "users",
     "apscheduler_jobs",
     "bot_meta",
+    "unanswered_questions",
 )
 
 

@@ -93,4 +93,16 @@ async def test_failed_message_leaves_no_half_written_state(
     person = Person(app)
     await person.send("/taal")
     await person.send("engels")
-    assert "begrijp ik nog niet" in person.text  # not in the language flow
+    assert "English" not in person.text  # not in the language flow
+    assert (await _language(app)) == "nl"
+
+
+async def _language(app: App, user_id: str = "anna") -> str:
+    from sqlalchemy import select
+
+    from bot.storage.models import User
+
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        user = await session.execute(select(User).where(User.platform_user_id == user_id))
+        return user.scalar_one().language

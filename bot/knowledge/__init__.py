@@ -1,0 +1,1 @@
+"""Curated content, Dutch-aware retrieval, and the safety layer in front of it."""

@@ -1,0 +1,123 @@
+"""From a question to an answer: safety first, then retrieval and a confidence.
+
+The confidence combines how much of the question the best entry covers (idf
+weighted) with how clearly it beats the runner-up. Above ``ANSWER`` the bot
+answers; between ``CLARIFY`` and ``ANSWER`` it asks "Bedoel je ...?"; below,
+it says it does not know. The thresholds are calibrated on the development
+question set in ``tests/quality/`` (see ``docs/knowledge.md``).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import py3langid
+
+from bot.knowledge.content import Entry, Knowledge, load_knowledge
+from bot.knowledge.index import FieldIndex, Hit
+from bot.knowledge.safety import Safety
+from bot.knowledge.text import Analyzer
+
+ANSWER = 0.62
+CLARIFY = 0.40
+OTHER_LANGUAGE_MARGIN = 0.05
+
+
+class Outcome(enum.StrEnum):
+    CRISIS = "crisis"
+    MEDICAL = "medical"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class Answer:
+    outcome: Outcome
+    language: str
+    confidence: float = 0.0
+    entry: Entry | None = None
+    candidates: list[Entry] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome is Outcome.ANSWER
+
+
+def confidence(hits: list[Hit]) -> float:
+    """0..1: coverage of the best entry, tempered by its margin over the second."""
+    if not hits:
+        return 0.0
+    best = hits[0]
+    second = hits[1].score if len(hits) > 1 else 0.0
+    margin = (best.score - second) / best.score if best.score > 0 else 0.0
+    return max(0.0, min(1.0, 0.75 * best.coverage + 0.25 * margin))
+
+
+class Answerer:
+    """The knowledge base, indexed, ready to answer. Rebuilt on reload."""
+
+    def __init__(self, knowledge: Knowledge, safety: Safety) -> None:
+        started = time.perf_counter()
+        py3langid.set_languages(["nl", "en"])
+        self.knowledge = knowledge
+        self.safety = safety
+        self.analyzers = {
+            lang: Analyzer(lang, knowledge.synonyms, knowledge.stopwords.get(lang, set()))
+            for lang in ("nl", "en")
+        }
+        context = knowledge.stopwords.get("context", set())
+        self.indexes = {
+            lang: FieldIndex(knowledge.entries, self.analyzers[lang], lang, context)
+            for lang in ("nl", "en")
+        }
+        self.build_seconds = time.perf_counter() - started
+
+    @classmethod
+    def load(cls, content: Path) -> Answerer:
+        return cls(load_knowledge(content), Safety.load(content))
+
+    def detect_language(self, text: str, default: str = "nl") -> str:
+        """Dutch or English, from stop words first (short questions), then py3langid."""
+        words = self.analyzers["nl"].words(text)
+        nl_hits = sum(w in self.analyzers["nl"].stopwords for w in words)
+        en_hits = sum(w in self.analyzers["en"].stopwords for w in words)
+        if nl_hits != en_hits and max(nl_hits, en_hits) >= 2:
+            return "nl" if nl_hits > en_hits else "en"
+        if len(words) < 3:
+            return default
+        language, _ = py3langid.classify(text)
+        return str(language) if language in ("nl", "en") else default
+
+    def answer(
+        self, question: str, language: str | None = None, default_language: str = "nl"
+    ) -> Answer:
+        """Answer ``question``; its language is detected unless ``language`` is given."""
+        lang = language or self.detect_language(question, default_language)
+        if self.safety.is_crisis(question):
+            return Answer(Outcome.CRISIS, lang, 1.0)
+        if self.safety.is_medical(question):
+            return Answer(Outcome.MEDICAL, lang, 1.0)
+        social = self.knowledge.smalltalk.get(" ".join(self.analyzers["nl"].words(question)))
+        if social is not None:
+            return Answer(Outcome(social), lang, 1.0)
+        hits = self.indexes[lang].search(question)
+        score = confidence(hits)
+        # Mixed questions ("what is Alles is Gezondheid") and topics without an
+        # English text are found through the other language's index too.
+        other = "en" if lang == "nl" else "nl"
+        other_hits = self.indexes[other].search(question)
+        if confidence(other_hits) > score + OTHER_LANGUAGE_MARGIN:
+            hits, score = other_hits, confidence(other_hits)
+        candidates = [hit.entry for hit in hits[:3]]
+        if score >= ANSWER:
+            return Answer(Outcome.ANSWER, lang, score, hits[0].entry, candidates, hits)
+        if score >= CLARIFY:
+            return Answer(Outcome.CLARIFY, lang, score, None, candidates, hits)
+        return Answer(Outcome.UNKNOWN, lang, score, None, candidates, hits)

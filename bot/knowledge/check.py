@@ -1,0 +1,53 @@
+"""``alliantiebot content check``: validate the content and report confusions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.knowledge.answer import Answerer
+
+
+@dataclass
+class Report:
+    errors: list[str] = field(default_factory=list)
+    confusions: list[str] = field(default_factory=list)
+    entries: int = 0
+    questions: int = 0
+
+
+def check_content(content: Path) -> Report:
+    report = Report()
+    try:
+        answerer = Answerer.load(content)
+    except Exception as exc:  # a broken safety.yaml or synonyms file
+        report.errors.append(f"content cannot be loaded: {exc}")
+        return report
+    knowledge = answerer.knowledge
+    report.errors += knowledge.errors
+    report.entries = len(knowledge.entries)
+    if report.entries == 0:
+        report.errors.append("no knowledge entries found")
+    popular = content / "knowledge" / "popular.yaml"
+    if popular.exists():
+        import yaml
+
+        for entry_id in yaml.safe_load(popular.read_text(encoding="utf-8")) or []:
+            if knowledge.get(entry_id) is None:
+                report.errors.append(f"popular.yaml: no entry {entry_id!r}")
+    for entry in knowledge.entries:
+        for language in ("nl", "en"):
+            if language == "en" and entry.en is None:
+                continue
+            for question in entry.text(language)[1]:
+                report.questions += 1
+                if answerer.safety.is_crisis(question) or answerer.safety.is_medical(question):
+                    report.errors.append(
+                        f"{entry.id}: example question trips the safety layer: {question!r}"
+                    )
+                    continue
+                hits = answerer.indexes[language].search(question, limit=1)
+                best = hits[0].entry.id if hits else "(nothing)"
+                if best != entry.id:
+                    report.confusions.append(f"{entry.id} [{language}]: {question!r} → {best}")
+    return report

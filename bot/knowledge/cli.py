@@ -1,0 +1,114 @@
+"""The knowledge commands of the CLI: ``ask``, ``content check``, ``content gaps``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from bot.core.texts import Texts
+from bot.knowledge.answer import Answer, Answerer, Outcome
+from bot.knowledge.check import check_content
+from bot.paths import content_dir
+from bot.settings import ConfigError, Settings
+
+
+def _as_json(question: str, result: Answer, replies_text: str) -> dict[str, Any]:
+    entry = result.entry
+    return {
+        "question": question,
+        "answered": result.answered,
+        "outcome": result.outcome.value,
+        "answer": replies_text,
+        "sources": [entry.source.label()] if entry else [],
+        "score": round(result.confidence, 4),
+        "topic": entry.id if entry else None,
+        "candidates": [c.id for c in result.candidates],
+        "language": result.language,
+        "safety": result.outcome in (Outcome.CRISIS, Outcome.MEDICAL),
+    }
+
+
+def ask(settings: Settings, question: str, *, as_json: bool, language: str | None) -> int:
+    from handlers.ask import render
+
+    content = content_dir(settings.content_dir)
+    texts = Texts.load(content)
+    answerer = Answerer.load(content)
+    questions: Iterator[str]
+    if as_json and not question.strip():
+        questions = (line.rstrip("\n") for line in sys.stdin)
+    elif question.strip():
+        questions = iter([question])
+    else:
+        print(
+            "alliantiebot: ask needs a question (or --json with questions on stdin)",
+            file=sys.stderr,
+        )
+        return 2
+    for text in questions:
+        if not text.strip():
+            if as_json:
+                print(
+                    json.dumps(
+                        {
+                            "question": text,
+                            "answered": False,
+                            "outcome": "empty",
+                            "answer": "",
+                            "sources": [],
+                            "score": 0.0,
+                            "topic": None,
+                        }
+                    )
+                )
+            continue
+        result = answerer.answer(
+            text, language=language, default_language=settings.default_language
+        )
+        replies = render(result, texts, answerer.knowledge.by_id)
+        shown = "\n".join(r.text for r in replies)
+        if as_json:
+            print(json.dumps(_as_json(text, result, shown), ensure_ascii=False), flush=True)
+        else:
+            print(shown)
+            for reply in replies:
+                for number, choice in enumerate(reply.choices, start=1):
+                    print(f"  {number}. {choice.label}")
+    return 0
+
+
+def check(settings: Settings) -> int:
+    report = check_content(content_dir(settings.content_dir))
+    for error in report.errors:
+        print(f"error: {error}")
+    for confusion in report.confusions:
+        print(f"confusion: {confusion}")
+    print(
+        f"{report.entries} entries, {report.questions} example questions, "
+        f"{len(report.errors)} errors, {len(report.confusions)} confusions"
+    )
+    return 1 if report.errors else 0
+
+
+async def gaps(settings: Settings, limit: int) -> int:
+    from bot.storage import db
+    from bot.storage.repositories import GapRepo
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        try:
+            await db.wait_until_reachable(engine, settings.db_startup_timeout)
+        except db.DatabaseUnavailable as exc:
+            raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
+        await db.upgrade(engine)
+        async with db.session_factory(engine)() as session:
+            rows = await GapRepo(session).most_frequent(limit)
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("no unanswered questions recorded")
+    for question, count, last in rows:
+        print(f"{count:5d}  {last:%Y-%m-%d}  {question}")
+    return 0

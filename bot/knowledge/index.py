@@ -1,0 +1,151 @@
+"""Ranking entries for a question: BM25 with field weights, typo tolerance.
+
+Each language has its own index. An entry is three BM25 fields: its title
+(with tags), each example question as a document of its own (the best one
+counts), and its answer. The entry's score is the weighted sum. Words of the
+question that the index has never seen are matched to the closest known word
+(RapidFuzz), so "spinneweb" and "dimesies" still find their entries.
+
+Next to the score, each hit carries its *coverage*: how much of the question's
+weight (idf) the entry's own words account for. A question about the bus to
+Leiden matches "Leiden" somewhere, but covers little of what was asked; that
+is what lets the bot say it does not know.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.content import Entry
+from bot.knowledge.text import Analyzer
+
+# bm25s sets its own logger to DEBUG when imported and reports every index build.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+WEIGHTS = {"title": 1.0, "questions": 2.0, "answer": 1.0}
+FUZZY_CUTOFF = 84.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry: Entry
+    score: float
+    coverage: float  # 0..1: share of the question's idf weight found in the entry
+
+
+def _bm25(docs: list[list[str]]) -> bm25s.BM25:
+    index = bm25s.BM25(k1=1.2, b=0.75)
+    # bm25s cannot index an empty document list or empty documents.
+    index.index([doc or ["_empty_"] for doc in docs] or [["_empty_"]], show_progress=False)
+    return index
+
+
+class FieldIndex:
+    """The index of one language."""
+
+    def __init__(
+        self,
+        entries: list[Entry],
+        analyzer: Analyzer,
+        language: str,
+        context: set[str] | None = None,
+    ) -> None:
+        self.entries = entries
+        self.analyzer = analyzer
+        self.context = set(analyzer.analyze(" ".join(sorted(context or ()))))
+        titles, answers, questions, owners = [], [], [], []
+        self.entry_terms: list[set[str]] = []
+        known: Counter[str] = Counter()
+        for position, entry in enumerate(entries):
+            title, examples, answer = entry.text(language)
+            title_words = analyzer.words(" ".join([title, *entry.tags, entry.id.replace("-", " ")]))
+            answer_words = analyzer.words(answer)
+            example_words = [analyzer.words(q) for q in examples]
+            for text in (title, answer, *examples, *entry.tags):
+                known.update(analyzer.tokens(text))
+            titles.append(analyzer.terms(title_words))
+            answers.append(analyzer.terms(answer_words))
+            own_terms = set(titles[-1]) | set(answers[-1])
+            for words in example_words:
+                questions.append(analyzer.terms(words))
+                owners.append(position)
+                own_terms.update(questions[-1])
+            self.entry_terms.append(own_terms)
+        known.update(analyzer.synonym_words)
+        self._known = known
+        self._vocabulary = [w for w in known if len(w) >= 4 and w not in analyzer.stopwords]
+        self._owners = np.array(owners, dtype=np.int64)
+        self._title = _bm25(titles)
+        self._answer = _bm25(answers)
+        self._questions = _bm25(questions)
+        document_frequency: Counter[str] = Counter()
+        for terms in self.entry_terms:
+            document_frequency.update(terms)
+        total = max(len(entries), 1)
+        self._idf = {t: math.log(1 + total / n) for t, n in document_frequency.items()}
+        self._unknown_idf = math.log(1 + total)
+
+    def _correct(self, word: str) -> list[str]:
+        """Known words for a word the index has never seen.
+
+        A Dutch compound is split into two known parts ("mesoniveau" → "meso",
+        "niveau"; "beleidsmedewerker" → "beleid", "medewerker"); anything else
+        becomes the closest known word, if one is close enough (a typo).
+        """
+        if word in self._known or len(word) < 4 or word.isdigit() or "_" in word:
+            return [word]
+        for cut in range(3, len(word) - 2):
+            head, tail = word[:cut], word[cut:]
+            if len(tail) >= 3 and tail in self._known:
+                for stem in (head, head[:-1] if head.endswith("s") else ""):
+                    if len(stem) >= 3 and stem in self._known:
+                        return [stem, tail]
+        match = process.extractOne(
+            word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+        )
+        return [match[0]] if match else [word]
+
+    def query_terms(self, question: str) -> list[str]:
+        # Typos are corrected before synonyms are applied, so that "positiefe
+        # gezondheid" still becomes the phrase "positieve gezondheid".
+        tokens = [part for w in self.analyzer.tokens(question) for part in self._correct(w)]
+        return self.analyzer.terms(self.analyzer.canonical(tokens))
+
+    def search(self, question: str, limit: int = 5) -> list[Hit]:
+        terms = self.query_terms(question)
+        if not terms or not self.entries:
+            return []
+        title = self._title.get_scores(terms)
+        answer = self._answer.get_scores(terms)
+        per_question = self._questions.get_scores(terms)
+        best_question = np.zeros(len(self.entries))
+        np.maximum.at(best_question, self._owners, per_question)
+        combined = (
+            WEIGHTS["title"] * title
+            + WEIGHTS["questions"] * best_question
+            + WEIGHTS["answer"] * answer
+        )
+        order = np.argsort(-combined)[:limit]
+        # Context words (place names, times) help ranking but say nothing about
+        # whether the question is about this topic: "het weer in Katwijk".
+        unique = [t for t in dict.fromkeys(terms) if t not in self.context] or list(
+            dict.fromkeys(terms)
+        )
+        weights = [self._idf.get(t, self._unknown_idf) for t in unique]
+        total_weight = sum(weights) or 1.0
+        hits = []
+        for position in order:
+            score = float(combined[position])
+            if score <= 0:
+                break
+            found = self.entry_terms[position]
+            covered = sum(w for t, w in zip(unique, weights, strict=True) if t in found)
+            hits.append(Hit(self.entries[position], score, covered / total_weight))
+        return hits

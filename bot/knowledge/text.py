@@ -1,0 +1,78 @@
+"""Turning Dutch (and English) text into search terms.
+
+Lower case, accents folded, synonym groups mapped to one word (so
+"spinneweb" and "spinnenweb", "6" and "zes", "ouderen" and "senioren" meet),
+stop words dropped, and words stemmed with Snowball. For Dutch we use the
+classic Snowball stemmer (``dutch_porter``): Snowball 3's new default Dutch
+stemmer strips prefixes so aggressively that "gezondheid" and "gemeenten"
+become "zon" and "meen".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+STEMMERS = {"nl": "dutch_porter", "en": "english"}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: 'Zelfmanagement é' → 'zelfmanagement e'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class Analyzer:
+    def __init__(self, language: str, synonyms: list[list[str]], stopwords: set[str]) -> None:
+        self.language = language
+        self._stemmer = Stemmer.Stemmer(STEMMERS[language])
+        self.stopwords = {fold(w) for w in stopwords}
+        self._single: dict[str, str] = {}
+        phrases: list[tuple[str, str]] = []
+        for group in synonyms:
+            canonical = "_".join(_WORD.findall(fold(group[0])))
+            for variant in group:
+                words = _WORD.findall(fold(variant))
+                if len(words) == 1:
+                    self._single[words[0]] = canonical
+                elif words:
+                    phrases.append((" ".join(words), canonical))
+        phrases.sort(key=lambda p: -len(p[0]))
+        self._phrases = [(re.compile(rf"\b{re.escape(p)}\b"), c) for p, c in phrases]
+        self.stem = lru_cache(maxsize=50_000)(self._stem)
+
+    def _stem(self, word: str) -> str:
+        return word if "_" in word or word.isdigit() else self._stemmer.stemWord(word)
+
+    def tokens(self, text: str) -> list[str]:
+        """Folded words, as written."""
+        return _WORD.findall(fold(text))
+
+    @property
+    def synonym_words(self) -> set[str]:
+        """Every word that occurs in a synonym group (known to the typo correction)."""
+        words = set(self._single)
+        for pattern, _ in self._phrases:
+            words.update(_WORD.findall(pattern.pattern.replace("\\b", " ")))
+        return words
+
+    def canonical(self, tokens: list[str]) -> list[str]:
+        """Synonym groups mapped to one word each."""
+        joined = " ".join(tokens)
+        for pattern, canonical in self._phrases:
+            joined = pattern.sub(canonical, joined)
+        return [self._single.get(w, w) for w in joined.split()]
+
+    def words(self, text: str) -> list[str]:
+        """Folded words with synonyms mapped, before stop words and stemming."""
+        return self.canonical(self.tokens(text))
+
+    def terms(self, words: list[str]) -> list[str]:
+        return [self.stem(w) for w in words if w not in self.stopwords]
+
+    def analyze(self, text: str) -> list[str]:
+        return self.terms(self.words(text))

@@ -1,0 +1,114 @@
+"""Questions in free text, answered from the curated content; /vraag; /herlaad."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.context import Context
+from bot.core.messages import Choice, Incoming, Reply
+from bot.core.texts import Texts
+from bot.knowledge.answer import Answer, Outcome
+from bot.knowledge.content import Entry
+from bot.knowledge.service import KnowledgeService
+from bot.knowledge.text import fold
+
+log = logging.getLogger(__name__)
+ACTION = "kb"
+NONE = "none"
+
+
+def _knowledge(ctx: Context) -> KnowledgeService:
+    service = ctx.services.knowledge
+    if service is None:
+        raise RuntimeError("the knowledge service is not running")
+    return service
+
+
+def _topic_choices(entries: list[Entry], language: str) -> tuple[Choice, ...]:
+    return tuple(Choice(e.text(language)[0], f"{ACTION}:{e.id}") for e in entries)
+
+
+def entry_reply(entry: Entry, texts: Texts, language: str, related: list[Entry]) -> Reply:
+    """An entry as the person sees it: title, answer, source, related topics."""
+    title, _, body = entry.text(language)
+    lines = [title, "", body, "", texts.get(language, "ask.source", source=entry.source.label())]
+    if language == "en" and entry.en is None:
+        lines.append(texts.get(language, "ask.only_dutch"))
+    return Reply(text="\n".join(lines), choices=_topic_choices(related[:3], language))
+
+
+def render(result: Answer, texts: Texts, lookup: dict[str, Entry]) -> list[Reply]:
+    """The replies for an answer; shared by the chat handler and ``alliantiebot ask``."""
+    lang = result.language
+    if result.outcome is Outcome.CRISIS:
+        return [Reply(text=texts.get(lang, "safety.crisis"))]
+    if result.outcome is Outcome.MEDICAL:
+        return [Reply(text=texts.get(lang, "safety.medical"))]
+    if result.outcome is Outcome.GREETING:
+        return [Reply(text=texts.get(lang, "ask.greeting"))]
+    if result.outcome is Outcome.THANKS:
+        return [Reply(text=texts.get(lang, "ask.thanks"))]
+    if result.outcome is Outcome.ANSWER and result.entry is not None:
+        related = [lookup[r] for r in result.entry.related if r in lookup]
+        return [entry_reply(result.entry, texts, lang, related)]
+    if result.outcome is Outcome.CLARIFY:
+        choices = (
+            *_topic_choices(result.candidates, lang),
+            Choice(texts.get(lang, "ask.none_of_these"), f"{ACTION}:{NONE}"),
+        )
+        return [Reply(text=texts.get(lang, "ask.clarify"), choices=choices)]
+    text = texts.get(lang, "ask.unknown")
+    if result.candidates:
+        text += "\n" + texts.get(lang, "ask.unknown_topics")
+    return [Reply(text=text, choices=_topic_choices(result.candidates, lang))]
+
+
+async def question(msg: Incoming, ctx: Context) -> list[Reply]:
+    service = _knowledge(ctx)
+    result = service.answerer.answer(msg.text, default_language=ctx.lang)
+    log.info(
+        "question answered: outcome=%s confidence=%.2f topic=%s",
+        result.outcome.value,
+        result.confidence,
+        result.entry.id if result.entry else "-",
+    )
+    if result.outcome is Outcome.UNKNOWN:
+        normalized = " ".join(fold(msg.text).split())
+        await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
+    return render(result, ctx.services.texts, service.answerer.knowledge.by_id)
+
+
+async def topic(msg: Incoming, ctx: Context) -> list[Reply]:
+    """A pressed topic button: show that entry, in the person's language."""
+    service = _knowledge(ctx)
+    entry_id = (msg.action or "").partition(":")[2]
+    if entry_id == NONE:
+        return [Reply(text=ctx.t("ask.something_else"))]
+    entry = service.answerer.knowledge.get(entry_id)
+    if entry is None:
+        return [Reply(text=ctx.t("errors.stale_button"))]
+    lookup = service.answerer.knowledge.by_id
+    related = [lookup[r] for r in entry.related if r in lookup]
+    return [entry_reply(entry, ctx.services.texts, ctx.lang, related)]
+
+
+async def intro(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/vraag: how to ask, and popular topics; ``/vraag <question>`` asks at once."""
+    if msg.args.strip():
+        return await question(
+            Incoming.from_text(msg.platform, msg.user_id, msg.chat_id, msg.args), ctx
+        )
+    service = _knowledge(ctx)
+    popular = [e for i in service.popular if (e := service.answerer.knowledge.get(i))]
+    return [Reply(text=ctx.t("ask.intro"), choices=_topic_choices(popular[:6], ctx.lang))]
+
+
+async def reload(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/herlaad (verbinders): read content/ again without a restart."""
+    try:
+        count = await _knowledge(ctx).reload()
+    except Exception as exc:
+        return [Reply(text=ctx.t("content.reload_failed", error=str(exc)[:200]))]
+    ctx.services.texts.reload()
+    await ctx.db.audit.record(ctx.clock.now(), "content.reloaded", ctx.user_key, f"entries={count}")
+    return [Reply(text=ctx.t("content.reloaded", entries=count))]
