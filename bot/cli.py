@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -111,19 +112,24 @@ async def _chat(settings: Settings, user: str, *, http: bool) -> int:
     console = ConsoleChannel(user=user, label=lambda key, **kw: texts.get(language, key, **kw))
     app.add_channel(console)
     try:
-        await _until_signal(console.converse(app.handle))
+        await _until_signal(app, console.converse(app.handle))
     finally:
         await app.stop()
     return 0
 
 
-async def _until_signal(work: Coroutine[Any, Any, None] | None = None) -> None:
-    """Run ``work`` (or nothing) until it ends or SIGTERM/SIGINT arrives; then return."""
+async def _until_signal(app: App, work: Coroutine[Any, Any, None] | None = None) -> None:
+    """Run ``work`` (or nothing) until it ends or SIGTERM/SIGINT arrives; then return.
+
+    SIGHUP reloads the content without a restart.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, lambda: _reload_in_background(app))
     waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
     if work is not None:
         waiters.append(asyncio.ensure_future(work))
@@ -136,6 +142,25 @@ async def _until_signal(work: Coroutine[Any, Any, None] | None = None) -> None:
         task.result()
 
 
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _reload_in_background(app: App) -> None:
+    async def reload() -> None:
+        assert app.services is not None and app.services.knowledge is not None
+        try:
+            count = await app.services.knowledge.reload()
+            app.services.texts.reload()
+        except Exception as exc:
+            logging.getLogger(__name__).error("content reload on SIGHUP failed: %s", exc)
+        else:
+            logging.getLogger(__name__).warning("content reloaded on SIGHUP: %d entries", count)
+
+    task = asyncio.create_task(reload())
+    _background.add(task)  # keep a reference until done
+    task.add_done_callback(_background.discard)
+
+
 async def _run(settings: Settings, user: str) -> int:
     from bot.channels.registry import platform_channels
 
@@ -144,7 +169,7 @@ async def _run(settings: Settings, user: str) -> int:
         return await _chat(settings, user, http=True)
     app = await _start(settings, channels, http=True)
     try:
-        await _until_signal()
+        await _until_signal(app)
     finally:
         await app.stop()
     return 0

@@ -8,7 +8,7 @@ from bot.core.context import Context
 from bot.core.messages import Choice, Incoming, Reply
 from bot.core.texts import Texts
 from bot.knowledge.answer import Answer, Outcome
-from bot.knowledge.content import Entry
+from bot.knowledge.content import Entry, Knowledge
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import fold
 
@@ -28,16 +28,18 @@ def _topic_choices(entries: list[Entry], language: str) -> tuple[Choice, ...]:
     return tuple(Choice(e.text(language)[0], f"{ACTION}:{e.id}") for e in entries)
 
 
-def entry_reply(entry: Entry, texts: Texts, language: str, related: list[Entry]) -> Reply:
+def entry_reply(entry: Entry, texts: Texts, language: str, knowledge: Knowledge) -> Reply:
     """An entry as the person sees it: title, answer, source, related topics."""
     title, _, body = entry.text(language)
-    lines = [title, "", body, "", texts.get(language, "ask.source", source=entry.source.label())]
+    source = knowledge.source_label(entry, language)
+    lines = [title, "", body, "", texts.get(language, "ask.source", source=source)]
     if language == "en" and entry.en is None:
         lines.append(texts.get(language, "ask.only_dutch"))
+    related = [r for i in entry.related if (r := knowledge.get(i)) is not None]
     return Reply(text="\n".join(lines), choices=_topic_choices(related[:3], language))
 
 
-def render(result: Answer, texts: Texts, lookup: dict[str, Entry]) -> list[Reply]:
+def render(result: Answer, texts: Texts, knowledge: Knowledge) -> list[Reply]:
     """The replies for an answer; shared by the chat handler and ``alliantiebot ask``."""
     lang = result.language
     if result.outcome is Outcome.CRISIS:
@@ -49,8 +51,7 @@ def render(result: Answer, texts: Texts, lookup: dict[str, Entry]) -> list[Reply
     if result.outcome is Outcome.THANKS:
         return [Reply(text=texts.get(lang, "ask.thanks"))]
     if result.outcome is Outcome.ANSWER and result.entry is not None:
-        related = [lookup[r] for r in result.entry.related if r in lookup]
-        return [entry_reply(result.entry, texts, lang, related)]
+        return [entry_reply(result.entry, texts, lang, knowledge)]
     if result.outcome is Outcome.CLARIFY:
         choices = (
             *_topic_choices(result.candidates, lang),
@@ -75,7 +76,7 @@ async def question(msg: Incoming, ctx: Context) -> list[Reply]:
     if result.outcome is Outcome.UNKNOWN:
         normalized = " ".join(fold(msg.text).split())
         await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
-    return render(result, ctx.services.texts, service.answerer.knowledge.by_id)
+    return render(result, ctx.services.texts, service.answerer.knowledge)
 
 
 async def topic(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -87,9 +88,7 @@ async def topic(msg: Incoming, ctx: Context) -> list[Reply]:
     entry = service.answerer.knowledge.get(entry_id)
     if entry is None:
         return [Reply(text=ctx.t("errors.stale_button"))]
-    lookup = service.answerer.knowledge.by_id
-    related = [lookup[r] for r in entry.related if r in lookup]
-    return [entry_reply(entry, ctx.services.texts, ctx.lang, related)]
+    return [entry_reply(entry, ctx.services.texts, ctx.lang, service.answerer.knowledge)]
 
 
 async def intro(msg: Incoming, ctx: Context) -> list[Reply]:

@@ -10,18 +10,21 @@ from typing import Any
 from bot.core.texts import Texts
 from bot.knowledge.answer import Answer, Answerer, Outcome
 from bot.knowledge.check import check_content
+from bot.knowledge.content import Knowledge
 from bot.paths import content_dir
 from bot.settings import ConfigError, Settings
 
 
-def _as_json(question: str, result: Answer, replies_text: str) -> dict[str, Any]:
+def _as_json(
+    question: str, result: Answer, replies_text: str, knowledge: Knowledge
+) -> dict[str, Any]:
     entry = result.entry
     return {
         "question": question,
         "answered": result.answered,
         "outcome": result.outcome.value,
         "answer": replies_text,
-        "sources": [entry.source.label()] if entry else [],
+        "sources": [knowledge.source_label(entry, result.language)] if entry else [],
         "score": round(result.confidence, 4),
         "topic": entry.id if entry else None,
         "candidates": [c.id for c in result.candidates],
@@ -67,10 +70,13 @@ def ask(settings: Settings, question: str, *, as_json: bool, language: str | Non
         result = answerer.answer(
             text, language=language, default_language=settings.default_language
         )
-        replies = render(result, texts, answerer.knowledge.by_id)
+        replies = render(result, texts, answerer.knowledge)
         shown = "\n".join(r.text for r in replies)
         if as_json:
-            print(json.dumps(_as_json(text, result, shown), ensure_ascii=False), flush=True)
+            print(
+                json.dumps(_as_json(text, result, shown, answerer.knowledge), ensure_ascii=False),
+                flush=True,
+            )
         else:
             print(shown)
             for reply in replies:

@@ -22,11 +22,12 @@ class Source(BaseModel):
     file: str = Field(pattern=SEED_PATTERN)
     section: str = ""
 
-    def label(self) -> str:
-        """How the source is named to a reader."""
-        if self.file == "algemeen":
-            return self.section or "algemeen"
-        return f"{self.section} ({self.file})" if self.section else self.file
+    def label(self, names: dict[str, str] | None = None) -> str:
+        """How the source is named to a reader: document title, then section."""
+        document = (names or {}).get(self.file, self.file)
+        if self.file == "algemeen" or not self.section:
+            return document
+        return f"{document}, {self.section}"
 
 
 class Translation(BaseModel):
@@ -69,12 +70,20 @@ class Knowledge:
     stopwords: dict[str, set[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     smalltalk: dict[str, str] = field(default_factory=dict)  # folded message → kind
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)  # file → lang → title
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
 
     def get(self, entry_id: str) -> Entry | None:
         return self.by_id.get(entry_id)
+
+    def source_label(self, entry: Entry, language: str) -> str:
+        names = {
+            file: titles.get(language) or titles.get("nl", file)
+            for file, titles in self.sources.items()
+        }
+        return entry.source.label(names)
 
 
 def _words(text: str) -> int:
@@ -87,7 +96,7 @@ def load_knowledge(content: Path) -> Knowledge:
     entries: list[Entry] = []
     errors: list[str] = []
     for path in sorted(folder.glob("*.yaml")):
-        if path.stem in ("synonyms", "stopwords", "smalltalk", "popular", "calibration"):
+        if path.stem in ("synonyms", "stopwords", "smalltalk", "popular", "sources"):
             continue
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -123,8 +132,20 @@ def load_knowledge(content: Path) -> Knowledge:
         for kind, phrases in (small_raw or {}).items()
         for p in phrases
     }
+    sources_file = folder / "sources.yaml"
+    sources = (
+        yaml.safe_load(sources_file.read_text(encoding="utf-8")) if sources_file.exists() else {}
+    )
+    for entry in entries:
+        if sources and entry.source.file not in sources:
+            errors.append(f"{entry.id}: source {entry.source.file!r} is not in sources.yaml")
     return Knowledge(
-        entries=entries, synonyms=groups, stopwords=stopwords, errors=errors, smalltalk=smalltalk
+        entries=entries,
+        synonyms=groups,
+        stopwords=stopwords,
+        errors=errors,
+        smalltalk=smalltalk,
+        sources=sources or {},
     )
 
 
