@@ -80,8 +80,17 @@ class FieldIndex:
             self.entry_terms.append(own_terms)
         known.update(analyzer.synonym_words)
         self._known = known
-        self._vocabulary = [w for w in known if len(w) >= 4 and w not in analyzer.stopwords]
-        self._owners = np.array(owners, dtype=np.int64)
+        # Typo candidates by first letter and length: a ratio of FUZZY_CUTOFF or more
+        # is only possible between words of about the same length, and people
+        # rarely mistype the first letter. This keeps lookups fast as content grows.
+        self._by_length: dict[tuple[str, int], list[str]] = {}
+        for word in known:
+            if len(word) >= 4 and word not in analyzer.stopwords:
+                self._by_length.setdefault((word[0], len(word)), []).append(word)
+        self._candidate_cache: dict[tuple[str, int], list[str]] = {}
+        # Example questions are stored entry by entry, so each entry's questions
+        # are one contiguous run: its best question is a reduceat over the run.
+        self._runs = np.searchsorted(np.array(owners, dtype=np.int64), np.arange(len(entries)))
         self._title = _bm25(titles)
         self._answer = _bm25(answers)
         self._questions = _bm25(questions)
@@ -108,9 +117,20 @@ class FieldIndex:
                     if len(stem) >= 3 and stem in self._known:
                         return [stem, tail]
         match = process.extractOne(
-            word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            word, self._candidates(word[0], len(word)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
         )
         return [match[0]] if match else [word]
+
+    def _candidates(self, first: str, length: int) -> list[str]:
+        cached = self._candidate_cache.get((first, length))
+        if cached is None:
+            # ratio = 2*matches/(len1+len2) >= c: lengths from len*c/(2-c) to len*(2-c)/c.
+            cut = FUZZY_CUTOFF / 100
+            low = math.ceil(length * cut / (2 - cut))
+            high = math.floor(length * (2 - cut) / cut)
+            cached = [w for n in range(low, high + 1) for w in self._by_length.get((first, n), ())]
+            self._candidate_cache[(first, length)] = cached
+        return cached
 
     def query_terms(self, question: str) -> list[str]:
         # Typos are corrected before synonyms are applied, so that "positiefe
@@ -125,8 +145,7 @@ class FieldIndex:
         title = self._title.get_scores(terms)
         answer = self._answer.get_scores(terms)
         per_question = self._questions.get_scores(terms)
-        best_question = np.zeros(len(self.entries))
-        np.maximum.at(best_question, self._owners, per_question)
+        best_question = np.maximum.reduceat(per_question, self._runs)
         combined = (
             WEIGHTS["title"] * title
             + WEIGHTS["questions"] * best_question
