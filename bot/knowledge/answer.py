@@ -22,7 +22,7 @@ from bot.knowledge.safety import Safety
 from bot.knowledge.text import Analyzer
 
 ANSWER = 0.62
-CLARIFY = 0.40
+CLARIFY = 0.42
 OTHER_LANGUAGE_MARGIN = 0.05
 
 

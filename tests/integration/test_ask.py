@@ -47,7 +47,7 @@ async def test_unknown_questions_are_not_guessed_and_are_recorded_without_who_as
 
 
 async def test_grey_zone_asks_what_you_mean(bot: Person) -> None:
-    await bot.send("wat kost een rijbewijs")
+    await bot.send("hoe regel ik hulp thuis")
     assert "Bedoel je" in bot.text
     assert bot.choices[-1] == "Iets anders"
     await bot.press("Iets anders")
