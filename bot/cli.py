@@ -89,14 +89,14 @@ async def _start(
     settings: Settings, channels: dict[str, Channel] | None = None, **kwargs: bool
 ) -> App:
     from bot.app import App
-    from bot.storage.db import DatabaseUnavailable
+    from bot.storage import db
 
     app = App(settings, channels=channels)
     try:
         await app.start(**kwargs)
-    except DatabaseUnavailable as exc:
+    except db.DatabaseUnavailable as exc:
         await app.stop()
-        raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
+        raise db.unreachable(exc) from None
     except BaseException:
         await app.stop()
         raise
@@ -178,15 +178,8 @@ async def _run(settings: Settings, user: str) -> int:
 async def _db(settings: Settings, action: str) -> int:
     from bot.storage import db
 
-    engine = db.create_engine(settings.database_url)
-    try:
-        try:
-            await db.wait_until_reachable(engine, settings.db_startup_timeout)
-        except db.DatabaseUnavailable as exc:
-            raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
+    async with db.connected(settings.database_url, settings.db_startup_timeout) as engine:
         if action == "upgrade":
             await db.upgrade(engine)
         print(await db.current_revision(engine) or "(empty database)")
-    finally:
-        await engine.dispose()
     return 0

@@ -12,7 +12,7 @@ from bot.knowledge.answer import Answer, Answerer, Outcome
 from bot.knowledge.check import check_content
 from bot.knowledge.content import Knowledge
 from bot.paths import content_dir
-from bot.settings import ConfigError, Settings
+from bot.settings import Settings
 
 
 def _as_json(
@@ -102,17 +102,10 @@ async def gaps(settings: Settings, limit: int) -> int:
     from bot.storage import db
     from bot.storage.repositories import GapRepo
 
-    engine = db.create_engine(settings.database_url)
-    try:
-        try:
-            await db.wait_until_reachable(engine, settings.db_startup_timeout)
-        except db.DatabaseUnavailable as exc:
-            raise ConfigError(f"DATABASE_URL: cannot reach the database ({exc})") from None
+    async with db.connected(settings.database_url, settings.db_startup_timeout) as engine:
         await db.upgrade(engine)
         async with db.session_factory(engine)() as session:
             rows = await GapRepo(session).most_frequent(limit)
-    finally:
-        await engine.dispose()
     if not rows:
         print("no unanswered questions recorded")
     for question, count, last in rows:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x616C6C69  # "alli": the advisory lock id for migrations
@@ -148,3 +152,22 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
+
+
+def unreachable(exc: DatabaseUnavailable) -> ConfigError:
+    """The one line the CLI prints when the database cannot be reached at start."""
+    return ConfigError(f"DATABASE_URL: cannot reach the database ({exc})")
+
+
+@asynccontextmanager
+async def connected(url: str, patience: float) -> AsyncIterator[AsyncEngine]:
+    """An engine on a reachable database at the newest migration, disposed afterwards."""
+    engine = create_engine(url)
+    try:
+        try:
+            await wait_until_reachable(engine, patience)
+        except DatabaseUnavailable as exc:
+            raise unreachable(exc) from None
+        yield engine
+    finally:
+        await engine.dispose()
