@@ -1,0 +1,222 @@
+"""Time from process start to ready, and to a clean exit of ``alliantiebot chat``.
+
+Three measurements per database backend, each in fresh processes:
+
+1. ``python -m bot chat`` (what ``alliantiebot chat`` runs) with an empty
+   standard input: the bot starts, reads end-of-input at once, says goodbye
+   and stops. Wall time from spawning to exit. The first run works on an
+   empty database and applies the migrations; later runs find it migrated.
+2. spawn → ready: a child process (this script with ``--child``) imports the
+   bot, builds :class:`bot.app.App` and runs ``App.start()`` with scheduler,
+   outbox sender and HTTP server (port 0), as ``alliantiebot run`` does, and
+   reports the wall-clock moment ``start()`` returned. The child also reports
+   how long its imports took and ``App.start()`` itself took, and how long a
+   second ``App.start()`` in the same process takes (imports already done).
+3. baselines: ``python -c pass`` and ``python -c "import bot.app"``.
+
+Every child runs in a temporary working directory (so no ``.env`` and no
+``./data`` of the checkout are used) with ``DATABASE_URL`` pointing at a fresh
+database and a throw-away ``DATA_KEY``.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_startup.py --db sqlite
+    .venv/bin/python benchmarks/bench_startup.py --db postgresql --repeat 5
+
+Target: ready within 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import _common
+
+TARGET_SECONDS = 3.0
+CHILD_TIMEOUT = 90.0
+# Variables of bot.settings.Settings: the parent's values must not leak into a child.
+SETTINGS_PREFIXES = (
+    "DATABASE_URL", "TIMEZONE", "DEFAULT_LANGUAGE", "BOT_ADMINS", "DATA_KEY", "HTTP_",
+    "TELEGRAM_", "SLACK_", "LOG_LEVEL", "CONTENT_DIR", "IMAGE_DIR", "DB_STARTUP", "FLOOD_",
+    "MAX_MESSAGE", "OUTBOX_", "MISFIRE_",
+)  # fmt: skip
+
+
+def child() -> int:
+    """Runs in the child process: import, start, report, stop, start again."""
+    began = time.perf_counter()
+    import asyncio
+
+    from bot.app import App
+    from bot.settings import load_settings
+
+    imported = time.perf_counter()
+    settings = load_settings()
+    result: dict[str, float] = {"import_s": imported - began}
+
+    async def go() -> None:
+        app = App(settings)
+        t0 = time.perf_counter()
+        await app.start(http=True, scheduler=True, sender=True)
+        result["start_s"] = time.perf_counter() - t0
+        result["ready_epoch"] = time.time()
+        t0 = time.perf_counter()
+        await app.stop()
+        result["stop_s"] = time.perf_counter() - t0
+        again = App(settings)
+        t0 = time.perf_counter()
+        await again.start(http=True, scheduler=True, sender=True)
+        result["start_again_s"] = time.perf_counter() - t0
+        await again.stop()
+
+    asyncio.run(go())
+    print(json.dumps(result))
+    return 0
+
+
+def child_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(SETTINGS_PREFIXES)}
+    env.update(
+        DATABASE_URL=database_url,
+        DATA_KEY=_common.new_data_key(),
+        LOG_LEVEL="WARNING",
+        HTTP_PORT="0",
+        PYTHONPATH=str(_common.REPO),  # a checkout without `pip install -e .` works too
+    )
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Run ``cmd`` with an empty stdin; (spawn epoch, seconds to exit, stdout).
+
+    On this shared machine a child is now and then killed by a signal from
+    outside (another session cleaning up); such a run is repeated once.
+    """
+    for attempt in (1, 2):
+        spawned = time.time()
+        began = time.perf_counter()
+        done = subprocess.run(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=CHILD_TIMEOUT,
+            check=False,
+        )
+        seconds = time.perf_counter() - began
+        if done.returncode == 0:
+            return spawned, seconds, done.stdout
+        if done.returncode < 0 and attempt == 1:
+            print(f"note: child killed by signal {-done.returncode}; run repeated", file=sys.stderr)
+            continue
+        break
+    raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr[-2000:]}")
+
+
+def bench_backend(args: argparse.Namespace, backend: str, deadline: float) -> list[list[object]]:
+    python = sys.executable
+    rows: list[list[object]] = []
+
+    def add(name: str, values: list[float], *, target: bool = False) -> None:
+        first, later = values[0], values[1:]
+        met = ""
+        if target:  # every run counts, the first (migrating) one too
+            met = "yes" if max(values) <= TARGET_SECONDS else "NO"
+        rows.append(
+            [
+                backend,
+                name,
+                first,
+                _common.median(later),
+                min(later, default=float("nan")),
+                max(later, default=float("nan")),
+                len(later),
+                met,
+            ]
+        )
+
+    # 1. the chat command, end of input at once
+    with _common.temp_database(backend, args.pg_url) as db:
+        env = child_env(db.url)
+        exits: list[float] = []
+        for _ in range(args.repeat):
+            if exits and time.perf_counter() > deadline:
+                break
+            _, seconds, out = timed([python, "-m", "bot", "chat"], env, db.workdir)
+            if not out.strip():
+                raise RuntimeError("alliantiebot chat printed nothing")
+            exits.append(seconds)
+        add("`alliantiebot chat` < /dev/null: spawn to exit", exits)
+
+    # 2. spawn to ready, and App.start() in process
+    with _common.temp_database(backend, args.pg_url) as db:
+        env = child_env(db.url)
+        ready: list[float] = []
+        parts: dict[str, list[float]] = {"import_s": [], "start_s": [], "start_again_s": []}
+        for _ in range(args.repeat):
+            if ready and time.perf_counter() > deadline:
+                break
+            spawned, _, out = timed([python, __file__, "--child"], env, db.workdir)
+            report = json.loads(out.strip().splitlines()[-1])
+            ready.append(report["ready_epoch"] - spawned)
+            for key in parts:
+                parts[key].append(report[key])
+        add("spawn to ready (App.start returned)", ready, target=True)
+        add("  of which: imports (bot.app, settings)", parts["import_s"])
+        add("  of which: App.start() (first in process)", parts["start_s"], target=True)
+        add("App.start() again in same process", parts["start_again_s"])
+    return rows
+
+
+def baselines(repeat: int) -> list[list[object]]:
+    python = sys.executable
+    env = child_env("sqlite:///unused.db")
+    rows: list[list[object]] = []
+    for name, code in (
+        ("python -c pass", "pass"),
+        ("python -c 'import bot.app'", "import bot.app"),
+    ):
+        values = [timed([python, "-c", code], env, Path.cwd())[1] for _ in range(repeat)]
+        later = values[1:]
+        rows.append(
+            ["-", name, values[0], _common.median(later), min(later), max(later), len(later), ""]
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _common.add_common_arguments(parser, max_seconds=180)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.set_defaults(repeat=5)
+    args = parser.parse_args(argv)
+    _common.interruptible()
+    if args.child:
+        return child()
+    print(_common.machine_summary())
+    print(
+        f"{args.repeat} runs each; 'first' is run 1 (fresh database: migrations), 'later' the "
+        f"median of the rest; target: ready within {TARGET_SECONDS:g} s"
+    )
+    try:
+        rows = baselines(3)
+        for backend in _common.backends(args.db):
+            rows += bench_backend(args, backend, time.perf_counter() + args.max_seconds)
+    except KeyboardInterrupt:
+        print("stopped early (signal); temporary databases removed", file=sys.stderr)
+        return 130
+    headers = ["db", "measurement", "first s", "later s", "min", "max", "n", "target"]
+    print(_common.table(headers, rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

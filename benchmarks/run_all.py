@@ -1,0 +1,89 @@
+"""Run every benchmark on SQLite and PostgreSQL, one after the other.
+
+Each benchmark runs as its own process (so one's imports and caches do not
+flatter the next) with the same ``--db``, ``--pg-url`` and ``--repeat``; its
+table is printed as it finishes. ``bench_answer.py`` (question answering, in
+process, no database) runs once with its own defaults. The results belong in
+docs/performance.md.
+
+Usage::
+
+    .venv/bin/python benchmarks/run_all.py                    # both databases
+    .venv/bin/python benchmarks/run_all.py --db sqlite --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import _common
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ("bench_messages.py", "bench_outbox.py", "bench_startup.py")
+WITHOUT_DATABASE = ("bench_answer.py",)
+# Smaller runs for a smoke test of the scripts themselves.
+QUICK = {
+    "bench_messages.py": ["--messages", "500"],
+    "bench_outbox.py": ["--rows", "2000"],
+    "bench_startup.py": [],
+    "bench_answer.py": ["--questions", "200", "--scale", "2", "--builds", "1"],
+}
+PER_BENCHMARK_TIMEOUT = 1_200.0
+
+
+def run(cmd: list[str]) -> int:
+    """Run one benchmark; past the timeout stop it with SIGTERM, so it still cleans up."""
+    with subprocess.Popen(cmd) as child:
+        try:
+            return child.wait(timeout=PER_BENCHMARK_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            return -1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--pg-url", default=_common.DEFAULT_PG_URL)
+    parser.add_argument("--repeat", type=int, default=None, help="passed on to each benchmark")
+    parser.add_argument("--quick", action="store_true", help="small runs, one repeat")
+    args = parser.parse_args(argv)
+
+    if args.db != "sqlite":
+        for name in _common.drop_stale_databases(args.pg_url):
+            print(f"dropped {name}, left behind by a benchmark that was killed")
+    failed = []
+    for name in BENCHMARKS + WITHOUT_DATABASE:
+        if not (HERE / name).exists():
+            continue
+        cmd = [sys.executable, str(HERE / name)]
+        if name in BENCHMARKS:
+            cmd += ["--db", args.db, "--pg-url", args.pg_url]
+            if args.quick:
+                cmd += ["--repeat", "2" if name == "bench_startup.py" else "1"]
+            elif args.repeat is not None:
+                cmd += ["--repeat", str(args.repeat)]
+        if args.quick:
+            cmd += QUICK[name]
+        print(f"\n## {name}\n$ {' '.join(cmd)}", flush=True)
+        began = time.perf_counter()
+        code = run(cmd)
+        print(f"({name}: exit {code}, {time.perf_counter() - began:.0f} s)", flush=True)
+        if code != 0:
+            failed.append(name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
