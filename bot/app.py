@@ -85,6 +85,7 @@ class App:
             outbox=outbox,
             router=router,
             knowledge=knowledge,
+            write_lock=asyncio.Lock() if settings.is_sqlite else None,
         )
         self.dispatcher = Dispatcher(
             self.services, router, default_chain(settings.flood_limit_per_minute)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,6 +38,9 @@ class Services:
     scheduler: Scheduler | None = None
     router: Router | None = None
     knowledge: KnowledgeService | None = None
+    # SQLite has one writer: messages take turns in the process instead of
+    # fighting over the file lock in SQLite's sleeping retry loop.
+    write_lock: asyncio.Lock | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

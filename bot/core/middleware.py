@@ -7,6 +7,7 @@ Logs here never contain message text: it may be health data.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections import deque
@@ -106,7 +107,8 @@ class FloodLimit:
 
 async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
     """One database transaction per message, committed before replies go out."""
-    async with ctx.services.sessions() as session, session.begin():
+    lock = ctx.services.write_lock or contextlib.nullcontext()
+    async with lock, ctx.services.sessions() as session, session.begin():
         ctx.repos = Repos(session, ctx.services.cipher)
         replies = await call_next(msg, ctx)
     for step in ctx.after_commit:

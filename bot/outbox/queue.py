@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.messages import Choice, Document, Image, Reply
 from bot.crypto import Cipher, DecryptionError
 from bot.storage.models import OutboxMessage
+from bot.storage.repositories import upsert
 
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
@@ -83,10 +82,6 @@ class Outbox:
     clock: Clock
     on_enqueue: list[Callable[[], None]] = field(default_factory=list)
 
-    def _insert(self, session: AsyncSession) -> Any:
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        return pg_insert if dialect == "postgresql" else sqlite_insert
-
     async def enqueue(self, items: Sequence[Outgoing], session: AsyncSession | None = None) -> int:
         """Store messages for delivery; returns how many were new.
 
@@ -121,37 +116,43 @@ class Outbox:
         return count
 
     async def _insert_rows(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-        insert = self._insert(session)
-        total = 0
-        for start in range(0, len(rows), 500):
-            # RETURNING counts what was new: executemany's rowcount is not reliable.
-            stmt = (
-                insert(OutboxMessage)
-                .values(rows[start : start + 500])
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(OutboxMessage.id)
-            )
-            total += len((await session.execute(stmt)).all())
-        return total
+        # One statement, the rows as executemany parameters (SQLAlchemy batches them
+        # as "insertmanyvalues"); RETURNING counts what was new, as executemany's
+        # rowcount is not reliable. Building a VALUES clause per chunk cost ~90%.
+        stmt = (
+            upsert(session)(OutboxMessage)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id)
+        )
+        return len((await session.execute(stmt, rows)).all())
 
     async def claim(self, limit: int, lease: timedelta) -> list[Claimed]:
         """Take up to ``limit`` due rows for delivery under a lease."""
         now = self.clock.now()
         token = str(uuid.uuid4())
-        due = or_(
-            and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
-        )
+        pending_due = and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        lease_expired = and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now)
+        due = or_(pending_due, lease_expired)
         async with self.sessions() as session, session.begin():
-            query = (
-                select(OutboxMessage.id)
-                .where(due)
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .limit(limit)
-            )
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await session.execute(query)).scalars())
+            postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+            # Two simple queries, not one with OR: with the OR, PostgreSQL sorted every
+            # due row to return a batch (4 ms at 10,000 pending, 27 ms at 50,000).
+            ids: list[int] = []
+            for condition, order in (
+                (lease_expired, OutboxMessage.lease_until),
+                (pending_due, OutboxMessage.next_attempt_at),
+            ):
+                query = (
+                    select(OutboxMessage.id)
+                    .where(condition)
+                    .order_by(order, OutboxMessage.id)
+                    .limit(limit - len(ids))
+                )
+                if postgres:
+                    query = query.with_for_update(skip_locked=True)
+                ids += list((await session.execute(query)).scalars())
+                if len(ids) >= limit:
+                    break
             if not ids:
                 return []
             await session.execute(

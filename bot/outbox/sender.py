@@ -50,7 +50,7 @@ class OutboxSender:
         channels: Mapping[str, Channel],
         *,
         batch_size: int = 100,
-        concurrency: int = 16,
+        concurrency: int = 50,
         max_attempts: int = 8,
         lease: timedelta = timedelta(minutes=2),
         poll_interval: float = 1.0,
@@ -167,6 +167,8 @@ class OutboxSender:
     async def run(self) -> None:
         """Deliver forever; wakes at once when something is enqueued in this process."""
         while not self._stopping:
+            # Cleared before the round: an enqueue or stop() during it is not lost.
+            self._wake.clear()
             try:
                 handled = await self.deliver_due()
             except asyncio.CancelledError:
@@ -176,7 +178,8 @@ class OutboxSender:
                 handled = 0
             if handled:
                 continue
-            self._wake.clear()
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 

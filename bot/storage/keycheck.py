@@ -9,13 +9,12 @@ start must be able to decrypt it.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import Cipher, DecryptionError
 from bot.settings import ConfigError
 from bot.storage.models import BotMeta
+from bot.storage.repositories import upsert
 
 CHECK_KEY = "data_key_check"
 CHECK_VALUE = {"purpose": "alliantiebot data key check"}
@@ -23,10 +22,8 @@ CHECK_VALUE = {"purpose": "alliantiebot data key check"}
 
 async def verify_data_key(sessions: async_sessionmaker[AsyncSession], cipher: Cipher) -> None:
     async with sessions() as session, session.begin():
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         await session.execute(
-            insert(BotMeta)
+            upsert(session)(BotMeta)
             .values(key=CHECK_KEY, value=cipher.encrypt(CHECK_VALUE))
             .on_conflict_do_nothing(index_elements=["key"])
         )

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +25,13 @@ from bot.storage.models import (
     UnansweredQuestion,
     User,
 )
+
+
+def upsert(session: AsyncSession) -> Any:
+    """The dialect's INSERT that supports ON CONFLICT (PostgreSQL and SQLite alike)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
 
 # Writing last_seen_at on every message would make every message a write.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -209,13 +218,18 @@ class EventRepo:
         self.session = session
 
     async def first_time(self, platform: str, event_id: str, now: datetime) -> bool:
-        """Record the event; False if it was recorded before."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedEvent(platform=platform, event_id=event_id, at=now))
-        except IntegrityError:
-            return False
-        return True
+        """Record the event; False if it was recorded before.
+
+        One INSERT ... ON CONFLICT DO NOTHING RETURNING: no savepoint, no ORM
+        flush (this runs for every platform update).
+        """
+        stmt = (
+            upsert(self.session)(ProcessedEvent)
+            .values(platform=platform, event_id=event_id, at=now)
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(ProcessedEvent.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None
 
     async def prune(self, older_than: datetime) -> int:
         result = await self.session.execute(
