@@ -45,7 +45,9 @@ class Incoming:
 
     @property
     def args(self) -> str:
-        """Everything after the command word."""
+        """Everything after the command word ("" for anything but a command)."""
+        if self.kind is not Kind.COMMAND:
+            return ""
         parts = self.text.strip().split(maxsplit=1)
         return parts[1] if len(parts) > 1 else ""
 

@@ -24,6 +24,8 @@ from bot.knowledge.text import Analyzer
 ANSWER = 0.62
 CLARIFY = 0.42
 OTHER_LANGUAGE_MARGIN = 0.05
+WEAK_MATCH = 2.0  # idf weight of the words matched, below which a match is weak
+WEAK_CAP = 0.55  # a weak match is at most a "Bedoel je ...?"
 
 
 class Outcome(enum.StrEnum):
@@ -57,7 +59,13 @@ def confidence(hits: list[Hit]) -> float:
     best = hits[0]
     second = hits[1].score if len(hits) > 1 else 0.0
     margin = (best.score - second) / best.score if best.score > 0 else 0.0
-    return max(0.0, min(1.0, 0.75 * best.coverage + 0.25 * margin))
+    score = 0.75 * best.coverage + 0.25 * margin
+    if best.matched < WEAK_MATCH and not best.exact:
+        # One or two everyday words ("ik zoek werk") can be fully covered by an
+        # entry and still say little: ask "Bedoel je ...?" rather than answer,
+        # unless the words are exactly those of one of its example questions.
+        score = min(score, WEAK_CAP)
+    return max(0.0, min(1.0, score))
 
 
 class Answerer:
@@ -68,9 +76,12 @@ class Answerer:
         py3langid.set_languages(["nl", "en"])
         self.knowledge = knowledge
         self.safety = safety
+        # Both languages' stop words in both analyzers: a Dutch question searched in
+        # the English index (and the reverse) must not match on "het" or "the".
+        self._language_words = {lang: knowledge.stopwords.get(lang, set()) for lang in ("nl", "en")}
+        stopwords = self._language_words["nl"] | self._language_words["en"]
         self.analyzers = {
-            lang: Analyzer(lang, knowledge.synonyms, knowledge.stopwords.get(lang, set()))
-            for lang in ("nl", "en")
+            lang: Analyzer(lang, knowledge.synonyms, stopwords) for lang in ("nl", "en")
         }
         context = knowledge.stopwords.get("context", set())
         self.indexes = {
@@ -86,8 +97,8 @@ class Answerer:
     def detect_language(self, text: str, default: str = "nl") -> str:
         """Dutch or English, from stop words first (short questions), then py3langid."""
         words = self.analyzers["nl"].words(text)
-        nl_hits = sum(w in self.analyzers["nl"].stopwords for w in words)
-        en_hits = sum(w in self.analyzers["en"].stopwords for w in words)
+        nl_hits = sum(w in self._language_words["nl"] for w in words)
+        en_hits = sum(w in self._language_words["en"] for w in words)
         if nl_hits != en_hits and max(nl_hits, en_hits) >= 2:
             return "nl" if nl_hits > en_hits else "en"
         if len(words) < 3:

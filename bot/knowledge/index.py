@@ -38,6 +38,8 @@ class Hit:
     entry: Entry
     score: float
     coverage: float  # 0..1: share of the question's idf weight found in the entry
+    matched: float = 0.0  # that idf weight in absolute terms: how specific the match is
+    exact: bool = False  # the question's words are those of one of the entry's examples
 
 
 def _bm25(docs: list[list[str]]) -> bm25s.BM25:
@@ -62,6 +64,7 @@ class FieldIndex:
         self.context = set(analyzer.analyze(" ".join(sorted(context or ()))))
         titles, answers, questions, owners = [], [], [], []
         self.entry_terms: list[set[str]] = []
+        self.example_sets: list[set[frozenset[str]]] = []
         known: Counter[str] = Counter()
         for position, entry in enumerate(entries):
             title, examples, answer = entry.text(language)
@@ -73,6 +76,7 @@ class FieldIndex:
             titles.append(analyzer.terms(title_words))
             answers.append(analyzer.terms(answer_words))
             own_terms = set(titles[-1]) | set(answers[-1])
+            self.example_sets.append({frozenset(analyzer.terms(w)) for w in example_words})
             for words in example_words:
                 questions.append(analyzer.terms(words))
                 owners.append(position)
@@ -154,9 +158,7 @@ class FieldIndex:
         order = np.argsort(-combined)[:limit]
         # Context words (place names, times) help ranking but say nothing about
         # whether the question is about this topic: "het weer in Katwijk".
-        unique = [t for t in dict.fromkeys(terms) if t not in self.context] or list(
-            dict.fromkeys(terms)
-        )
+        unique = [t for t in dict.fromkeys(terms) if t not in self.context]
         weights = [self._idf.get(t, self._unknown_idf) for t in unique]
         total_weight = sum(weights) or 1.0
         hits = []
@@ -166,5 +168,6 @@ class FieldIndex:
                 break
             found = self.entry_terms[position]
             covered = sum(w for t, w in zip(unique, weights, strict=True) if t in found)
-            hits.append(Hit(self.entries[position], score, covered / total_weight))
+            exact = frozenset(terms) in self.example_sets[position]
+            hits.append(Hit(self.entries[position], score, covered / total_weight, covered, exact))
         return hits

@@ -82,6 +82,13 @@ async def test_crisis_reply_even_when_the_database_is_down(
     assert "0800-0113" in bot.text
 
 
+async def test_the_menu_button_explains_how_to_ask(bot: Person) -> None:
+    await bot.send("/start")
+    await bot.press("Stel een vraag")
+    assert "eigen woorden" in bot.text
+    assert "Bron:" not in bot.text
+
+
 async def test_vraag_explains_and_offers_popular_topics(bot: Person) -> None:
     await bot.send("/vraag")
     assert "eigen woorden" in bot.text
