@@ -33,7 +33,8 @@ FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     PATH="/opt/venv/bin:$PATH" \
     HTTP_HOST=0.0.0.0 \
-    HTTP_PORT=8080
+    HTTP_PORT=8080 \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 RUN groupadd --system --gid 10001 alliantiebot \
     && useradd --system --uid 10001 --gid alliantiebot --home-dir /app --no-create-home \
