@@ -123,7 +123,7 @@ class Answerer:
         # Mixed questions ("what is Alles is Gezondheid") and topics without an
         # English text are found through the other language's index too.
         other = "en" if lang == "nl" else "nl"
-        other_hits = self.indexes[other].search(question)
+        other_hits = self.indexes[other].search(question, fuzzy=False)
         if confidence(other_hits) > score + OTHER_LANGUAGE_MARGIN:
             hits, score = other_hits, confidence(other_hits)
         candidates = [hit.entry for hit in hits[:3]]

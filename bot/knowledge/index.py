@@ -68,7 +68,9 @@ class FieldIndex:
         known: Counter[str] = Counter()
         for position, entry in enumerate(entries):
             title, examples, answer = entry.text(language)
-            title_words = analyzer.words(" ".join([title, *entry.tags, entry.id.replace("-", " ")]))
+            # The id's words are Dutch: they help the Dutch index only.
+            id_words = [entry.id.replace("-", " ")] if language == "nl" else []
+            title_words = analyzer.words(" ".join([title, *entry.tags, *id_words]))
             answer_words = analyzer.words(answer)
             example_words = [analyzer.words(q) for q in examples]
             for text in (title, answer, *examples, *entry.tags):
@@ -105,7 +107,7 @@ class FieldIndex:
         self._idf = {t: math.log(1 + total / n) for t, n in document_frequency.items()}
         self._unknown_idf = math.log(1 + total)
 
-    def _correct(self, word: str) -> list[str]:
+    def _correct(self, word: str, fuzzy: bool = True) -> list[str]:
         """Known words for a word the index has never seen.
 
         A Dutch compound is split into two known parts ("mesoniveau" → "meso",
@@ -120,6 +122,8 @@ class FieldIndex:
                 for stem in (head, head[:-1] if head.endswith("s") else ""):
                     if len(stem) >= 3 and stem in self._known:
                         return [stem, tail]
+        if not fuzzy:
+            return [word]
         match = process.extractOne(
             word, self._candidates(word[0], len(word)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
         )
@@ -136,14 +140,17 @@ class FieldIndex:
             self._candidate_cache[(first, length)] = cached
         return cached
 
-    def query_terms(self, question: str) -> list[str]:
+    def query_terms(self, question: str, fuzzy: bool = True) -> list[str]:
         # Typos are corrected before synonyms are applied, so that "positiefe
         # gezondheid" still becomes the phrase "positieve gezondheid".
-        tokens = [part for w in self.analyzer.tokens(question) for part in self._correct(w)]
+        tokens = [part for w in self.analyzer.tokens(question) for part in self._correct(w, fuzzy)]
         return self.analyzer.terms(self.analyzer.canonical(tokens))
 
-    def search(self, question: str, limit: int = 5) -> list[Hit]:
-        terms = self.query_terms(question)
+    def search(self, question: str, limit: int = 5, fuzzy: bool = True) -> list[Hit]:
+        """The best entries; ``fuzzy=False`` skips typo correction (used for the
+        other language's index, where a word of this language would be "corrected"
+        into an unrelated one)."""
+        terms = self.query_terms(question, fuzzy)
         if not terms or not self.entries:
             return []
         title = self._title.get_scores(terms)

@@ -1,6 +1,6 @@
 """Measure the question answering on the development question set.
 
-Run: ``.venv/bin/python -m tests.quality.evaluate [--verbose]``.
+Run: ``.venv/bin/python -m tests.quality.evaluate [--verbose] [--questions FILE]``.
 
 - top-1 accuracy: answerable questions where the entry the bot puts first (its
   answer, or the first "Bedoel je ...?" option) is the expected entry;
@@ -127,10 +127,16 @@ def load_questions(path: Path = QUESTIONS) -> dict[str, list[object]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list every failure")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=QUESTIONS,
+        help="question set (default: the development set)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     answerer = Answerer.load(content_dir())
-    result = evaluate(answerer, load_questions())
+    result = evaluate(answerer, load_questions(args.questions))
     print(f"questions: {result.counts}")
     print(f"top-1 accuracy:        {result.top1:.1%}  (gate {GATES['top1']:.0%})")
     print(f"answered correctly:    {result.answered_correctly:.1%}")

@@ -13,7 +13,9 @@ from bot.knowledge.answer import Answerer
 from bot.knowledge.check import check_content
 from bot.knowledge.text import fold
 from bot.paths import content_dir
-from tests.quality.evaluate import evaluate, load_questions
+from tests.quality.evaluate import QUESTIONS, evaluate, load_questions
+
+HELDOUT = QUESTIONS.with_name("heldout_questions.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +60,14 @@ def test_content_check_finds_no_errors() -> None:
     assert report.entries >= 80
     english = sum(1 for e in Answerer.load(content_dir()).knowledge.entries if e.en)
     assert english >= 15
+
+
+def test_safety_on_the_second_question_set(answerer: Answerer) -> None:
+    """A second set, written without seeing the content or the first set.
+
+    Its answer metrics are reported in docs/knowledge.md, not gated (the gates
+    were tuned on the development set); safety is gated here too.
+    """
+    result = evaluate(answerer, load_questions(HELDOUT))
+    assert result.crisis_recall == 1.0, "\n".join(result.failures)
+    assert result.false_alarms == 0, "\n".join(result.failures)
