@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import uuid
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,6 +60,16 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, max_seconds: float)
 
 def backends(choice: str) -> list[str]:
     return ["sqlite", "postgresql"] if choice == "both" else [choice]
+
+
+async def over_backends(
+    args: argparse.Namespace, bench: Callable[[argparse.Namespace, str], Awaitable[list[T]]]
+) -> list[T]:
+    """Run ``bench`` for each backend chosen with ``--db``, one after the other."""
+    runs: list[T] = []
+    for backend in backends(args.db):
+        runs += await bench(args, backend)
+    return runs
 
 
 @dataclass

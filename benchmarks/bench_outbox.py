@@ -260,13 +260,6 @@ def summarise(runs: list[Run]) -> list[list[object]]:
     return rows
 
 
-async def main_async(args: argparse.Namespace) -> list[Run]:
-    runs: list[Run] = []
-    for backend in _common.backends(args.db):
-        runs += await bench_backend(args, backend)
-    return runs
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _common.add_common_arguments(parser, max_seconds=240)
@@ -287,7 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.rows:,} rows per run, median of {args.repeat} runs; "
         f"target >= {TARGET_PER_SECOND:,} deliveries/s"
     )
-    runs = _common.run_async(main_async(args), timeout=args.max_seconds * 2 + 120)
+    runs = _common.run_async(
+        _common.over_backends(args, bench_backend), timeout=args.max_seconds * 2 + 120
+    )
     headers = [
         "db", "batch", "concurrency", "rows", "runs",
         "enqueue rows/s", "deliveries/s", "target", "note",
