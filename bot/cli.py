@@ -147,10 +147,9 @@ _background: set[asyncio.Task[Any]] = set()
 
 def _reload_in_background(app: App) -> None:
     async def reload() -> None:
-        assert app.services is not None and app.services.knowledge is not None
+        assert app.services is not None
         try:
-            count = await app.services.knowledge.reload()
-            app.services.texts.reload()
+            count = await app.services.reload_content()
         except Exception as exc:
             logging.getLogger(__name__).error("content reload on SIGHUP failed: %s", exc)
         else:

@@ -98,16 +98,16 @@ async def intro(msg: Incoming, ctx: Context) -> list[Reply]:
             Incoming.from_text(msg.platform, msg.user_id, msg.chat_id, msg.args), ctx
         )
     service = _knowledge(ctx)
-    popular = [e for i in service.popular if (e := service.answerer.knowledge.get(i))]
+    knowledge = service.answerer.knowledge
+    popular = [e for i in knowledge.popular if (e := knowledge.get(i)) is not None]
     return [Reply(text=ctx.t("ask.intro"), choices=_topic_choices(popular[:6], ctx.lang))]
 
 
 async def reload(msg: Incoming, ctx: Context) -> list[Reply]:
     """/herlaad (verbinders): read content/ again without a restart."""
     try:
-        count = await _knowledge(ctx).reload()
+        count = await ctx.services.reload_content()
     except Exception as exc:
         return [Reply(text=ctx.t("content.reload_failed", error=str(exc)[:200]))]
-    ctx.services.texts.reload()
     await ctx.db.audit.record(ctx.clock.now(), "content.reloaded", ctx.user_key, f"entries={count}")
     return [Reply(text=ctx.t("content.reloaded", entries=count))]

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
-from bot.core.messages import Choice, Reply
+from bot.core.messages import Choice
 from bot.core.texts import Texts
 from bot.crypto import Cipher
 from bot.settings import Settings
@@ -41,7 +41,15 @@ class Services:
     # SQLite has one writer: messages take turns in the process instead of
     # fighting over the file lock in SQLite's sleeping retry loop.
     write_lock: asyncio.Lock | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def reload_content(self) -> int:
+        """Read content/ again without a restart: the knowledge (refused, keeping the
+        old, when broken), then the sentences. Returns the number of entries."""
+        if self.knowledge is None:
+            raise RuntimeError("the knowledge service is not running")
+        count = await self.knowledge.reload()
+        self.texts.reload()
+        return count
 
 
 @dataclass
@@ -103,9 +111,6 @@ class Context:
     def t(self, key: str, **params: object) -> str:
         """A sentence from content/messages in this person's language."""
         return self.services.texts.get(self.lang, key, **params)
-
-    def reply(self, key: str, *choices: Choice, **params: object) -> Reply:
-        return Reply(text=self.t(key, **params), choices=tuple(choices))
 
     def choice(self, key: str, action: str, **params: object) -> Choice:
         return Choice(label=self.t(key, **params), action=action)

@@ -28,13 +28,6 @@ def check_content(content: Path) -> Report:
     report.entries = len(knowledge.entries)
     if report.entries == 0:
         report.errors.append("no knowledge entries found")
-    popular = content / "knowledge" / "popular.yaml"
-    if popular.exists():
-        import yaml
-
-        for entry_id in yaml.safe_load(popular.read_text(encoding="utf-8")) or []:
-            if knowledge.get(entry_id) is None:
-                report.errors.append(f"popular.yaml: no entry {entry_id!r}")
     for entry in knowledge.entries:
         for language in ("nl", "en"):
             if language == "en" and entry.en is None:

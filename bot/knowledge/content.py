@@ -71,6 +71,7 @@ class Knowledge:
     errors: list[str] = field(default_factory=list)
     smalltalk: dict[str, str] = field(default_factory=dict)  # folded message → kind
     sources: dict[str, dict[str, str]] = field(default_factory=dict)  # file → lang → title
+    popular: list[str] = field(default_factory=list)  # ids /vraag offers, most asked first
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
@@ -139,6 +140,13 @@ def load_knowledge(content: Path) -> Knowledge:
     for entry in entries:
         if sources and entry.source.file not in sources:
             errors.append(f"{entry.id}: source {entry.source.file!r} is not in sources.yaml")
+    popular_file = folder / "popular.yaml"
+    raw_popular = (
+        yaml.safe_load(popular_file.read_text(encoding="utf-8")) if popular_file.exists() else []
+    )
+    popular = [str(i) for i in raw_popular or []]
+    known = {entry.id for entry in entries}
+    errors += [f"popular.yaml: no entry {i!r}" for i in popular if i not in known]
     return Knowledge(
         entries=entries,
         synonyms=groups,
@@ -146,6 +154,7 @@ def load_knowledge(content: Path) -> Knowledge:
         errors=errors,
         smalltalk=smalltalk,
         sources=sources or {},
+        popular=popular,
     )
 
 

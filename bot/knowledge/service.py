@@ -11,8 +11,6 @@ import asyncio
 import logging
 from pathlib import Path
 
-import yaml
-
 from bot.knowledge.answer import Answerer
 
 log = logging.getLogger(__name__)
@@ -33,12 +31,6 @@ class KnowledgeService:
         for error in errors:
             log.warning("content: %s", error)
         return answerer
-
-    @property
-    def popular(self) -> list[str]:
-        path = self.content / "knowledge" / "popular.yaml"
-        ids = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
-        return [i for i in ids or [] if self.answerer.knowledge.get(i) is not None]
 
     async def reload(self) -> int:
         """Rebuild from disk; returns the number of entries. Raises on broken content."""

@@ -19,7 +19,8 @@ from sqlalchemy import update
 
 from bot.channels.base import Channel, DeliveryError
 from bot.outbox.queue import FAILED, PENDING, SENT, Claimed, Outbox
-from bot.storage.models import OutboxMessage, User
+from bot.storage.models import OutboxMessage
+from bot.storage.repositories import UserRepo
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +138,7 @@ class OutboxSender:
                 if outcome.permanent:
                     values["status"] = FAILED
                     if row.user_id is not None:
-                        await session.execute(
-                            update(User)
-                            .where(User.id == row.user_id)
-                            .values(active=False, blocked_at=now)
-                        )
+                        await UserRepo(session).mark_inactive(row.user_id, now)
                     log.info(
                         "recipient %s unreachable on %s; marked inactive", row.user_id, row.platform
                     )

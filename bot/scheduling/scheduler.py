@@ -106,9 +106,5 @@ class Scheduler:
                 removed += 1
         return removed
 
-    def next_run(self, job_id: str) -> datetime | None:
-        job = self._aps.get_job(job_id)
-        return None if job is None else job.next_run_time
-
     def job_ids(self) -> list[str]:
         return [job.id for job in self._aps.get_jobs()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -189,11 +188,3 @@ class UnansweredQuestion(Base):
     normalized: Mapped[str] = mapped_column(String(500), index=True)
     language: Mapped[str] = mapped_column(String(8))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_dict(row: Base) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}

@@ -111,13 +111,6 @@ class UserRepo:
             update(User).where(User.id == user_id).values(active=False, blocked_at=now)
         )
 
-    async def mark_inactive_by_chat(self, platform: str, chat_id: str, now: datetime) -> None:
-        await self.session.execute(
-            update(User)
-            .where(User.platform == platform, User.private_chat_id == chat_id)
-            .values(active=False, blocked_at=now)
-        )
-
 
 @dataclass(slots=True)
 class State:
