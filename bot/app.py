@@ -29,7 +29,8 @@ from bot.outbox.sender import OutboxSender
 from bot.paths import content_dir
 from bot.scheduling import jobs, runtime
 from bot.scheduling.scheduler import Scheduler
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
+from bot.spinnenweb.model import Spinnenweb, SpinnenwebContentError
 from bot.storage import db
 from bot.storage.keycheck import verify_data_key
 
@@ -74,6 +75,10 @@ class App:
         await verify_data_key(sessions, cipher)
 
         knowledge = await asyncio.to_thread(KnowledgeService, content)
+        try:
+            spinnenweb = Spinnenweb.load(content)
+        except SpinnenwebContentError as exc:
+            raise ConfigError(f"CONTENT_DIR: {exc}") from None
         outbox = Outbox(sessions, cipher, self.clock)
         router = build_router()
         self.services = Services(
@@ -85,6 +90,7 @@ class App:
             outbox=outbox,
             router=router,
             knowledge=knowledge,
+            spinnenweb=spinnenweb,
             write_lock=asyncio.Lock() if settings.is_sqlite else None,
         )
         self.dispatcher = Dispatcher(

@@ -4,7 +4,8 @@ Fernet (AES-128-CBC with HMAC-SHA256, from the ``cryptography`` package) with
 key rotation through MultiFernet: ``DATA_KEY`` may list several keys, the
 first encrypts and all decrypt. Without ``DATA_KEY`` the embedded default
 creates a key file with owner-only permissions, so a local run works with no
-setup and still never stores health data in plain text.
+setup and still never stores health data in plain text. With
+``ENVIRONMENT=production`` a missing ``DATA_KEY`` stops the start instead.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -69,4 +70,10 @@ def cipher_from_settings(settings: Settings) -> Cipher:
     if settings.data_key is not None:
         keys = [k.strip() for k in settings.data_key.get_secret_value().split(",") if k.strip()]
         return Cipher(keys)
+    if settings.environment == "production":
+        raise ConfigError(
+            "DATA_KEY: required when ENVIRONMENT=production (a key file on a server is too "
+            "easily lost or copied); create one with: python -c 'from cryptography.fernet "
+            "import Fernet; print(Fernet.generate_key().decode())'"
+        )
     return Cipher([_key_from_file(settings.data_key_file)])

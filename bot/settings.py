@@ -66,6 +66,8 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
+    # production: refuse to start without DATA_KEY (no silent key file on a server)
+    environment: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Europe/Amsterdam"
     default_language: Literal["nl", "en"] = "nl"
@@ -83,6 +85,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     content_dir: Path | None = None
     image_dir: Path = Path("./data/images")
+    export_dir: Path = Path("./data/exports")
+    # Pictures and exports hold health data in plain form: removed after this many hours.
+    generated_file_hours: int = Field(default=24, ge=1)
+    checkin_retention_months: int = Field(default=24, ge=1)
     db_startup_timeout: float = Field(default=15.0, ge=0)
     flood_limit_per_minute: int = Field(default=30, ge=1)
     max_message_length: int = Field(default=4000, ge=1)
@@ -108,10 +114,15 @@ class Settings(BaseSettings):
             raise ValueError("an IANA time zone such as Europe/Amsterdam") from exc
         return value
 
-    @field_validator("default_language", "log_level", mode="before")
+    @field_validator("default_language", "log_level", "environment", mode="before")
     @classmethod
     def _casefold(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -186,6 +197,7 @@ _EXPECTED = {
     "data_key": "a Fernet key (32 url-safe base64 bytes), or several separated by commas",
     "http_port": "a whole number from 0 to 65535 (0 picks a free port)",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    "environment": "development or production",
 }
 
 

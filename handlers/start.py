@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, Reply
-from handlers import ask, language
+from handlers import ask, checkin, language
 from handlers.menu import menu_choices
+
+# Deep-link payloads (Telegram: t.me/<bot>?start=<payload>) that open a feature.
+DEEP_LINKS = {"checkin": "spinnenweb", "spinnenweb": "spinnenweb"}
 
 
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
+    if DEEP_LINKS.get(msg.args.strip().lower()) == "spinnenweb":
+        return await checkin.begin(msg, ctx)
     user = ctx.person
     replies = []
     if not user.messages_enabled:
@@ -41,6 +46,8 @@ async def menu(msg: Incoming, ctx: Context) -> list[Reply]:
         return await language.ask(msg, ctx)
     if target == "vraag":
         return await ask.intro(msg, ctx)
+    if target == "spinnenweb":
+        return await checkin.begin(msg, ctx)
     if target == "start":
         return await start(msg, ctx)
     return [Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx))]

@@ -67,8 +67,13 @@ class ConsoleChannel:
             )
         if reply.choices:
             self._choices = reply.choices
-            if all(c.label.isdigit() for c in reply.choices):
-                self._write("  " + "  ".join(f"[{c.label}]" for c in reply.choices))
+            numbers = [c for c in reply.choices if c.label.isdigit()]
+            if numbers:
+                # Scores: one row of numbers; the other choices are typed by their words.
+                self._write("  " + "  ".join(f"[{c.label}]" for c in numbers))
+                others = [c.label for c in reply.choices if not c.label.isdigit()]
+                if others:
+                    self._write("  " + "  ·  ".join(others))
             else:
                 for number, choice in enumerate(reply.choices, start=1):
                     self._write(f"  {number}. {choice.label}")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.knowledge.service import KnowledgeService
     from bot.outbox.queue import Outbox
     from bot.scheduling.scheduler import Scheduler
+    from bot.spinnenweb.model import Spinnenweb
     from bot.storage.models import User
     from bot.storage.repositories import Repos, State
 
@@ -38,6 +39,7 @@ class Services:
     scheduler: Scheduler | None = None
     router: Router | None = None
     knowledge: KnowledgeService | None = None
+    spinnenweb: Spinnenweb | None = None
     # SQLite has one writer: messages take turns in the process instead of
     # fighting over the file lock in SQLite's sleeping retry loop.
     write_lock: asyncio.Lock | None = None
@@ -47,7 +49,12 @@ class Services:
         old, when broken), then the sentences. Returns the number of entries."""
         if self.knowledge is None:
             raise RuntimeError("the knowledge service is not running")
+        from bot.paths import content_dir
+        from bot.spinnenweb.model import Spinnenweb
+
+        web = Spinnenweb.load(content_dir(self.settings.content_dir))  # raises before any swap
         count = await self.knowledge.reload()
+        self.spinnenweb = web
         self.texts.reload()
         return count
 
@@ -74,6 +81,12 @@ class Context:
     @property
     def clock(self) -> Clock:
         return self.services.clock
+
+    @property
+    def web(self) -> Spinnenweb:
+        if self.services.spinnenweb is None:
+            raise RuntimeError("the spinnenweb content is not loaded")
+        return self.services.spinnenweb
 
     @property
     def lang(self) -> str:

@@ -6,14 +6,19 @@ does the delivery, rate limiting and retries.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
 
 from bot.core.messages import Reply
 from bot.core.middleware import PRUNE_EVENTS_AFTER
 from bot.outbox.queue import Outgoing
 from bot.scheduling import runtime
-from bot.storage.repositories import EventRepo, UserRepo
+from bot.storage.repositories import CheckinRepo, EventRepo, UserRepo
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +56,48 @@ async def remind(
 
 
 async def housekeeping() -> None:
-    """Forget deduplication ids older than any platform would redeliver, and
-    finished outbox rows after a month (their content is no longer needed)."""
+    """Forget deduplication ids older than any platform would redeliver, finished
+    outbox rows after a month (their content is no longer needed), check-ins
+    older than the retention period, and generated pictures and exports."""
     services = runtime.services()
+    settings = services.settings
     now = services.clock.now()
     async with services.sessions() as session, session.begin():
         events = await EventRepo(session).prune(now - PRUNE_EVENTS_AFTER)
         rows = await services.outbox.prune(session, now - KEEP_FINISHED_FOR)
-    log.info("housekeeping: pruned %d event ids and %d outbox rows", events, rows)
+        checkins = await CheckinRepo(session, services.cipher).prune(
+            now - relativedelta(months=settings.checkin_retention_months)
+        )
+    cutoff = now - timedelta(hours=settings.generated_file_hours)
+    files = await asyncio.to_thread(
+        remove_files, (settings.image_dir, settings.export_dir), older_than=cutoff
+    )
+    log.info(
+        "housekeeping: pruned %d event ids, %d outbox rows, %d check-ins, %d files",
+        events,
+        rows,
+        checkins,
+        files,
+    )
+
+
+def remove_files(
+    folders: Iterable[Path], *, older_than: datetime | None = None, prefix: str = ""
+) -> int:
+    """Delete generated files (pictures, exports): all starting with ``prefix``, or
+    those last changed before ``older_than``. Returns how many were removed."""
+    removed = 0
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if not path.is_file() or not path.name.startswith(prefix):
+                continue
+            if older_than is not None and path.stat().st_mtime >= older_than.timestamp():
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 KEEP_FINISHED_FOR = timedelta(days=30)

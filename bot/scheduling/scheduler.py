@@ -106,5 +106,11 @@ class Scheduler:
                 removed += 1
         return removed
 
+    def jobs_with_prefix(self, prefix: str) -> list[tuple[str, datetime | None]]:
+        """(job id, next run in UTC) of the jobs whose id starts with ``prefix``."""
+        return [
+            (job.id, job.next_run_time) for job in self._aps.get_jobs() if job.id.startswith(prefix)
+        ]
+
     def job_ids(self) -> list[str]:
         return [job.id for job in self._aps.get_jobs()]

@@ -188,3 +188,18 @@ class UnansweredQuestion(Base):
     normalized: Mapped[str] = mapped_column(String(500), index=True)
     language: Mapped[str] = mapped_column(String(8))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Checkin(Base):
+    """One spinnenweb check-in. Scores, marked aspects and the reflection are health
+    data: they live only in ``payload``, encrypted. The time and mode are not."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_user_taken", "user_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

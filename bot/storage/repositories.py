@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import Cipher
 from bot.storage.models import (
     AuditLog,
+    Checkin,
     ConversationState,
+    OutboxMessage,
     ProcessedEvent,
     UnansweredQuestion,
     User,
@@ -261,6 +263,206 @@ class GapRepo:
         return [(str(q), int(n), at) for q, n, at in result.tuples()]
 
 
+@dataclass(slots=True)
+class CheckinRecord:
+    """A check-in as the person sees it: decrypted, never logged."""
+
+    id: int
+    taken_at: datetime
+    mode: str
+    scores: dict[str, float]  # dimension id -> 0..10
+    answers: dict[str, int] = field(default_factory=dict)  # question id -> 0..10
+    marked: list[str] = field(default_factory=list)  # "hier wil ik over praten"
+    reflection: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "scores": self.scores,
+            "answers": self.answers,
+            "marked": self.marked,
+            "reflection": self.reflection,
+        }
+
+
+class CheckinRepo:
+    """Spinnenweb check-ins; everything but time and mode is encrypted."""
+
+    def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
+        self.session = session
+        self.cipher = cipher
+
+    def _record(self, row: Checkin) -> CheckinRecord:
+        data = self.cipher.decrypt(row.payload)
+        return CheckinRecord(
+            id=row.id,
+            taken_at=row.taken_at,
+            mode=row.mode,
+            scores={k: float(v) for k, v in data.get("scores", {}).items()},
+            answers={k: int(v) for k, v in data.get("answers", {}).items()},
+            marked=list(data.get("marked", [])),
+            reflection=dict(data.get("reflection", {})),
+        )
+
+    async def add(self, user_id: int, record: CheckinRecord, now: datetime) -> CheckinRecord:
+        row = Checkin(
+            user_id=user_id,
+            taken_at=record.taken_at,
+            mode=record.mode,
+            payload=self.cipher.encrypt(record.payload()),
+            updated_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        record.id = row.id
+        return record
+
+    async def save_reflection(
+        self, user_id: int, checkin_id: int, reflection: dict[str, str], now: datetime
+    ) -> bool:
+        row = await self.session.get(Checkin, checkin_id)
+        if row is None or row.user_id != user_id:
+            return False
+        record = self._record(row)
+        record.reflection = reflection
+        row.payload = self.cipher.encrypt(record.payload())
+        row.updated_at = now
+        return True
+
+    async def get(self, user_id: int, checkin_id: int) -> CheckinRecord | None:
+        row = await self.session.get(Checkin, checkin_id)
+        if row is None or row.user_id != user_id:
+            return None
+        return self._record(row)
+
+    async def history(self, user_id: int) -> list[CheckinRecord]:
+        """All of the person's check-ins, oldest first."""
+        result = await self.session.execute(
+            select(Checkin).where(Checkin.user_id == user_id).order_by(Checkin.taken_at, Checkin.id)
+        )
+        return [self._record(row) for row in result.scalars()]
+
+    async def latest(self, user_id: int) -> CheckinRecord | None:
+        result = await self.session.execute(
+            select(Checkin)
+            .where(Checkin.user_id == user_id)
+            .order_by(Checkin.taken_at.desc(), Checkin.id.desc())
+            .limit(1)
+        )
+        row = result.scalar_one_or_none()
+        return None if row is None else self._record(row)
+
+    async def count(self, user_id: int) -> int:
+        result = await self.session.execute(
+            select(func.count(Checkin.id)).where(Checkin.user_id == user_id)
+        )
+        return int(result.scalar_one())
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete check-ins taken before ``older_than`` (the retention period)."""
+        result = await self.session.execute(delete(Checkin).where(Checkin.taken_at < older_than))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class PersonalDataRepo:
+    """Everything stored about one person: read for an export, deleted on request."""
+
+    def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
+        self.session = session
+        self.cipher = cipher
+
+    async def export(self, user: User) -> dict[str, Any]:
+        """All of it, decrypted, as plain JSON-ready data."""
+
+        def when(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        checkins = await CheckinRepo(self.session, self.cipher).history(user.id)
+        states = (
+            await self.session.execute(
+                select(ConversationState).where(ConversationState.user_id == user.id)
+            )
+        ).scalars()
+        queued = (
+            await self.session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.user_id == user.id)
+                .order_by(OutboxMessage.id)
+            )
+        ).scalars()
+        audit = (
+            await self.session.execute(
+                select(AuditLog).where(AuditLog.actor_user_id == user.id).order_by(AuditLog.id)
+            )
+        ).scalars()
+        messages = []
+        for row in queued:
+            try:
+                text = str(self.cipher.decrypt(row.payload).get("text", ""))
+            except Exception:  # a row under a lost key: say so rather than fail the export
+                text = "(cannot be decrypted)"
+            messages.append(
+                {
+                    "kind": row.kind,
+                    "status": row.status,
+                    "created_at": when(row.created_at),
+                    "sent_at": when(row.sent_at),
+                    "text": text,
+                }
+            )
+        return {
+            "profile": {
+                "platform": user.platform,
+                "platform_user_id": user.platform_user_id,
+                "private_chat_id": user.private_chat_id,
+                "display_name": user.display_name,
+                "language": user.language,
+                "roles": sorted(user.role_set),
+                "consent_at": when(user.consent_at),
+                "consent_version": user.consent_version,
+                "messages_enabled": user.messages_enabled,
+                "active": user.active,
+                "created_at": when(user.created_at),
+                "last_seen_at": when(user.last_seen_at),
+            },
+            "checkins": [
+                {
+                    "taken_at": when(c.taken_at),
+                    "mode": c.mode,
+                    "scores": c.scores,
+                    "answers": c.answers,
+                    "talk_about": c.marked,
+                    "reflection": c.reflection,
+                }
+                for c in checkins
+            ],
+            "conversations_in_progress": [
+                {
+                    "flow": s.flow,
+                    "step": s.step,
+                    "data": self.cipher.decrypt(s.data) if s.data else {},
+                    "updated_at": when(s.updated_at),
+                }
+                for s in states
+            ],
+            "messages_from_the_bot": messages,
+            "actions": [{"at": when(a.at), "action": a.action} for a in audit],
+        }
+
+    async def forget(self, user_id: int) -> None:
+        """Delete the person and everything that points at them, for real."""
+        for model, column in (
+            (OutboxMessage, OutboxMessage.user_id),
+            (Checkin, Checkin.user_id),
+            (ConversationState, ConversationState.user_id),
+            (AuditLog, AuditLog.actor_user_id),
+            (User, User.id),
+        ):
+            await self.session.execute(
+                delete(model).where(column == user_id).execution_options(synchronize_session=False)
+            )
+        self.session.expunge_all()
+
+
 class Repos:
     """The repositories of one unit of work."""
 
@@ -271,3 +473,5 @@ class Repos:
         self.audit = AuditRepo(session)
         self.events = EventRepo(session)
         self.gaps = GapRepo(session)
+        self.checkins = CheckinRepo(session, cipher)
+        self.personal = PersonalDataRepo(session, cipher)

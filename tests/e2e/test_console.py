@@ -56,7 +56,7 @@ def test_scripted_conversation_shows_welcome_help_and_language_choice(
     out = result.stdout
     assert "> /start" in out
     assert "Ik ben de chatbot van de Alliantie Positieve Gezondheid" in out
-    assert "1. Stel een vraag" in out and "2. Wat kan ik hier?" in out
+    assert "1. Stel een vraag" in out and "2. Vul je spinnenweb in" in out
     assert "/stop – geen berichten meer van mij krijgen" in out
     assert "In welke taal wil je met mij praten?" in out
     assert "1. Nederlands" in out and "2. English" in out

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
+    "checkins",
     "outbox",
     "conversation_state",
     "audit_log",

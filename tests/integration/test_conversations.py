@@ -22,7 +22,12 @@ async def test_start_welcomes_in_dutch_with_menu(bot: Person) -> None:
     replies = await bot.send("/start")
     assert "Hoi Anna!" in replies[-1].text
     assert "Alliantie Positieve Gezondheid" in replies[-1].text
-    assert bot.choices == ["Stel een vraag", "Wat kan ik hier?", "Taal / Language"]
+    assert bot.choices == [
+        "Stel een vraag",
+        "Vul je spinnenweb in",
+        "Wat kan ik hier?",
+        "Taal / Language",
+    ]
 
 
 async def test_help_lists_every_command_and_the_human_contact(bot: Person) -> None:

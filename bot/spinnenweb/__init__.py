@@ -1,0 +1,1 @@
+"""The spinnenweb check-in: its content model, score parsing and summaries."""
