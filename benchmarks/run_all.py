@@ -2,9 +2,9 @@
 
 Each benchmark runs as its own process (so one's imports and caches do not
 flatter the next) with the same ``--db``, ``--pg-url`` and ``--repeat``; its
-table is printed as it finishes. ``bench_answer.py`` (question answering, in
-process, no database) runs once with its own defaults. The results belong in
-docs/performance.md.
+table is printed as it finishes. ``bench_answer.py`` (question answering) and
+``bench_chart.py`` (pictures) need no database and run once with their own
+defaults. The results belong in docs/performance.md.
 
 Usage::
 
@@ -24,14 +24,16 @@ from pathlib import Path
 import _common
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_messages.py", "bench_outbox.py", "bench_startup.py")
-WITHOUT_DATABASE = ("bench_answer.py",)
+BENCHMARKS = ("bench_messages.py", "bench_outbox.py", "bench_startup.py", "bench_checkin.py")
+WITHOUT_DATABASE = ("bench_answer.py", "bench_chart.py")
 # Smaller runs for a smoke test of the scripts themselves.
 QUICK = {
     "bench_messages.py": ["--messages", "500"],
     "bench_outbox.py": ["--rows", "2000"],
     "bench_startup.py": [],
+    "bench_checkin.py": ["--people", "10"],
     "bench_answer.py": ["--questions", "200", "--scale", "2", "--builds", "1"],
+    "bench_chart.py": ["--renders", "5"],
 }
 PER_BENCHMARK_TIMEOUT = 1_200.0
 

@@ -130,14 +130,19 @@ class StateRepo:
     def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
         self.session = session
         self.cipher = cipher
+        self._rows: dict[tuple[int, str], ConversationState | None] = {}
 
     async def _row(self, user_id: int, chat_id: str) -> ConversationState | None:
+        key = (user_id, chat_id)
+        if key in self._rows:  # read earlier in this unit of work: no second query
+            return self._rows[key]
         result = await self.session.execute(
             select(ConversationState).where(
                 ConversationState.user_id == user_id, ConversationState.chat_id == chat_id
             )
         )
-        return result.scalar_one_or_none()
+        row = self._rows[key] = result.scalar_one_or_none()
+        return row
 
     async def get(self, user_id: int, chat_id: str, now: datetime) -> State | None:
         row = await self._row(user_id, chat_id)
@@ -145,6 +150,7 @@ class StateRepo:
             return None
         if row.expires_at is not None and row.expires_at <= now:
             await self.session.delete(row)
+            self._rows[(user_id, chat_id)] = None
             return None
         data = self.cipher.decrypt(row.data) if row.data else {}
         return State(flow=row.flow, step=row.step, data=data, version=row.version)
@@ -172,6 +178,7 @@ class StateRepo:
                 expires_at=expires,
             )
             self.session.add(row)
+            self._rows[(user_id, chat_id)] = row
         else:
             row.flow, row.step, row.data = state.flow, state.step, payload
             row.version += 1
@@ -184,6 +191,7 @@ class StateRepo:
         if chat_id is not None:
             stmt = stmt.where(ConversationState.chat_id == chat_id)
         await self.session.execute(stmt)
+        self._rows = {k: v for k, v in self._rows.items() if k[0] != user_id}
 
 
 class AuditRepo:

@@ -44,6 +44,18 @@ def test_numeric_labels_win_over_positions() -> None:
     assert console.to_incoming("7").action == "s:7"  # the label "7", not option seven ("6")
 
 
+def test_scores_on_one_row_and_other_choices_by_their_words() -> None:
+    console, out = _console()
+    scores = tuple(Choice(str(n), f"s:{n}") for n in range(11))
+    others = (Choice("Terug", "s:b"), Choice("Pauze", "s:p"))
+    console.render(Reply(text="Vraag 2 van 6", choices=scores + others))
+    assert "  [0]  [1]  [2]" in out.getvalue()
+    assert "  Terug  ·  Pauze\n" in out.getvalue()
+    assert console.to_incoming("10").action == "s:10"
+    assert console.to_incoming("terug").action == "s:b"
+    assert console.to_incoming("12").kind is Kind.TEXT  # not a position: the flow re-asks
+
+
 def test_pictures_and_outbox_messages_are_printed(tmp_path: Path) -> None:
     console, out = _console()
     console.render(Reply(text="Je web", image=Image(tmp_path / "web.png", "spinnenweb")))

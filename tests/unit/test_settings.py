@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.crypto import cipher_from_settings
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -20,6 +23,8 @@ def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
         "TELEGRAM_BOT_TOKEN",
         "SLACK_BOT_TOKEN",
         "TELEGRAM_API_BASE_URL",
+        "ENVIRONMENT",
+        "CHECKIN_RETENTION_MONTHS",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -67,6 +72,8 @@ def test_database_urls_get_async_drivers(
         ("HTTP_PORT", "abc"),
         ("LOG_LEVEL", "LOUD"),
         ("TELEGRAM_API_BASE_URL", "ftp://x"),
+        ("ENVIRONMENT", "staging"),
+        ("CHECKIN_RETENTION_MONTHS", "0"),
     ],
 )
 def test_wrong_values_name_the_variable(
@@ -93,3 +100,29 @@ def test_admins_and_keys_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.log_level == "DEBUG"
     assert settings.platforms() == ["telegram"]
     assert "1:abc" not in repr(settings)  # secrets stay out of logs and tracebacks
+
+
+def test_production_refuses_to_run_without_a_data_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "data.key"
+    settings = _load(monkeypatch, ENVIRONMENT="Production", DATA_KEY_FILE=str(key_file))
+    assert settings.environment == "production"
+    with pytest.raises(ConfigError) as caught:
+        cipher_from_settings(settings)
+    assert str(caught.value).startswith("DATA_KEY: required when ENVIRONMENT=production")
+    assert not key_file.exists()  # no silent key file on a server
+    key = Fernet.generate_key().decode()
+    with_key = _load(monkeypatch, ENVIRONMENT="production", DATA_KEY=key)
+    assert cipher_from_settings(with_key).decrypt(cipher_from_settings(with_key).encrypt(7)) == 7
+
+
+def test_development_without_a_key_creates_a_private_key_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "keys" / "data.key"
+    settings = _load(monkeypatch, DATA_KEY_FILE=str(key_file))
+    assert settings.environment == "development"
+    token = cipher_from_settings(settings).encrypt({"zingeving": 6})
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert cipher_from_settings(settings).decrypt(token) == {"zingeving": 6}  # same key again
