@@ -30,8 +30,10 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
 # --- runtime: the venv and nothing else ---
 FROM python:3.11-slim-bookworm AS runtime
 
+# ENVIRONMENT=production: no start without DATA_KEY (no key file made on the server).
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     PATH="/opt/venv/bin:$PATH" \
+    ENVIRONMENT=production \
     HTTP_HOST=0.0.0.0 \
     HTTP_PORT=8080 \
     MPLCONFIGDIR=/tmp/matplotlib
@@ -43,8 +45,8 @@ RUN groupadd --system --gid 10001 alliantiebot \
 COPY --from=builder /opt/venv /opt/venv
 
 WORKDIR /app
-# The SQLite default (./data/alliantiebot.db), the generated key file
-# (./data/data.key) and chart images (./data/images) live here. The directory
+# The SQLite default (./data/alliantiebot.db), spinnenweb pictures (./data/images)
+# and data exports (./data/exports) live here. The directory
 # is created and owned before VOLUME, so a fresh named volume inherits the owner.
 RUN mkdir -p /app/data && chown alliantiebot:alliantiebot /app/data && chmod 0700 /app/data
 VOLUME ["/app/data"]

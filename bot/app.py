@@ -59,7 +59,8 @@ class App:
     async def start(
         self, *, http: bool = False, scheduler: bool | None = None, sender: bool | None = None
     ) -> App:
-        """Start; ``scheduler``/``sender`` default to RUN_SCHEDULER/RUN_OUTBOX_SENDER."""
+        """Start; ``scheduler``/``sender`` default to RUN_SCHEDULER/RUN_OUTBOX_SENDER
+        (``scheduler=False``: no scheduler at all, not even to add jobs)."""
         from handlers import build_router  # handlers depend on bot.core, not the reverse
 
         settings = self.settings
@@ -99,15 +100,22 @@ class App:
         runtime.install(self.services)
         self._stops.append(self._uninstall)
 
-        if self.settings.run_scheduler if scheduler is None else scheduler:
+        # scheduler=None: every process can add and remove jobs (a reminder chosen on
+        # any worker), but only the one with RUN_SCHEDULER runs them; the others start
+        # the scheduler paused. scheduler=False: no scheduler at all (tests, benchmarks).
+        if scheduler is not False:
+            runs_jobs = settings.run_scheduler if scheduler is None else True
             self.scheduler = Scheduler(
                 db.sync_url(settings.database_url),
                 misfire_grace_seconds=settings.misfire_grace_seconds,
                 timezone=settings.timezone,
             )
             self.services.scheduler = self.scheduler
-            self.scheduler.start()
-            self.scheduler.cron(jobs.HOUSEKEEPING_JOB, jobs.HOUSEKEEPING_FUNC, hour=4, minute=17)
+            self.scheduler.start(paused=not runs_jobs)
+            if runs_jobs:
+                self.scheduler.cron(
+                    jobs.HOUSEKEEPING_JOB, jobs.HOUSEKEEPING_FUNC, hour=4, minute=17
+                )
             self._stops.append(self._stop_scheduler)
 
         if self.settings.run_outbox_sender if sender is None else sender:

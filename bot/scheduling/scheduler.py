@@ -20,6 +20,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -28,6 +29,7 @@ from sqlalchemy import create_engine
 
 log = logging.getLogger(__name__)
 JOBS_TABLE = "apscheduler_jobs"
+RESCAN_SECONDS = 60
 
 
 class Scheduler:
@@ -42,7 +44,10 @@ class Scheduler:
             sync_db_url, connect_args=connect_args, hide_parameters=True, pool_pre_ping=True
         )
         self._aps = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE)},
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE),
+                "local": MemoryJobStore(),  # this process's own ticks, never shared
+            },
             job_defaults={
                 "misfire_grace_time": misfire_grace_seconds,
                 "coalesce": True,
@@ -55,9 +60,19 @@ class Scheduler:
     def running(self) -> bool:
         return bool(self._aps.running)
 
-    def start(self) -> None:
-        """Start inside the running event loop."""
-        self._aps.start()
+    def start(self, *, paused: bool = False) -> None:
+        """Start inside the running event loop.
+
+        ``paused``: this process only adds and removes jobs in the shared store and
+        never runs them (a worker with RUN_SCHEDULER=false). A running scheduler
+        looks at the store at least every ``RESCAN_SECONDS``, so a job that another
+        process added is found even when nothing else would wake it.
+        """
+        self._aps.start(paused=paused)
+        if not paused:
+            self._aps.add_job(
+                _rescan, "interval", seconds=RESCAN_SECONDS, id="rescan", jobstore="local"
+            )
 
     def shutdown(self) -> None:
         if self._aps.running:
@@ -92,7 +107,7 @@ class Scheduler:
         )
 
     def remove(self, job_id: str) -> bool:
-        job = self._aps.get_job(job_id)
+        job = self._aps.get_job(job_id, jobstore="default")
         if job is None:
             return False
         job.remove()
@@ -100,7 +115,7 @@ class Scheduler:
 
     def remove_prefix(self, prefix: str) -> int:
         removed = 0
-        for job in self._aps.get_jobs():
+        for job in self._aps.get_jobs(jobstore="default"):
             if job.id.startswith(prefix):
                 job.remove()
                 removed += 1
@@ -109,8 +124,14 @@ class Scheduler:
     def jobs_with_prefix(self, prefix: str) -> list[tuple[str, datetime | None]]:
         """(job id, next run in UTC) of the jobs whose id starts with ``prefix``."""
         return [
-            (job.id, job.next_run_time) for job in self._aps.get_jobs() if job.id.startswith(prefix)
+            (job.id, job.next_run_time)
+            for job in self._aps.get_jobs(jobstore="default")
+            if job.id.startswith(prefix)
         ]
 
     def job_ids(self) -> list[str]:
-        return [job.id for job in self._aps.get_jobs()]
+        return [job.id for job in self._aps.get_jobs(jobstore="default")]
+
+
+def _rescan() -> None:
+    """Nothing: running at all makes the scheduler look at the shared store again."""

@@ -197,3 +197,53 @@ async def test_housekeeping_prunes_old_event_ids_and_finished_rows(
             assert (await session.execute(select(OutboxMessage))).first() is None
     finally:
         await app.stop()
+
+
+async def test_a_worker_without_the_scheduler_adds_jobs_the_scheduler_runs(
+    make_settings: object,
+    database_url: str,
+    channel: RecordingChannel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RUN_SCHEDULER=false: the worker's scheduler is paused but shares the job store,
+    so a reminder chosen there is stored, never run there, and run by the scheduler."""
+    from bot.scheduling import scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "RESCAN_SECONDS", 0.2)
+    worker_settings = make_settings(database_url=database_url, run_scheduler=False)  # type: ignore[operator]
+    worker = await _started(worker_settings, channel)
+    try:
+        await Person(worker).send("/start")
+        user_id = await _user_id(worker)
+        assert worker.scheduler is not None
+        assert jobs.HOUSEKEEPING_JOB not in worker.scheduler.job_ids()  # not its job
+        worker.scheduler.once(
+            f"user:{user_id}:soon",
+            REMIND,
+            datetime.now(UTC) + timedelta(milliseconds=300),
+            user_id=user_id,
+            message_key="stop.resumed",
+            key="soon",
+        )
+        await asyncio.sleep(0.8)
+        assert f"user:{user_id}:soon" in worker.scheduler.job_ids()  # due, but not run here
+        runner = await _started(make_settings(database_url=database_url), channel)  # type: ignore[operator]
+        try:
+            assert runner.services is not None
+            rows = await _wait_for_outbox(runner.services.outbox, 1)  # run when it started
+            assert rows[0].kind == "reminder" and rows[0].user_id == user_id
+            # A job added while the runner sleeps is found by its rescan, not by luck.
+            worker.scheduler.once(
+                f"user:{user_id}:later",
+                REMIND,
+                datetime.now(UTC) + timedelta(milliseconds=300),
+                user_id=user_id,
+                message_key="stop.resumed",
+                key="later",
+            )
+            rows = await _wait_for_outbox(runner.services.outbox, 2)
+            assert {row.key for row in rows} == {"job:soon", "job:later"}
+        finally:
+            await runner.stop()
+    finally:
+        await worker.stop()
