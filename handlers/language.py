@@ -30,7 +30,8 @@ async def ask(msg: Incoming, ctx: Context) -> list[Reply]:
         code = _parse(msg.args)
         if code is not None:
             return await _switch(ctx, code)
-    await ctx.set_state(State(flow=FLOW), ttl=timedelta(hours=1))
+    if ctx.state is None:  # in another conversation (a check-in) the buttons do it alone
+        await ctx.set_state(State(flow=FLOW), ttl=timedelta(hours=1))
     return [
         Reply(
             text=ctx.t("taal.ask"),

@@ -209,7 +209,11 @@ async def forget_me(msg: Incoming, ctx: Context) -> list[Reply]:
     if not msg.is_private:
         return [private_only(ctx, "vergeetmij")]
     token = secrets.token_hex(4)
-    await ctx.set_state(State(flow=FORGET_FLOW, data={"token": token}), ttl=timedelta(hours=1))
+    data: dict[str, object] = {"token": token}
+    earlier = ctx.state
+    if earlier is not None and earlier.flow != FORGET_FLOW:  # kept for a "no"
+        data["earlier"] = {"flow": earlier.flow, "step": earlier.step, "data": earlier.data}
+    await ctx.set_state(State(flow=FORGET_FLOW, data=data), ttl=timedelta(hours=1))
     return [
         Reply(
             text=ctx.t("forget.confirm"),
@@ -228,15 +232,26 @@ async def forget_pressed(msg: Incoming, ctx: Context) -> list[Reply]:
         return [Reply(text=ctx.t("forget.stale"))]
     if answer == "yes":
         return await _forget(ctx)
-    await ctx.clear_state()
+    await _keep(ctx)
     return [Reply(text=ctx.t("forget.kept"), choices=menu_choices(ctx))]
+
+
+async def _keep(ctx: Context) -> None:
+    """No deletion: back to the conversation the person was in before /vergeetmij."""
+    assert ctx.state is not None
+    earlier = ctx.state.data.get("earlier")
+    if isinstance(earlier, dict):
+        state = State(flow=earlier["flow"], step=earlier["step"], data=earlier["data"])
+        await ctx.set_state(state)
+    else:
+        await ctx.clear_state()
 
 
 async def forget_typed(msg: Incoming, ctx: Context) -> list[Reply]:
     web = ctx.web
     if web.means("yes", msg.text):
         return await _forget(ctx)
-    await ctx.clear_state()
+    await _keep(ctx)
     if web.means("no", msg.text) or web.means("stop", msg.text):
         return [Reply(text=ctx.t("forget.kept"), choices=menu_choices(ctx))]
     return [Reply(text=ctx.t("forget.not_confirmed"), choices=menu_choices(ctx))]

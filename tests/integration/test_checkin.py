@@ -4,6 +4,7 @@ the follow-up jobs. Every test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -244,6 +245,15 @@ async def test_typed_scores_in_many_forms(bot: Person, app: App) -> None:
     (record,) = await _records(app)
     assert set(record.answers.values()) == {7}
     assert set(record.scores.values()) == {7.0}
+
+
+@pytest.mark.parametrize(("text", "score"), [("zeven van de 10", 7), ("acht/10", 8)])
+async def test_typed_score_as_word_out_of_ten(bot: Person, app: App, text: str, score: int) -> None:
+    """A number word with "/10" or "van de 10" is that number, not the 10 behind it."""
+    await _begin(bot)
+    replies = await bot.send(text)
+    assert _progress(app, 2) in replies[-1].text
+    assert await _answers(app) == {_web(app).dimensions[0].id: score}
 
 
 @pytest.mark.parametrize(
@@ -503,6 +513,19 @@ async def test_same_button_twice_records_once(bot: Person, app: App) -> None:
     assert len(await _rows(app)) == 1
 
 
+async def test_double_press_at_the_same_time_records_once(bot: Person, app: App) -> None:
+    """Two deliveries of one button at once (a double tap): one check-in, not two."""
+    await _begin(bot)
+    await _answer_all(bot, [5] * (SHORT_COUNT - 1))
+    assert _progress(app, SHORT_COUNT) in bot.text
+    first = Person(app, last=list(bot.last))
+    second = Person(app, last=list(bot.last))
+    replies = await asyncio.gather(first.press("2"), second.press("2"))
+    results = [r for group in replies for r in group if r.image is not None]
+    assert len(await _rows(app)) == 1
+    assert len(results) == 1
+
+
 @pytest.mark.parametrize(
     "template",
     [
@@ -616,10 +639,11 @@ async def test_consent_is_asked_once(bot: Person, app: App, clock: FrozenClock) 
 
 async def test_group_chat_invites_to_a_private_chat(app: App) -> None:
     group = Person(app, private=False, chat_id="group-1")
+    payloads = []
     for start in ("/spinnenweb", "/start checkin"):
         replies = await group.send(start)
         assert [r.text for r in replies] == [_t(app, "checkin.private_only")]
-        assert replies[0].extra.get("private_invite")
+        payloads.append(replies[0].extra["private_invite"])
     await group.send("/start")
     replies = await group.press(_t(app, "menu.spinnenweb"))
     assert replies[0].text == _t(app, "checkin.private_only")
@@ -627,6 +651,10 @@ async def test_group_chat_invites_to_a_private_chat(app: App) -> None:
     assert await _state(app, chat_id="group-1") is None
     await group.send("7")
     assert _progress(app, 1) not in group.text
+    private = Person(app)  # the invitation's deep link opens the check-in in private
+    for payload in payloads:
+        await private.send(f"/start {payload}")
+        assert private.text == _t(app, "checkin.consent", months=24, hours=24)
 
 
 @pytest.mark.parametrize("how", ["deep link", "menu"])
@@ -679,6 +707,18 @@ async def test_crisis_in_a_reflection_gets_the_safety_reply(bot: Person, app: Ap
     await bot.press(_t(app, "checkin.reflect_done"))
     (record,) = await _records(app)
     assert record.reflection == {"noticed": "Ik slaap slecht"}
+
+
+async def test_crisis_during_a_question_keeps_the_question_open(bot: Person, app: App) -> None:
+    await _begin(bot)
+    await bot.press("7")
+    replies = await bot.send("ik wil niet meer leven")
+    assert [r.text for r in replies] == [_t(app, "safety.crisis")]
+    state = await _state(app)
+    assert state is not None and state.step == "question" and state.data["pos"] == 1
+    await bot.send("3")
+    assert _progress(app, 3) in bot.text
+    assert list((await _answers(app)).values()) == [7, 3]
 
 
 async def test_reflection_answers_are_stored_with_the_checkin(bot: Person, app: App) -> None:
