@@ -92,9 +92,14 @@ class Op:
     op: str
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: "²".isdigit() is true, but int("²") fails."""
+    return text.isascii() and text.isdigit()
+
+
 def _parse_action(action: str | None) -> Op | None:
     parts = (action or "").split(":")
-    if len(parts) != 4 or parts[0] != ACTION or not parts[2].isdigit():
+    if len(parts) != 4 or parts[0] != ACTION or not _is_number(parts[2]):
         return None
     return Op(parts[1], int(parts[2]), parts[3])
 
@@ -299,7 +304,7 @@ async def _step(
     elif step == "reflect":
         return await _on_reflection(ctx, data, op, text)
     elif step == "followup":
-        if op is not None and op.startswith("f") and op[1:].isdigit():
+        if op is not None and op.startswith("f") and _is_number(op[1:]):
             weeks = int(op[1:])
             if weeks == 0 or weeks in FOLLOW_UP_WEEKS:
                 return await _on_followup(ctx, data, weeks)
@@ -367,10 +372,10 @@ async def _on_question(
         data["paused_step"] = "question"
         return await _prompt(ctx, "paused", data)
     score: int | None = None
-    if op is not None and op.isdigit():
-        score = int(op)
-        if not 0 <= score <= 10:
+    if op is not None and text is None:  # a button: a score 0-10, or forged data
+        if not _is_number(op) or not 0 <= int(op) <= 10:
             return await _stale(ctx)
+        score = int(op)
     elif text is not None:
         parsed = parse_score(text, web)
         if parsed.verdict is Verdict.OK:

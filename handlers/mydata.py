@@ -98,7 +98,7 @@ async def compare_pressed(msg: Incoming, ctx: Context) -> list[Reply]:
     history = await ctx.db.checkins.history(ctx.person.id)
     by_id = {c.id: c for c in history}
     labels = _date_labels(ctx, history)
-    ids = [int(p) for p in parts[1:] if p.isdigit()]
+    ids = [int(p) for p in parts[1:] if p.isascii() and p.isdigit()]
     if len(history) < 2 or any(i not in by_id for i in ids) or len(ids) != len(parts) - 1:
         return [Reply(text=ctx.t("mijnweb.stale"), choices=_menu_web(ctx))]
     recent = history[-COMPARE_CHOICES:]

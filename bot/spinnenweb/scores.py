@@ -26,14 +26,13 @@ class Parsed:
     score: int | None = None
 
 
-# A number, optionally followed by "/10", "van de 10", "out of 10", "uit 10".
-_NUMBER = re.compile(
-    r"(?<![\w.,])(-?\d+(?:[.,]\d+)?)(?:\s*(?:/|van de|van|out of|uit)\s*10)?(?![\w])"
-)
+# "/10", "van de 10", "out of ten" after the score: the scale, not a second number.
+_OUT_OF_TEN = re.compile(r"\s*(?:/|van de|van|out of|uit)\s*(?:10|tien|ten)\s*$")
+_NUMBER = re.compile(r"(?<![\w.,])(-?\d+(?:[.,]\d+)?)(?![\w])")
 
 
 def parse_score(text: str, web: Spinnenweb) -> Parsed:
-    folded = normalise(text)
+    folded = _OUT_OF_TEN.sub("", normalise(text))
     if not folded:
         return Parsed(Verdict.UNCLEAR)
     numbers = _NUMBER.findall(folded)

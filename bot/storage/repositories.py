@@ -136,10 +136,12 @@ class StateRepo:
         key = (user_id, chat_id)
         if key in self._rows:  # read earlier in this unit of work: no second query
             return self._rows[key]
+        # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): two messages of one
+        # person handled at once take turns, so a double tap is seen as stale.
         result = await self.session.execute(
-            select(ConversationState).where(
-                ConversationState.user_id == user_id, ConversationState.chat_id == chat_id
-            )
+            select(ConversationState)
+            .where(ConversationState.user_id == user_id, ConversationState.chat_id == chat_id)
+            .with_for_update()
         )
         row = self._rows[key] = result.scalar_one_or_none()
         return row
@@ -150,6 +152,7 @@ class StateRepo:
             return None
         if row.expires_at is not None and row.expires_at <= now:
             await self.session.delete(row)
+            await self.session.flush()  # gone before a new state for this chat is added
             self._rows[(user_id, chat_id)] = None
             return None
         data = self.cipher.decrypt(row.data) if row.data else {}

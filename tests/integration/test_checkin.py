@@ -41,6 +41,12 @@ def _web(app: App) -> Spinnenweb:
     return app.services.spinnenweb
 
 
+def _consent(app: App, lang: str = "nl") -> str:
+    settings = app.settings
+    months, hours = settings.checkin_retention_months, settings.generated_file_hours
+    return _t(app, "checkin.consent", lang, months=months, hours=hours)
+
+
 def _names(app: App, lang: str = "nl") -> list[str]:
     return [d.name[lang] for d in _web(app).dimensions]
 
@@ -140,7 +146,7 @@ async def test_quick_checkin_by_buttons_asks_consent_and_stores_encrypted(
     bot: Person, app: App, clock: FrozenClock
 ) -> None:
     replies = await bot.send("/spinnenweb")
-    assert replies[-1].text == _t(app, "checkin.consent", months=24, hours=24)
+    assert replies[-1].text == _consent(app)
     assert bot.choices == [_t(app, "checkin.consent_yes"), _t(app, "checkin.consent_no")]
 
     await bot.press(_t(app, "checkin.consent_yes"))
@@ -233,18 +239,16 @@ async def test_extended_checkin_typed_scores_are_aspect_means(bot: Person, app: 
 
 async def test_typed_scores_in_many_forms(bot: Person, app: App) -> None:
     await _begin(bot)
-    typed = ["7", "zeven", "7/10", "een 7", "7 van de 10", "Zeven."]
-    for number, text in enumerate(typed, start=1):
+    typed = [("zeven", 7), ("6", 6), ("5/10", 5), ("een 4", 4), ("3 van de 10", 3), ("Twee.", 2)]
+    for number, (text, score) in enumerate(typed, start=1):
         assert _progress(app, number) in bot.text
+        await bot.send(text)
         if number < SHORT_COUNT:
-            await bot.send(text)
             assert _progress(app, number + 1) in bot.text, text
-            assert len(await _answers(app)) == number
-        else:
-            await bot.send(text)
+            assert list((await _answers(app)).values())[-1] == score, text
     (record,) = await _records(app)
-    assert set(record.answers.values()) == {7}
-    assert set(record.scores.values()) == {7.0}
+    assert list(record.answers.values()) == [score for _, score in typed]
+    assert list(record.scores.values()) == [float(score) for _, score in typed]
 
 
 @pytest.mark.parametrize(("text", "score"), [("zeven van de 10", 7), ("acht/10", 8)])
@@ -608,7 +612,7 @@ async def test_refused_consent_shows_the_result_and_keeps_nothing(bot: Person, a
     user = await _user(app)
     assert user.consent_at is None and user.consent_version is None
     await bot.send("/spinnenweb")  # asked again next time
-    assert bot.text == _t(app, "checkin.consent", months=24, hours=24)
+    assert bot.text == _consent(app)
 
 
 async def test_consent_is_asked_once(bot: Person, app: App, clock: FrozenClock) -> None:
@@ -651,10 +655,10 @@ async def test_group_chat_invites_to_a_private_chat(app: App) -> None:
     assert await _state(app, chat_id="group-1") is None
     await group.send("7")
     assert _progress(app, 1) not in group.text
-    private = Person(app)  # the invitation's deep link opens the check-in in private
-    for payload in payloads:
+    for number, payload in enumerate(payloads):  # the invitation's deep link, in private
+        private = Person(app, user_id=f"p{number}")
         await private.send(f"/start {payload}")
-        assert private.text == _t(app, "checkin.consent", months=24, hours=24)
+        assert private.text == _consent(app)
 
 
 @pytest.mark.parametrize("how", ["deep link", "menu"])
@@ -664,7 +668,7 @@ async def test_checkin_starts_from_deep_link_and_menu(bot: Person, app: App, how
     else:
         await bot.send("/start")
         await bot.press(_t(app, "menu.spinnenweb"))
-    assert bot.text == _t(app, "checkin.consent", months=24, hours=24)
+    assert bot.text == _consent(app)
     await bot.press(_t(app, "checkin.consent_yes"))
     await bot.press(_t(app, "checkin.mode_short"))
     assert _progress(app, 1) in bot.text
@@ -673,7 +677,7 @@ async def test_checkin_starts_from_deep_link_and_menu(bot: Person, app: App, how
 async def test_english_prompts(bot: Person, app: App) -> None:
     await bot.send("/taal en")
     await bot.send("/spinnenweb")
-    assert bot.text == _t(app, "checkin.consent", "en", months=24, hours=24)
+    assert bot.text == _consent(app, "en")
     await bot.press(_t(app, "checkin.consent_yes", "en"))
     assert bot.last[-1].text == _t(app, "checkin.choose_mode", "en")
     await bot.send("short")
@@ -829,12 +833,12 @@ async def test_follow_up_typed_weeks_and_no_wish(scheduled: App, live_clock: Fro
     await _checkin_with_wish(bot, "Vaker vrienden zien")
     user = await _user(app)
     await bot.send("4")
-    assert bot.last[0].text.startswith("Goed. Ik stuur je over 4 weken")
+    remind_at = live_clock.now() + timedelta(weeks=4)
+    local = remind_at.astimezone(app.settings.zone).strftime("%d-%m-%Y")
+    assert bot.last[0].text == _t(app, "checkin.followup_set", weeks=4, date=local)
     await bot.send("nee")
-    assert bot.last[-1].text == _t(app, "checkin.done")
-    assert _jobs(app, user.id) == {
-        f"user:{user.id}:checkin-reminder": live_clock.now() + timedelta(weeks=4)
-    }
+    assert [r.text for r in bot.last] == [_t(app, "checkin.done")]
+    assert _jobs(app, user.id) == {f"user:{user.id}:checkin-reminder": remind_at}
 
 
 async def test_no_reminder_removes_the_reminder_job(

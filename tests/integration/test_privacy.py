@@ -467,6 +467,43 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     assert not await user_exists(live, "anna-4417")
 
 
+async def test_forget_me_on_a_worker_without_the_scheduler_removes_the_shared_jobs(
+    make_settings: Callable[..., Settings],
+    database_url: str,
+    tmp_path: Path,
+    live_clock: FrozenClock,
+    channel: RecordingChannel,
+) -> None:
+    """RUN_SCHEDULER=false: the worker's paused scheduler shares the job store, so the
+    reminders it removes are gone for the process that runs them too."""
+    common = {"database_url": database_url, "export_dir": tmp_path / "exports"}
+    runner = App(make_settings(**common), clock=live_clock, channels={channel.name: channel})
+    await runner.start(sender=False)
+    worker = App(make_settings(run_scheduler=False, **common), clock=live_clock)
+    await worker.start(sender=False)
+    try:
+        assert runner.scheduler is not None and worker.scheduler is not None
+        anna = Person(worker)
+        await checkin(
+            anna,
+            [4, 4, 4, 4, 4, 4],
+            reflection=("Iets", "Een wens", "Iemand"),
+            followup=SIX_WEEKS,
+            wish="Ja",
+        )
+        uid = await user_id(worker)
+        prefix = f"user:{uid}:"
+        assert len(runner.scheduler.jobs_with_prefix(prefix)) == 2
+        await anna.send("/vergeetmij")
+        await press(anna, FORGET_YES)
+        assert anna.text == t(worker, "forget.done")
+        assert runner.scheduler.jobs_with_prefix(prefix) == []
+        assert worker.scheduler.jobs_with_prefix(prefix) == []
+    finally:
+        await worker.stop()
+        await runner.stop()
+
+
 async def test_forget_me_no_keeps_everything(bot: Person, app: App) -> None:
     await checkin(bot, [5, 5, 5, 5, 5, 5])
     uid = await user_id(app)
@@ -513,6 +550,20 @@ async def test_forget_me_with_a_forged_or_stale_button_deletes_nothing(
     assert await user_id(app) == uid
     assert len(await history(app, uid)) == 1
     assert files_of([settings.image_dir], uid) == pictures
+
+
+async def test_forget_me_asked_again_after_the_question_expired(
+    bot: Person, app: App, clock: FrozenClock
+) -> None:
+    """The first question expired (after an hour): a new /vergeetmij asks again."""
+    await checkin(bot, [5, 5, 5, 5, 5, 5])
+    await bot.send("/vergeetmij")
+    clock.advance(hours=2)
+    await bot.send("/vergeetmij")
+    assert bot.text == t(app, "forget.confirm")
+    await press(bot, FORGET_YES)
+    assert bot.text == t(app, "forget.done")
+    assert not await user_exists(app, "anna")
 
 
 async def test_forget_me_typed_yes_deletes(bot: Person, app: App, settings: Settings) -> None:

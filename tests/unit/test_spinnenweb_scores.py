@@ -47,6 +47,11 @@ def web() -> Spinnenweb:
         ("10/10", 10),
         ("tien", 10),
         ("één", 1),
+        ("zeven van de 10", 7),
+        ("zeven van de tien", 7),
+        ("acht/10", 8),
+        ("seven out of ten", 7),
+        ("7 out of ten", 7),
     ],
 )
 def test_typed_scores_are_understood(web: Spinnenweb, text: str, score: int) -> None:
@@ -69,6 +74,8 @@ def test_typed_scores_are_understood(web: Spinnenweb, text: str, score: int) -> 
         ("", Verdict.UNCLEAR),
         ("goed", Verdict.UNCLEAR),
         ("abc7", Verdict.UNCLEAR),
+        ("/10", Verdict.UNCLEAR),
+        ("van de tien", Verdict.UNCLEAR),
     ],
 )
 def test_bad_scores_say_what_is_wrong(web: Spinnenweb, text: str, verdict: Verdict) -> None:
