@@ -132,6 +132,11 @@ class App:
 
         if http:
             self.http = HttpServer(settings.http_host, settings.http_port, self.engine)
+        for channel in self.channels.values():
+            attach = getattr(channel, "attach", None)
+            if attach is not None:  # routes (a webhook) must exist before the server starts
+                attach(self.services, self.http)
+        if self.http is not None:
             await self.http.start()
             self._stops.append(self.http.stop)
 

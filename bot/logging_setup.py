@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+
+# A Telegram token in a URL (https://api.telegram.org/bot<token>/sendMessage).
+_TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+
+
+class RedactTokens(logging.Filter):
+    """Replace bot tokens in a log line, should a library print a URL that has one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _TOKEN.search(message):
+            record.msg, record.args = _TOKEN.sub("<token>", message), None
+        return True
 
 
 def configure(level: str, *, quiet: bool = False) -> None:
@@ -13,6 +27,7 @@ def configure(level: str, *, quiet: bool = False) -> None:
         numeric = logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
@@ -20,3 +35,8 @@ def configure(level: str, *, quiet: bool = False) -> None:
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
+    # httpx logs every request URL at INFO, and a Telegram URL holds the bot token;
+    # python-telegram-bot logs whole updates (message text) at DEBUG.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("telegram").setLevel(max(numeric, logging.INFO))

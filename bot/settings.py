@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,6 +79,10 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
+    # Set: webhook mode (Telegram posts updates to this public URL); unset: long polling.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_concurrent_updates: int = Field(default=32, ge=1, le=1000)
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -158,7 +163,16 @@ class Settings(BaseSettings):
             _check_fernet_key(key.strip())
         return value
 
-    @field_validator("telegram_api_base_url", "slack_api_url")
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("1 to 256 characters: letters, digits, _ and -")
+        return value
+
+    @field_validator("telegram_api_base_url", "slack_api_url", "telegram_webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

@@ -70,7 +70,11 @@ async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
 def private_only(ctx: Context, payload: str) -> Reply:
     """In a group: no health data here; invite to a private chat. ``extra`` lets a
     channel add a deep link (Telegram: t.me/<bot>?start=<payload>)."""
-    return Reply(text=ctx.t("checkin.private_only"), extra={"private_invite": payload})
+    command = "spinnenweb" if payload == "checkin" else payload
+    return Reply(
+        text=ctx.t("checkin.private_only", command=command),
+        extra={"private_invite": payload, "private_invite_label": ctx.t("checkin.private_button")},
+    )
 
 
 async def _new_run(ctx: Context) -> list[Reply]:

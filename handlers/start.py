@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, Reply
-from handlers import ask, checkin, language
+from bot.core.router import Handler
+from handlers import ask, checkin, language, mydata
 from handlers.menu import menu_choices
 
-# Deep-link payloads (Telegram: t.me/<bot>?start=<payload>) that open a feature.
-DEEP_LINKS = {"checkin": "spinnenweb", "spinnenweb": "spinnenweb"}
+# Deep-link payloads (Telegram: t.me/<bot>?start=<payload>) that open a feature:
+# a group sends people to a private chat with these (see checkin.private_only).
+DEEP_LINKS: dict[str, Handler] = {
+    "checkin": checkin.begin,
+    "spinnenweb": checkin.begin,
+    "mijnweb": mydata.my_web,
+    "mijngegevens": mydata.my_data,
+    "vergeetmij": mydata.forget_me,
+}
 
 
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
-    if DEEP_LINKS.get(msg.args.strip().lower()) == "spinnenweb":
-        return await checkin.begin(msg, ctx)
+    opens = DEEP_LINKS.get(msg.args.strip().lower())
+    if opens is not None:
+        return await opens(msg, ctx)
     user = ctx.person
     replies = []
     if not user.messages_enabled:

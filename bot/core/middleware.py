@@ -52,7 +52,8 @@ async def capture_errors(msg: Incoming, ctx: Context, call_next: Next) -> list[R
                 msg.kind.value,
                 type(exc).__name__,
             )
-            return [Reply(text=ctx.t("errors.database_down"))]
+            # "retry": the pressed buttons stay, so the person can press again.
+            return [Reply(text=ctx.t("errors.database_down"), extra={"retry": "1"})]
         # The traceback names code, not content: the engine hides SQL parameters.
         log.exception(
             "handler failed for %s %s (user id %s)",
@@ -60,7 +61,7 @@ async def capture_errors(msg: Incoming, ctx: Context, call_next: Next) -> list[R
             msg.kind.value,
             ctx.user_key or "-",
         )
-        return [Reply(text=ctx.t("errors.internal"))]
+        return [Reply(text=ctx.t("errors.internal"), extra={"retry": "1"})]
 
 
 async def guard_input(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
