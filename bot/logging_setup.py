@@ -40,3 +40,5 @@ def configure(level: str, *, quiet: bool = False) -> None:
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     logging.getLogger("telegram").setLevel(max(numeric, logging.INFO))
+    # aiosqlite logs every statement with its parameters at DEBUG (names, questions).
+    logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))

@@ -25,6 +25,9 @@ def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
         "TELEGRAM_API_BASE_URL",
         "ENVIRONMENT",
         "CHECKIN_RETENTION_MONTHS",
+        "TELEGRAM_WEBHOOK_URL",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "TELEGRAM_CONCURRENT_UPDATES",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -74,6 +77,10 @@ def test_database_urls_get_async_drivers(
         ("TELEGRAM_API_BASE_URL", "ftp://x"),
         ("ENVIRONMENT", "staging"),
         ("CHECKIN_RETENTION_MONTHS", "0"),
+        ("TELEGRAM_WEBHOOK_URL", "bot.example.org/hook"),
+        ("TELEGRAM_WEBHOOK_SECRET", "has spaces"),
+        ("TELEGRAM_WEBHOOK_SECRET", "x" * 257),
+        ("TELEGRAM_CONCURRENT_UPDATES", "0"),
     ],
 )
 def test_wrong_values_name_the_variable(
@@ -126,3 +133,41 @@ def test_development_without_a_key_creates_a_private_key_file(
     token = cipher_from_settings(settings).encrypt({"zingeving": 6})
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert cipher_from_settings(settings).decrypt(token) == {"zingeving": 6}  # same key again
+
+
+def test_telegram_webhook_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _load(
+        monkeypatch,
+        TELEGRAM_BOT_TOKEN="123:abc",
+        TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram/webhook",
+        TELEGRAM_WEBHOOK_SECRET="Abc_123-xyz",
+    )
+    assert settings.platforms() == ["telegram"]
+    assert settings.telegram_webhook_url == "https://bot.example.org/telegram/webhook"
+    assert settings.telegram_webhook_secret is not None
+    assert settings.telegram_webhook_secret.get_secret_value() == "Abc_123-xyz"
+    assert "Abc_123" not in repr(settings)
+    assert _load(monkeypatch, TELEGRAM_WEBHOOK_SECRET="").telegram_webhook_secret is None
+
+
+def test_log_lines_never_show_a_bot_token(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from bot.logging_setup import configure
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure("DEBUG")
+    try:
+        logging.getLogger("httpx").warning(
+            "POST %s failed",
+            "https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/x",
+        )
+        logging.getLogger("bot.test").info("user %s", 123456789)
+    finally:
+        root.handlers[:], root.level = saved_handlers, saved_level
+    err = capsys.readouterr().err
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in err
+    assert "bot<token>/x" in err
+    assert "user 123456789" in err
+    assert logging.getLogger("httpx").level == logging.WARNING
