@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.context import Context
 from bot.core.messages import Incoming, Reply
 from bot.core.router import Handler
@@ -20,9 +22,10 @@ DEEP_LINKS: dict[str, Handler] = {
 
 
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
-    opens = DEEP_LINKS.get(msg.args.strip().lower())
-    if opens is not None:
-        return await opens(msg, ctx)
+    payload = msg.args.strip().lower()
+    opens = DEEP_LINKS.get(payload)
+    if opens is not None:  # as if the person typed the command, without arguments
+        return await opens(replace(msg, text=f"/{payload}"), ctx)
     user = ctx.person
     replies = []
     if not user.messages_enabled:

@@ -320,7 +320,9 @@ class TelegramChannel:
         if incoming is None or self._handle is None:
             return
         replies = await self._handle(incoming)
-        if query is not None and not any(reply.extra.get("retry") for reply in replies):
+        # Close the pressed keyboard, unless the press was refused for now (database
+        # down, flood limit): then the person can press again.
+        if query is not None and replies and not any(r.extra.get("retry") for r in replies):
             await self._close_keyboard(query)
         for reply in replies:
             target = reply.chat_id or incoming.chat_id
@@ -464,7 +466,29 @@ class TelegramChannel:
         return InlineKeyboardMarkup(rows) if rows else None
 
     async def _deliver(self, chat_id: str, reply: Reply, *, interactive: bool) -> str | None:
-        """Render one reply as one or more API calls; returns the last message id."""
+        """Render one reply as one or more API calls; returns the last message id.
+
+        Once one part is out, the rest is retried here even for the outbox: a
+        retry by the outbox would send the first parts again. If a later part
+        still fails, the outbox gets the partial delivery as sent (logged)."""
+        sent: Message | None = None
+        for method, kwargs in await self._parts(chat_id, reply):
+            try:
+                sent = await self._call(
+                    method, interactive=interactive or sent is not None, **kwargs
+                )
+            except TelegramError as exc:
+                if interactive or sent is None:
+                    raise
+                log.warning("telegram: reply delivered in part (%s)", type(exc).__name__)
+                break
+        return str(sent.message_id) if sent is not None else None
+
+    async def _parts(
+        self, chat_id: str, reply: Reply
+    ) -> list[tuple[Callable[..., Awaitable[Message]], dict[str, Any]]]:
+        """The API calls for one reply: text (split), then any picture or file; the
+        keyboard on the last call, a short text as the caption."""
         bot = self.application.bot
         markup = self._markup(reply)
         text = reply.text.strip()
@@ -474,45 +498,30 @@ class TelegramChannel:
         if reply.document is not None:
             doc = reply.document
             files.append((bot.send_document, "document", doc.path, doc.filename))
-        sent: Message | None = None
-        if files and utf16_len(text) > CAPTION_LIMIT:
-            for chunk in split_text(text):
-                sent = await self._send_text(chat_id, chunk, None, interactive)
-            text = reply.image.alt if reply.image is not None else ""
+        texts: list[str] = []
         if not files:
-            chunks = split_text(text) or (["…"] if markup else [])
-            for number, chunk in enumerate(chunks, start=1):
-                last = number == len(chunks)
-                sent = await self._send_text(chat_id, chunk, markup if last else None, interactive)
+            texts = split_text(text) or (["…"] if markup else [])
+        elif utf16_len(text) > CAPTION_LIMIT:
+            texts = split_text(text)
+            text = reply.image.alt if reply.image is not None else ""
+        parts: list[tuple[Callable[..., Awaitable[Message]], dict[str, Any]]] = [
+            (bot.send_message, {"chat_id": chat_id, "text": escape(chunk)}) for chunk in texts
+        ]
         for number, (method, field, path, filename) in enumerate(files, start=1):
-            content = await asyncio.to_thread(path.read_bytes)
             caption = split_text(text, CAPTION_LIMIT)[0] if number == 1 and text else ""
-            extra: dict[str, Any] = {field: content}
+            kwargs: dict[str, Any] = {
+                "chat_id": chat_id,
+                field: await asyncio.to_thread(path.read_bytes),
+                "caption": escape(caption) or None,
+            }
             if filename is not None:
-                extra["filename"] = filename
-            sent = await self._call(
-                method,
-                interactive=interactive,
-                chat_id=chat_id,
-                caption=escape(caption) or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if number == len(files) else None,
-                **extra,
-            )
-        return str(sent.message_id) if sent is not None else None
-
-    async def _send_text(
-        self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None, interactive: bool
-    ) -> Message:
-        result: Message = await self._call(
-            self.application.bot.send_message,
-            interactive=interactive,
-            chat_id=chat_id,
-            text=escape(text),
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-        )
-        return result
+                kwargs["filename"] = filename
+            parts.append((method, kwargs))
+        for _, kwargs in parts:
+            kwargs["parse_mode"] = ParseMode.HTML
+        if parts and markup is not None:
+            parts[-1][1]["reply_markup"] = markup
+        return parts
 
     async def _call(
         self, method: Callable[..., Awaitable[Any]], *, interactive: bool, **kwargs: Any

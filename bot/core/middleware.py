@@ -97,7 +97,7 @@ class FloodLimit:
             if key in self._warned:
                 return []
             self._warned.add(key)
-            return [Reply(text=ctx.t("errors.flood"))]
+            return [Reply(text=ctx.t("errors.flood"), extra={"retry": "1"})]
         self._warned.discard(key)
         window.append(now)
         if len(self._seen) > 10_000:  # forget idle people so memory stays bounded

@@ -787,7 +787,7 @@ async def test_personal_data_commands_in_a_group_invite_to_a_private_chat(
     uid = await user_id(app)
     pictures = files_of([settings.image_dir], uid)
     group = Person(app, private=False, chat_id="g1")
-    invite = t(app, "checkin.private_only")
+    label = t(app, "checkin.private_button")
     for command, payload in (
         ("/mijngegevens", "mijngegevens"),
         ("/mijnweb", "mijnweb"),
@@ -798,11 +798,16 @@ async def test_personal_data_commands_in_a_group_invite_to_a_private_chat(
         replies = await group.send(command)
         assert len(replies) == 1, command
         [reply] = replies
-        assert reply.text == invite, command
-        assert reply.extra == {"private_invite": payload}
+        named = "spinnenweb" if payload == "checkin" else payload
+        assert reply.text == t(app, "checkin.private_only", command=named), command
+        assert reply.extra == {"private_invite": payload, "private_invite_label": label}
         assert reply.image is None and reply.document is None and reply.choices == ()
     [reply] = await group.press("mw:pick")
-    assert reply.text == invite and reply.image is None and reply.choices == ()
+    assert (
+        reply.text == t(app, "checkin.private_only", command="mijnweb")
+        and reply.image is None
+        and reply.choices == ()
+    )
 
     assert not settings.export_dir.exists() or not any(settings.export_dir.iterdir())
     assert files_of([settings.image_dir], uid) == pictures
@@ -811,3 +816,16 @@ async def test_personal_data_commands_in_a_group_invite_to_a_private_chat(
     assert [r for r in rows["conversation_state"] if r["chat_id"] == "g1"] == []
     actions = [r["action"] for r in rows["audit_log"]]
     assert "data.exported" not in actions and "user.forgotten" not in actions
+
+
+async def test_the_invitations_deep_links_open_the_feature_in_private(app: App) -> None:
+    """t.me/<bot>?start=<payload> sends "/start <payload>": the same as the command."""
+    anna = Person(app)
+    await checkin(anna, [1, 2, 3, 4, 5, 6])
+    for payload in ("mijnweb", "vergeetmij", "mijngegevens"):
+        by_link = await anna.send(f"/start {payload}")
+        by_command = await anna.send(f"/{payload}")
+        assert [r.text for r in by_link] == [r.text for r in by_command], payload
+        assert by_link[0].text != t(app, "start.welcome_named", name="Anna")
+        if payload == "vergeetmij":
+            await anna.press(t(app, "forget.no"))
