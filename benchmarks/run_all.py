@@ -24,7 +24,13 @@ from pathlib import Path
 import _common
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_messages.py", "bench_outbox.py", "bench_startup.py", "bench_checkin.py")
+BENCHMARKS = (
+    "bench_messages.py",
+    "bench_outbox.py",
+    "bench_startup.py",
+    "bench_checkin.py",
+    "bench_telegram.py",
+)
 WITHOUT_DATABASE = ("bench_answer.py", "bench_chart.py")
 # Smaller runs for a smoke test of the scripts themselves.
 QUICK = {
@@ -32,6 +38,7 @@ QUICK = {
     "bench_outbox.py": ["--rows", "2000"],
     "bench_startup.py": [],
     "bench_checkin.py": ["--people", "10"],
+    "bench_telegram.py": ["--people", "40", "--paced", "50"],
     "bench_answer.py": ["--questions", "200", "--scale", "2", "--builds", "1"],
     "bench_chart.py": ["--renders", "5"],
 }

@@ -176,6 +176,9 @@ class TelegramChannel:
             .token(self.settings.telegram_bot_token.get_secret_value())
             .job_queue(None)
             .concurrent_updates(ChatOrderProcessor(self.settings.telegram_concurrent_updates))
+            # Two: the long poll that is being cancelled at stop can still hold one while
+            # the library confirms the last updates with a final getUpdates.
+            .get_updates_connection_pool_size(2)
         )
         base = self.settings.telegram_api_base_url
         if base:
