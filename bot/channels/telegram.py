@@ -72,6 +72,7 @@ from bot.channels.telegram_format import (
     without_mention,
 )
 from bot.core.messages import Incoming, Kind, Reply
+from bot.outbox.queue import Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.settings import ConfigError, Settings
 
@@ -327,12 +328,31 @@ class TelegramChannel:
         # down, flood limit): then the person can press again.
         if query is not None and replies and not any(r.extra.get("retry") for r in replies):
             await self._close_keyboard(query)
-        for reply in replies:
+        later: list[Outgoing] = []
+        for number, reply in enumerate(replies):
             target = reply.chat_id or incoming.chat_id
+            key = f"telegram-reply:{update.update_id}:{number}"
+            if later:  # keep the order: once one reply waits, the rest waits behind it
+                later.append(Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply))
+                continue
             try:
                 await self._deliver(target, reply, interactive=True)
-            except TelegramError as exc:
+            except (BadRequest, Forbidden, InvalidToken) as exc:  # trying again won't help
                 log.warning("telegram: reply not delivered (%s)", type(exc).__name__)
+            except TelegramError as exc:  # Telegram away for longer than the retries
+                log.warning("telegram: reply handed to the outbox (%s)", type(exc).__name__)
+                later.append(Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply))
+        if later:
+            await self._hand_to_outbox(later)
+
+    async def _hand_to_outbox(self, items: list[Outgoing]) -> None:
+        """Replies Telegram would not take now go out later, with the outbox's retries."""
+        if self._services is None:
+            return
+        try:
+            await self._services.outbox.enqueue(items)
+        except Exception as exc:
+            log.error("telegram: %d replies lost (%s)", len(items), type(exc).__name__)
 
     def to_incoming(self, update: Update) -> Incoming | None:
         event = str(update.update_id)

@@ -651,6 +651,33 @@ async def test_a_failing_update_does_not_stop_the_bot(tg: TelegramBot) -> None:
     assert len(await tg.say(BOB, "/start")) == 1
 
 
+async def test_a_reply_telegram_will_not_take_now_goes_out_later_through_the_outbox(
+    tg: TelegramBot, clock: FrozenClock
+) -> None:
+    await tg.say(ANNA, "/start")
+    # Telegram is away for longer than the retries inside the update (4 attempts).
+    tg.fake.fail_next("sendMessage", 502, "Bad Gateway", chat_id=ANNA, times=4)
+    sent = await tg.say(ANNA, QUESTION)
+    assert sent == []
+    async with tg.services.sessions() as session:
+        rows = list((await session.execute(select(OutboxMessage))).scalars())
+    assert [(row.platform, row.chat_id, row.status) for row in rows] == [
+        ("telegram", str(ANNA), PENDING)
+    ]
+    assert rows[0].key.startswith("telegram-reply:")
+    # The sender delivers it once Telegram is back.
+    assert await OutboxSender(tg.services.outbox, tg.app.channels).drain() == 1
+    texts = tg.fake.texts(ANNA)
+    assert "Bron:" in texts[-1]
+    assert sum("Bron:" in text for text in texts) == 1
+    # A reply Telegram refuses for good (400) is not queued: it would fail again.
+    tg.fake.fail_next("sendMessage", 400, "Bad Request: chat not found", chat_id=ANNA)
+    assert await tg.say(ANNA, QUESTION) == []
+    async with tg.services.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert count == 1
+
+
 async def test_one_chats_updates_are_handled_in_order(tg: TelegramBot) -> None:
     await start_quick_checkin(tg, ANNA)
     before = len(tg.fake.sent(ANNA))
