@@ -141,8 +141,8 @@ class App:
             self._stops.append(self.http.stop)
 
         for channel in self.channels.values():
+            self._stops.append(channel.stop)  # before start: a half-started channel is stopped too
             await channel.start(self.handle)
-            self._stops.append(channel.stop)
         log.info(
             "alliantiebot ready (%s, channels: %s)",
             self.engine.dialect.name,

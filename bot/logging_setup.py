@@ -5,19 +5,31 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import Any
 
 # A Telegram token in a URL (https://api.telegram.org/bot<token>/sendMessage).
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 
 class RedactTokens(logging.Filter):
-    """Replace bot tokens in a log line, should a library print a URL that has one."""
+    """Replace bot tokens in a log line, should a library print a URL that has one;
+    and keep only the fixed text of python-telegram-bot's own lines, whose arguments
+    can be whole updates or API responses (message text: possibly health data)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("telegram") and record.args:
+            record.args = None  # the template alone: "Can not load invalid JSON data: %s"
         message = record.getMessage()
         if _TOKEN.search(message):
             record.msg, record.args = _TOKEN.sub("<token>", message), None
         return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """Tokens out of tracebacks too (an exception message may hold a URL)."""
+
+    def formatException(self, ei: Any) -> str:
+        return _TOKEN.sub("<token>", super().formatException(ei))
 
 
 def configure(level: str, *, quiet: bool = False) -> None:
@@ -26,7 +38,7 @@ def configure(level: str, *, quiet: bool = False) -> None:
     if quiet and numeric < logging.WARNING:
         numeric = logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -60,6 +60,15 @@ def _check_fernet_key(key: str) -> None:
         raise ValueError("must decode to 32 bytes")
 
 
+def _http_url(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    assert value is not None
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("an http:// or https:// URL")
+    return value
+
+
 class Settings(BaseSettings):
     """Every setting of the bot. Field names map to upper-case variables."""
 
@@ -172,15 +181,21 @@ class Settings(BaseSettings):
             raise ValueError("1 to 256 characters: letters, digits, _ and -")
         return value
 
-    @field_validator("telegram_api_base_url", "slack_api_url", "telegram_webhook_url")
+    @field_validator("telegram_api_base_url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
+    def _telegram_base(cls, value: str | None) -> str | None:
+        """``http://host:8081``, ``…/bot`` and ``…/bot/`` all mean ``…/bot`` (the library
+        puts the token right after it)."""
+        value = _http_url(value)
+        if value is None:
             return None
-        assert value is not None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("an http:// or https:// URL")
-        return value
+        value = value.rstrip("/")
+        return value if value.endswith("/bot") else value + "/bot"
+
+    @field_validator("slack_api_url", "telegram_webhook_url")
+    @classmethod
+    def _http_urls(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.charts import render_web
 from bot.core.context import Context
-from bot.core.messages import Choice, Image, Incoming, Reply
+from bot.core.messages import Choice, Image, Incoming, Reply, refused_press
 from bot.spinnenweb.model import EXTENDED, SHORT, arrow, fmt, ordered
 from bot.spinnenweb.scores import Verdict, parse_score
 from bot.storage.repositories import CheckinRecord, State
@@ -333,10 +333,16 @@ async def _stale(ctx: Context) -> list[Reply]:
             Reply(
                 text=ctx.t("checkin.stale_none"),
                 choices=(ctx.choice("checkin.start_again", "menu:spinnenweb"),),
+                extra=refused_press(),
             )
         ]
     # Show the current prompt again with fresh buttons; nothing is recorded twice.
-    return await _prompt(ctx, state.step, dict(state.data), [Reply(text=ctx.t("checkin.stale"))])
+    return await _prompt(
+        ctx,
+        state.step,
+        dict(state.data),
+        [Reply(text=ctx.t("checkin.stale"), extra=refused_press())],
+    )
 
 
 async def _consent(ctx: Context, data: dict[str, Any], given: bool) -> list[Reply]:

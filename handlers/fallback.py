@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply, refused_press
 from handlers.menu import menu_choices
 
 
@@ -18,7 +18,9 @@ async def unsupported(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def stale_action(msg: Incoming, ctx: Context) -> list[Reply]:
-    return [Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx))]
+    return [
+        Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx), extra=refused_press())
+    ]
 
 
 async def forbidden(msg: Incoming, ctx: Context) -> list[Reply]:

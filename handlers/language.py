@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.context import Context
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply, refused_press
 from bot.storage.repositories import State
 from handlers.menu import menu_choices
 
@@ -43,7 +43,11 @@ async def ask(msg: Incoming, ctx: Context) -> list[Reply]:
 async def chosen(msg: Incoming, ctx: Context) -> list[Reply]:
     code = (msg.action or "").partition(":")[2]
     if code not in WORDS:
-        return [Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx))]
+        return [
+            Reply(
+                text=ctx.t("errors.stale_button"), choices=menu_choices(ctx), extra=refused_press()
+            )
+        ]
     return await _switch(ctx, code)
 
 

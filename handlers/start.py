@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.core.context import Context
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply, refused_press
 from bot.core.router import Handler
 from handlers import ask, checkin, language, mydata
 from handlers.menu import menu_choices
@@ -62,4 +62,6 @@ async def menu(msg: Incoming, ctx: Context) -> list[Reply]:
         return await checkin.begin(msg, ctx)
     if target == "start":
         return await start(msg, ctx)
-    return [Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx))]
+    return [
+        Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx), extra=refused_press())
+    ]

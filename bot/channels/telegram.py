@@ -30,6 +30,7 @@ import logging
 import random
 import secrets
 import warnings
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,11 @@ INTERACTIVE_ATTEMPTS = 4
 MAX_INLINE_RETRY_AFTER = 30.0
 START_ATTEMPTS = 5
 CHOSEN_MARK = "✓"
+# Update ids already seen in this process: a redelivered update is dropped before
+# anything (even the crisis reply) runs twice. The database dedupe covers the rest.
+RECENT_UPDATES = 10_000
+# Updates waiting for their chat hold no slot; this many run at a time.
+MAX_WAITING_UPDATES = 100_000
 # Bad requests after which this chat will never receive anything.
 UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
 
@@ -114,9 +120,9 @@ def per_chat_rate(chat_id: str) -> Rate:
 
 
 def file_base_url(base_url: str) -> str:
-    """``http://host/bot`` → ``http://host/file/bot`` (how a Bot API server serves files)."""
-    head, sep, _ = base_url.rstrip("/").rpartition("/bot")
-    return f"{head}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
+    """``http://host/bot`` → ``http://host/file/bot`` (how a Bot API server serves files;
+    the settings make the base URL end in ``/bot``)."""
+    return base_url.removesuffix("/bot") + "/file/bot"
 
 
 class ChatOrderProcessor(BaseUpdateProcessor):
@@ -127,18 +133,23 @@ class ChatOrderProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # The library takes its slot before we wait for the chat: with its limit
+        # only, updates queued behind one busy chat would hold every slot. So its
+        # limit is huge, and ours is taken once the chat's turn has come.
+        super().__init__(MAX_WAITING_UPDATES)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
         self._locks[chat.id] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             lock, users = self._locks[chat.id]
@@ -168,6 +179,8 @@ class TelegramChannel:
         self._services: Services | None = None
         self._handle: HandleIncoming | None = None
         self._accepting = False
+        self._recent: OrderedDict[int, None] = OrderedDict()
+        self._moved: dict[str, str] = {}  # group chat id -> its supergroup's id
         self.application = self._build()
 
     def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -197,6 +210,15 @@ class TelegramChannel:
         path = urlsplit(self.webhook_url or "").path
         return path if path not in ("", "/") else DEFAULT_WEBHOOK_PATH
 
+    @property
+    def webhook_target(self) -> str:
+        """The URL given to setWebhook: ``TELEGRAM_WEBHOOK_URL``, with the default path
+        when it has none (so Telegram posts where we listen)."""
+        url = self.webhook_url or ""
+        if urlsplit(url).path in ("", "/"):
+            return url.rstrip("/") + DEFAULT_WEBHOOK_PATH
+        return url
+
     def attach(self, services: Services, http: HttpServer | None) -> None:
         """Called by the app before the HTTP server starts (its routes freeze then)."""
         self._services = services
@@ -210,6 +232,13 @@ class TelegramChannel:
 
     async def start(self, handle: HandleIncoming) -> None:
         self._handle = handle
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()  # nothing left running or connected after a failed start
+            raise
+
+    async def _start(self) -> None:
         application = self.application
         await self._initialize()
         self.username = application.bot.username or ""
@@ -217,19 +246,26 @@ class TelegramChannel:
         await self._register_commands()
         await application.start()
         if self.webhook_url:
-            await self._call(
-                application.bot.set_webhook,
-                interactive=True,
-                url=self.webhook_url,
-                secret_token=self.secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            try:
+                await self._call(
+                    application.bot.set_webhook,
+                    interactive=True,
+                    url=self.webhook_target,
+                    secret_token=self.secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            except TelegramError as exc:
+                raise ConfigError(
+                    f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook ({exc.message}); "
+                    f"it must be a public https:// URL on port 443, 80, 88 or 8443"
+                ) from None
             self._accepting = True
             log.info("telegram: webhook mode, @%s on %s", self.username, self.webhook_path)
         else:
             assert application.updater is not None
             await application.updater.start_polling(
                 timeout=POLL_TIMEOUT,
+                bootstrap_retries=START_ATTEMPTS,  # deleteWebhook, with a brief outage
                 allowed_updates=ALLOWED_UPDATES,
                 error_callback=self._polling_error,
             )
@@ -246,10 +282,11 @@ class TelegramChannel:
                     "TELEGRAM_BOT_TOKEN: Telegram does not accept this token "
                     "(ask @BotFather for the right one)"
                 ) from None
-            except NetworkError as exc:
+            except (NetworkError, RetryAfter) as exc:
                 if attempt == START_ATTEMPTS:
+                    where = self.settings.telegram_api_base_url or "api.telegram.org"
                     raise ConfigError(
-                        f"TELEGRAM_API_BASE_URL: cannot reach the Telegram Bot API "
+                        f"TELEGRAM_BOT_TOKEN: cannot reach the Telegram Bot API at {where} "
                         f"({type(exc).__name__})"
                     ) from None
                 await asyncio.sleep(min(2.0**attempt, 15.0))
@@ -281,6 +318,9 @@ class TelegramChannel:
             await application.stop()
         with contextlib.suppress(RuntimeError):  # never started
             await application.shutdown()
+        # shutdown() skips the bot when initialize() failed: close its HTTP clients here.
+        with contextlib.suppress(Exception):
+            await application.bot.shutdown()
 
     # -- incoming -------------------------------------------------------------
     async def webhook(self, request: web.Request) -> web.Response:
@@ -288,15 +328,17 @@ class TelegramChannel:
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("telegram: webhook request with a wrong secret refused")
             return web.Response(status=403)
-        if not self._accepting:
-            return web.Response(status=503)  # Telegram tries again later
         try:
             data = await request.json()
             update = Update.de_json(data, self.application.bot)
         except Exception:
             log.warning("telegram: webhook body is not an update")
             return web.Response(status=400)
-        await self.application.update_queue.put(update)
+        # Checked right before the put, with no await between: an update is either
+        # queued before stop() closes the queue, or refused (Telegram tries again).
+        if not (self._accepting and self.application.running):
+            return web.Response(status=503)
+        self.application.update_queue.put_nowait(update)
         return web.Response(status=200)
 
     async def _on_update(self, update: Update, _context: object) -> None:
@@ -314,6 +356,12 @@ class TelegramChannel:
     async def process(self, update: Update) -> None:
         """One update: answer a button press at once, hand the message to the core,
         close the pressed keyboard, send the replies."""
+        if update.update_id in self._recent:
+            log.info("telegram: update %s delivered again, ignored", update.update_id)
+            return
+        self._recent[update.update_id] = None
+        if len(self._recent) > RECENT_UPDATES:
+            self._recent.popitem(last=False)
         query = update.callback_query
         if query is not None:
             try:
@@ -327,7 +375,8 @@ class TelegramChannel:
         # Close the pressed keyboard, unless the press was refused for now (database
         # down, flood limit): then the person can press again.
         if query is not None and replies and not any(r.extra.get("retry") for r in replies):
-            await self._close_keyboard(query)
+            refused = any(r.extra.get("stale") for r in replies)
+            await self._close_keyboard(query, chosen=not refused)
         later: list[Outgoing] = []
         for number, reply in enumerate(replies):
             target = reply.chat_id or incoming.chat_id
@@ -401,9 +450,12 @@ class TelegramChannel:
         """The text of a group message meant for this bot, else None."""
         text = message.text or ""
         if text.startswith("/"):
-            _, target = command_and_target(text)
-            mine = target is None or target.lower() == self.username.lower()
-            return text if mine else None
+            name, target = command_and_target(text)
+            if target is not None:
+                return text if target.lower() == self.username.lower() else None
+            # /cmd without @bot may be another bot's: answer only the ones we know.
+            router = self._services.router if self._services is not None else None
+            return text if router is not None and router.find(name) is not None else None
         mentioned = False
         for entity, value in message.parse_entities(
             [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
@@ -431,9 +483,9 @@ class TelegramChannel:
                     return button.text
         return None
 
-    async def _close_keyboard(self, query: CallbackQuery) -> None:
+    async def _close_keyboard(self, query: CallbackQuery, *, chosen: bool) -> None:
         """Edit the pressed message so its buttons cannot be pressed again: the text
-        keeps what was chosen, the keyboard goes."""
+        keeps what was chosen (unless the press changed nothing), the keyboard goes."""
         message = query.message
         if not isinstance(message, Message):
             return  # too old or not ours to edit
@@ -441,7 +493,12 @@ class TelegramChannel:
         label = self._label(query)
         try:
             plain = message.text
-            if plain and label and utf16_len(f"{plain}\n\n{CHOSEN_MARK} {label}") <= MESSAGE_LIMIT:
+            if (
+                chosen
+                and plain
+                and label
+                and utf16_len(f"{plain}\n\n{CHOSEN_MARK} {label}") <= MESSAGE_LIMIT
+            ):
                 await bot.edit_message_text(
                     f"{message.text_html}\n\n{CHOSEN_MARK} {escape(label)}",
                     chat_id=message.chat.id,
@@ -495,7 +552,9 @@ class TelegramChannel:
         retry by the outbox would send the first parts again. If a later part
         still fails, the outbox gets the partial delivery as sent (logged)."""
         sent: Message | None = None
+        chat_id = self._moved.get(chat_id, chat_id)
         for method, kwargs in await self._parts(chat_id, reply):
+            kwargs["chat_id"] = self._moved.get(chat_id, chat_id)
             try:
                 sent = await self._call(
                     method, interactive=interactive or sent is not None, **kwargs
@@ -551,8 +610,11 @@ class TelegramChannel:
     ) -> Any:
         """One API call; inside an update with retries on 429, network errors and 5xx."""
         attempts = INTERACTIVE_ATTEMPTS if interactive else 1
-        for attempt in range(1, attempts + 1):
-            last = attempt == attempts
+        attempt = 0
+        moved = False
+        while True:
+            attempt += 1
+            last = attempt >= attempts
             try:
                 return await method(**kwargs)
             except RetryAfter as exc:
@@ -561,9 +623,12 @@ class TelegramChannel:
                     raise
                 log.info("telegram: 429, waiting %.1f s", wait)
                 await asyncio.sleep(wait)
-            except ChatMigrated as exc:  # a group became a supergroup
-                if last:
+            except ChatMigrated as exc:  # a group became a supergroup: follow it once
+                if moved:
                     raise
+                moved = True
+                attempt -= 1  # not a failed attempt, a new address
+                self._moved[str(kwargs["chat_id"])] = str(exc.new_chat_id)
                 kwargs["chat_id"] = exc.new_chat_id
             except (BadRequest, Forbidden, InvalidToken):
                 raise  # retrying will not help (BadRequest is a NetworkError subclass)
@@ -573,4 +638,3 @@ class TelegramChannel:
                 delay = 0.5 * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)  # noqa: S311
                 log.info("telegram: %s, retrying in %.1f s", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")

@@ -89,6 +89,13 @@ class Document:
     filename: str
 
 
+def refused_press() -> dict[str, str]:
+    """``Reply.extra`` for the answer to a button press that changed nothing (an
+    old or forged button): a channel then closes that keyboard without marking the
+    pressed choice as chosen."""
+    return {"stale": "1"}
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One message from the bot."""

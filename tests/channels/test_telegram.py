@@ -21,13 +21,14 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_format import MESSAGE_LIMIT, utf16_len
 from bot.core.clock import FrozenClock
 from bot.core.messages import Choice, Document, Image, Reply
 from bot.outbox.queue import FAILED, PENDING, SENT, Outgoing
 from bot.outbox.sender import OutboxSender
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.storage.models import AuditLog, OutboxMessage, UnansweredQuestion
 from tests.helpers.fake_telegram import Call, FakeBotApi, parse_html
 from tests.helpers.telegram_bot import TelegramBot, free_port, running_bot, tiny_png
@@ -818,3 +819,140 @@ async def test_outbox_retry_after_a_partial_delivery_sends_nothing_twice(
     assert (await outbox_rows(tg))[-1].status == SENT
     delivered = plains(tg.fake.sent(ANNA))
     assert delivered.count(text.strip()) == 1, delivered
+
+
+# -- found in review, fixed since ----------------------------------------------------------
+
+
+async def test_two_quick_presses_on_one_question_mark_only_the_one_that_counted(
+    tg: TelegramBot,
+) -> None:
+    sent = await start_quick_checkin(tg, ANNA)
+    question = sent[-1]
+    first = tg.fake.callback(ANNA, data_of(question, "7"), message_id=message_id(question))
+    second = tg.fake.callback(ANNA, data_of(question, "3"), message_id=message_id(question))
+    for update in (first, second):
+        await tg.channel.wait_finished(int(update["update_id"]))
+    state = await tg.state(ANNA)
+    assert state is not None and list(state.data["answers"].values()) == [7]
+    stored = tg.fake.stored_message(ANNA, message_id(question))
+    assert stored["text"].endswith("✓ 7")
+    assert tg.fake.keyboard(ANNA, message_id(question)) == []
+
+
+async def test_a_typed_answer_then_a_press_on_the_old_keyboard_is_not_marked(
+    tg: TelegramBot,
+) -> None:
+    sent = await start_quick_checkin(tg, ANNA)
+    question = sent[-1]
+    await tg.say(ANNA, "7")
+    _, replies = await tg.callback(ANNA, data_of(question, "3"), message_id=message_id(question))
+    assert tg.t("checkin.stale") in joined(replies)
+    stored = tg.fake.stored_message(ANNA, message_id(question))
+    assert "✓" not in stored["text"]
+    assert tg.fake.keyboard(ANNA, message_id(question)) == []  # closed, not marked
+    state = await tg.state(ANNA)
+    assert state is not None and list(state.data["answers"].values()) == [7]
+
+
+async def test_a_redelivered_update_gets_one_crisis_reply(
+    make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
+) -> None:
+    port = free_port()
+    async with running_bot(
+        make_settings,
+        clock=clock,
+        http=True,
+        database_url=database_url,
+        http_port=port,
+        telegram_webhook_url=f"http://127.0.0.1:{port}",  # no path: the default one
+        telegram_webhook_secret=SECRET,
+    ) as tg:
+        assert tg.fake.webhook is not None
+        assert tg.fake.webhook["url"] == f"http://127.0.0.1:{port}/telegram/webhook"
+        update = tg.fake.message(ANNA, "ik wil dood", enqueue=False)
+        for _ in range(2):
+            assert await tg.fake.post_webhook(update, secret=SECRET) == 200
+        await tg.channel.wait_finished(int(update["update_id"]), times=2)
+        texts = tg.fake.texts(ANNA)
+        assert len(texts) == 1 and "113" in texts[0]
+
+
+async def test_unknown_commands_in_a_group_are_left_to_other_bots(tg: TelegramBot) -> None:
+    for text in ("/weer", "/shrug", "/etc/hosts staat op de server"):
+        assert await tg.say(CAROL, text, chat_id=GROUP, chat_type="supergroup") == []
+    sent = await tg.say(CAROL, "/help", chat_id=GROUP, chat_type="supergroup")
+    assert len(sent) == 1 and plain(sent[0]).startswith(tg.t("help.intro"))
+    # In a private chat an unknown command still gets the friendly "I don't know that".
+    assert len(await tg.say(CAROL, "/weer")) == 1
+
+
+async def test_a_brief_outage_at_start_is_retried(
+    make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
+) -> None:
+    async with FakeBotApi() as fake:
+        fake.fail_next("deleteWebhook", 502, "Bad Gateway")
+        fake.fail_next("getMe", 502, "Bad Gateway")
+        async with running_bot(
+            make_settings, clock=clock, fake=fake, database_url=database_url
+        ) as tg:
+            assert len(await tg.say(ANNA, "/start")) == 1
+
+
+async def test_a_refused_webhook_stops_the_start_with_one_line_and_closes_everything(
+    make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
+) -> None:
+    async with FakeBotApi() as fake:
+        fake.fail_next("setWebhook", 400, "Bad Request: bad webhook: HTTPS url must be provided")
+        settings = make_settings(
+            database_url=database_url,
+            telegram_bot_token=fake.token,
+            telegram_api_base_url=fake.base_url,
+            http_port=0,
+            telegram_webhook_url="http://bot.example.org/telegram/webhook",
+        )
+        channel = TelegramChannel(settings)
+        app = App(settings, clock=clock, channels={channel.name: channel})
+        with pytest.raises(ConfigError, match=r"^TELEGRAM_WEBHOOK_URL: "):
+            await app.start(http=True, scheduler=False, sender=False)
+        await app.stop()
+        assert not channel.application.running
+        # Both of the library's HTTP clients (getUpdates and the rest) are closed.
+        requests = channel.application.bot._request
+        assert all(request._client.is_closed for request in requests)
+
+
+async def test_one_busy_chat_does_not_hold_up_the_others(
+    make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
+) -> None:
+    async with running_bot(
+        make_settings, clock=clock, database_url=database_url, telegram_concurrent_updates=2
+    ) as tg:
+        await tg.say(ANNA, "/start")
+        await tg.say(BOB, "/start")
+        tg.fake.fail_flood("sendMessage", retry_after=1, times=1, chat_id=ANNA)
+        waiting = [tg.fake.message(ANNA, text) for text in ("/help", "/help", "/help")]
+        other = tg.fake.message(BOB, "/help")
+        await tg.channel.wait_finished(int(other["update_id"]))
+        for update in waiting:
+            await tg.channel.wait_finished(int(update["update_id"]))
+        order = [call.chat_id for call in tg.fake.calls_of("sendMessage") if call.ok][2:]
+        # Bob's answer went out while Anna's first answer was still waiting out its 429.
+        assert order[0] == BOB, order
+
+
+async def test_outbox_follows_a_group_that_became_a_supergroup(tg: TelegramBot) -> None:
+    old, new = -4242, -1009999999999
+    tg.fake.fail_next(
+        "sendMessage",
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        chat_id=old,
+        migrate_to_chat_id=new,
+    )
+    first = await tg.channel.send(str(old), Reply(text="Eerste. " * 700))  # two parts
+    assert first is not None
+    assert [call.chat_id for call in tg.fake.calls_of("sendMessage")] == [old, new, new]
+    await tg.channel.send(str(old), Reply(text="Tweede"))
+    assert tg.fake.texts(new)[-1] == "Tweede"
+    assert tg.fake.sent(old) == []

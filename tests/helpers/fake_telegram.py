@@ -220,6 +220,7 @@ class _Failure:
     retry_after: int | None
     times: int
     chat_id: int | None
+    migrate_to_chat_id: int | None = None
 
 
 class _ApiError(Exception):
@@ -786,9 +787,13 @@ class FakeBotApi:
         retry_after: int | None = None,
         times: int = 1,
         chat_id: int | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with this error."""
-        self._failures.append(_Failure(method, status, description, retry_after, times, chat_id))
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with this error
+        (``migrate_to_chat_id``: a group that became a supergroup, as Telegram says it)."""
+        self._failures.append(
+            _Failure(method, status, description, retry_after, times, chat_id, migrate_to_chat_id)
+        )
 
     def fail_blocked(self, chat_id: int, *, method: str = "sendMessage", times: int = 1) -> None:
         """The next ``times`` sends to ``chat_id`` fail with 403 'bot was blocked by the user'."""
@@ -1104,9 +1109,11 @@ class FakeBotApi:
             failure.times -= 1
             if failure.times <= 0:
                 self._failures.remove(failure)
-            parameters = None
+            parameters: dict[str, Any] | None = None
             if failure.retry_after is not None:
                 parameters = {"retry_after": failure.retry_after}
+            if failure.migrate_to_chat_id is not None:
+                parameters = {"migrate_to_chat_id": failure.migrate_to_chat_id}
             raise _ApiError(failure.status, failure.description, parameters)
 
     def _handlers(self) -> dict[str, Callable[[Call], tuple[Any, str | None]]]:

@@ -171,3 +171,38 @@ def test_log_lines_never_show_a_bot_token(capsys: pytest.CaptureFixture[str]) ->
     assert "bot<token>/x" in err
     assert "user 123456789" in err
     assert logging.getLogger("httpx").level == logging.WARNING
+
+
+def test_telegram_library_lines_keep_only_their_template(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """python-telegram-bot may log a whole API response or update as an argument."""
+    import logging
+
+    from bot.logging_setup import configure
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure("INFO")
+    try:
+        logging.getLogger("telegram.request.BaseRequest").error(
+            'Can not load invalid JSON data: "%s"', '{"text": "ik heb last van somberheid'
+        )
+        try:
+            raise ValueError(
+                "https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+            )
+        except ValueError:
+            logging.getLogger("bot.test").exception("failed")
+    finally:
+        root.handlers[:], root.level = saved_handlers, saved_level
+    err = capsys.readouterr().err
+    assert "Can not load invalid JSON data" in err
+    assert "somberheid" not in err
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in err and "bot<token>" in err
+
+
+def test_telegram_base_url_is_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    for given in ("http://h:8081", "http://h:8081/", "http://h:8081/bot", "http://h:8081/bot/"):
+        settings = _load(monkeypatch, TELEGRAM_API_BASE_URL=given)
+        assert settings.telegram_api_base_url == "http://h:8081/bot", given
