@@ -24,15 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dtm
 import hmac
 import logging
-import random
 import secrets
-import warnings
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -40,39 +35,35 @@ from aiohttp import web
 from telegram import (
     BotCommand,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
-    MessageEntity,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
-    ChatMigrated,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
-from bot.channels.base import DeliveryError, HandleIncoming
+from bot.channels.base import HandleIncoming
 from bot.channels.telegram_format import (
-    CAPTION_LIMIT,
     MESSAGE_LIMIT,
-    command_and_target,
-    deep_link,
     escape,
-    keyboard_rows,
-    split_text,
     utf16_len,
-    valid_callback_data,
-    without_mention,
 )
-from bot.core.messages import Incoming, Kind, Reply
+from bot.channels.telegram_send import TelegramSender
+from bot.channels.telegram_updates import (
+    PLATFORM,
+    ChatOrderProcessor,
+    Me,
+    UpdateReader,
+    pressed_label,
+)
+from bot.core.messages import Reply
 from bot.outbox.queue import Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.settings import ConfigError, Settings
@@ -83,35 +74,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 10  # seconds a getUpdates call waits for news
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-# Inside an update: attempts per API call, and the longest 429 wait we sit out.
-INTERACTIVE_ATTEMPTS = 4
-MAX_INLINE_RETRY_AFTER = 30.0
-START_ATTEMPTS = 5
+START_ATTEMPTS = 5  # getMe and deleteWebhook at start, with backoff
 CHOSEN_MARK = "✓"
 # Update ids already seen in this process: a redelivered update is dropped before
 # anything (even the crisis reply) runs twice. The database dedupe covers the rest.
 RECENT_UPDATES = 10_000
-# Updates waiting for their chat hold no slot; this many run at a time.
-MAX_WAITING_UPDATES = 100_000
-# Bad requests after which this chat will never receive anything.
-UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
 
 
 def build(settings: Settings) -> TelegramChannel:
     return TelegramChannel(settings)
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """``retry_after`` in seconds (22.x gives an int or a timedelta, with a warning)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
 def per_chat_rate(chat_id: str) -> Rate:
@@ -125,54 +100,13 @@ def file_base_url(base_url: str) -> str:
     return base_url.removesuffix("/bot") + "/file/bot"
 
 
-class ChatOrderProcessor(BaseUpdateProcessor):
-    """Several updates at once, but one chat's updates in the order they came.
-
-    The library starts one task per update in order; an asyncio lock per chat is
-    fair (first come, first served), so a person's answers are never swapped.
-    """
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        # The library takes its slot before we wait for the chat: with its limit
-        # only, updates queued behind one busy chat would hold every slot. So its
-        # limit is huge, and ours is taken once the chat's turn has come.
-        super().__init__(MAX_WAITING_UPDATES)
-        self._slots = asyncio.Semaphore(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            async with self._slots:
-                await coroutine
-            return
-        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
-        self._locks[chat.id] = (lock, users + 1)
-        try:
-            async with lock, self._slots:
-                await coroutine
-        finally:
-            lock, users = self._locks[chat.id]
-            if users <= 1:
-                del self._locks[chat.id]
-            else:
-                self._locks[chat.id] = (lock, users - 1)
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-
 class TelegramChannel:
     name = PLATFORM
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.limiter = RateLimiter(Rate(30.0, burst=30.0), per_chat_rate)
-        self.username = ""
-        self.bot_id = 0
+        self.me = Me()
         self.webhook_url = settings.telegram_webhook_url
         secret = settings.telegram_webhook_secret
         self.secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
@@ -180,8 +114,9 @@ class TelegramChannel:
         self._handle: HandleIncoming | None = None
         self._accepting = False
         self._recent: OrderedDict[int, None] = OrderedDict()
-        self._moved: dict[str, str] = {}  # group chat id -> its supergroup's id
         self.application = self._build()
+        self.reader = UpdateReader(self.me, self._knows)
+        self.sender = TelegramSender(self.application.bot, self.me)
 
     def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
         assert self.settings.telegram_bot_token is not None
@@ -241,13 +176,13 @@ class TelegramChannel:
     async def _start(self) -> None:
         application = self.application
         await self._initialize()
-        self.username = application.bot.username or ""
-        self.bot_id = application.bot.id
+        self.me.username = application.bot.username or ""
+        self.me.bot_id = application.bot.id
         await self._register_commands()
         await application.start()
         if self.webhook_url:
             try:
-                await self._call(
+                await self.sender.call(
                     application.bot.set_webhook,
                     interactive=True,
                     url=self.webhook_target,
@@ -260,7 +195,12 @@ class TelegramChannel:
                     f"it must be a public https:// URL on port 443, 80, 88 or 8443"
                 ) from None
             self._accepting = True
-            log.info("telegram: webhook mode, @%s on %s", self.username, self.webhook_path)
+            log.info("telegram: webhook mode, @%s on %s", self.me.username, self.webhook_path)
+            if self.settings.telegram_webhook_secret is None:
+                log.warning(
+                    "telegram: the webhook secret is random for this process; "
+                    "with several workers set TELEGRAM_WEBHOOK_SECRET on all of them"
+                )
         else:
             assert application.updater is not None
             await application.updater.start_polling(
@@ -269,7 +209,7 @@ class TelegramChannel:
                 allowed_updates=ALLOWED_UPDATES,
                 error_callback=self._polling_error,
             )
-            log.info("telegram: polling as @%s", self.username)
+            log.info("telegram: polling as @%s", self.me.username)
 
     async def _initialize(self) -> None:
         """getMe, with a few retries: the network may be briefly away at start."""
@@ -368,7 +308,7 @@ class TelegramChannel:
                 await query.answer()
             except TelegramError as exc:  # too old to answer: the press still counts
                 log.info("telegram: answerCallbackQuery failed (%s)", type(exc).__name__)
-        incoming = self.to_incoming(update)
+        incoming = self.reader.to_incoming(update)
         if incoming is None or self._handle is None:
             return
         replies = await self._handle(incoming)
@@ -385,7 +325,7 @@ class TelegramChannel:
                 later.append(Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply))
                 continue
             try:
-                await self._deliver(target, reply, interactive=True)
+                await self.sender.deliver(target, reply, interactive=True)
             except (BadRequest, Forbidden, InvalidToken) as exc:  # trying again won't help
                 log.warning("telegram: reply not delivered (%s)", type(exc).__name__)
             except TelegramError as exc:  # Telegram away for longer than the retries
@@ -403,86 +343,6 @@ class TelegramChannel:
         except Exception as exc:
             log.error("telegram: %d replies lost (%s)", len(items), type(exc).__name__)
 
-    def to_incoming(self, update: Update) -> Incoming | None:
-        event = str(update.update_id)
-        query = update.callback_query
-        if query is not None:
-            return self._pressed(query, event)
-        message = update.message
-        if message is None or message.from_user is None or message.from_user.is_bot:
-            return None
-        user = message.from_user
-        private = message.chat.type == ChatType.PRIVATE
-        common: dict[str, Any] = {
-            "is_private": private,
-            "display_name": user.first_name,
-            "language_code": user.language_code,
-            "event_id": event,
-        }
-        user_id, chat_id = str(user.id), str(message.chat.id)
-        if message.text is None:
-            if not private:
-                return None
-            return Incoming(PLATFORM, user_id, chat_id, Kind.UNSUPPORTED, **common)
-        text = message.text if private else self._addressed(message)
-        if text is None:
-            return None
-        return Incoming.from_text(PLATFORM, user_id, chat_id, text, **common)
-
-    def _pressed(self, query: CallbackQuery, event: str) -> Incoming:
-        message = query.message
-        chat = message.chat if message is not None else None
-        data = query.data if valid_callback_data(query.data) else ""
-        return Incoming(
-            PLATFORM,
-            str(query.from_user.id),
-            str(chat.id if chat is not None else query.from_user.id),
-            Kind.ACTION,
-            text=self._label(query) or "",
-            action=data,
-            is_private=chat is None or chat.type == ChatType.PRIVATE,
-            display_name=query.from_user.first_name,
-            language_code=query.from_user.language_code,
-            event_id=event,
-        )
-
-    def _addressed(self, message: Message) -> str | None:
-        """The text of a group message meant for this bot, else None."""
-        text = message.text or ""
-        if text.startswith("/"):
-            name, target = command_and_target(text)
-            if target is not None:
-                return text if target.lower() == self.username.lower() else None
-            # /cmd without @bot may be another bot's: answer only the ones we know.
-            router = self._services.router if self._services is not None else None
-            return text if router is not None and router.find(name) is not None else None
-        mentioned = False
-        for entity, value in message.parse_entities(
-            [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
-        ).items():
-            if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
-                if entity.user.id == self.bot_id:
-                    mentioned = True
-                    text = text.replace(value, " ")
-            elif value.lower() == f"@{self.username.lower()}":
-                mentioned = True
-        replied = message.reply_to_message
-        if replied is not None and replied.from_user is not None:
-            mentioned = mentioned or replied.from_user.id == self.bot_id
-        if not mentioned:
-            return None
-        return without_mention(text, self.username) or "/help"
-
-    @staticmethod
-    def _label(query: CallbackQuery) -> str | None:
-        message = query.message
-        markup = message.reply_markup if isinstance(message, Message) else None
-        for row in markup.inline_keyboard if markup else ():
-            for button in row:
-                if button.callback_data == query.data:
-                    return button.text
-        return None
-
     async def _close_keyboard(self, query: CallbackQuery, *, chosen: bool) -> None:
         """Edit the pressed message so its buttons cannot be pressed again: the text
         keeps what was chosen (unless the press changed nothing), the keyboard goes."""
@@ -490,7 +350,7 @@ class TelegramChannel:
         if not isinstance(message, Message):
             return  # too old or not ours to edit
         bot = self.application.bot
-        label = self._label(query)
+        label = pressed_label(query)
         try:
             plain = message.text
             if (
@@ -513,128 +373,14 @@ class TelegramChannel:
         except TelegramError as exc:  # already edited, or gone: nothing to press then
             log.info("telegram: keyboard not closed (%s)", type(exc).__name__)
 
-    # -- outgoing -------------------------------------------------------------
+    # -- outgoing (the outbox) ------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str | None:
-        """For the outbox: one attempt; the sender decides about retries."""
-        try:
-            return await self._deliver(chat_id, reply, interactive=False)
-        except Forbidden:
-            raise DeliveryError("telegram: forbidden", permanent=True) from None
-        except RetryAfter as exc:
-            raise DeliveryError("telegram: 429", retry_after=retry_seconds(exc)) from None
-        except BadRequest as exc:
-            permanent = any(s in exc.message.lower() for s in UNREACHABLE)
-            raise DeliveryError(f"telegram: {exc.message}"[:200], permanent=permanent) from None
-        except TelegramError as exc:
-            raise DeliveryError(f"telegram: {type(exc).__name__}") from None
+        return await self.sender.for_outbox(chat_id, reply)
 
-    def _markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        rows: list[list[InlineKeyboardButton]] = []
-        for row in keyboard_rows(reply.choices):
-            buttons = [
-                InlineKeyboardButton(choice.label, callback_data=choice.action)
-                for choice in row
-                if valid_callback_data(choice.action)
-            ]
-            if buttons:
-                rows.append(buttons)
-        invite = reply.extra.get("private_invite")
-        link = deep_link(self.username, invite) if invite else None
-        if link is not None:
-            label = reply.extra.get("private_invite_label") or f"@{self.username}"
-            rows.append([InlineKeyboardButton(label, url=link)])
-        return InlineKeyboardMarkup(rows) if rows else None
+    @property
+    def username(self) -> str:
+        return self.me.username
 
-    async def _deliver(self, chat_id: str, reply: Reply, *, interactive: bool) -> str | None:
-        """Render one reply as one or more API calls; returns the last message id.
-
-        Once one part is out, the rest is retried here even for the outbox: a
-        retry by the outbox would send the first parts again. If a later part
-        still fails, the outbox gets the partial delivery as sent (logged)."""
-        sent: Message | None = None
-        chat_id = self._moved.get(chat_id, chat_id)
-        for method, kwargs in await self._parts(chat_id, reply):
-            kwargs["chat_id"] = self._moved.get(chat_id, chat_id)
-            try:
-                sent = await self._call(
-                    method, interactive=interactive or sent is not None, **kwargs
-                )
-            except TelegramError as exc:
-                if interactive or sent is None:
-                    raise
-                log.warning("telegram: reply delivered in part (%s)", type(exc).__name__)
-                break
-        return str(sent.message_id) if sent is not None else None
-
-    async def _parts(
-        self, chat_id: str, reply: Reply
-    ) -> list[tuple[Callable[..., Awaitable[Message]], dict[str, Any]]]:
-        """The API calls for one reply: text (split), then any picture or file; the
-        keyboard on the last call, a short text as the caption."""
-        bot = self.application.bot
-        markup = self._markup(reply)
-        text = reply.text.strip()
-        files: list[tuple[Callable[..., Awaitable[Message]], str, Path, str | None]] = []
-        if reply.image is not None:
-            files.append((bot.send_photo, "photo", reply.image.path, None))
-        if reply.document is not None:
-            doc = reply.document
-            files.append((bot.send_document, "document", doc.path, doc.filename))
-        texts: list[str] = []
-        if not files:
-            texts = split_text(text) or (["…"] if markup else [])
-        elif utf16_len(text) > CAPTION_LIMIT:
-            texts = split_text(text)
-            text = reply.image.alt if reply.image is not None else ""
-        parts: list[tuple[Callable[..., Awaitable[Message]], dict[str, Any]]] = [
-            (bot.send_message, {"chat_id": chat_id, "text": escape(chunk)}) for chunk in texts
-        ]
-        for number, (method, field, path, filename) in enumerate(files, start=1):
-            caption = split_text(text, CAPTION_LIMIT)[0] if number == 1 and text else ""
-            kwargs: dict[str, Any] = {
-                "chat_id": chat_id,
-                field: await asyncio.to_thread(path.read_bytes),
-                "caption": escape(caption) or None,
-            }
-            if filename is not None:
-                kwargs["filename"] = filename
-            parts.append((method, kwargs))
-        for _, kwargs in parts:
-            kwargs["parse_mode"] = ParseMode.HTML
-        if parts and markup is not None:
-            parts[-1][1]["reply_markup"] = markup
-        return parts
-
-    async def _call(
-        self, method: Callable[..., Awaitable[Any]], *, interactive: bool, **kwargs: Any
-    ) -> Any:
-        """One API call; inside an update with retries on 429, network errors and 5xx."""
-        attempts = INTERACTIVE_ATTEMPTS if interactive else 1
-        attempt = 0
-        moved = False
-        while True:
-            attempt += 1
-            last = attempt >= attempts
-            try:
-                return await method(**kwargs)
-            except RetryAfter as exc:
-                wait = retry_seconds(exc)
-                if last or wait > MAX_INLINE_RETRY_AFTER:
-                    raise
-                log.info("telegram: 429, waiting %.1f s", wait)
-                await asyncio.sleep(wait)
-            except ChatMigrated as exc:  # a group became a supergroup: follow it once
-                if moved:
-                    raise
-                moved = True
-                attempt -= 1  # not a failed attempt, a new address
-                self._moved[str(kwargs["chat_id"])] = str(exc.new_chat_id)
-                kwargs["chat_id"] = exc.new_chat_id
-            except (BadRequest, Forbidden, InvalidToken):
-                raise  # retrying will not help (BadRequest is a NetworkError subclass)
-            except NetworkError as exc:
-                if last:
-                    raise
-                delay = 0.5 * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)  # noqa: S311
-                log.info("telegram: %s, retrying in %.1f s", type(exc).__name__, delay)
-                await asyncio.sleep(delay)
+    def _knows(self, command: str) -> bool:
+        router = self._services.router if self._services is not None else None
+        return router is not None and router.find(command) is not None

@@ -1,0 +1,161 @@
+"""Reading Telegram updates: what the core should see, and in which order.
+
+- :class:`ChatOrderProcessor`: several updates at once, one chat's in order.
+- :class:`UpdateReader`: a Telegram update → an :class:`Incoming`, or None when it
+  is not for us (a group message not addressed to the bot, a bot's message, an
+  edit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import CallbackQuery, Message, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.ext import BaseUpdateProcessor
+
+from bot.channels.telegram_format import command_and_target, valid_callback_data, without_mention
+from bot.core.messages import Incoming, Kind
+
+PLATFORM = "telegram"
+# Updates waiting for their chat hold no slot; this many may wait at all.
+MAX_WAITING_UPDATES = 100_000
+
+
+@dataclass(slots=True)
+class Me:
+    """Who the bot is on Telegram (known after getMe at start)."""
+
+    username: str = ""
+    bot_id: int = 0
+
+
+class ChatOrderProcessor(BaseUpdateProcessor):
+    """Several updates at once, but one chat's updates in the order they came.
+
+    The library starts one task per update in order; an asyncio lock per chat is
+    fair (first come, first served), so a person's answers are never swapped.
+    """
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        # The library takes its slot before we wait for the chat: with its limit
+        # only, updates queued behind one busy chat would hold every slot. So its
+        # limit is huge, and ours is taken once the chat's turn has come.
+        super().__init__(MAX_WAITING_UPDATES)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            async with self._slots:
+                await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock, self._slots:
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+class UpdateReader:
+    """Turns updates into :class:`Incoming` messages for the core."""
+
+    def __init__(self, me: Me, knows: Callable[[str], bool]) -> None:
+        self.me = me
+        self.knows = knows  # is this a command of ours? (for untargeted group commands)
+
+    def to_incoming(self, update: Update) -> Incoming | None:
+        event = str(update.update_id)
+        query = update.callback_query
+        if query is not None:
+            return self._pressed(query, event)
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return None
+        user = message.from_user
+        private = message.chat.type == ChatType.PRIVATE
+        common: dict[str, Any] = {
+            "is_private": private,
+            "display_name": user.first_name,
+            "language_code": user.language_code,
+            "event_id": event,
+        }
+        user_id, chat_id = str(user.id), str(message.chat.id)
+        if message.text is None:
+            if not private:
+                return None
+            return Incoming(PLATFORM, user_id, chat_id, Kind.UNSUPPORTED, **common)
+        text = message.text if private else self._addressed(message)
+        if text is None:
+            return None
+        return Incoming.from_text(PLATFORM, user_id, chat_id, text, **common)
+
+    def _pressed(self, query: CallbackQuery, event: str) -> Incoming:
+        message = query.message
+        chat = message.chat if message is not None else None
+        data = query.data if valid_callback_data(query.data) else ""
+        return Incoming(
+            PLATFORM,
+            str(query.from_user.id),
+            str(chat.id if chat is not None else query.from_user.id),
+            Kind.ACTION,
+            text=pressed_label(query) or "",
+            action=data,
+            is_private=chat is None or chat.type == ChatType.PRIVATE,
+            display_name=query.from_user.first_name,
+            language_code=query.from_user.language_code,
+            event_id=event,
+        )
+
+    def _addressed(self, message: Message) -> str | None:
+        """The text of a group message meant for this bot, else None."""
+        text = message.text or ""
+        if text.startswith("/"):
+            name, target = command_and_target(text)
+            if target is not None:
+                return text if target.lower() == self.me.username.lower() else None
+            # /cmd without @bot may be another bot's: answer only the ones we know.
+            return text if self.knows(name) else None
+        mentioned = False
+        for entity, value in message.parse_entities(
+            [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        ).items():
+            if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
+                if entity.user.id == self.me.bot_id:
+                    mentioned = True
+                    text = text.replace(value, " ")
+            elif value.lower() == f"@{self.me.username.lower()}":
+                mentioned = True
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None:
+            mentioned = mentioned or replied.from_user.id == self.me.bot_id
+        if not mentioned:
+            return None
+        return without_mention(text, self.me.username) or "/help"
+
+
+def pressed_label(query: CallbackQuery) -> str | None:
+    """The text of the button that was pressed, from the message it was on."""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == query.data:
+                return button.text
+    return None
