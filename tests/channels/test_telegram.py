@@ -919,7 +919,7 @@ async def test_a_refused_webhook_stops_the_start_with_one_line_and_closes_everyt
         assert not channel.application.running
         # Both of the library's HTTP clients (getUpdates and the rest) are closed.
         requests = channel.application.bot._request
-        assert all(request._client.is_closed for request in requests)
+        assert all(request.closed for request in requests)
 
 
 async def test_one_busy_chat_does_not_hold_up_the_others(

@@ -1,0 +1,64 @@
+"""The aiohttp transport under python-telegram-bot: errors as the library expects them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from telegram import Bot
+from telegram.error import NetworkError, TimedOut
+
+from bot.channels.telegram_http import AiohttpRequest
+from tests.helpers.telegram_bot import free_port
+
+TOKEN = "123456:TEST-token"
+
+
+@pytest.fixture
+async def slow_server() -> AsyncIterator[str]:
+    """A Bot API that takes two seconds to answer getMe."""
+
+    async def get_me(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True, "result": {}})
+
+    app = web.Application()
+    app.router.add_route("POST", f"/bot{TOKEN}/getMe", get_me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/bot"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_slow_answer_is_a_timeout(slow_server: str) -> None:
+    request = AiohttpRequest(4, read_timeout=0.2)
+    bot = Bot(TOKEN, base_url=slow_server, request=request, get_updates_request=AiohttpRequest(1))
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await bot.get_me()
+    finally:
+        await request.shutdown()
+    assert request.closed
+
+
+async def test_nobody_listening_is_a_network_error() -> None:
+    request = AiohttpRequest(4)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await request.post(f"http://127.0.0.1:{free_port()}/bot{TOKEN}/getMe")
+        assert not isinstance(caught.value, TimedOut)
+    finally:
+        await request.shutdown()
+
+
+async def test_a_request_before_initialize_is_refused() -> None:
+    with pytest.raises(RuntimeError):
+        await AiohttpRequest().do_request("http://127.0.0.1:1/x", "POST")
