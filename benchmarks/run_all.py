@@ -31,7 +31,7 @@ BENCHMARKS = (
     "bench_checkin.py",
     "bench_telegram.py",
 )
-WITHOUT_DATABASE = ("bench_answer.py", "bench_chart.py")
+WITHOUT_DATABASE = ("bench_answer.py", "bench_chart.py", "bench_telegram_http.py")
 # Smaller runs for a smoke test of the scripts themselves.
 QUICK = {
     "bench_messages.py": ["--messages", "500"],
@@ -41,6 +41,7 @@ QUICK = {
     "bench_telegram.py": ["--people", "40", "--paced", "50"],
     "bench_answer.py": ["--questions", "200", "--scale", "2", "--builds", "1"],
     "bench_chart.py": ["--renders", "5"],
+    "bench_telegram_http.py": ["--calls", "300", "--repeat", "1"],
 }
 PER_BENCHMARK_TIMEOUT = 1_200.0
 
