@@ -16,15 +16,13 @@ import argparse
 import asyncio
 import multiprocessing
 import sys
-import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WARM_UP = 100
-CHATS = 50
+from tests.helpers.telegram_transport import measure_transport  # noqa: E402 - after sys.path
 
 
 def _serve(conn: Connection) -> None:
@@ -36,36 +34,6 @@ def _serve(conn: Connection) -> None:
             await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
     asyncio.run(main())
-
-
-async def _measure(
-    base_url: str, token: str, transport: str, calls: int, at_once: int
-) -> tuple[float, float]:
-    from telegram import Bot
-
-    from bot.channels.telegram_http import AiohttpRequest
-
-    if transport == "aiohttp":
-        bot = Bot(
-            token,
-            base_url=base_url,
-            request=AiohttpRequest(),
-            get_updates_request=AiohttpRequest(1),
-        )
-    else:
-        bot = Bot(token, base_url=base_url)
-    gate = asyncio.Semaphore(at_once)
-
-    async def one(number: int) -> None:
-        async with gate:
-            await bot.send_message(chat_id=1000 + number % CHATS, text=f"Antwoord {number}")
-
-    async with bot:
-        await asyncio.gather(*(one(n) for n in range(WARM_UP)))
-        cpu, wall = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(one(n) for n in range(calls)))
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return cpu / calls * 1000, calls / wall
 
 
 def main() -> int:
@@ -85,7 +53,7 @@ def main() -> int:
         for _ in range(args.repeat):
             for transport in ("httpx", "aiohttp"):
                 cpu, rate = asyncio.run(
-                    _measure(base_url, token, transport, args.calls, args.at_once)
+                    measure_transport(base_url, token, transport, args.calls, args.at_once)
                 )
                 print(f"| {transport} | {args.calls} | {cpu:.2f} | {rate:,.0f} |")
     finally:
