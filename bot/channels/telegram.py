@@ -27,7 +27,6 @@ import contextlib
 import hmac
 import logging
 import secrets
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -81,9 +80,6 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 START_ATTEMPTS = 5  # getMe and deleteWebhook at start, with backoff
 CHOSEN_MARK = "✓"
-# Update ids already seen in this process: a redelivered update is dropped before
-# anything (even the crisis reply) runs twice. The database dedupe covers the rest.
-RECENT_UPDATES = 10_000
 
 
 def build(settings: Settings) -> TelegramChannel:
@@ -114,7 +110,6 @@ class TelegramChannel:
         self._services: Services | None = None
         self._handle: HandleIncoming | None = None
         self._accepting = False
-        self._recent: OrderedDict[int, None] = OrderedDict()
         self.application = self._build()
         self.reader = UpdateReader(self.me, self._knows)
         self.sender = TelegramSender(self.application.bot, self.me)
@@ -299,12 +294,6 @@ class TelegramChannel:
     async def process(self, update: Update) -> None:
         """One update: answer a button press at once, hand the message to the core,
         close the pressed keyboard, send the replies."""
-        if update.update_id in self._recent:
-            log.info("telegram: update %s delivered again, ignored", update.update_id)
-            return
-        self._recent[update.update_id] = None
-        if len(self._recent) > RECENT_UPDATES:
-            self._recent.popitem(last=False)
         query = update.callback_query
         if query is not None:
             try:

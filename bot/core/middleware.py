@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
@@ -73,6 +73,35 @@ async def guard_input(msg: Incoming, ctx: Context, call_next: Next) -> list[Repl
         if len(msg.text) > limit:
             return [Reply(text=ctx.t("errors.too_long", limit=limit))]
     return await call_next(msg, ctx)
+
+
+class RecentEvents:
+    """A platform update delivered twice is dropped here, in process memory, before
+    the steps that run ahead of the database's dedupe (the crisis reply, the length
+    check, the flood limit) could answer it twice. :func:`deduplicate` still covers
+    restarts and other workers. A message whose handling failed is forgotten again."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    async def __call__(self, msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+        if msg.event_id is not None:
+            key = (msg.platform, msg.event_id)
+            if key in self._seen:
+                log.info("duplicate %s event ignored", msg.platform)
+                return []
+            self._seen[key] = None
+            if len(self._seen) > self.size:
+                self._seen.popitem(last=False)
+            try:
+                return await call_next(msg, ctx)
+            except BaseException:
+                # Handling failed: a redelivery must be handled again (as the
+                # database's dedupe record is rolled back then too).
+                self._seen.pop(key, None)
+                raise
+        return await call_next(msg, ctx)
 
 
 class FloodLimit:
@@ -172,6 +201,7 @@ async def safety_first(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
 def default_chain(flood_per_minute: int) -> list[Middleware]:
     return [
         capture_errors,
+        RecentEvents(),
         guard_input,
         safety_first,
         FloodLimit(flood_per_minute),
