@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-import struct
 import time
 import warnings
-import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,24 +29,9 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.helpers.fake_telegram import FakeBotApi, parse_html
+from tests.helpers.fake_telegram import FakeBotApi, parse_html, tiny_png
 
 CHAT = 4242
-
-
-def tiny_png(width: int = 3, height: int = 2) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def yes_no() -> InlineKeyboardMarkup:

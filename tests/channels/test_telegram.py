@@ -10,6 +10,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -452,21 +453,38 @@ async def post_raw(url: str, body: bytes, headers: dict[str, str]) -> int:
         return response.status
 
 
-async def test_webhook_mode_checks_the_secret_and_answers_each_update_once(
-    make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
-) -> None:
+@contextlib.asynccontextmanager
+async def webhook_bot(
+    make_settings: Callable[..., Settings],
+    clock: FrozenClock,
+    database_url: str,
+    path: str,
+    **overrides: Any,
+) -> AsyncIterator[TelegramBot]:
+    """The bot in webhook mode on a free local port; Telegram posts to ``path`` there."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram/webhook"
     async with running_bot(
         make_settings,
         clock=clock,
         http=True,
         database_url=database_url,
         http_port=port,
-        telegram_webhook_url=url,
-        telegram_webhook_secret=SECRET,
+        telegram_webhook_url=f"http://127.0.0.1:{port}{path}",
+        **overrides,
     ) as tg:
+        yield tg
+
+
+async def test_webhook_mode_checks_the_secret_and_answers_each_update_once(
+    make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
+) -> None:
+    async with webhook_bot(
+        make_settings, clock, database_url, "/telegram/webhook", telegram_webhook_secret=SECRET
+    ) as tg:
+        port = tg.app.settings.http_port
         assert tg.app.http is not None and tg.app.http.bound_port == port
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        assert tg.channel.webhook_url == url
         assert tg.fake.webhook is not None
         assert tg.fake.webhook["url"] == url
         assert tg.fake.webhook["secret_token"] == SECRET
@@ -514,16 +532,7 @@ async def test_webhook_secret_is_random_when_not_configured(
     assert len(one.secret) >= 32 and len(two.secret) >= 32
     assert one.secret != two.secret
 
-    port = free_port()
-    local = f"http://127.0.0.1:{port}/hook"
-    async with running_bot(
-        make_settings,
-        clock=clock,
-        http=True,
-        database_url=database_url,
-        http_port=port,
-        telegram_webhook_url=local,
-    ) as tg:
+    async with webhook_bot(make_settings, clock, database_url, "/hook") as tg:
         assert tg.fake.webhook is not None
         assert tg.fake.webhook["secret_token"] == tg.channel.secret
         update = tg.fake.message(ANNA, QUESTION, enqueue=False)
@@ -858,16 +867,11 @@ async def test_a_typed_answer_then_a_press_on_the_old_keyboard_is_not_marked(
 async def test_a_redelivered_update_gets_one_crisis_reply(
     make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
 ) -> None:
-    port = free_port()
-    async with running_bot(
-        make_settings,
-        clock=clock,
-        http=True,
-        database_url=database_url,
-        http_port=port,
-        telegram_webhook_url=f"http://127.0.0.1:{port}",  # no path: the default one
-        telegram_webhook_secret=SECRET,
+    # A URL without a path: the bot serves, and registers, the default one.
+    async with webhook_bot(
+        make_settings, clock, database_url, "", telegram_webhook_secret=SECRET
     ) as tg:
+        port = tg.app.settings.http_port
         assert tg.fake.webhook is not None
         assert tg.fake.webhook["url"] == f"http://127.0.0.1:{port}/telegram/webhook"
         update = tg.fake.message(ANNA, "ik wil dood", enqueue=False)

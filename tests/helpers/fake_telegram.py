@@ -36,6 +36,7 @@ import mimetypes
 import re
 import struct
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -165,6 +166,23 @@ _NOT_MODIFIED = (
 )
 _QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 _BLOCKED = "Forbidden: bot was blocked by the user"
+
+
+def tiny_png(width: int = 3, height: int = 2) -> bytes:
+    """A valid PNG of ``width`` x ``height`` red pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def utf16_len(text: str) -> int:

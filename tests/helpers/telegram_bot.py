@@ -20,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import struct
-import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from bot.core.context import Services
 from bot.settings import Settings
 from bot.storage.models import User
 from bot.storage.repositories import State, StateRepo
-from tests.helpers.fake_telegram import Call, FakeBotApi
+from tests.helpers.fake_telegram import Call, FakeBotApi, tiny_png
 
 __all__ = ["ObservedChannel", "TelegramBot", "free_port", "running_bot", "tiny_png"]
 
@@ -161,23 +159,6 @@ class TelegramBot:
             repo = StateRepo(session, self.services.cipher)
             chat = str(user_id if chat_id is None else chat_id)
             return await repo.get(user.id, chat, self.app.clock.now())
-
-
-def tiny_png(width: int = 3, height: int = 2) -> bytes:
-    """A valid PNG of ``width`` x ``height`` red pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def free_port() -> int:
