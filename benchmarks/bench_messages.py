@@ -309,12 +309,10 @@ async def count_statements(app: App, work: Workload, backend: str) -> list[list[
 
 def summarise(runs: list[Run]) -> list[list[object]]:
     rows: list[list[object]] = []
-    keys: list[tuple[str, str]] = []
-    for run in runs:
-        if (run.backend, run.variant) not in keys:
-            keys.append((run.backend, run.variant))
-    for backend, variant in keys:
-        group = [r for r in runs if r.backend == backend and r.variant == variant and r.messages]
+    for (backend, variant), runs_of in _common.grouped(
+        runs, lambda r: (r.backend, r.variant)
+    ).items():
+        group = [r for r in runs_of if r.messages]
         if not group:  # every run of it fell after the time limit
             continue
         rate = _common.median([r.rate for r in group])

@@ -226,17 +226,9 @@ async def bench_backend(args: argparse.Namespace, backend: str) -> list[Run]:
 
 
 def summarise(runs: list[Run]) -> list[list[object]]:
-    keys: list[tuple[str, int, int]] = []
-    for run in runs:
-        if (run.backend, run.batch_size, run.concurrency) not in keys:
-            keys.append((run.backend, run.batch_size, run.concurrency))
     rows: list[list[object]] = []
-    for backend, batch, concurrency in keys:
-        group = [
-            r
-            for r in runs
-            if (r.backend, r.batch_size, r.concurrency) == (backend, batch, concurrency)
-        ]
+    by_config = _common.grouped(runs, lambda r: (r.backend, r.batch_size, r.concurrency))
+    for (backend, batch, concurrency), group in by_config.items():
         enqueue = _common.median([r.rows / r.enqueue_seconds for r in group])
         deliver = _common.median([r.delivered / r.drain_seconds for r in group])
         note = []

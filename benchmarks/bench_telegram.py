@@ -566,12 +566,9 @@ def breakdown(root: Any, run: Run) -> list[list[object]]:
 
 def summarise(runs: list[Run], default_concurrency: int) -> list[list[object]]:
     rows: list[list[object]] = []
-    keys: list[tuple[str, str]] = []
-    for run in runs:
-        if (run.backend, run.variant) not in keys:
-            keys.append((run.backend, run.variant))
-    for backend, variant in keys:
-        group = [r for r in runs if (r.backend, r.variant) == (backend, variant)]
+    for (backend, variant), group in _common.grouped(
+        runs, lambda r: (r.backend, r.variant)
+    ).items():
         done = [r for r in group if r.updates]
         if not done:
             rows.append([backend, variant, 0, 0, *[float("nan")] * 6, 0, "", "time limit"])
