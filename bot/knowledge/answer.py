@@ -10,6 +10,7 @@ question set in ``tests/quality/`` (see ``docs/knowledge.md``).
 from __future__ import annotations
 
 import enum
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import py3langid
 
 from bot.knowledge.content import Entry, Knowledge, load_knowledge
 from bot.knowledge.index import FieldIndex, Hit
-from bot.knowledge.safety import Safety
+from bot.knowledge.safety import Concern, Safety
 from bot.knowledge.text import Analyzer
 
 ANSWER = 0.62
@@ -26,11 +27,17 @@ CLARIFY = 0.42
 OTHER_LANGUAGE_MARGIN = 0.05
 WEAK_MATCH = 2.0  # idf weight of the words matched, below which a match is weak
 WEAK_CAP = 0.55  # a weak match is at most a "Bedoel je ...?"
+# A message that shares a feeling gets the support reply, unless it is clearly a
+# question the content answers ("ik ben mantelzorger, wanneer is het leeratelier?").
+CONTENT_OVER_FEELING = 0.75
 
 
 class Outcome(enum.StrEnum):
     CRISIS = "crisis"
+    CRISIS_OTHER = "crisis_other"  # someone else is in danger: how to help, 113 for relatives
+    INFO = "info"  # about suicide or 113, not the sender's crisis: 113's information
     MEDICAL = "medical"
+    SUPPORT = "support"  # ordinary sadness, stress, loneliness: warmth and help nearby
     GREETING = "greeting"
     THANKS = "thanks"
     ANSWER = "answer"
@@ -46,10 +53,30 @@ class Answer:
     entry: Entry | None = None
     candidates: list[Entry] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
+    support_topic: str = ""  # with SUPPORT: which feeling (content/safety.yaml, support)
 
     @property
     def answered(self) -> bool:
         return self.outcome is Outcome.ANSWER
+
+
+_QUESTION = re.compile(
+    r"\?|^\s*(wat|wie|waar|wanneer|hoe|welke|waarom|kan|kun|mag|is|zijn|heeft|hebben|doet"
+    r"|what|who|where|when|how|which|why|can|is|are|does|do)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
+_SAFETY_OUTCOMES = {
+    Concern.CRISIS: Outcome.CRISIS,
+    Concern.CRISIS_OTHER: Outcome.CRISIS_OTHER,
+    Concern.INFO: Outcome.INFO,
+    Concern.MEDICAL: Outcome.MEDICAL,
+}
 
 
 def confidence(hits: list[Hit]) -> float:
@@ -111,10 +138,10 @@ class Answerer:
     ) -> Answer:
         """Answer ``question``; its language is detected unless ``language`` is given."""
         lang = language or self.detect_language(question, default_language)
-        if self.safety.is_crisis(question):
-            return Answer(Outcome.CRISIS, lang, 1.0)
-        if self.safety.is_medical(question):
-            return Answer(Outcome.MEDICAL, lang, 1.0)
+        concern = self.safety.assess(question)
+        if concern.concern in _SAFETY_OUTCOMES:
+            return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
+        feeling = self.safety.feeling(question) if concern.concern is Concern.SUPPORT else None
         social = self.knowledge.smalltalk.get(" ".join(self.analyzers["nl"].words(question)))
         if social is not None:
             return Answer(Outcome(social), lang, 1.0)
@@ -127,6 +154,12 @@ class Answerer:
         if confidence(other_hits) > score + OTHER_LANGUAGE_MARGIN:
             hits, score = other_hits, confidence(other_hits)
         candidates = [hit.entry for hit in hits[:3]]
+        if feeling is not None and (score < CONTENT_OVER_FEELING or not _asks(question)):
+            # A feeling is never "I don't know": warmth and help nearby instead.
+            entry = self.knowledge.get(feeling.entry)
+            return Answer(
+                Outcome.SUPPORT, lang, score, entry, [entry] if entry else [], hits, feeling.name
+            )
         if score >= ANSWER:
             return Answer(Outcome.ANSWER, lang, score, hits[0].entry, candidates, hits)
         if score >= CLARIFY:

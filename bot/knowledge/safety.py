@@ -1,42 +1,231 @@
-"""The safety layer: crisis signals and requests for medical advice.
+"""The safety layer: crisis signals, information about 113, medical questions and
+ordinary feelings, decided before any answer from content.
 
-Patterns live in ``content/safety.yaml`` so they can be reviewed and extended
-without touching code. Crisis patterns are checked on every message before
-anything else; medical patterns only on questions, before retrieval.
+Everything is declared in ``content/safety.yaml`` (the crisis lexicon by family,
+its context, the medical patterns, the support topics and the chat spellings)
+and in ``content/safety/crisis_model.npz`` (a small learned classifier next to
+the lexicon). The order is fixed and crisis wins over every other rule:
+
+1. **crisis** of the sender (113, 112, huisarts), or of **someone else** they
+   worry about (how to help, 113 also advises relatives);
+2. **info**: the subject of suicide in news, fiction, prevention work or a
+   question about 113, answered with 113's information, not as a crisis;
+3. **medical**: medicines, doses, symptoms, diagnoses → huisarts or apotheek;
+4. **support**: ordinary sadness, stress, worry, loneliness, grief, an
+   overloaded mantelzorger → warmth and concrete help nearby.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from bot.knowledge.chattext import ChatNormalizer
+from bot.knowledge.crisis import CrisisLexicon, Signal, strongest
+from bot.knowledge.crisis_model import CrisisModel
 from bot.knowledge.text import fold
+
+MODEL_FILE = Path("safety") / "crisis_model.npz"
+SHORT_MESSAGE_WORDS = 5
+
+
+class Concern(enum.StrEnum):
+    CRISIS = "crisis"
+    CRISIS_OTHER = "crisis_other"
+    INFO = "info"
+    MEDICAL = "medical"
+    SUPPORT = "support"
+    NONE = "none"
 
 
 @dataclass(frozen=True)
+class Assessment:
+    concern: Concern
+    family: str = ""  # the crisis family, or "model" when only the classifier saw it
+    topic: str = ""  # the support topic
+    entry: str = ""  # the knowledge entry the support reply offers
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.concern in (Concern.CRISIS, Concern.CRISIS_OTHER)
+
+
+@dataclass(frozen=True)
+class SupportTopic:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    entry: str
+
+
 class Safety:
-    crisis: tuple[re.Pattern[str], ...]
-    medical: tuple[re.Pattern[str], ...]
+    def __init__(self, raw: dict[str, Any], model: CrisisModel | None = None) -> None:
+        self.normalizer = ChatNormalizer(
+            raw.get("spelling") or {}, raw.get("compounds") or {}, raw.get("keywords") or []
+        )
+        self.lexicon = CrisisLexicon(raw)
+        self.model = model
+        self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
+        personal = raw.get("support_personal") or {}
+        self._personal = re.compile(str(personal.get("personal", "(?!)")))
+        self._professional = re.compile(str(personal.get("professional", "(?!)")))
+        self.support = tuple(
+            SupportTopic(
+                str(name),
+                tuple(re.compile(p) for p in topic.get("patterns", [])),
+                str(topic.get("entry", "")),
+            )
+            for name, topic in (raw.get("support") or {}).items()
+        )
 
     @classmethod
     def load(cls, content: Path) -> Safety:
         raw = yaml.safe_load((content / "safety.yaml").read_text(encoding="utf-8")) or {}
-        return cls(
-            crisis=tuple(re.compile(p) for p in raw.get("crisis", [])),
-            medical=tuple(re.compile(p) for p in raw.get("medical", [])),
-        )
+        return cls(raw, CrisisModel.load(content / MODEL_FILE))
 
     @staticmethod
     def _prepare(text: str) -> str:
         return " ".join(fold(text).replace("’", "'").split())
 
+    def crisis(self, text: str) -> Assessment | None:
+        """The crisis part only: what the middleware asks of every message."""
+        line = self.normalizer.normalize(text)
+        signal = strongest(self.lexicon.signals(line))
+        if (
+            signal is None
+            and self.model is not None
+            and self.lexicon.open_to_model(line)
+            and self._feeling_topic(line) is None
+            and self.model.fires(line)
+        ):
+            signal = Signal("model", self.lexicon.person(line, len(line), len(line)), True)
+        if signal is None:
+            return None
+        info = self.lexicon.is_info(line)
+        about = self.lexicon.is_about(line)
+        if signal.mention and about:
+            return Assessment(Concern.INFO, signal.family)
+        if (
+            signal.person == "self"
+            or (signal.person == "none" and not info)
+            or (signal.person == "general" and not about)
+        ):
+            return Assessment(Concern.CRISIS, signal.family)
+        if signal.person == "other" and (self.lexicon.close_relation(line) or not (info or about)):
+            return Assessment(Concern.CRISIS_OTHER, signal.family)
+        return Assessment(Concern.INFO, signal.family)
+
+    def is_crisis(self) -> bool:
+        return self.concern in (Concern.CRISIS, Concern.CRISIS_OTHER)
+
+
+@dataclass(frozen=True)
+class SupportTopic:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    entry: str
+
+
+class Safety:
+    def __init__(self, raw: dict[str, Any], model: CrisisModel | None = None) -> None:
+        self.normalizer = ChatNormalizer(
+            raw.get("spelling") or {}, raw.get("compounds") or {}, raw.get("keywords") or []
+        )
+        self.lexicon = CrisisLexicon(raw)
+        self.model = model
+        self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
+        personal = raw.get("support_personal") or {}
+        self._personal = re.compile(str(personal.get("personal", "(?!)")))
+        self._professional = re.compile(str(personal.get("professional", "(?!)")))
+        self.support = tuple(
+            SupportTopic(
+                str(name),
+                tuple(re.compile(p) for p in topic.get("patterns", [])),
+                str(topic.get("entry", "")),
+            )
+            for name, topic in (raw.get("support") or {}).items()
+        )
+
+    @classmethod
+    def load(cls, content: Path) -> Safety:
+        raw = yaml.safe_load((content / "safety.yaml").read_text(encoding="utf-8")) or {}
+        return cls(raw, CrisisModel.load(content / MODEL_FILE))
+
+    @staticmethod
+    def _prepare(text: str) -> str:
+        return " ".join(fold(text).replace("’", "'").split())
+
+    def crisis(self, text: str) -> Assessment | None:
+        """The crisis part only: what the middleware asks of every message."""
+        line = self.normalizer.normalize(text)
+        signal = strongest(self.lexicon.signals(line))
+        if (
+            signal is None
+            and self.model is not None
+            and self.lexicon.open_to_model(line)
+            and self._feeling_topic(line) is None
+            and self.model.fires(line)
+        ):
+            signal = Signal("model", self.lexicon.person(line, len(line), len(line)), True)
+        if signal is None:
+            return None
+        info = self.lexicon.is_info(line)
+        about = self.lexicon.is_about(line)
+        if signal.mention and about:
+            return Assessment(Concern.INFO, signal.family)
+        if (
+            signal.person == "self"
+            or (signal.person == "none" and not info)
+            or (signal.person == "general" and not about)
+        ):
+            return Assessment(Concern.CRISIS, signal.family)
+        if signal.person == "other" and (self.lexicon.close_relation(line) or not (info or about)):
+            return Assessment(Concern.CRISIS_OTHER, signal.family)
+        return Assessment(Concern.INFO, signal.family)
+        if signal.person == "self":
+            return Assessment(Concern.CRISIS, signal.family)
+        if signal.person == "other" and (not info or self.lexicon.close_relation(line)):
+            return Assessment(Concern.CRISIS_OTHER, signal.family)
+        if signal.person == "none" and not info:
+            return Assessment(Concern.CRISIS, signal.family)
+        return Assessment(Concern.INFO, signal.family)
+
     def is_crisis(self, text: str) -> bool:
-        folded = self._prepare(text)
-        return any(p.search(folded) for p in self.crisis)
+        found = self.crisis(text)
+        return found is not None and found.is_crisis
 
     def is_medical(self, text: str) -> bool:
         folded = self._prepare(text)
         return any(p.search(folded) for p in self.medical)
+
+    def feeling(self, text: str) -> SupportTopic | None:
+        """The feeling a person shares about themselves, if any: a short message or one
+        in the first person, not a professional's question about their clients."""
+        return self._feeling_topic(self.normalizer.normalize(text))
+
+    def _feeling_topic(self, line: str) -> SupportTopic | None:
+        short = len(line.split()) <= SHORT_MESSAGE_WORDS
+        if self._professional.search(line) or not (short or self._personal.search(line)):
+            return None
+        for topic in self.support:
+            if any(p.search(line) for p in topic.patterns):
+                return topic
+        return None
+
+    def assess(self, text: str) -> Assessment:
+        """The whole safety decision for a question, in the fixed order."""
+        found = self.crisis(text)
+        if found is not None:
+            return found
+        if self.lexicon.is_topic(self.normalizer.normalize(text)):
+            return Assessment(Concern.INFO, "topic")
+        if self.is_medical(text):
+            return Assessment(Concern.MEDICAL)
+        topic = self.feeling(text)
+        if topic is not None:
+            return Assessment(Concern.SUPPORT, topic=topic.name, entry=topic.entry)
+        return Assessment(Concern.NONE)

@@ -1,0 +1,189 @@
+"""The crisis lexicon: families of patterns, who they are about, and their context.
+
+``content/safety.yaml`` declares the patterns by family (death wish, suicide,
+self-harm, farewell, hopelessness, plan or method, acute danger), written over
+the normal form of :mod:`bot.knowledge.chattext` with named building blocks
+(``{GAP}``, ``{SELF}``...). A match is then placed in its context:
+
+- **who**: the nearest person before the match in its clause ("mijn vriend zegt
+  dat hij ..." is about someone else; "ik ..." or "mezelf" is the sender; a
+  general "iemand" is a question about the subject);
+- **weak** patterns ("ik wil dood", "kill me") do not count inside an idiom or
+  a joke ("ik ga dood van de honger", "this meeting is killing me lol");
+- a match about no one in particular inside **news, fiction or prevention
+  work** ("in het nieuws", "training suïcidepreventie") is information, not
+  the sender's crisis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Person = Literal["self", "other", "general", "none"]
+FAMILIES = (
+    "death_wish",
+    "suicide",
+    "self_harm",
+    "farewell",
+    "hopelessness",
+    "plan_method",
+    "acute",
+)
+# A plan or self-harm stays a signal even with "haha" beside it; a joke cancels the rest.
+UNDENIABLE = ("plan_method", "self_harm")
+_MACRO = re.compile(r"\{([A-Z_]+)\}")
+
+
+def expand(pattern: str, macros: Mapping[str, str]) -> str:
+    """Replace ``{NAME}`` with its building block, repeatedly (blocks may nest)."""
+    for _ in range(5):
+        expanded = _MACRO.sub(lambda m: macros.get(m.group(1), m.group(0)), pattern)
+        if expanded == pattern:
+            break
+        pattern = expanded
+    if _MACRO.search(pattern):
+        raise ValueError(f"unknown building block in safety pattern: {pattern!r}")
+    return pattern
+
+
+@dataclass(frozen=True)
+class Rule:
+    family: str
+    pattern: re.Pattern[str]
+    weak: bool
+    mention: bool  # names the subject only ("zelfmoord"): information in an info context
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One crisis pattern that fired, and what its context says."""
+
+    family: str
+    person: Person
+    weak: bool
+    mention: bool = False
+    pattern: str = ""  # for reviewers (``content explain``); never logged with the text
+
+
+def _compile(raw: str, macros: Mapping[str, str]) -> re.Pattern[str]:
+    return re.compile(expand(raw, macros))
+
+
+class CrisisLexicon:
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
+        families = raw.get("crisis") or {}
+        unknown = set(families) - set(FAMILIES)
+        if unknown:
+            raise ValueError(f"unknown crisis families in safety.yaml: {sorted(unknown)}")
+        self.rules: list[Rule] = []
+        for family, patterns in families.items():
+            for item in patterns or []:
+                kind, text = next(iter(item.items())) if isinstance(item, dict) else ("", item)
+                if kind not in ("", "weak", "mention"):
+                    raise ValueError(f"safety.yaml: unknown pattern kind {kind!r} in {family}")
+                rule = Rule(family, _compile(str(text), macros), kind == "weak", kind == "mention")
+                self.rules.append(rule)
+        context = raw.get("context") or {}
+        self.idioms = [_compile(str(p), macros) for p in context.get("idiom", [])]
+        self.jokes = [_compile(str(p), macros) for p in context.get("joke", [])]
+        self._serious = _compile(str(context.get("joke_serious", "(?!)")), macros)
+        self.info = [_compile(str(p), macros) for p in context.get("info", [])]
+        self.about = [_compile(str(p), macros) for p in context.get("about", [])]
+        self.topic = [_compile(str(p), macros) for p in context.get("topic", [])]
+        self.model_gate = [_compile(str(p), macros) for p in raw.get("model_gate", [])]
+        self._relation = _compile(str(raw.get("relation", "(?!)")), macros)
+        persons = raw.get("persons") or {}
+        self._self_in_span = _compile(str(persons.get("self_in_span", "(?!)")), macros)
+        self._other_in_span = _compile(str(persons.get("other_in_span", "(?!)")), macros)
+        self._subjects = [
+            (kind, _compile(str(p), macros))
+            for kind in ("self", "other", "general")
+            for p in persons.get(kind, [])
+        ]
+
+    def signals(self, line: str) -> list[Signal]:
+        """Every crisis pattern that fires on a normalised line, in context."""
+        found: list[Signal] = []
+        for rule in self.rules:
+            for match in rule.pattern.finditer(line):
+                clause = _clause(line, match.start(), match.end())
+                if rule.weak and any(p.search(clause) for p in self.idioms):
+                    continue
+                if rule.family not in UNDENIABLE and self._joking(line):
+                    continue
+                person = self.person(line, match.start(), match.end())
+                found.append(
+                    Signal(rule.family, person, rule.weak, rule.mention, rule.pattern.pattern)
+                )
+                break
+        return found
+
+    def is_info(self, line: str) -> bool:
+        """News, fiction, prevention work or a question about 113."""
+        return any(p.search(line) for p in self.info)
+
+    def close_relation(self, line: str) -> bool:
+        """Someone close is named ("mijn zoon", "my friend"): their crisis, not the news."""
+        return bool(self._relation.search(line))
+
+    def _joking(self, line: str) -> bool:
+        return any(p.search(line) for p in self.jokes) and not self._serious.search(line)
+
+    def is_about(self, line: str) -> bool:
+        """A question or a statement about the subject: schools, myths, how to ask."""
+        return self.is_info(line) or any(p.search(line) for p in self.about)
+
+    def open_to_model(self, line: str) -> bool:
+        """Whether the learned classifier may add a signal the patterns missed: the
+        message names something of life and death and is no idiom, joke or news."""
+        return (
+            any(p.search(line) for p in self.model_gate)
+            and not self.is_idiom(line)
+            and not self.is_about(line)
+        )
+
+    def is_idiom(self, line: str) -> bool:
+        """An idiom, an accident or a joke somewhere in the message."""
+        return any(p.search(line) for p in self.idioms) or self._joking(line)
+
+    def is_topic(self, line: str) -> bool:
+        """The subject of suicide or self-harm is mentioned at all."""
+        return any(p.search(line) for p in self.topic)
+
+    def person(self, line: str, start: int, end: int) -> Person:
+        """Who a match at ``start:end`` is about: the span's own pronouns first,
+        then the nearest subject before it, in this clause and then the earlier ones."""
+        span = line[start:end]
+        if self._self_in_span.search(span):
+            return "self"
+        if self._other_in_span.search(span):
+            return "other"
+        before = line[:start]
+        best: tuple[int, Person] | None = None
+        for kind, pattern in self._subjects:
+            for match in pattern.finditer(before):
+                if best is None or match.end() > best[0]:
+                    best = (match.end(), kind)  # type: ignore[assignment]
+        if best is None:
+            after = line[end:]
+            for kind, pattern in self._subjects:
+                if kind != "self" and pattern.match(after.lstrip()):
+                    return kind  # type: ignore[return-value]
+            return "none"
+        return best[1]
+
+
+def _clause(line: str, start: int, end: int) -> str:
+    left = line.rfind("|", 0, start)
+    right = line.find("|", end)
+    return line[left + 1 : right if right >= 0 else len(line)]
+
+
+def strongest(signals: Sequence[Signal]) -> Signal | None:
+    """The signal that decides the reply: the sender's own before someone else's."""
+    order = {"self": 0, "none": 1, "other": 2, "general": 3}
+    return min(signals, key=lambda s: (s.mention, order[s.person], s.weak), default=None)
