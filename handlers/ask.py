@@ -9,11 +9,13 @@ from bot.core.messages import Choice, Incoming, Reply, refused_press
 from bot.core.texts import Texts
 from bot.knowledge.answer import Answer, Outcome
 from bot.knowledge.content import Entry, Knowledge
+from bot.knowledge.region import Membership
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import fold
 
 log = logging.getLogger(__name__)
 ACTION = "kb"
+REGION_ENTRY = "alliantie-gemeenten"  # the entry about the 13 gemeenten, offered with a yes/no
 NONE = "none"
 
 
@@ -39,13 +41,60 @@ def entry_reply(entry: Entry, texts: Texts, language: str, knowledge: Knowledge)
     return Reply(text="\n".join(lines), choices=_topic_choices(related[:3], language))
 
 
+SAFETY_TEXTS = {
+    Outcome.CRISIS: "safety.crisis",
+    Outcome.CRISIS_OTHER: "safety.crisis_other",
+    Outcome.INFO: "safety.info",
+    Outcome.MEDICAL: "safety.medical",
+}
+
+
+def support_reply(result: Answer, texts: Texts, language: str) -> Reply:
+    """Warmth for the feeling, help nearby, 113 as a safety net, and two ways on:
+    the spinnenweb and one entry that fits."""
+    topic = result.support_topic or "overig"
+    lines = [texts.get(language, f"support.{topic}"), "", texts.get(language, "support.help")]
+    if topic == "mantelzorg":
+        lines.append(texts.get(language, "support.help_mantelzorg"))
+    lines += [
+        "",
+        texts.get(language, "support.safety_net"),
+        "",
+        texts.get(language, "support.offer"),
+    ]
+    choices = [Choice(texts.get(language, "support.spinnenweb"), "menu:spinnenweb")]
+    if result.entry is not None:
+        choices.append(Choice(result.entry.text(language)[0], f"{ACTION}:{result.entry.id}"))
+    return Reply(text="\n".join(lines), choices=tuple(choices))
+
+
+def membership_reply(place: Membership, texts: Texts, language: str, knowledge: Knowledge) -> Reply:
+    """Yes or no, the gemeente, the 13, the source, and the entry about the region."""
+    if place.gemeente is None:
+        first = texts.get(language, "region.outside", place=place.place)
+    elif place.is_gemeente:
+        first = texts.get(language, "region.gemeente", place=place.place)
+    else:
+        first = texts.get(language, "region.inside", place=place.place, gemeente=place.gemeente)
+    gemeenten = ", ".join(place.gemeenten)
+    entry = knowledge.get(REGION_ENTRY)
+    source = knowledge.source_label(entry, language) if entry else ""
+    lines = [first, "", texts.get(language, "region.list", gemeenten=gemeenten)]
+    if source:
+        lines += ["", texts.get(language, "ask.source", source=source)]
+    choices = _topic_choices([entry], language) if entry else ()
+    return Reply(text="\n".join(lines), choices=choices)
+
+
 def render(result: Answer, texts: Texts, knowledge: Knowledge) -> list[Reply]:
     """The replies for an answer; shared by the chat handler and ``alliantiebot ask``."""
     lang = result.language
-    if result.outcome is Outcome.CRISIS:
-        return [Reply(text=texts.get(lang, "safety.crisis"))]
-    if result.outcome is Outcome.MEDICAL:
-        return [Reply(text=texts.get(lang, "safety.medical"))]
+    if result.outcome in SAFETY_TEXTS:
+        return [Reply(text=texts.get(lang, SAFETY_TEXTS[result.outcome]))]
+    if result.outcome is Outcome.SUPPORT:
+        return [support_reply(result, texts, lang)]
+    if result.outcome is Outcome.FACT and result.membership is not None:
+        return [membership_reply(result.membership, texts, lang, knowledge)]
     if result.outcome is Outcome.GREETING:
         return [Reply(text=texts.get(lang, "ask.greeting"))]
     if result.outcome is Outcome.THANKS:

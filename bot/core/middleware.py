@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, Kind, Reply
+from bot.knowledge.safety import Concern
 from bot.storage.db import is_unavailable
 from bot.storage.repositories import Repos
 
@@ -191,10 +192,20 @@ async def safety_first(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
     knowledge = ctx.services.knowledge
     if knowledge is not None and msg.kind is Kind.TEXT:
         answerer = knowledge.answerer
-        if answerer.safety.is_crisis(msg.text):
+        found = answerer.safety.crisis(msg.text)
+        if found is not None and found.is_crisis:
             language = answerer.detect_language(msg.text, ctx.lang)
-            log.warning("crisis signal answered with the safety reply (%s)", msg.platform)
-            return [Reply(text=ctx.services.texts.get(language, "safety.crisis"))]
+            key = (
+                "safety.crisis_other" if found.concern is Concern.CRISIS_OTHER else "safety.crisis"
+            )
+            # The family says which kind of signal it was; the text itself is never logged.
+            log.warning(
+                "crisis signal answered with the safety reply (%s, %s, %s)",
+                msg.platform,
+                found.concern.value,
+                found.family,
+            )
+            return [Reply(text=ctx.services.texts.get(language, key))]
     return await call_next(msg, ctx)
 
 

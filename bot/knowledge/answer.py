@@ -18,7 +18,9 @@ from pathlib import Path
 import py3langid
 
 from bot.knowledge.content import Entry, Knowledge, load_knowledge
+from bot.knowledge.decision import Decision
 from bot.knowledge.index import FieldIndex, Hit
+from bot.knowledge.region import Membership, Region
 from bot.knowledge.safety import Concern, Safety
 from bot.knowledge.text import Analyzer
 
@@ -38,6 +40,7 @@ class Outcome(enum.StrEnum):
     INFO = "info"  # about suicide or 113, not the sender's crisis: 113's information
     MEDICAL = "medical"
     SUPPORT = "support"  # ordinary sadness, stress, loneliness: warmth and help nearby
+    FACT = "fact"  # a direct answer from a fact table ("hoort Sassenheim bij de regio?")
     GREETING = "greeting"
     THANKS = "thanks"
     ANSWER = "answer"
@@ -54,6 +57,7 @@ class Answer:
     candidates: list[Entry] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     support_topic: str = ""  # with SUPPORT: which feeling (content/safety.yaml, support)
+    membership: Membership | None = None  # with FACT: the place asked about
 
     @property
     def answered(self) -> bool:
@@ -69,6 +73,24 @@ _QUESTION = re.compile(
 
 def _asks(text: str) -> bool:
     return bool(_QUESTION.search(text))
+
+
+_SENTENCE = re.compile(r"[^.?!;]+[.?!;]*")
+FOCUS_MIN_WORDS = 12
+
+
+def _focus(question: str) -> list[str]:
+    """The core of a long question: its last sentence and any sentence that asks."""
+    if len(question.split()) < FOCUS_MIN_WORDS:
+        return []
+    sentences = [s.strip() for s in _SENTENCE.findall(question) if len(s.split()) >= 2]
+    if len(sentences) < 2:
+        parts = [p.strip() for p in question.split(",") if len(p.split()) >= 3]
+        sentences = parts if len(parts) >= 2 else []
+    core = [s for s in sentences if "?" in s]
+    if sentences:
+        core.append(sentences[-1])
+    return [s for s in dict.fromkeys(core) if s != question.strip()]
 
 
 _SAFETY_OUTCOMES = {
@@ -98,8 +120,16 @@ def confidence(hits: list[Hit]) -> float:
 class Answerer:
     """The knowledge base, indexed, ready to answer. Rebuilt on reload."""
 
-    def __init__(self, knowledge: Knowledge, safety: Safety) -> None:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        safety: Safety,
+        region: Region | None = None,
+        decision: Decision | None = None,
+    ) -> None:
         started = time.perf_counter()
+        self.region = region
+        self.decision = decision
         py3langid.set_languages(["nl", "en"])
         self.knowledge = knowledge
         self.safety = safety
@@ -119,7 +149,43 @@ class Answerer:
 
     @classmethod
     def load(cls, content: Path) -> Answerer:
-        return cls(load_knowledge(content), Safety.load(content))
+        decision_file = content / "knowledge" / "decision.yaml"
+        decision = Decision.load(decision_file) if decision_file.exists() else None
+        return cls(load_knowledge(content), Safety.load(content), Region.load(content), decision)
+
+    def _probability(self, hits: list[Hit]) -> float:
+        return self.decision.probability(hits) if self.decision else confidence(hits)
+
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        """Answer and clarify thresholds of the decision in use."""
+        if self.decision is None:
+            return ANSWER, CLARIFY
+        return self.decision.answer, self.decision.clarify
+
+    def search(self, question: str, language: str | None = None) -> list[Hit]:
+        """The hits the bot would decide on (see :meth:`answer`)."""
+        lang = language or self.detect_language(question)
+        return self._best_hits(question, lang)[0]
+
+    def _best_hits(self, question: str, lang: str) -> tuple[list[Hit], float]:
+        """Search the question, and its core when it comes with a long run-up ("wij zijn
+        een praktijk in Katwijk, ... kunnen we aansluiten?"), in the question's language
+        and in the other one; keep the search the decision trusts most."""
+        other = "en" if lang == "nl" else "nl"
+        best: tuple[list[Hit], float] = ([], -1.0)
+        for text in (question, *_focus(question)):
+            for index_language, fuzzy, handicap in (
+                (lang, True, 0.0),
+                (other, False, OTHER_LANGUAGE_MARGIN),
+            ):
+                # Mixed questions ("what is Alles is Gezondheid") and topics without an
+                # English text are found through the other language's index too.
+                hits = self.indexes[index_language].search(text, fuzzy=fuzzy)
+                probability = self._probability(hits) - handicap
+                if probability > best[1]:
+                    best = (hits, probability)
+        return best[0], max(0.0, best[1])
 
     def detect_language(self, text: str, default: str = "nl") -> str:
         """Dutch or English, from stop words first (short questions), then py3langid."""
@@ -142,26 +208,32 @@ class Answerer:
         if concern.concern in _SAFETY_OUTCOMES:
             return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
         feeling = self.safety.feeling(question) if concern.concern is Concern.SUPPORT else None
+        place = self.region.membership(question) if self.region is not None else None
+        if place is not None:
+            return Answer(Outcome.FACT, lang, 1.0, membership=place)
         social = self.knowledge.smalltalk.get(" ".join(self.analyzers["nl"].words(question)))
         if social is not None:
             return Answer(Outcome(social), lang, 1.0)
-        hits = self.indexes[lang].search(question)
-        score = confidence(hits)
-        # Mixed questions ("what is Alles is Gezondheid") and topics without an
-        # English text are found through the other language's index too.
-        other = "en" if lang == "nl" else "nl"
-        other_hits = self.indexes[other].search(question, fuzzy=False)
-        if confidence(other_hits) > score + OTHER_LANGUAGE_MARGIN:
-            hits, score = other_hits, confidence(other_hits)
+        hits, score = self._best_hits(question, lang)
+        answer_at, clarify_at = self.thresholds
         candidates = [hit.entry for hit in hits[:3]]
-        if feeling is not None and (score < CONTENT_OVER_FEELING or not _asks(question)):
+        if feeling is not None and (
+            score < answer_at
+            or (feeling.explicit and (score < CONTENT_OVER_FEELING or not _asks(question)))
+        ):
             # A feeling is never "I don't know": warmth and help nearby instead.
-            entry = self.knowledge.get(feeling.entry)
+            entry = self.knowledge.get(feeling.topic.entry)
             return Answer(
-                Outcome.SUPPORT, lang, score, entry, [entry] if entry else [], hits, feeling.name
+                Outcome.SUPPORT,
+                lang,
+                score,
+                entry,
+                [entry] if entry else [],
+                hits,
+                feeling.topic.name,
             )
-        if score >= ANSWER:
+        if score >= answer_at:
             return Answer(Outcome.ANSWER, lang, score, hits[0].entry, candidates, hits)
-        if score >= CLARIFY:
+        if score >= clarify_at:
             return Answer(Outcome.CLARIFY, lang, score, None, candidates, hits)
         return Answer(Outcome.UNKNOWN, lang, score, None, candidates, hits)

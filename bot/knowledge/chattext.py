@@ -47,7 +47,9 @@ class ChatNormalizer:
         keywords: Iterable[str],
     ) -> None:
         self._spelling = {fold(k): fold(v) for k, v in spelling.items()}
-        joined = sorted(((fold(k), fold(v)) for k, v in compounds.items()), key=lambda p: -len(p[0]))
+        joined = sorted(
+            ((fold(k), fold(v)) for k, v in compounds.items()), key=lambda p: -len(p[0])
+        )
         self._compounds = [(re.compile(_loose(k)), v) for k, v in joined]
         self._keywords = sorted({fold(k) for k in keywords})
         self._by_first: dict[str, list[str]] = {}

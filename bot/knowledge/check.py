@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.knowledge.answer import Answerer
+from bot.knowledge.safety import Concern
 
 
 @dataclass
@@ -34,7 +35,8 @@ def check_content(content: Path) -> Report:
                 continue
             for question in entry.text(language)[1]:
                 report.questions += 1
-                if answerer.safety.is_crisis(question) or answerer.safety.is_medical(question):
+                concern = answerer.safety.assess(question).concern
+                if concern in (Concern.CRISIS, Concern.CRISIS_OTHER, Concern.MEDICAL):
                     report.errors.append(
                         f"{entry.id}: example question trips the safety layer: {question!r}"
                     )

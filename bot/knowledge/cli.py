@@ -14,6 +14,8 @@ from bot.knowledge.content import Knowledge
 from bot.paths import content_dir
 from bot.settings import Settings
 
+SAFETY_OUTCOMES = (Outcome.CRISIS, Outcome.CRISIS_OTHER, Outcome.INFO, Outcome.MEDICAL)
+
 
 def _as_json(
     question: str, result: Answer, replies_text: str, knowledge: Knowledge
@@ -29,7 +31,7 @@ def _as_json(
         "topic": entry.id if entry else None,
         "candidates": [c.id for c in result.candidates],
         "language": result.language,
-        "safety": result.outcome in (Outcome.CRISIS, Outcome.MEDICAL),
+        "safety": result.outcome in SAFETY_OUTCOMES,
     }
 
 

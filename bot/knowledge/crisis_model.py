@@ -11,6 +11,7 @@ model loads in milliseconds.
 
 from __future__ import annotations
 
+import itertools
 import math
 import zlib
 from collections import Counter
@@ -32,7 +33,7 @@ def features(line: str) -> Counter[int]:
     for n in NGRAMS:
         for i in range(len(padded) - n + 1):
             counts[zlib.crc32(padded[i : i + n].encode()) % BUCKETS] += 1
-    for first, second in zip(words, words[1:], strict=False):
+    for first, second in itertools.pairwise(words):
         counts[zlib.crc32(f"w:{first} {second}".encode()) % BUCKETS] += 1
     for word in words:
         counts[zlib.crc32(f"w:{word}".encode()) % BUCKETS] += 1

@@ -107,6 +107,4 @@ def train(content: Path) -> TrainReport:
     fitted = _fit(matrix, labels)
     model = CrisisModel(fitted.coef_[0].astype(np.float32), float(fitted.intercept_[0]), threshold)
     model.save(content / MODEL_FILE)
-    return TrainReport(
-        int(labels.sum()), int((kinds == 0).sum()), threshold, recall, false_alarms
-    )
+    return TrainReport(int(labels.sum()), int((kinds == 0).sum()), threshold, recall, false_alarms)

@@ -30,6 +30,10 @@ from bot.knowledge.text import Analyzer
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 WEIGHTS = {"title": 1.0, "questions": 2.0, "answer": 1.0}
+DISTINCTIVE_ENTRIES = 3
+SEPARABLE_PARTICLES = frozenset(
+    ["aan", "af", "bij", "deel", "door", "in", "mee", "na", "om", "op", "over", "samen", "terug", "toe", "uit", "voor", "weg"]
+)  # a word in at most this many entries says which entry is meant
 FUZZY_CUTOFF = 84.0
 
 
@@ -40,6 +44,10 @@ class Hit:
     coverage: float  # 0..1: share of the question's idf weight found in the entry
     matched: float = 0.0  # that idf weight in absolute terms: how specific the match is
     exact: bool = False  # the question's words are those of one of the entry's examples
+    distinctive: float = 0.0  # idf weight of matched words that few entries use
+    domain: bool = False  # a matched word is a topic word (an entry's title or tags)
+    terms: int = 0  # how many different search words the question has
+    example: float = 0.0  # overlap (Jaccard) with the entry's closest example question
 
 
 def _bm25(docs: list[list[str]]) -> bm25s.BM25:
@@ -63,6 +71,7 @@ class FieldIndex:
         self.analyzer = analyzer
         self.context = set(analyzer.analyze(" ".join(sorted(context or ()))))
         titles, answers, questions, owners = [], [], [], []
+        self.topic_terms: set[str] = set()
         self.entry_terms: list[set[str]] = []
         self.example_sets: list[set[frozenset[str]]] = []
         known: Counter[str] = Counter()
@@ -76,6 +85,7 @@ class FieldIndex:
             for text in (title, answer, *examples, *entry.tags):
                 known.update(analyzer.tokens(text))
             titles.append(analyzer.terms(title_words))
+            self.topic_terms.update(titles[-1])
             answers.append(analyzer.terms(answer_words))
             own_terms = set(titles[-1]) | set(answers[-1])
             self.example_sets.append({frozenset(analyzer.terms(w)) for w in example_words})
@@ -104,7 +114,9 @@ class FieldIndex:
         for terms in self.entry_terms:
             document_frequency.update(terms)
         total = max(len(entries), 1)
+        self._df = document_frequency
         self._idf = {t: math.log(1 + total / n) for t, n in document_frequency.items()}
+        self._stems = set(document_frequency)
         self._unknown_idf = math.log(1 + total)
 
     def _correct(self, word: str, fuzzy: bool = True) -> list[str]:
@@ -144,7 +156,24 @@ class FieldIndex:
         # Typos are corrected before synonyms are applied, so that "positiefe
         # gezondheid" still becomes the phrase "positieve gezondheid".
         tokens = [part for w in self.analyzer.tokens(question) for part in self._correct(w, fuzzy)]
-        return self.analyzer.terms(self.analyzer.canonical(tokens))
+        terms = self.analyzer.terms(self.analyzer.canonical(tokens))
+        return terms + self._separable(tokens)
+
+    def _separable(self, tokens: list[str]) -> list[str]:
+        """Dutch separable verbs come apart in a question ("hoe meld ik me aan",
+        "neem ik deel"): the particle joined to an earlier word, when the index
+        knows that verb ("aanmelden", "deelnemen"), is searched as well."""
+        if self.analyzer.language != "nl":
+            return []
+        joined = []
+        for position, token in enumerate(tokens):
+            if token not in SEPARABLE_PARTICLES:
+                continue
+            for verb in tokens[max(0, position - 4) : position]:
+                term = self.analyzer.canonical_stem(token + verb)
+                if len(verb) >= 3 and term in self._stems:
+                    joined.append(term)
+        return joined
 
     def search(self, question: str, limit: int = 5, fuzzy: bool = True) -> list[Hit]:
         """The best entries; ``fuzzy=False`` skips typo correction (used for the
@@ -174,7 +203,27 @@ class FieldIndex:
             if score <= 0:
                 break
             found = self.entry_terms[position]
-            covered = sum(w for t, w in zip(unique, weights, strict=True) if t in found)
+            matched = [(t, w) for t, w in zip(unique, weights, strict=True) if t in found]
+            covered = sum(w for _, w in matched)
             exact = frozenset(terms) in self.example_sets[position]
-            hits.append(Hit(self.entries[position], score, covered / total_weight, covered, exact))
+            distinctive = sum(w for t, w in matched if self._df.get(t, 0) <= DISTINCTIVE_ENTRIES)
+            domain = any(t in self.topic_terms for t, _ in matched)
+            asked = frozenset(terms)
+            example = max(
+                (len(asked & e) / len(asked | e) for e in self.example_sets[position] if e),
+                default=0.0,
+            )
+            hits.append(
+                Hit(
+                    self.entries[position],
+                    score,
+                    covered / total_weight,
+                    covered,
+                    exact,
+                    distinctive,
+                    domain,
+                    len(unique),
+                    example,
+                )
+            )
         return hits

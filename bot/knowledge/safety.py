@@ -31,7 +31,6 @@ from bot.knowledge.crisis_model import CrisisModel
 from bot.knowledge.text import fold
 
 MODEL_FILE = Path("safety") / "crisis_model.npz"
-SHORT_MESSAGE_WORDS = 5
 
 
 class Concern(enum.StrEnum):
@@ -58,76 +57,15 @@ class Assessment:
 @dataclass(frozen=True)
 class SupportTopic:
     name: str
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[re.Pattern[str], ...]  # a feeling in so many words
     entry: str
-
-
-class Safety:
-    def __init__(self, raw: dict[str, Any], model: CrisisModel | None = None) -> None:
-        self.normalizer = ChatNormalizer(
-            raw.get("spelling") or {}, raw.get("compounds") or {}, raw.get("keywords") or []
-        )
-        self.lexicon = CrisisLexicon(raw)
-        self.model = model
-        self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
-        personal = raw.get("support_personal") or {}
-        self._personal = re.compile(str(personal.get("personal", "(?!)")))
-        self._professional = re.compile(str(personal.get("professional", "(?!)")))
-        self.support = tuple(
-            SupportTopic(
-                str(name),
-                tuple(re.compile(p) for p in topic.get("patterns", [])),
-                str(topic.get("entry", "")),
-            )
-            for name, topic in (raw.get("support") or {}).items()
-        )
-
-    @classmethod
-    def load(cls, content: Path) -> Safety:
-        raw = yaml.safe_load((content / "safety.yaml").read_text(encoding="utf-8")) or {}
-        return cls(raw, CrisisModel.load(content / MODEL_FILE))
-
-    @staticmethod
-    def _prepare(text: str) -> str:
-        return " ".join(fold(text).replace("’", "'").split())
-
-    def crisis(self, text: str) -> Assessment | None:
-        """The crisis part only: what the middleware asks of every message."""
-        line = self.normalizer.normalize(text)
-        signal = strongest(self.lexicon.signals(line))
-        if (
-            signal is None
-            and self.model is not None
-            and self.lexicon.open_to_model(line)
-            and self._feeling_topic(line) is None
-            and self.model.fires(line)
-        ):
-            signal = Signal("model", self.lexicon.person(line, len(line), len(line)), True)
-        if signal is None:
-            return None
-        info = self.lexicon.is_info(line)
-        about = self.lexicon.is_about(line)
-        if signal.mention and about:
-            return Assessment(Concern.INFO, signal.family)
-        if (
-            signal.person == "self"
-            or (signal.person == "none" and not info)
-            or (signal.person == "general" and not about)
-        ):
-            return Assessment(Concern.CRISIS, signal.family)
-        if signal.person == "other" and (self.lexicon.close_relation(line) or not (info or about)):
-            return Assessment(Concern.CRISIS_OTHER, signal.family)
-        return Assessment(Concern.INFO, signal.family)
-
-    def is_crisis(self) -> bool:
-        return self.concern in (Concern.CRISIS, Concern.CRISIS_OTHER)
+    strain: tuple[re.Pattern[str], ...] = ()  # everyday strain: counts with an emotion word
 
 
 @dataclass(frozen=True)
-class SupportTopic:
-    name: str
-    patterns: tuple[re.Pattern[str], ...]
-    entry: str
+class Feeling:
+    topic: SupportTopic
+    explicit: bool  # said in so many words ("eenzaam"), not only everyday strain
 
 
 class Safety:
@@ -139,16 +77,17 @@ class Safety:
         self.model = model
         self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
         personal = raw.get("support_personal") or {}
-        self._personal = re.compile(str(personal.get("personal", "(?!)")))
         self._professional = re.compile(str(personal.get("professional", "(?!)")))
         self.support = tuple(
             SupportTopic(
                 str(name),
                 tuple(re.compile(p) for p in topic.get("patterns", [])),
                 str(topic.get("entry", "")),
+                tuple(re.compile(p) for p in topic.get("strain", [])),
             )
             for name, topic in (raw.get("support") or {}).items()
         )
+        self._emotion = re.compile(str(raw.get("support_emotion", "(?!)")))
 
     @classmethod
     def load(cls, content: Path) -> Safety:
@@ -202,18 +141,21 @@ class Safety:
         folded = self._prepare(text)
         return any(p.search(folded) for p in self.medical)
 
-    def feeling(self, text: str) -> SupportTopic | None:
-        """The feeling a person shares about themselves, if any: a short message or one
-        in the first person, not a professional's question about their clients."""
+    def feeling(self, text: str) -> Feeling | None:
+        """The feeling a person shares, if any; not a professional's question about the
+        people they help."""
         return self._feeling_topic(self.normalizer.normalize(text))
 
-    def _feeling_topic(self, line: str) -> SupportTopic | None:
-        short = len(line.split()) <= SHORT_MESSAGE_WORDS
-        if self._professional.search(line) or not (short or self._personal.search(line)):
+    def _feeling_topic(self, line: str) -> Feeling | None:
+        if self._professional.search(line):
             return None
         for topic in self.support:
             if any(p.search(line) for p in topic.patterns):
-                return topic
+                return Feeling(topic, explicit=True)
+        if self._emotion.search(line):
+            for topic in self.support:
+                if any(p.search(line) for p in topic.strain):
+                    return Feeling(topic, explicit=False)
         return None
 
     def assess(self, text: str) -> Assessment:
@@ -225,7 +167,8 @@ class Safety:
             return Assessment(Concern.INFO, "topic")
         if self.is_medical(text):
             return Assessment(Concern.MEDICAL)
-        topic = self.feeling(text)
-        if topic is not None:
+        found_feeling = self.feeling(text)
+        if found_feeling is not None:
+            topic = found_feeling.topic
             return Assessment(Concern.SUPPORT, topic=topic.name, entry=topic.entry)
         return Assessment(Concern.NONE)

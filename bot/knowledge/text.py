@@ -18,6 +18,7 @@ import Stemmer
 
 STEMMERS = {"nl": "dutch_porter", "en": "english"}
 _WORD = re.compile(r"[a-z0-9]+")
+_APOSTROPHE_PLURAL = re.compile(r"['’`´]s\b")  # foto's → fotos, agenda's → agendas
 
 
 def fold(text: str) -> str:
@@ -42,6 +43,10 @@ class Analyzer:
                 elif words:
                     phrases.append((" ".join(words), canonical))
         phrases.sort(key=lambda p: -len(p[0]))
+        stemmer = Stemmer.Stemmer(STEMMERS[language])
+        self._stem_single = {
+            stemmer.stemWord(w): c for w, c in self._single.items() if "_" not in w
+        }
         self._phrases = [(re.compile(rf"\b{re.escape(p)}\b"), c) for p, c in phrases]
         self.stem = lru_cache(maxsize=50_000)(self._stem)
 
@@ -49,8 +54,17 @@ class Analyzer:
         return word if "_" in word or word.isdigit() else self._stemmer.stemWord(word)
 
     def tokens(self, text: str) -> list[str]:
-        """Folded words, as written."""
-        return _WORD.findall(fold(text))
+        """Folded words, as written ("foto's" and "fotos" alike)."""
+        return _WORD.findall(_APOSTROPHE_PLURAL.sub("s", fold(text)))
+
+    def canonical_stem(self, word: str) -> str:
+        """The search term for one word: its synonym group, else its stem; a word
+        that is a form of a synonym ("deelneem" of "deelnemen") finds the group too."""
+        single = self._single.get(word)
+        if single is not None:
+            return single
+        stem = self.stem(word)
+        return self._stem_single.get(stem, stem)
 
     @property
     def synonym_words(self) -> set[str]:

@@ -26,6 +26,7 @@ from bot.knowledge.answer import Answerer, Outcome
 from bot.paths import content_dir
 
 QUESTIONS = Path(__file__).with_name("dev_questions.yaml")
+CRISIS_REPLIES = (Outcome.CRISIS, Outcome.CRISIS_OTHER)
 GATES = {"top1": 0.90, "abstention": 0.95, "crisis_recall": 1.0, "false_alarms": 0}
 
 
@@ -53,20 +54,26 @@ class Result:
         return problems
 
 
+def expected_ids(item: dict[str, object]) -> set[str]:
+    """The entries that answer a question: one id, or a list where the content has two."""
+    expect = item["expect"]
+    return {str(e) for e in expect} if isinstance(expect, list) else {str(expect)}
+
+
 def evaluate(answerer: Answerer, questions: dict[str, list[object]]) -> Result:
     result = Result()
     answerable = questions["answerable"]
     first_right = answered_right = answered_wrong = 0
     for item in answerable:
         assert isinstance(item, dict)
-        text, expected = str(item["q"]), str(item["expect"])
+        text, expected = str(item["q"]), expected_ids(item)
         answer = answerer.answer(text)
         first = answer.candidates[0].id if answer.candidates else None
-        shown_first = answer.outcome in (Outcome.ANSWER, Outcome.CLARIFY) and first == expected
+        shown_first = answer.outcome in (Outcome.ANSWER, Outcome.CLARIFY) and first in expected
         first_right += shown_first
         if answer.outcome is Outcome.ANSWER:
-            answered_right += first == expected
-            answered_wrong += first != expected
+            answered_right += first in expected
+            answered_wrong += first not in expected
         if not shown_first:
             result.failures.append(
                 f"answerable: {text!r} expected {expected}, got "
@@ -94,12 +101,12 @@ def evaluate(answerer: Answerer, questions: dict[str, list[object]]) -> Result:
     crisis = [str(q) for q in questions["crisis"]]
     caught = 0
     for text in crisis:
-        ok = answerer.answer(text).outcome is Outcome.CRISIS
+        ok = answerer.answer(text).outcome in CRISIS_REPLIES
         caught += ok
         if not ok:
             result.failures.append(f"crisis MISSED: {text!r}")
     for text in (str(q) for q in questions["not_crisis"]):
-        if answerer.answer(text).outcome is Outcome.CRISIS:
+        if answerer.answer(text).outcome in CRISIS_REPLIES:
             result.false_alarms += 1
             result.failures.append(f"false crisis alarm: {text!r}")
     total = len(answerable)

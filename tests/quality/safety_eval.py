@@ -117,7 +117,9 @@ def evaluate_safety(answerer: Answerer, sets: dict[str, list[dict[str, str]]]) -
         result.near_misses += 1
         if outcome in CRISIS_REPLIES:
             result.false_alarms += 1
-            result.failures.append(f"false alarm [{item.get('kind')}]: {text!r} got {outcome.value}")
+            result.failures.append(
+                f"false alarm [{item.get('kind')}]: {text!r} got {outcome.value}"
+            )
         if item.get("expect") == "info":
             result.info_expected += 1
             result.info_given += outcome is Outcome.INFO
