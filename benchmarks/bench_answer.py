@@ -21,7 +21,6 @@ import yaml
 
 from bot.knowledge.answer import Answerer
 from bot.knowledge.content import Entry, Knowledge, load_knowledge
-from bot.knowledge.safety import Safety
 from bot.paths import content_dir
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "quality" / "dev_questions.yaml"
@@ -32,6 +31,16 @@ def _questions() -> list[str]:
     items = [str(i["q"]) for i in data["answerable"]]
     items += [str(q) for key in ("out_of_scope", "medical", "not_crisis") for q in data[key]]
     return items
+
+
+def _safety_messages() -> list[str]:
+    """Crisis, near-miss and support messages: the safety layer's own worst cases."""
+    folder = QUESTIONS.parent
+    messages = []
+    for name in ("safety_independent.yaml", "support_independent.yaml"):
+        data = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        messages += [str(i["text"]) for key in data for i in data[key]]
+    return messages
 
 
 def _invented(rng: random.Random) -> str:
@@ -96,8 +105,11 @@ def main() -> None:
     args = parser.parse_args()
     content = content_dir()
     base = load_knowledge(content)
-    safety = Safety.load(content)
-    questions = _questions()
+    # The real safety layer (lexicon and classifier), region table and decision:
+    # every question pays for all of them, as in the bot.
+    loaded = Answerer.load(content)
+    safety, region, decision = loaded.safety, loaded.region, loaded.decision
+    questions = _questions() + _safety_messages()
     rows = []
     for label, knowledge in (
         ("content", base),
@@ -106,7 +118,7 @@ def main() -> None:
         builds = []
         for _ in range(args.builds):
             started = time.perf_counter()
-            answerer = Answerer(knowledge, safety)
+            answerer = Answerer(knowledge, safety, region, decision)
             builds.append(time.perf_counter() - started)
         timings = measure(answerer, questions, args.questions)
         rows.append(

@@ -43,9 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="the question (none with --json: read stdin)")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
     ask.add_argument("--lang", choices=["nl", "en"], help="answer in this language")
-    content = sub.add_parser("content", help="check the content, list unanswered questions")
-    content.add_argument("action", choices=["check", "gaps"])
+    content = sub.add_parser(
+        "content", help="check the content, list unanswered questions, retrain the models"
+    )
+    content.add_argument("action", choices=["check", "gaps", "train", "explain"])
     content.add_argument("--limit", type=int, default=50, help="gaps: how many (default 50)")
+    content.add_argument(
+        "--questions",
+        default="tests/quality/dev_questions.yaml",
+        help="train: the question set the decision to answer is fitted on",
+    )
+    content.add_argument("text", nargs="?", default="", help="explain: a message to explain")
     return parser
 
 
@@ -72,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.action == "check":
                 return content_cli.check(settings)
+            if args.action == "train":
+                return content_cli.train(settings, args.questions)
+            if args.action == "explain":
+                return content_cli.explain(settings, args.text)
             return asyncio.run(content_cli.gaps(settings, args.limit))
         return asyncio.run(_db(settings, args.action))
     except ConfigError as exc:

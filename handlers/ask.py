@@ -9,6 +9,7 @@ from bot.core.messages import Choice, Incoming, Reply, refused_press
 from bot.core.texts import Texts
 from bot.knowledge.answer import Answer, Outcome
 from bot.knowledge.content import Entry, Knowledge
+from bot.knowledge.people import Person
 from bot.knowledge.region import Membership
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import fold
@@ -86,6 +87,18 @@ def membership_reply(place: Membership, texts: Texts, language: str, knowledge: 
     return Reply(text="\n".join(lines), choices=choices)
 
 
+def person_reply(person: Person, texts: Texts, language: str, knowledge: Knowledge) -> Reply:
+    """Who someone is, how to reach them if the seeds say so, the source, and always how
+    to reach the Alliantie."""
+    lines = [person.name, "", person.text(language)]
+    if person.contact:
+        lines += ["", texts.get(language, "people.contact", contact=person.contact)]
+    lines += ["", texts.get(language, "people.reach")]
+    names = {f: t.get(language) or t.get("nl", f) for f, t in knowledge.sources.items()}
+    lines += ["", texts.get(language, "ask.source", source=person.source.label(names))]
+    return Reply(text="\n".join(lines))
+
+
 def render(result: Answer, texts: Texts, knowledge: Knowledge) -> list[Reply]:
     """The replies for an answer; shared by the chat handler and ``alliantiebot ask``."""
     lang = result.language
@@ -95,6 +108,8 @@ def render(result: Answer, texts: Texts, knowledge: Knowledge) -> list[Reply]:
         return [support_reply(result, texts, lang)]
     if result.outcome is Outcome.FACT and result.membership is not None:
         return [membership_reply(result.membership, texts, lang, knowledge)]
+    if result.outcome is Outcome.FACT and result.person is not None:
+        return [person_reply(result.person, texts, lang, knowledge)]
     if result.outcome is Outcome.GREETING:
         return [Reply(text=texts.get(lang, "ask.greeting"))]
     if result.outcome is Outcome.THANKS:

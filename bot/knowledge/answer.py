@@ -20,6 +20,7 @@ import py3langid
 from bot.knowledge.content import Entry, Knowledge, load_knowledge
 from bot.knowledge.decision import Decision
 from bot.knowledge.index import FieldIndex, Hit
+from bot.knowledge.people import People, Person
 from bot.knowledge.region import Membership, Region
 from bot.knowledge.safety import Concern, Safety
 from bot.knowledge.text import Analyzer
@@ -58,6 +59,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     support_topic: str = ""  # with SUPPORT: which feeling (content/safety.yaml, support)
     membership: Membership | None = None  # with FACT: the place asked about
+    person: Person | None = None  # with FACT: the person asked about
 
     @property
     def answered(self) -> bool:
@@ -126,10 +128,12 @@ class Answerer:
         safety: Safety,
         region: Region | None = None,
         decision: Decision | None = None,
+        people: People | None = None,
     ) -> None:
         started = time.perf_counter()
         self.region = region
         self.decision = decision
+        self.people = people
         py3langid.set_languages(["nl", "en"])
         self.knowledge = knowledge
         self.safety = safety
@@ -151,7 +155,13 @@ class Answerer:
     def load(cls, content: Path) -> Answerer:
         decision_file = content / "knowledge" / "decision.yaml"
         decision = Decision.load(decision_file) if decision_file.exists() else None
-        return cls(load_knowledge(content), Safety.load(content), Region.load(content), decision)
+        return cls(
+            load_knowledge(content),
+            Safety.load(content),
+            Region.load(content),
+            decision,
+            People.load(content),
+        )
 
     def _probability(self, hits: list[Hit]) -> float:
         return self.decision.probability(hits) if self.decision else confidence(hits)
@@ -216,6 +226,10 @@ class Answerer:
             return Answer(Outcome(social), lang, 1.0)
         hits, score = self._best_hits(question, lang)
         answer_at, clarify_at = self.thresholds
+        person = self.people.find(question) if self.people is not None else None
+        if person is not None and (score < answer_at or person.name not in hits[0].entry.answer):
+            # "wie is Tessa den Dulk": the person, unless an entry answers it about them.
+            return Answer(Outcome.FACT, lang, 1.0, person=person)
         candidates = [hit.entry for hit in hits[:3]]
         if feeling is not None and (
             score < answer_at

@@ -113,3 +113,46 @@ async def gaps(settings: Settings, limit: int) -> int:
     for question, count, last in rows:
         print(f"{count:5d}  {last:%Y-%m-%d}  {question}")
     return 0
+
+
+def train(settings: Settings, questions: str) -> int:
+    """Retrain the crisis classifier and the decision to answer (needs the dev extra)."""
+    from pathlib import Path
+
+    from bot.knowledge.crisis_train import train as train_crisis
+    from bot.knowledge.decision_train import train as train_decision
+
+    content = content_dir(settings.content_dir)
+    crisis = train_crisis(content)
+    print(
+        f"crisis classifier: {crisis.crisis} crisis and {crisis.ordinary} hard negative "
+        f"messages; threshold {crisis.threshold:.2f}; cross-validated with the lexicon: "
+        f"recall {crisis.cv_recall:.1%}, false alarms {crisis.cv_false_alarms:.1%}"
+    )
+    decision = train_decision(content, Path(questions))
+    print(
+        f"decision to answer: {decision.answerable} answerable and {decision.out_of_scope} "
+        f"out-of-scope questions; answer at {decision.answer:.2f}, clarify at "
+        f"{decision.clarify:.2f}; cross-validated: right {decision.cv_right:.1%}, "
+        f"wrong {decision.cv_wrong:.1%}, out of scope refused {decision.cv_abstain:.1%}"
+    )
+    return 0
+
+
+def explain(settings: Settings, text: str) -> int:
+    """For reviewers: which safety patterns a message trips, and the decision."""
+    answerer = Answerer.load(content_dir(settings.content_dir))
+    safety = answerer.safety
+    line = safety.normalizer.normalize(text)
+    print(f"normal form: {line}")
+    for signal in safety.lexicon.signals(line):
+        kind = "weak " if signal.weak else "mention " if signal.mention else ""
+        print(f"signal: {signal.family} ({kind}about {signal.person}): {signal.pattern}")
+    if safety.model is not None:
+        print(
+            f"classifier: {safety.model.probability(line):.2f} (fires at {safety.model.threshold:.2f})"
+        )
+    print(f"safety: {safety.assess(text)}")
+    result = answerer.answer(text)
+    print(f"outcome: {result.outcome.value} ({result.confidence:.2f})")
+    return 0

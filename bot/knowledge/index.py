@@ -30,10 +30,13 @@ from bot.knowledge.text import Analyzer
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 WEIGHTS = {"title": 1.0, "questions": 2.0, "answer": 1.0}
-DISTINCTIVE_ENTRIES = 3
+DISTINCTIVE_ENTRIES = 3  # a word in at most this many entries says which entry is meant
 SEPARABLE_PARTICLES = frozenset(
-    ["aan", "af", "bij", "deel", "door", "in", "mee", "na", "om", "op", "over", "samen", "terug", "toe", "uit", "voor", "weg"]
-)  # a word in at most this many entries says which entry is meant
+    (
+        "aan", "af", "bij", "deel", "door", "in", "mee", "na", "om",
+        "op", "over", "samen", "terug", "toe", "uit", "voor", "weg",
+    )
+)  # fmt: skip
 FUZZY_CUTOFF = 84.0
 
 
