@@ -248,6 +248,12 @@ class Answerer:
             )
         if score >= answer_at:
             return Answer(Outcome.ANSWER, lang, score, hits[0].entry, candidates, hits)
+        strain = self.safety.strain(question)
+        if strain is not None:
+            entry = self.knowledge.get(strain.entry)
+            return Answer(
+                Outcome.SUPPORT, lang, score, entry, [entry] if entry else [], hits, strain.name
+            )
         if score >= clarify_at:
             return Answer(Outcome.CLARIFY, lang, score, None, candidates, hits)
         return Answer(Outcome.UNKNOWN, lang, score, None, candidates, hits)

@@ -3,7 +3,8 @@
 People in crisis do not type carefully: "k wil der nie meer zijn", "zelf-moord",
 "wanna kms", "suÏcide", "dooooood". Before any safety pattern is tried the text
 is folded (lower case, no accents), repeated letters are shortened, chat words
-are spelled out ("k" → "ik", "der" → "er", "wanna" → "want to"), split or
+are spelled out ("k" → "ik", "der" → "er", "wanna" → "want to"), laughing
+emoji become "haha" (so a joke reads as one), split or
 hyphenated compounds are joined ("zelf moord" → "zelfmoord") and near misses of
 the key words are corrected ("zelfmoort" → "zelfmoord", RapidFuzz). Sentence
 ends become a ``|`` token, so that a pattern can stay inside one clause.
@@ -45,7 +46,9 @@ class ChatNormalizer:
         spelling: Mapping[str, str],
         compounds: Mapping[str, str],
         keywords: Iterable[str],
+        emoji: Mapping[str, str] | None = None,
     ) -> None:
+        self._emoji = dict(emoji or {})
         self._spelling = {fold(k): fold(v) for k, v in spelling.items()}
         joined = sorted(
             ((fold(k), fold(v)) for k, v in compounds.items()), key=lambda p: -len(p[0])
@@ -72,6 +75,8 @@ class ChatNormalizer:
         return token if " " in token else self.correct(token)
 
     def normalize(self, text: str) -> str:
+        for symbol, word in self._emoji.items():
+            text = text.replace(symbol, word)
         folded = fold(text.translate(_QUOTES))
         folded = _REPEATS.sub(r"\1\1", folded)
         folded = _CLAUSE_END.sub(" | ", folded)

@@ -149,9 +149,8 @@ def explain(settings: Settings, text: str) -> int:
         kind = "weak " if signal.weak else "mention " if signal.mention else ""
         print(f"signal: {signal.family} ({kind}about {signal.person}): {signal.pattern}")
     if safety.model is not None:
-        print(
-            f"classifier: {safety.model.probability(line):.2f} (fires at {safety.model.threshold:.2f})"
-        )
+        probability, threshold = safety.model.probability(line), safety.model.threshold
+        print(f"classifier: {probability:.2f} (fires at {threshold:.2f})")
     print(f"safety: {safety.assess(text)}")
     result = answerer.answer(text)
     print(f"outcome: {result.outcome.value} ({result.confidence:.2f})")

@@ -90,11 +90,11 @@ class CrisisLexicon:
         context = raw.get("context") or {}
         self.idioms = [_compile(str(p), macros) for p in context.get("idiom", [])]
         self.jokes = [_compile(str(p), macros) for p in context.get("joke", [])]
+        self.phrases = [_compile(str(p), macros) for p in context.get("phrase", [])]
         self._serious = _compile(str(context.get("joke_serious", "(?!)")), macros)
         self.info = [_compile(str(p), macros) for p in context.get("info", [])]
         self.about = [_compile(str(p), macros) for p in context.get("about", [])]
         self.topic = [_compile(str(p), macros) for p in context.get("topic", [])]
-        self.model_gate = [_compile(str(p), macros) for p in raw.get("model_gate", [])]
         self._relation = _compile(str(raw.get("relation", "(?!)")), macros)
         persons = raw.get("persons") or {}
         self._self_in_span = _compile(str(persons.get("self_in_span", "(?!)")), macros)
@@ -114,6 +114,8 @@ class CrisisLexicon:
                 if rule.weak and any(p.search(clause) for p in self.idioms):
                     continue
                 if rule.family not in UNDENIABLE and self._joking(line):
+                    continue
+                if any(p.search(clause) for p in self.phrases):
                     continue
                 person = self.person(line, match.start(), match.end())
                 found.append(
@@ -138,17 +140,17 @@ class CrisisLexicon:
         return self.is_info(line) or any(p.search(line) for p in self.about)
 
     def open_to_model(self, line: str) -> bool:
-        """Whether the learned classifier may add a signal the patterns missed: the
-        message names something of life and death and is no idiom, joke or news."""
-        return (
-            any(p.search(line) for p in self.model_gate)
-            and not self.is_idiom(line)
-            and not self.is_about(line)
-        )
+        """Whether the learned classifier may add a signal the patterns missed: not in
+        an idiom, a joke, news or a question about the subject."""
+        return not self.is_idiom(line) and not self.is_about(line)
 
     def is_idiom(self, line: str) -> bool:
         """An idiom, an accident or a joke somewhere in the message."""
-        return any(p.search(line) for p in self.idioms) or self._joking(line)
+        return (
+            any(p.search(line) for p in self.idioms)
+            or any(p.search(line) for p in self.phrases)
+            or self._joking(line)
+        )
 
     def is_topic(self, line: str) -> bool:
         """The subject of suicide or self-harm is mentioned at all."""

@@ -79,5 +79,5 @@ class CrisisModel:
         score = float(values @ self.weights[index]) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
 
-    def fires(self, line: str) -> bool:
-        return self.probability(line) >= self.threshold
+    def fires(self, line: str, threshold: float | None = None) -> bool:
+        return self.probability(line) >= (self.threshold if threshold is None else threshold)

@@ -26,8 +26,8 @@ from bot.knowledge.content import load_knowledge
 from bot.knowledge.crisis_model import BUCKETS, CrisisModel, features, vector
 from bot.knowledge.safety import MODEL_FILE, Safety
 
-FALSE_ALARM_BUDGET = 0.01
-REGULARISATION = 4.0
+FALSE_ALARM_BUDGET = 0.03
+REGULARISATION = 16.0
 
 
 @dataclass

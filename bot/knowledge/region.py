@@ -127,7 +127,7 @@ class Region:
 
     def membership(self, question: str) -> Membership | None:
         """The answer to a membership question, or None when it is not one."""
-        text = " ".join(fold(question).replace("?", " ").replace(",", " ").split())
+        text = " ".join(re.sub(r"[?,!.-]", " ", fold(question)).split())
         if not (_BELONG.search(text) and _REGION.search(text)) or _OTHER_QUESTION.match(text):
             return None
         found = self._names.search(text)

@@ -31,6 +31,7 @@ from bot.knowledge.crisis_model import CrisisModel
 from bot.knowledge.text import fold
 
 MODEL_FILE = Path("safety") / "crisis_model.npz"
+STRAIN_MIN_WORDS = 6
 
 
 class Concern(enum.StrEnum):
@@ -71,13 +72,17 @@ class Feeling:
 class Safety:
     def __init__(self, raw: dict[str, Any], model: CrisisModel | None = None) -> None:
         self.normalizer = ChatNormalizer(
-            raw.get("spelling") or {}, raw.get("compounds") or {}, raw.get("keywords") or []
+            raw.get("spelling") or {},
+            raw.get("compounds") or {},
+            raw.get("keywords") or [],
+            raw.get("emoji") or {},
         )
         self.lexicon = CrisisLexicon(raw)
         self.model = model
         self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
         personal = raw.get("support_personal") or {}
         self._professional = re.compile(str(personal.get("professional", "(?!)")))
+        self._first_person = re.compile(str(personal.get("first_person", "(?!)")))
         self.support = tuple(
             SupportTopic(
                 str(name),
@@ -102,13 +107,12 @@ class Safety:
         """The crisis part only: what the middleware asks of every message."""
         line = self.normalizer.normalize(text)
         signal = strongest(self.lexicon.signals(line))
-        if (
-            signal is None
-            and self.model is not None
-            and self.lexicon.open_to_model(line)
-            and self._feeling_topic(line) is None
-            and self.model.fires(line)
-        ):
+        if signal is None and self.model is not None and self.lexicon.open_to_model(line):
+            # Ordinary feelings share much of a crisis' vocabulary, and the classifier
+            # cannot tell "my mind won't stop" from a wish to die: where a feeling is
+            # named, only the patterns decide.
+            if self._feeling_topic(line) is not None or not self.model.fires(line):
+                return None
             signal = Signal("model", self.lexicon.person(line, len(line), len(line)), True)
         if signal is None:
             return None
@@ -156,6 +160,20 @@ class Safety:
             for topic in self.support:
                 if any(p.search(line) for p in topic.strain):
                     return Feeling(topic, explicit=False)
+        return None
+
+    def strain(self, text: str) -> SupportTopic | None:
+        """Everyday strain named by someone about themselves, even without a word of
+        how it feels ("ik zit veel alleen thuis"): the support reply instead of "I
+        don't know" when the content has no answer."""
+        line = self.normalizer.normalize(text)
+        if self._professional.search(line) or not self._first_person.search(line):
+            return None
+        if len(line.split()) < STRAIN_MIN_WORDS:
+            return None
+        for topic in self.support:
+            if any(p.search(line) for p in topic.strain):
+                return topic
         return None
 
     def assess(self, text: str) -> Assessment:
