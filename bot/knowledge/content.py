@@ -97,7 +97,7 @@ def load_knowledge(content: Path) -> Knowledge:
     entries: list[Entry] = []
     errors: list[str] = []
     for path in sorted(folder.glob("*.yaml")):
-        if path.stem in ("synonyms", "stopwords", "smalltalk", "popular", "sources"):
+        if path.stem in ("synonyms", "stopwords", "smalltalk", "popular", "sources", "decision"):
             continue
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []

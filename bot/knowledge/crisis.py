@@ -88,7 +88,14 @@ class CrisisLexicon:
                 rule = Rule(family, _compile(str(text), macros), kind == "weak", kind == "mention")
                 self.rules.append(rule)
         context = raw.get("context") or {}
-        self.idioms = [_compile(str(p), macros) for p in context.get("idiom", [])]
+        self._scoped_idioms: list[tuple[re.Pattern[str], frozenset[str] | None]] = []
+        for item in context.get("idiom", []):
+            if isinstance(item, dict):
+                families = frozenset(str(f) for f in item.get("families", []))
+                self._scoped_idioms.append((_compile(str(item["pattern"]), macros), families))
+            else:
+                self._scoped_idioms.append((_compile(str(item), macros), None))
+        self.idioms = [pattern for pattern, _ in self._scoped_idioms]
         self.jokes = [_compile(str(p), macros) for p in context.get("joke", [])]
         self.phrases = [_compile(str(p), macros) for p in context.get("phrase", [])]
         self._serious = _compile(str(context.get("joke_serious", "(?!)")), macros)
@@ -111,7 +118,7 @@ class CrisisLexicon:
         for rule in self.rules:
             for match in rule.pattern.finditer(line):
                 clause = _clause(line, match.start(), match.end())
-                if rule.weak and any(p.search(clause) for p in self.idioms):
+                if rule.weak and self._idiom_for(rule.family, clause):
                     continue
                 if rule.family not in UNDENIABLE and self._joking(line):
                     continue
@@ -131,6 +138,12 @@ class CrisisLexicon:
     def close_relation(self, line: str) -> bool:
         """Someone close is named ("mijn zoon", "my friend"): their crisis, not the news."""
         return bool(self._relation.search(line))
+
+    def _idiom_for(self, family: str, clause: str) -> bool:
+        return any(
+            (families is None or family in families) and pattern.search(clause)
+            for pattern, families in self._scoped_idioms
+        )
 
     def _joking(self, line: str) -> bool:
         return any(p.search(line) for p in self.jokes) and not self._serious.search(line)
