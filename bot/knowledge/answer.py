@@ -63,7 +63,9 @@ class Answer:
 
     @property
     def answered(self) -> bool:
-        return self.outcome is Outcome.ANSWER
+        """Answered from content or a fact table (not a referral, a question back or a
+        "don't know")."""
+        return self.outcome in (Outcome.ANSWER, Outcome.FACT)
 
 
 _QUESTION = re.compile(

@@ -17,6 +17,16 @@ from bot.settings import Settings
 SAFETY_OUTCOMES = (Outcome.CRISIS, Outcome.CRISIS_OTHER, Outcome.INFO, Outcome.MEDICAL)
 
 
+def _sources(result: Answer, knowledge: Knowledge) -> list[str]:
+    names = {f: t.get(result.language) or t.get("nl", f) for f, t in knowledge.sources.items()}
+    if result.person is not None:
+        return [result.person.source.label(names)]
+    entry = result.entry
+    if result.membership is not None:
+        entry = knowledge.get("alliantie-gemeenten")
+    return [knowledge.source_label(entry, result.language)] if entry else []
+
+
 def _as_json(
     question: str, result: Answer, replies_text: str, knowledge: Knowledge
 ) -> dict[str, Any]:
@@ -26,7 +36,7 @@ def _as_json(
         "answered": result.answered,
         "outcome": result.outcome.value,
         "answer": replies_text,
-        "sources": [knowledge.source_label(entry, result.language)] if entry else [],
+        "sources": _sources(result, knowledge),
         "score": round(result.confidence, 4),
         "topic": entry.id if entry else None,
         "candidates": [c.id for c in result.candidates],

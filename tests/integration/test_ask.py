@@ -47,7 +47,7 @@ async def test_unknown_questions_are_not_guessed_and_are_recorded_without_who_as
 
 
 async def test_grey_zone_asks_what_you_mean(bot: Person) -> None:
-    await bot.send("hoe regel ik hulp thuis")
+    await bot.send("samenwerking in de wijk")
     assert "Bedoel je" in bot.text
     assert bot.choices[-1] == "Iets anders"
     await bot.press("Iets anders")
@@ -69,15 +69,19 @@ async def test_crisis_comes_first_even_in_a_conversation(bot: Person, app: App) 
     assert "English" in bot.text
 
 
-async def test_crisis_reply_even_when_the_database_is_down(
-    bot: Person, app: App, monkeypatch: object
-) -> None:
+def _database_down(app: App, monkeypatch: object) -> None:
     assert app.services is not None
 
     def down() -> object:
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
 
     monkeypatch.setattr(app.services, "sessions", down)  # type: ignore[attr-defined]
+
+
+async def test_crisis_reply_even_when_the_database_is_down(
+    bot: Person, app: App, monkeypatch: object
+) -> None:
+    _database_down(app, monkeypatch)
     await bot.send("ik denk aan zelfmoord")
     assert "0800-0113" in bot.text
 
@@ -138,3 +142,74 @@ async def test_reload_is_for_verbinders_and_keeps_old_content_when_broken(
         assert "gangmaker (nieuw)" in inwoner.text
     finally:
         await app.stop()
+
+
+def _text(app: App, key: str, language: str = "nl") -> str:
+    assert app.services is not None
+    return app.services.texts.get(language, key)
+
+
+async def test_someone_elses_crisis_gets_the_reply_for_helping(bot: Person, app: App) -> None:
+    await bot.send("mijn vriend zegt dat hij er een eind aan wil maken")
+    assert bot.text == _text(app, "safety.crisis_other")
+    assert "0800-0113" in bot.text and "112" in bot.text and "huisarts" in bot.text
+
+
+async def test_a_plan_with_pills_gets_the_crisis_reply_not_the_medicine_rule(
+    bot: Person, app: App
+) -> None:
+    await bot.send("ik heb al weken mijn slaappillen opgespaard")
+    assert bot.text == _text(app, "safety.crisis")
+
+
+async def test_a_question_about_113_gets_information(bot: Person, app: App) -> None:
+    await bot.send("wat doet 113 eigenlijk?")
+    assert bot.text == _text(app, "safety.info")
+    assert bot.text != _text(app, "safety.crisis")
+
+
+async def test_ordinary_feelings_get_warmth_help_nearby_and_the_spinnenweb(bot: Person) -> None:
+    await bot.send("ik voel me de laatste tijd zo eenzaam")
+    assert "eenzaam" in bot.text
+    assert "088-0767000" in bot.text  # De Luisterlijn
+    assert "0800-0113" in bot.text  # 113 as a safety net
+    assert "sociaal (wijk)team" in bot.text
+    assert "geen goed antwoord" not in bot.text
+    assert bot.choices[0] == "Vul je spinnenweb in"
+    assert len(bot.choices) == 2  # and one entry that fits
+    await bot.press("Vul je spinnenweb in")
+    assert "spinnenweb" in bot.text.lower()
+
+
+async def test_an_overloaded_mantelzorger_hears_of_the_mantelzorgsteunpunt(bot: Person) -> None:
+    await bot.send("de zorg voor mijn moeder met dementie valt me zo zwaar")
+    assert "mantelzorgsteunpunt" in bot.text
+
+
+async def test_membership_of_the_region_is_a_yes_or_a_no(bot: Person) -> None:
+    await bot.send("hoort Sassenheim bij de regio?")
+    assert bot.text.startswith("Ja, Sassenheim")
+    assert "Teylingen" in bot.text and "Zoeterwoude" in bot.text and "Bron:" in bot.text
+    await bot.send("valt Zoetermeer onder de alliantie?")
+    assert bot.text.startswith("Nee, Zoetermeer")
+
+
+async def test_a_person_named_in_the_seeds_with_how_to_reach_them(bot: Person) -> None:
+    await bot.send("wie is Tessa den Dulk?")
+    assert bot.text.startswith("Tessa den Dulk")
+    assert "BuZz" in bot.text and "info@alliantiepg.nl" in bot.text and "Bron:" in bot.text
+
+
+async def test_symptoms_go_to_the_huisarts_and_a_match_result_does_not(bot: Person) -> None:
+    await bot.send("ik heb al dagen rugpijn, moet ik warmte of ijs gebruiken?")
+    assert "huisarts" in bot.text and "Bron:" not in bot.text
+    await bot.send("wat was de uitslag van de wedstrijd van Ajax")
+    assert "geen advies" not in bot.text
+
+
+async def test_the_reply_for_someone_else_also_comes_when_the_database_is_down(
+    bot: Person, app: App, monkeypatch: object
+) -> None:
+    _database_down(app, monkeypatch)
+    await bot.send("mijn dochter snijdt zichzelf")
+    assert bot.text == _text(app, "safety.crisis_other")

@@ -695,6 +695,20 @@ async def test_english_prompts(bot: Person, app: App) -> None:
 # -- reflection -----------------------------------------------------------------------------
 
 
+async def test_an_indirect_crisis_or_someone_elses_in_a_reflection_is_answered_first(
+    bot: Person, app: App
+) -> None:
+    await _begin(bot)
+    await _answer_all(bot, [5] * SHORT_COUNT)
+    await bot.press(_t(app, "checkin.reflect_yes"))
+    await bot.send("k wil der eigenlijk nie meer zijn")
+    assert bot.text == _t(app, "safety.crisis")
+    await bot.send("mijn zus zegt dat ze haar pillen spaart")
+    assert bot.text == _t(app, "safety.crisis_other")
+    state = await _state(app)
+    assert state is not None and state.step == "reflect" and state.data["rpos"] == 0
+
+
 async def test_crisis_in_a_reflection_gets_the_safety_reply(bot: Person, app: App) -> None:
     await _begin(bot)
     await _answer_all(bot, [5] * SHORT_COUNT)

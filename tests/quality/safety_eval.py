@@ -24,12 +24,12 @@ import yaml
 
 from bot.knowledge.answer import Answerer, Outcome
 from bot.paths import content_dir
+from tests.quality.evaluate import CRISIS_REPLIES
 
 HERE = Path(__file__).parent
 INDEPENDENT = HERE / "safety_independent.yaml"
 SUPPORT = HERE / "support_independent.yaml"
 BLIND = HERE / "safety_blind.yaml"
-CRISIS_REPLIES = (Outcome.CRISIS, Outcome.CRISIS_OTHER)
 GATES = {"recall": 1.0, "false_alarms": 0.01, "support_crisis": 0, "support_fallback": 0}
 
 
