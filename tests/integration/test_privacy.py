@@ -353,10 +353,14 @@ async def test_my_data_exports_everything_decrypted_as_a_private_file(
     }
 
     summary = replies[0].text
+    # Dates are shown in the configured zone (between 23:00 and 24:00 UTC it is
+    # already the next day in Amsterdam).
+    first_day = f"{first_at.astimezone(settings.zone):%d-%m-%Y}"
+    second_day = f"{second_at.astimezone(settings.zone):%d-%m-%Y}"
     assert "2 spinnenweb(ben)" in summary
-    assert f"van {first_at:%d-%m-%Y} tot {second_at:%d-%m-%Y}" in summary
+    assert f"van {first_day} tot {second_day}" in summary
     assert "2 geplande herinnering(en) en 1 bericht(en)" in summary
-    assert t(live, "mydata.consent_given", date=f"{first_at:%d-%m-%Y}") in summary
+    assert t(live, "mydata.consent_given", date=first_day) in summary
     assert "na 24 uur" in summary
 
     assert live.services is not None
