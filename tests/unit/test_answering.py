@@ -1,0 +1,57 @@
+"""Normalisation and the decision to answer (issue 10, sections 3 and 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge.answer import Answerer, Outcome, _focus
+from bot.knowledge.decision import FEATURES, features
+from bot.paths import content_dir
+
+
+@pytest.fixture(scope="module")
+def answerer() -> Answerer:
+    return Answerer.load(content_dir())
+
+
+def test_apostrophe_plurals_are_one_word(answerer: Answerer) -> None:
+    index = answerer.indexes["nl"]
+    assert index.query_terms("foto's van het leeratelier") == index.query_terms(
+        "fotos van het leeratelier"
+    )
+
+
+def test_a_separable_verb_is_also_searched_joined(answerer: Answerer) -> None:
+    terms = answerer.indexes["nl"].query_terms("hoe neem ik deel aan de gangmakers")
+    assert "meedoen" in terms  # "deelnemen" is in the synonym group of "meedoen"
+
+
+def test_ordinals_numbers_and_words_are_one_term(answerer: Answerer) -> None:
+    index = answerer.indexes["nl"]
+    forms = {tuple(index.query_terms(f"het {n} leeratelier")) for n in ("vijfde", "5e", "5de", "5")}
+    assert len(forms) == 1
+
+
+def test_a_long_question_is_also_searched_by_its_core() -> None:
+    question = (
+        "Wij zijn een fysiopraktijk in Katwijk en we werken veel met ouderen en mantelzorgers. "
+        "Kunnen we aansluiten bij de alliantie?"
+    )
+    assert _focus(question) == ["Kunnen we aansluiten bij de alliantie?"]
+    assert _focus("wat is positieve gezondheid") == []
+
+
+def test_the_decision_weighs_several_scores(answerer: Answerer) -> None:
+    assert answerer.decision is not None
+    assert set(answerer.decision.weights) == set(FEATURES)
+    strong = answerer.search("wat is positieve gezondheid")
+    weak = answerer.search("recept voor boerenkool")
+    assert features([]) == dict.fromkeys(FEATURES, 0.0)
+    assert answerer.decision.probability(strong) > answerer.decision.probability(weak)
+    answer_at, clarify_at = answerer.thresholds
+    assert 0 < clarify_at < answer_at < 1
+
+
+def test_a_clear_question_is_answered_and_an_unrelated_one_is_not(answerer: Answerer) -> None:
+    assert answerer.answer("wat is positieve gezondheid").outcome is Outcome.ANSWER
+    assert answerer.answer("wie heeft de tour de france gewonnen").outcome is Outcome.UNKNOWN
