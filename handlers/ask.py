@@ -10,13 +10,12 @@ from bot.core.texts import Texts
 from bot.knowledge.answer import Answer, Outcome
 from bot.knowledge.content import Entry, Knowledge
 from bot.knowledge.people import Person
-from bot.knowledge.region import Membership
+from bot.knowledge.region import REGION_ENTRY, Membership
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import fold
 
 log = logging.getLogger(__name__)
 ACTION = "kb"
-REGION_ENTRY = "alliantie-gemeenten"  # the entry about the 13 gemeenten, offered with a yes/no
 NONE = "none"
 
 
@@ -94,8 +93,8 @@ def person_reply(person: Person, texts: Texts, language: str, knowledge: Knowled
     if person.contact:
         lines += ["", texts.get(language, "people.contact", contact=person.contact)]
     lines += ["", texts.get(language, "people.reach")]
-    names = {f: t.get(language) or t.get("nl", f) for f, t in knowledge.sources.items()}
-    lines += ["", texts.get(language, "ask.source", source=person.source.label(names))]
+    source = person.source.label(knowledge.source_names(language))
+    lines += ["", texts.get(language, "ask.source", source=source)]
     return Reply(text="\n".join(lines))
 
 

@@ -22,7 +22,7 @@ from bot.knowledge.decision import Decision
 from bot.knowledge.index import FieldIndex, Hit
 from bot.knowledge.people import People, Person
 from bot.knowledge.region import Membership, Region
-from bot.knowledge.safety import Concern, Safety
+from bot.knowledge.safety import Concern, Safety, SupportTopic
 from bot.knowledge.text import Analyzer
 
 ANSWER = 0.62
@@ -103,6 +103,7 @@ _SAFETY_OUTCOMES = {
     Concern.INFO: Outcome.INFO,
     Concern.MEDICAL: Outcome.MEDICAL,
 }
+SAFETY_OUTCOMES = frozenset(_SAFETY_OUTCOMES.values())  # answered by the safety layer
 
 
 def confidence(hits: list[Hit]) -> float:
@@ -199,6 +200,11 @@ class Answerer:
                     best = (hits, probability)
         return best[0], max(0.0, best[1])
 
+    def _support(self, topic: SupportTopic, lang: str, score: float, hits: list[Hit]) -> Answer:
+        entry = self.knowledge.get(topic.entry)
+        candidates = [entry] if entry else []
+        return Answer(Outcome.SUPPORT, lang, score, entry, candidates, hits, topic.name)
+
     def detect_language(self, text: str, default: str = "nl") -> str:
         """Dutch or English, from stop words first (short questions), then py3langid."""
         words = self.analyzers["nl"].words(text)
@@ -219,7 +225,7 @@ class Answerer:
         concern = self.safety.assess(question)
         if concern.concern in _SAFETY_OUTCOMES:
             return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
-        feeling = self.safety.feeling(question) if concern.concern is Concern.SUPPORT else None
+        feeling = concern.feeling
         place = self.region.membership(question) if self.region is not None else None
         if place is not None:
             return Answer(Outcome.FACT, lang, 1.0, membership=place)
@@ -238,24 +244,12 @@ class Answerer:
             or (feeling.explicit and (score < CONTENT_OVER_FEELING or not _asks(question)))
         ):
             # A feeling is never "I don't know": warmth and help nearby instead.
-            entry = self.knowledge.get(feeling.topic.entry)
-            return Answer(
-                Outcome.SUPPORT,
-                lang,
-                score,
-                entry,
-                [entry] if entry else [],
-                hits,
-                feeling.topic.name,
-            )
+            return self._support(feeling.topic, lang, score, hits)
         if score >= answer_at:
             return Answer(Outcome.ANSWER, lang, score, hits[0].entry, candidates, hits)
         strain = self.safety.strain(question)
         if strain is not None:
-            entry = self.knowledge.get(strain.entry)
-            return Answer(
-                Outcome.SUPPORT, lang, score, entry, [entry] if entry else [], hits, strain.name
-            )
+            return self._support(strain, lang, score, hits)
         if score >= clarify_at:
             return Answer(Outcome.CLARIFY, lang, score, None, candidates, hits)
         return Answer(Outcome.UNKNOWN, lang, score, None, candidates, hits)

@@ -8,22 +8,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.core.texts import Texts
-from bot.knowledge.answer import Answer, Answerer, Outcome
+from bot.knowledge.answer import SAFETY_OUTCOMES, Answer, Answerer
 from bot.knowledge.check import check_content
 from bot.knowledge.content import Knowledge
+from bot.knowledge.region import REGION_ENTRY
 from bot.paths import content_dir
 from bot.settings import Settings
 
-SAFETY_OUTCOMES = (Outcome.CRISIS, Outcome.CRISIS_OTHER, Outcome.INFO, Outcome.MEDICAL)
-
 
 def _sources(result: Answer, knowledge: Knowledge) -> list[str]:
-    names = {f: t.get(result.language) or t.get("nl", f) for f, t in knowledge.sources.items()}
     if result.person is not None:
-        return [result.person.source.label(names)]
+        return [result.person.source.label(knowledge.source_names(result.language))]
     entry = result.entry
     if result.membership is not None:
-        entry = knowledge.get("alliantie-gemeenten")
+        entry = knowledge.get(REGION_ENTRY)
     return [knowledge.source_label(entry, result.language)] if entry else []
 
 

@@ -79,12 +79,15 @@ class Knowledge:
     def get(self, entry_id: str) -> Entry | None:
         return self.by_id.get(entry_id)
 
-    def source_label(self, entry: Entry, language: str) -> str:
-        names = {
+    def source_names(self, language: str) -> dict[str, str]:
+        """Each source document's title in ``language`` (Dutch if not translated)."""
+        return {
             file: titles.get(language) or titles.get("nl", file)
             for file, titles in self.sources.items()
         }
-        return entry.source.label(names)
+
+    def source_label(self, entry: Entry, language: str) -> str:
+        return entry.source.label(self.source_names(language))
 
 
 def _words(text: str) -> int:

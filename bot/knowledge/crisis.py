@@ -95,7 +95,6 @@ class CrisisLexicon:
                 self._scoped_idioms.append((_compile(str(item["pattern"]), macros), families))
             else:
                 self._scoped_idioms.append((_compile(str(item), macros), None))
-        self.idioms = [pattern for pattern, _ in self._scoped_idioms]
         self.jokes = [_compile(str(p), macros) for p in context.get("joke", [])]
         self.phrases = [_compile(str(p), macros) for p in context.get("phrase", [])]
         self._serious = _compile(str(context.get("joke_serious", "(?!)")), macros)
@@ -115,12 +114,13 @@ class CrisisLexicon:
     def signals(self, line: str) -> list[Signal]:
         """Every crisis pattern that fires on a normalised line, in context."""
         found: list[Signal] = []
+        joking = self._joking(line)
         for rule in self.rules:
             for match in rule.pattern.finditer(line):
                 clause = _clause(line, match.start(), match.end())
                 if rule.weak and self._idiom_for(rule.family, clause):
                     continue
-                if rule.family not in UNDENIABLE and self._joking(line):
+                if rule.family not in UNDENIABLE and joking:
                     continue
                 if any(p.search(clause) for p in self.phrases):
                     continue
@@ -160,7 +160,7 @@ class CrisisLexicon:
     def is_idiom(self, line: str) -> bool:
         """An idiom, an accident or a joke somewhere in the message."""
         return (
-            any(p.search(line) for p in self.idioms)
+            any(pattern.search(line) for pattern, _ in self._scoped_idioms)
             or any(p.search(line) for p in self.phrases)
             or self._joking(line)
         )

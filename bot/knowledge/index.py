@@ -200,6 +200,7 @@ class FieldIndex:
         unique = [t for t in dict.fromkeys(terms) if t not in self.context]
         weights = [self._idf.get(t, self._unknown_idf) for t in unique]
         total_weight = sum(weights) or 1.0
+        asked = frozenset(terms)
         hits = []
         for position in order:
             score = float(combined[position])
@@ -208,10 +209,9 @@ class FieldIndex:
             found = self.entry_terms[position]
             matched = [(t, w) for t, w in zip(unique, weights, strict=True) if t in found]
             covered = sum(w for _, w in matched)
-            exact = frozenset(terms) in self.example_sets[position]
+            exact = asked in self.example_sets[position]
             distinctive = sum(w for t, w in matched if self._df.get(t, 0) <= DISTINCTIVE_ENTRIES)
             domain = any(t in self.topic_terms for t, _ in matched)
-            asked = frozenset(terms)
             example = max(
                 (len(asked & e) / len(asked | e) for e in self.example_sets[position] if e),
                 default=0.0,

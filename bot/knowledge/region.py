@@ -76,6 +76,7 @@ _NOT_A_PLACE = {
     "mee",
 }
 TYPO_CUTOFF = 88.0
+REGION_ENTRY = "alliantie-gemeenten"  # the entry about the 13 gemeenten, offered with a yes/no
 
 
 @dataclass(frozen=True)

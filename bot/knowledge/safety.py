@@ -44,22 +44,10 @@ class Concern(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Assessment:
-    concern: Concern
-    family: str = ""  # the crisis family, or "model" when only the classifier saw it
-    topic: str = ""  # the support topic
-    entry: str = ""  # the knowledge entry the support reply offers
-
-    @property
-    def is_crisis(self) -> bool:
-        return self.concern in (Concern.CRISIS, Concern.CRISIS_OTHER)
-
-
-@dataclass(frozen=True)
 class SupportTopic:
     name: str
     patterns: tuple[re.Pattern[str], ...]  # a feeling in so many words
-    entry: str
+    entry: str  # the knowledge entry the support reply offers
     strain: tuple[re.Pattern[str], ...] = ()  # everyday strain: counts with an emotion word
 
 
@@ -67,6 +55,22 @@ class SupportTopic:
 class Feeling:
     topic: SupportTopic
     explicit: bool  # said in so many words ("eenzaam"), not only everyday strain
+
+
+@dataclass(frozen=True)
+class Assessment:
+    concern: Concern
+    family: str = ""  # the crisis family, or "model" when only the classifier saw it
+    feeling: Feeling | None = None  # with SUPPORT: the feeling shared
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.concern in (Concern.CRISIS, Concern.CRISIS_OTHER)
+
+    @property
+    def topic(self) -> str:
+        """The support topic, if any."""
+        return self.feeling.topic.name if self.feeling is not None else ""
 
 
 class Safety:
@@ -105,7 +109,9 @@ class Safety:
 
     def crisis(self, text: str) -> Assessment | None:
         """The crisis part only: what the middleware asks of every message."""
-        line = self.normalizer.normalize(text)
+        return self._crisis(self.normalizer.normalize(text))
+
+    def _crisis(self, line: str) -> Assessment | None:
         signal = strongest(self.lexicon.signals(line))
         if signal is None and self.model is not None and self.lexicon.open_to_model(line):
             # Ordinary feelings share much of a crisis' vocabulary, and the classifier
@@ -128,13 +134,6 @@ class Safety:
             return Assessment(Concern.CRISIS, signal.family)
         if signal.person == "other" and (self.lexicon.close_relation(line) or not (info or about)):
             return Assessment(Concern.CRISIS_OTHER, signal.family)
-        return Assessment(Concern.INFO, signal.family)
-        if signal.person == "self":
-            return Assessment(Concern.CRISIS, signal.family)
-        if signal.person == "other" and (not info or self.lexicon.close_relation(line)):
-            return Assessment(Concern.CRISIS_OTHER, signal.family)
-        if signal.person == "none" and not info:
-            return Assessment(Concern.CRISIS, signal.family)
         return Assessment(Concern.INFO, signal.family)
 
     def is_crisis(self, text: str) -> bool:
@@ -178,15 +177,15 @@ class Safety:
 
     def assess(self, text: str) -> Assessment:
         """The whole safety decision for a question, in the fixed order."""
-        found = self.crisis(text)
+        line = self.normalizer.normalize(text)
+        found = self._crisis(line)
         if found is not None:
             return found
-        if self.lexicon.is_topic(self.normalizer.normalize(text)):
+        if self.lexicon.is_topic(line):
             return Assessment(Concern.INFO, "topic")
         if self.is_medical(text):
             return Assessment(Concern.MEDICAL)
-        found_feeling = self.feeling(text)
-        if found_feeling is not None:
-            topic = found_feeling.topic
-            return Assessment(Concern.SUPPORT, topic=topic.name, entry=topic.entry)
+        feeling = self._feeling_topic(line)
+        if feeling is not None:
+            return Assessment(Concern.SUPPORT, feeling=feeling)
         return Assessment(Concern.NONE)
