@@ -185,6 +185,8 @@ WORD_MEANINGS = (
     "long",
     "resume",
     "restart",
+    "weeks",
+    "within",
 )
 
 

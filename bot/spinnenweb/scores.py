@@ -2,6 +2,8 @@
 
 Returns a :class:`Parsed` that tells the handler what to say: the score, a
 number outside 0-10, a number that is not whole, or nothing recognisable.
+:func:`week_vocabulary` gives the words of a typed number of weeks ("over 4
+weken", "4w", "twee weken") to :mod:`bot.core.choices`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import enum
 import re
 from dataclasses import dataclass
 
+from bot.core.choices import Vocabulary
 from bot.spinnenweb.model import LANGUAGES, Spinnenweb, normalise
 
 
@@ -57,3 +60,12 @@ def parse_score(text: str, web: Spinnenweb) -> Parsed:
     if len(found) == 1:
         return Parsed(Verdict.OK, found.pop())
     return Parsed(Verdict.UNCLEAR)
+
+
+def week_vocabulary(web: Spinnenweb) -> Vocabulary:
+    """Units, words before the number and number words for weeks, both languages."""
+    return Vocabulary(
+        units=frozenset().union(*web.words["weeks"].values()),
+        fillers=frozenset().union(*web.words["within"].values()),
+        numbers={word: n for lang in LANGUAGES for n, word in enumerate(web.numbers[lang])},
+    )
