@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.charts import render_web
+from bot.core.choices import numbers_extra, pick
 from bot.core.context import Context
 from bot.core.messages import Choice, Image, Incoming, Reply, refused_press
 from bot.spinnenweb.model import EXTENDED, SHORT, arrow, fmt, ordered
-from bot.spinnenweb.scores import Verdict, parse_score
+from bot.spinnenweb.scores import Verdict, parse_score, week_vocabulary
 from bot.storage.repositories import CheckinRecord, State
 from handlers import ask
 from handlers.menu import menu_choices
@@ -161,14 +162,16 @@ def _ask(ctx: Context, step: str, data: dict[str, Any]) -> Reply:
             choices=(b("checkin.skip", "s"), b("checkin.reflect_done", "rn")),
         )
     if step == "followup":
-        choices = [
-            b("checkin.followup_weeks_suggested", f"f{w}", weeks=w)
-            if w == SUGGESTED_WEEKS
-            else b("checkin.followup_weeks", f"f{w}", weeks=w)
-            for w in FOLLOW_UP_WEEKS
-        ]
-        choices.append(b("checkin.followup_never", "f0"))
-        return Reply(text=ctx.t("checkin.followup"), choices=tuple(choices))
+        options = _followup_options(ctx)
+        return Reply(
+            text=ctx.t("checkin.followup"),
+            choices=tuple(
+                Choice(label, f"{ACTION}:{data['run']}:{data['turn']}:{op}")
+                for label, op, _ in options
+            ),
+            # The options carry their weeks: "2" is "Over 2 weken" on every channel.
+            extra=numbers_extra([weeks for _, _, weeks in options]),
+        )
     if step == "wish":
         wish = str(data.get("refl", {}).get("wish", ""))
         return Reply(
@@ -195,6 +198,25 @@ def _ask(ctx: Context, step: str, data: dict[str, Any]) -> Reply:
     if step == "paused":
         return Reply(text=ctx.t("checkin.paused"), choices=(b("checkin.resume_continue", "r"),))
     raise ValueError(step)  # a step without a prompt is a programming error
+
+
+def _followup_options(ctx: Context) -> list[tuple[str, str, int | None]]:
+    """(label, op, weeks) of each reminder choice; "no reminder" carries no weeks."""
+    options: list[tuple[str, str, int | None]] = [
+        (
+            ctx.t(
+                "checkin.followup_weeks_suggested"
+                if w == SUGGESTED_WEEKS
+                else "checkin.followup_weeks",
+                weeks=w,
+            ),
+            f"f{w}",
+            w,
+        )
+        for w in FOLLOW_UP_WEEKS
+    ]
+    options.append((ctx.t("checkin.followup_never"), "f0", None))
+    return options
 
 
 def _question(ctx: Context, data: dict[str, Any]) -> Reply:
@@ -252,7 +274,11 @@ async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
 async def typed(msg: Incoming, ctx: Context) -> list[Reply]:
     """Free text while a check-in is open: an answer, or a word like "terug"."""
     state = ctx.state
-    assert state is not None
+    if state is None or state.flow != FLOW:
+        # The router sends text here only while a check-in is open. Checked at run
+        # time (an assert is gone under python -O): without one, text is a question.
+        log.warning("check-in text without an open check-in; answered as a question")
+        return await ask.question(msg, ctx)
     if state.step == "paused":
         return await ask.question(msg, ctx)  # paused: text is a question as usual
     op = _word_op(ctx, state.step, msg.text)
@@ -277,11 +303,18 @@ def _word_op(ctx: Context, step: str, text: str) -> str | None:
         if web.means(word, text):
             return "rn" if step == "reflect" and op == "x" else op
     if step == "followup":
-        parsed = parse_score(text, web)
-        if parsed.verdict is Verdict.OK and parsed.score in FOLLOW_UP_WEEKS:
-            return f"f{parsed.score}"
-    if step == "mode":
-        return {"1": "mk", "2": "mu"}.get(text.strip())
+        # The same rule as the console's (bot/core/choices.py): a label, or the
+        # number of weeks an option carries, bare or with a unit ("2", "12 weken").
+        # Positions ("1", "2") are not answers here: only the console shows them,
+        # and it resolves them before the text gets here.
+        options = _followup_options(ctx)
+        index = pick(
+            text,
+            [label for label, _, _ in options],
+            numbers=[weeks for _, _, weeks in options],
+            vocabulary=week_vocabulary(web),
+        )
+        return None if index is None else options[index][1]
     return None
 
 
@@ -322,8 +355,9 @@ async def _step(
             return await _new_run(ctx)
     elif step == "paused" and op == "r":
         return await _prompt(ctx, str(data.pop("paused_step", "question")), data)
-    # Not an answer this step understands: say so and ask again.
-    return await _prompt(ctx, step, data, [Reply(text=ctx.t("checkin.unclear"))])
+    # Not an answer this step understands: say so (how to answer) and ask again.
+    unclear = "checkin.followup_unclear" if step == "followup" else "checkin.unclear"
+    return await _prompt(ctx, step, data, [Reply(text=ctx.t(unclear))])
 
 
 async def _stale(ctx: Context) -> list[Reply]:

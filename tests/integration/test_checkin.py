@@ -855,6 +855,51 @@ async def test_follow_up_typed_weeks_and_no_wish(scheduled: App, live_clock: Fro
     assert _jobs(app, user.id) == {f"user:{user.id}:checkin-reminder": remind_at}
 
 
+async def _at_the_reminder(bot: Person) -> None:
+    await _begin(bot)
+    await _answer_all(bot, [6] * SHORT_COUNT)
+    await bot.press(_t(bot.app, "checkin.reflect_no"))
+    assert bot.last[-1].text == _t(bot.app, "checkin.followup")
+
+
+@pytest.mark.parametrize(
+    ("typed", "weeks"),
+    [("2", 2), ("12", 12), ("12 weken", 12), ("over 4 weken", 4), ("twee weken", 2), ("6w", 6)],
+)
+async def test_typed_weeks_at_the_reminder_as_telegram_sends_them(
+    scheduled: App, live_clock: FrozenClock, typed: str, weeks: int
+) -> None:
+    """Typed text reaches the check-in as it is (Telegram shows buttons without
+    numbers): a number means that many weeks, with or without "weken"."""
+    app = scheduled
+    bot = Person(app, platform="telegram")
+    await _at_the_reminder(bot)
+    await bot.send(typed)
+    remind_at = live_clock.now() + timedelta(weeks=weeks)
+    local = remind_at.astimezone(app.settings.zone).strftime("%d-%m-%Y")
+    assert bot.last[0].text == _t(app, "checkin.followup_set", weeks=weeks, date=local)
+    user = await _user(app)
+    assert _jobs(app, user.id) == {f"user:{user.id}:checkin-reminder": remind_at}
+
+
+async def test_typed_weeks_without_an_option_are_asked_again(scheduled: App) -> None:
+    app = scheduled
+    bot = Person(app, platform="telegram")
+    await _at_the_reminder(bot)
+    for typed in ("3", "3 weken", "2 maanden", "12 maanden", "0", "5"):
+        replies = await bot.send(typed)
+        assert [r.text for r in replies] == [
+            _t(app, "checkin.followup_unclear"),
+            _t(app, "checkin.followup"),
+        ], typed
+    assert "4 weken" in _t(app, "checkin.followup_unclear")  # it says how to answer
+    assert "4 weeks" in _t(app, "checkin.followup_unclear", "en")
+    user = await _user(app)
+    assert _jobs(app, user.id) == {}
+    state = await _state(app)
+    assert state is not None and state.step == "followup"
+
+
 async def test_no_reminder_removes_the_reminder_job(
     scheduled: App, live_clock: FrozenClock
 ) -> None:
