@@ -1,9 +1,11 @@
 """The terminal channel: the embedded default, for local use, scripts and tests.
 
 Reads lines from standard input (a terminal or a pipe, until end of input)
-and prints replies. Choices are numbered; the person answers with the number
-or the label (a label that is itself a number, like a score, wins over the
-position). Pictures and files are already on disk; their path is printed.
+and prints replies. Choices are numbered and the person answers with the number
+or the label, unless the choices carry numbers themselves (scores, "Over 2
+weken"): then they are shown without positions and a number means the number in
+the label, as on every channel (:mod:`bot.core.choices`). Pictures and files are
+already on disk; their path is printed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.channels.base import HandleIncoming
+from bot.core.choices import numbers_from, option_numbers, pick
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.outbox.ratelimit import RateLimiter
 
@@ -47,6 +50,7 @@ class ConsoleChannel:
         self.echo = (not self.stdin.isatty()) if echo is None else echo
         self.limiter = RateLimiter.unlimited()
         self._choices: tuple[Choice, ...] = ()
+        self._numbers: tuple[int | None, ...] = ()  # the number each choice carries
         self._ids = itertools.count(1)
 
     # -- outgoing -----------------------------------------------------------
@@ -66,17 +70,24 @@ class ConsoleChannel:
                 )
             )
         if reply.choices:
+            labels = [c.label for c in reply.choices]
             self._choices = reply.choices
-            numbers = [c for c in reply.choices if c.label.isdigit()]
-            if numbers:
+            self._numbers = numbers_from(reply.extra, len(labels)) or option_numbers(labels)
+            scores = [c.label for c in reply.choices if c.label.isascii() and c.label.isdigit()]
+            if scores:
                 # Scores: one row of numbers; the other choices are typed by their words.
-                self._write("  " + "  ".join(f"[{c.label}]" for c in numbers))
-                others = [c.label for c in reply.choices if not c.label.isdigit()]
+                self._write("  " + "  ".join(f"[{label}]" for label in scores))
+                others = [label for label in labels if label not in scores]
                 if others:
                     self._write("  " + "  ·  ".join(others))
+            elif any(n is not None for n in self._numbers):
+                # Labels with a number in them ("Over 2 weken"): no positions beside
+                # them, so "2" can only mean the 2 in the label.
+                for label in labels:
+                    self._write(f"  - {label}")
             else:
-                for number, choice in enumerate(reply.choices, start=1):
-                    self._write(f"  {number}. {choice.label}")
+                for number, label in enumerate(labels, start=1):
+                    self._write(f"  {number}. {label}")
         self._write("")
 
     async def send(self, chat_id: str, reply: Reply) -> str:
@@ -105,20 +116,17 @@ class ConsoleChannel:
             self.name, self.user, self.user, text, display_name=self.display_name
         )
 
-    @staticmethod
-    def _fold(text: str) -> str:
-        return text.casefold().strip(" .,!?¿¡")
-
     def _match(self, text: str) -> Choice | None:
-        folded = self._fold(text)
-        for choice in self._choices:
-            if self._fold(choice.label) == folded:
-                return choice
-        if text.isdigit() and not any(c.label.isdigit() for c in self._choices):
-            index = int(text)
-            if 1 <= index <= len(self._choices):
-                return self._choices[index - 1]
-        return None
+        """The choice ``text`` names: the same rule as the flows' (``pick``), with
+        positions, since they are shown. A number with a unit ("2 weken") goes on
+        as text: the flow knows the words of its units."""
+        index = pick(
+            text,
+            [c.label for c in self._choices],
+            numbers=self._numbers if len(self._numbers) == len(self._choices) else None,
+            positions=True,
+        )
+        return None if index is None else self._choices[index]
 
     def _start_reader(self) -> None:
         """Read standard input in a daemon thread.
@@ -157,7 +165,7 @@ class ConsoleChannel:
                 self._write(f"> {line.rstrip()}")
             incoming = self.to_incoming(line)
             if incoming.kind is Kind.ACTION:
-                self._choices = ()
+                self._choices, self._numbers = (), ()
             for reply in await handle(incoming):
                 self.render(reply)
         if not self.echo:

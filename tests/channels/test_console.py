@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.app import App
 from bot.channels.console import ConsoleChannel
+from bot.core.choices import numbers_extra
+from bot.core.clock import FrozenClock
 from bot.core.messages import Choice, Image, Incoming, Kind, Reply
+from bot.settings import Settings
 
 
 def _label(key: str, **params: object) -> str:
@@ -56,6 +64,31 @@ def test_scores_on_one_row_and_other_choices_by_their_words() -> None:
     assert console.to_incoming("12").kind is Kind.TEXT  # not a position: the flow re-asks
 
 
+def test_choices_that_carry_numbers_are_chosen_by_that_number_not_by_position() -> None:
+    console, out = _console()
+    weeks = (2, 4, 6, 12)
+    choices = tuple(Choice(f"Over {w} weken", f"r:{w}") for w in weeks)
+    choices += (Choice("Geen herinnering", "r:0"),)
+    console.render(Reply(text="Herinnering?", choices=choices, extra=numbers_extra([*weeks, None])))
+    assert "  - Over 2 weken\n  - Over 4 weken\n" in out.getvalue()  # no positions shown
+    assert "1." not in out.getvalue()
+    assert console.to_incoming("2").action == "r:2"  # not option two ("Over 4 weken")
+    assert console.to_incoming("12").action == "r:12"
+    assert console.to_incoming("geen herinnering").action == "r:0"
+    for other in ("3", "5", "0", "2 weken"):  # to the flow as text: it re-asks or knows units
+        assert console.to_incoming(other).kind is Kind.TEXT, other
+
+
+def test_a_number_in_a_label_that_is_not_the_option_number_leaves_positions() -> None:
+    console, out = _console()
+    modes = (Choice("Kort (6 vragen)", "m:k"), Choice("Uitgebreid (42 vragen)", "m:u"))
+    console.render(Reply(text="Hoe?", choices=modes))
+    assert "  1. Kort (6 vragen)\n  2. Uitgebreid (42 vragen)\n" in out.getvalue()
+    assert console.to_incoming("2").action == "m:u"
+    assert console.to_incoming("6").kind is Kind.TEXT
+    assert console.to_incoming("²").kind is Kind.TEXT  # was int("²"): ValueError
+
+
 def test_pictures_and_outbox_messages_are_printed(tmp_path: Path) -> None:
     console, out = _console()
     console.render(Reply(text="Je web", image=Image(tmp_path / "web.png", "spinnenweb")))
@@ -84,3 +117,71 @@ async def test_converse_reads_until_end_of_input_and_skips_blank_lines() -> None
     text = out.getvalue()
     assert "> /start\nok 1" in text and "> hallo\nok 2" in text
     assert text.rstrip().endswith("<console.bye>")
+
+
+# -- the reminder step of a real check-in: options that carry numbers ---------------
+
+
+@pytest.fixture
+async def live_app(settings: Settings) -> AsyncIterator[tuple[App, FrozenClock]]:
+    """The bot with a scheduler (on real time), so a chosen reminder is a real job."""
+    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+    application = App(settings, clock=clock)
+    await application.start(sender=False)
+    try:
+        yield application, clock
+    finally:
+        await application.stop()
+
+
+async def _check_in_until_the_reminder(app: App, user: str, answer: str) -> str:
+    """A quick check-in in the console, typed the way a person would, then ``answer``
+    at the reminder question; returns what the console printed."""
+    assert app.services is not None
+    texts = app.services.texts
+    script = [
+        "/spinnenweb",
+        "1",  # Ja, bewaar mijn antwoorden (options without numbers: by position)
+        "1",  # Kort (6 vragen): the 6 is not the option's number
+        *["5"] * 6,  # scores: the label, not the position
+        "2",  # Nee, klaar (no reflection)
+        answer,
+    ]
+    out = io.StringIO()
+    console = ConsoleChannel(
+        user=user,
+        label=lambda key, **kw: texts.get("nl", key, **kw),
+        stdin=io.StringIO("\n".join(script) + "\n"),
+        stdout=out,
+        echo=True,
+    )
+    await console.converse(app.handle, intro=False)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("answer", "weeks"), [("2", 2), ("12", 12)])
+async def test_a_number_at_the_reminder_means_that_many_weeks(
+    live_app: tuple[App, FrozenClock], answer: str, weeks: int
+) -> None:
+    app, clock = live_app
+    out = await _check_in_until_the_reminder(app, "fatima", answer)
+    remind_at = clock.now() + timedelta(weeks=weeks)
+    local = remind_at.astimezone(app.settings.zone).strftime("%d-%m-%Y")
+    assert f"Goed. Ik stuur je over {weeks} weken een herinnering, rond {local}." in out
+    assert app.scheduler is not None
+    assert [at for _, at in app.scheduler.jobs_with_prefix("user:")] == [remind_at]
+    # The weeks are shown as they are chosen: by their number, not by a position.
+    assert "  1. Over 2 weken" not in out and "Over 12 weken" in out
+    assert "  1. Ja, bewaar mijn antwoorden" in out  # positions where labels carry none
+
+
+async def test_a_number_without_an_option_at_the_reminder_is_asked_again(
+    live_app: tuple[App, FrozenClock],
+) -> None:
+    app, _ = live_app
+    out = await _check_in_until_the_reminder(app, "fatima", "3")
+    assert app.services is not None
+    assert app.services.texts.get("nl", "checkin.followup_unclear") in out
+    assert out.count(app.services.texts.get("nl", "checkin.followup")) == 2
+    assert app.scheduler is not None
+    assert app.scheduler.jobs_with_prefix("user:") == []

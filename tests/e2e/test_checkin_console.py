@@ -66,13 +66,16 @@ def test_quick_check_in_with_buttons_and_typed_scores(tmp_path: Path, database_u
 def test_extended_check_in_and_a_second_one_compared(tmp_path: Path, database_url: str) -> None:
     # 45 answers in a burst would trip the flood limit meant for people.
     env = _env(tmp_path, database_url, FLOOD_LIMIT_PER_MINUTE="1000")
-    first = ["/spinnenweb", "1", "2", *(["6", "6", "6", "7", "7", "6", "7"] * 6), "2", "5"]
+    # "2": no reflection (by position); the reminder options carry weeks, so a
+    # position means nothing there: no reminder is "nee" (or "Geen herinnering").
+    first = ["/spinnenweb", "1", "2", *(["6", "6", "6", "7", "7", "6", "7"] * 6), "2", "nee"]
     result = _bot(tmp_path, env, "chat", stdin="\n".join(first) + "\n")
     assert result.returncode == 0, result.stderr
     assert "Vraag 42 van 42" in result.stdout
     assert "- Zingeving: 6,4" in result.stdout
+    assert "Goed, je krijgt geen herinnering." in result.stdout
     # The second check-in: consent is not asked again, and the change is shown.
-    second = ["/spinnenweb", "Kort (6 vragen)", "8", "5", "6", "4", "7", "9", "2", "5"]
+    second = ["/spinnenweb", "Kort (6 vragen)", "8", "5", "6", "4", "7", "9", "2", "nee"]
     result = _bot(tmp_path, env, "chat", stdin="\n".join(second) + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
