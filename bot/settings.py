@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # Pictures and exports hold health data in plain form: removed after this many hours.
     generated_file_hours: int = Field(default=24, ge=1)
     checkin_retention_months: int = Field(default=24, ge=1)
+    # Questions nobody could answer (text only, no user): deleted after this many days.
+    unanswered_retention_days: int = Field(default=90, ge=1)
     db_startup_timeout: float = Field(default=15.0, ge=0)
     flood_limit_per_minute: int = Field(default=30, ge=1)
     max_message_length: int = Field(default=4000, ge=1)

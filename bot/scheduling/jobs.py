@@ -18,7 +18,7 @@ from bot.core.messages import Reply
 from bot.core.middleware import PRUNE_EVENTS_AFTER
 from bot.outbox.queue import Outgoing
 from bot.scheduling import runtime
-from bot.storage.repositories import CheckinRepo, EventRepo, UserRepo
+from bot.storage.repositories import CheckinRepo, EventRepo, GapRepo, UserRepo
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,9 @@ async def remind(
 
 async def housekeeping() -> None:
     """Forget deduplication ids older than any platform would redeliver, finished
-    outbox rows after a month (their content is no longer needed), check-ins
-    older than the retention period, and generated pictures and exports."""
+    outbox rows after a month (their content is no longer needed), check-ins and
+    unanswered questions older than their retention periods, and generated
+    pictures and exports."""
     services = runtime.services()
     settings = services.settings
     now = services.clock.now()
@@ -68,15 +69,20 @@ async def housekeeping() -> None:
         checkins = await CheckinRepo(session, services.cipher).prune(
             now - relativedelta(months=settings.checkin_retention_months)
         )
+        questions = await GapRepo(session).prune(
+            now - timedelta(days=settings.unanswered_retention_days)
+        )
     cutoff = now - timedelta(hours=settings.generated_file_hours)
     files = await asyncio.to_thread(
         remove_files, (settings.image_dir, settings.export_dir), older_than=cutoff
     )
     log.info(
-        "housekeeping: pruned %d event ids, %d outbox rows, %d check-ins, %d files",
+        "housekeeping: pruned %d event ids, %d outbox rows, %d check-ins, "
+        "%d unanswered questions, %d files",
         events,
         rows,
         checkins,
+        questions,
         files,
     )
 

@@ -260,18 +260,31 @@ class GapRepo:
             )
         )
 
-    async def most_frequent(self, limit: int = 50) -> list[tuple[str, int, datetime]]:
-        """(an example wording, how often, last asked), most frequent first."""
+    async def most_frequent(
+        self, limit: int = 50, *, since: datetime | None = None
+    ) -> list[tuple[str, int]]:
+        """(an example wording, how often), most frequent first; no dates, no people.
+
+        ``since``: only questions asked from then on (the retention period, also
+        before housekeeping has run).
+        """
         count = func.count(UnansweredQuestion.id)
+        stmt = select(func.max(UnansweredQuestion.question), count)
+        if since is not None:
+            stmt = stmt.where(UnansweredQuestion.asked_at >= since)
         result = await self.session.execute(
-            select(
-                func.max(UnansweredQuestion.question), count, func.max(UnansweredQuestion.asked_at)
-            )
-            .group_by(UnansweredQuestion.normalized)
+            stmt.group_by(UnansweredQuestion.normalized)
             .order_by(count.desc(), func.max(UnansweredQuestion.asked_at).desc())
             .limit(limit)
         )
-        return [(str(q), int(n), at) for q, n, at in result.tuples()]
+        return [(str(q), int(n)) for q, n in result.all()]
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete questions asked before ``older_than`` (UNANSWERED_RETENTION_DAYS)."""
+        result = await self.session.execute(
+            delete(UnansweredQuestion).where(UnansweredQuestion.asked_at < older_than)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(slots=True)
