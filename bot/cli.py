@@ -4,6 +4,8 @@
 - ``alliantiebot run``: start the service: the platforms whose tokens are set,
   or the terminal chat when none are; plus the HTTP server (``/healthz``).
 - ``alliantiebot db upgrade`` / ``db current``: apply or show migrations.
+- ``alliantiebot keys rotate``: re-encrypt all stored data with the newest key
+  in ``DATA_KEY`` (resumable); ``keys status``: which keys data may still need.
 
 A configuration problem prints one line naming the variable and exits with 2.
 """
@@ -39,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--user", default="local", help="console user when no platform is set")
     dbp = sub.add_parser("db", help="database migrations")
     dbp.add_argument("action", choices=["upgrade", "current"])
+    keys = sub.add_parser("keys", help="the data key: re-encrypt stored data with the newest key")
+    keys.add_argument("action", choices=["rotate", "status"])
+    keys.add_argument(
+        "--batch-size", type=int, default=500, help="rotate: rows per transaction (default 500)"
+    )
     ask = sub.add_parser("ask", help="answer a question from the content, as the bot would")
     ask.add_argument("question", nargs="*", help="the question (none with --json: read stdin)")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
@@ -65,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     from bot.logging_setup import configure
 
-    configure(settings.log_level, quiet=args.command in ("chat", "ask", "content"))
+    configure(settings.log_level, quiet=args.command in ("chat", "ask", "content", "keys"))
     try:
         if args.command == "chat":
             return asyncio.run(_chat(settings, args.user, http=False))
@@ -85,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.action == "explain":
                 return content_cli.explain(settings, args.text)
             return asyncio.run(content_cli.gaps(settings, args.limit))
+        if args.command == "keys":
+            return asyncio.run(_keys(settings, args.action, args.batch_size))
         return asyncio.run(_db(settings, args.action))
     except ConfigError as exc:
         return _fail(str(exc))
@@ -193,4 +202,63 @@ async def _db(settings: Settings, action: str) -> int:
         if action == "upgrade":
             await db.upgrade(engine)
         print(await db.current_revision(engine) or "(empty database)")
+    return 0
+
+
+async def _keys(settings: Settings, action: str, batch_size: int) -> int:
+    from bot.crypto import cipher_from_settings
+    from bot.storage import db, keycheck, rotation
+
+    if batch_size < 1:
+        raise ConfigError("--batch-size: at least 1")
+    cipher = cipher_from_settings(settings)
+    async with db.connected(settings.database_url, settings.db_startup_timeout) as engine:
+        await db.upgrade(engine)
+        sessions = db.session_factory(engine)
+        if action == "status":
+            async with sessions() as session:
+                record = await keycheck.keys_in_use(session)
+            needed = sorted(record.keys) if record is not None else []
+            print(f"keys in DATA_KEY (newest first): {', '.join(cipher.fingerprints)}")
+            print(f"keys the data may still need: {', '.join(needed) or '(not recorded yet)'}")
+            missing = set(needed) - set(cipher.fingerprints)
+            if missing:
+                print(f"missing from DATA_KEY: {', '.join(sorted(missing))}")
+            elif needed and set(needed) != {cipher.newest_fingerprint}:
+                print("run `alliantiebot keys rotate` before removing a key from DATA_KEY")
+            return 0
+        report = await rotation.rotate_all(
+            sessions, cipher, batch_size=batch_size, progress=lambda line: print(line, flush=True)
+        )
+    for table in report.tables:
+        counts = table.counts
+        print(
+            f"{table.table}: {counts[rotation.Outcome.ROTATED]} re-encrypted, "
+            f"{counts[rotation.Outcome.CURRENT]} already under the newest key"
+            + (
+                f", {counts[rotation.Outcome.UNREADABLE]} unreadable with every key (left as "
+                "they are)"
+                if counts[rotation.Outcome.UNREADABLE]
+                else ""
+            )
+        )
+    if not report.complete:
+        print(
+            f"{report.count(rotation.Outcome.BUSY)} rows changed while they were re-encrypted; "
+            "run `alliantiebot keys rotate` again",
+            file=sys.stderr,
+        )
+        return 1
+    if report.still_needed:
+        print(
+            f"a process started meanwhile with another key first "
+            f"({', '.join(sorted(report.still_needed))}): restart every process with the "
+            "newest key first, then run `alliantiebot keys rotate` again",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"done: all readable data is encrypted with the newest key ({report.newest}); "
+        "the older keys may now be removed from DATA_KEY"
+    )
     return 0

@@ -10,6 +10,8 @@ setup and still never stores health data in plain text. With
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import os
@@ -27,13 +29,31 @@ class DecryptionError(Exception):
     """Stored data could not be decrypted with any configured key."""
 
 
+def key_fingerprint(key: str) -> str:
+    """A short, stable name for a key that reveals nothing about it.
+
+    16 hex digits of a domain-separated SHA-256 of the key's 32 bytes: enough to
+    tell keys apart in ``bot_meta`` and in an error line; the key itself is never
+    stored or printed.
+    """
+    raw = base64.urlsafe_b64decode(key.strip().encode("ascii"))
+    return hashlib.sha256(b"alliantiebot data key\0" + raw).hexdigest()[:16]
+
+
 class Cipher:
     """Encrypts and decrypts small JSON documents."""
 
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise ValueError("at least one key is needed")
+        self._newest = Fernet(keys[0].encode("ascii"))
         self._fernet = MultiFernet([Fernet(k.encode("ascii")) for k in keys])
+        self.fingerprints: tuple[str, ...] = tuple(key_fingerprint(k) for k in keys)
+
+    @property
+    def newest_fingerprint(self) -> str:
+        """The fingerprint of the key that encrypts (the first in ``DATA_KEY``)."""
+        return self.fingerprints[0]
 
     def encrypt(self, value: Any) -> bytes:
         raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -45,9 +65,20 @@ class Cipher:
         except InvalidToken as exc:
             raise DecryptionError("data cannot be decrypted with the configured DATA_KEY") from exc
 
+    def is_current(self, token: bytes) -> bool:
+        """True if the newest key alone can read ``token`` (nothing to rotate)."""
+        try:
+            self._newest.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
+
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt a token under the first (newest) key."""
-        return self._fernet.rotate(token)
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise DecryptionError("data cannot be decrypted with the configured DATA_KEY") from exc
 
 
 def _key_from_file(path: Path) -> str:

@@ -7,6 +7,7 @@ the same platform update is handled again.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.crypto import Cipher
+from bot.crypto import Cipher, DecryptionError
 from bot.storage.models import (
     AuditLog,
     Checkin,
@@ -34,6 +35,8 @@ def upsert(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
+
+log = logging.getLogger(__name__)
 
 # Writing last_seen_at on every message would make every message a write.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -147,16 +150,35 @@ class StateRepo:
         return row
 
     async def get(self, user_id: int, chat_id: str, now: datetime) -> State | None:
+        """The conversation in progress, or None.
+
+        A state that expired, or that no key in ``DATA_KEY`` can decrypt (its key
+        was dropped), is deleted and the person starts afresh: an unreadable state
+        must not block every message, ``/vergeetmij`` included.
+        """
         row = await self._row(user_id, chat_id)
         if row is None:
             return None
         if row.expires_at is not None and row.expires_at <= now:
-            await self.session.delete(row)
-            await self.session.flush()  # gone before a new state for this chat is added
-            self._rows[(user_id, chat_id)] = None
+            await self._drop(row)
             return None
-        data = self.cipher.decrypt(row.data) if row.data else {}
+        try:
+            data = self.cipher.decrypt(row.data) if row.data else {}
+        except DecryptionError:
+            log.warning(
+                "conversation state %d of user %d cannot be decrypted with DATA_KEY; "
+                "deleted, the conversation starts afresh",
+                row.id,
+                user_id,
+            )
+            await self._drop(row)
+            return None
         return State(flow=row.flow, step=row.step, data=data, version=row.version)
+
+    async def _drop(self, row: ConversationState) -> None:
+        await self.session.delete(row)
+        await self.session.flush()  # gone before a new state for this chat is added
+        self._rows[(row.user_id, row.chat_id)] = None
 
     async def set(
         self,
