@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from typing import Any
 
 # A Telegram token in a URL (https://api.telegram.org/bot<token>/sendMessage).
@@ -25,11 +26,44 @@ class RedactTokens(logging.Filter):
         return True
 
 
+# Exceptions from these packages may quote what was stored (asyncpg: "invalid input
+# for query argument $1: 'the text'"); SQLAlchemy's hide_parameters does not cover
+# the driver's own words. Their messages are left out of every traceback.
+DRIVERS = ("asyncpg", "psycopg", "sqlite3", "aiosqlite", "sqlalchemy")
+HIDDEN = "(the database driver's message is not logged: it may quote stored data)"
+
+
 class RedactingFormatter(logging.Formatter):
-    """Tokens out of tracebacks too (an exception message may hold a URL)."""
+    """Tracebacks without tokens (an exception message may hold a URL) and without
+    database drivers' messages (they may hold data); the frames stay."""
 
     def formatException(self, ei: Any) -> str:
-        return _TOKEN.sub("<token>", super().formatException(ei))
+        _, value, _ = ei
+        if value is None:
+            return _TOKEN.sub("<token>", super().formatException(ei))
+        trace = traceback.TracebackException.from_exception(value)
+        for part in _chain(trace):
+            if part.exc_type is not None and _from_driver_type(part.exc_type):
+                part._str = HIDDEN  # type: ignore[attr-defined]  # where the message is kept
+        return _TOKEN.sub("<token>", "".join(trace.format()).rstrip("\n"))
+
+
+def _from_driver_type(kind: type[BaseException]) -> bool:
+    return kind.__module__.split(".", 1)[0] in DRIVERS
+
+
+def _chain(trace: traceback.TracebackException) -> list[traceback.TracebackException]:
+    """The exception and its causes and contexts, each once."""
+    seen: list[traceback.TracebackException] = []
+    todo = [trace]
+    while todo:
+        part = todo.pop()
+        if any(part is s for s in seen):
+            continue
+        seen.append(part)
+        todo += [p for p in (part.__cause__, part.__context__) if p is not None]
+        todo += list(part.exceptions or [])
+    return seen
 
 
 def configure(level: str, *, quiet: bool = False) -> None:

@@ -55,7 +55,7 @@ from bot.channels.telegram_format import (
     utf16_len,
 )
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_send import TelegramSender
+from bot.channels.telegram_send import TelegramSender, retry_seconds
 from bot.channels.telegram_updates import (
     PLATFORM,
     ChatOrderProcessor,
@@ -63,7 +63,7 @@ from bot.channels.telegram_updates import (
     UpdateReader,
     pressed_label,
 )
-from bot.core.messages import Reply
+from bot.core.messages import Incoming, Reply
 from bot.outbox.queue import Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.settings import ConfigError, Settings
@@ -80,6 +80,9 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 START_ATTEMPTS = 5  # getMe and deleteWebhook at start, with backoff
 CHOSEN_MARK = "✓"
+STOP_SECONDS = 4.0  # stopping takes at most this, plus closing the connections
+CLOSE_SECONDS = 0.5
+RETRY_SOON = 5.0  # seconds before the outbox tries a reply Telegram failed on
 
 
 def build(settings: Settings) -> TelegramChannel:
@@ -246,19 +249,53 @@ class TelegramChannel:
                 log.warning("telegram: setMyCommands failed (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
-        """Stop taking updates, finish the ones in hand, then close the connections.
-        The webhook stays set: Telegram keeps the updates until a worker is back."""
+        """Stop taking updates, finish the ones in hand, then close the connections,
+        all within ``STOP_SECONDS`` whatever the network does (Docker's stop timeout is
+        10 s). The library's retry sleeps do not end at stop; past the deadline the
+        updates still in hand are cancelled: their replies are in the outbox already
+        and go out after the restart. The webhook stays set: Telegram keeps the
+        updates until a worker is back."""
         self._accepting = False
         application = self.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        with contextlib.suppress(RuntimeError):  # never started
-            await application.shutdown()
+        try:
+            async with asyncio.timeout(STOP_SECONDS):
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+        except TimeoutError:
+            log.warning("telegram: not stopped within %s s; closing anyway", STOP_SECONDS)
+            await self._abandon()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                with contextlib.suppress(RuntimeError):  # never started
+                    await application.shutdown()
         # shutdown() skips the bot when initialize() failed: close its HTTP clients here.
         with contextlib.suppress(Exception):
-            await application.bot.shutdown()
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await application.bot.shutdown()
+
+    async def _abandon(self) -> None:
+        """Past the deadline: cancel what the library still runs (the polling loop in
+        a retry sleep, updates waiting on Telegram), so nothing outlives the stop."""
+        application = self.application
+        # The library keeps no public handle on these tasks: its own names (with the
+        # bot's id) find the update tasks, its private attribute the polling loop.
+        prefix = f"Application:{application.bot.id}:"
+        current = asyncio.current_task()
+        tasks = [
+            t for t in asyncio.all_tasks() if t is not current and t.get_name().startswith(prefix)
+        ]
+        polling = getattr(application.updater, "_Updater__polling_task", None)
+        if isinstance(polling, asyncio.Task) and not polling.done():
+            tasks.append(polling)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
+        application._running = False  # stop() was cut short: it is over
+        if application.updater is not None:
+            application.updater._running = False
 
     # -- incoming -------------------------------------------------------------
     async def webhook(self, request: web.Request) -> web.Response:
@@ -309,29 +346,78 @@ class TelegramChannel:
         if query is not None and replies and not any(r.extra.get("retry") for r in replies):
             refused = any(r.extra.get("stale") for r in replies)
             await self._close_keyboard(query, chosen=not refused)
-        later: list[Outgoing] = []
+        await self._deliver(update.update_id, incoming, replies)
+
+    async def _deliver(self, update_id: int, incoming: Incoming, replies: list[Reply]) -> None:
+        """Send the replies in order. Most are held in the outbox already (see
+        ``Outbox.hold``): they are reported sent, or left to the outbox when Telegram
+        will not take them now. Once one reply waits, the rest waits behind it."""
+        sent: list[int] = []
+        failed: list[int] = []
+        deferred: list[int] = []
+        later: list[Outgoing] = []  # replies not yet in the outbox (the crisis reply)
+        retry_after = 0.0
         for number, reply in enumerate(replies):
+            if reply.queued:  # earlier messages to this chat wait: the outbox sends it
+                continue
             target = reply.chat_id or incoming.chat_id
-            key = f"telegram-reply:{update.update_id}:{number}"
-            if later:  # keep the order: once one reply waits, the rest waits behind it
-                later.append(Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply))
+            if deferred or later:
+                self._defer(update_id, number, target, incoming, reply, deferred, later)
                 continue
             try:
                 await self.sender.deliver(target, reply, interactive=True)
             except (BadRequest, Forbidden, InvalidToken) as exc:  # trying again won't help
                 log.warning("telegram: reply not delivered (%s)", type(exc).__name__)
+                if reply.outbox_id is not None:
+                    failed.append(reply.outbox_id)
+                continue
             except TelegramError as exc:  # Telegram away for longer than the retries
                 log.warning("telegram: reply handed to the outbox (%s)", type(exc).__name__)
-                later.append(Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply))
+                retry_after = retry_seconds(exc) if isinstance(exc, RetryAfter) else RETRY_SOON
+                self._defer(update_id, number, target, incoming, reply, deferred, later)
+                continue
+            if reply.outbox_id is not None:
+                sent.append(reply.outbox_id)
+        if self._services is None:
+            return
+        outbox = self._services.outbox
+        try:
+            await outbox.settle(
+                sent=sent, deferred=deferred, retry_after=retry_after, failed=failed
+            )
+        except Exception as exc:  # the lease runs out and the sender takes them over
+            log.warning("telegram: delivered replies not recorded (%s)", type(exc).__name__)
         if later:
-            await self._hand_to_outbox(later)
+            await self._hand_to_outbox(incoming, later, retry_after)
 
-    async def _hand_to_outbox(self, items: list[Outgoing]) -> None:
-        """Replies Telegram would not take now go out later, with the outbox's retries."""
+    @staticmethod
+    def _defer(
+        update_id: int,
+        number: int,
+        target: str,
+        incoming: Incoming,
+        reply: Reply,
+        deferred: list[int],
+        later: list[Outgoing],
+    ) -> None:
+        if reply.outbox_id is not None:
+            deferred.append(reply.outbox_id)
+        else:
+            key = f"telegram-reply:{incoming.event_id or update_id}:{number}"
+            later.append(Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply))
+
+    async def _hand_to_outbox(
+        self, incoming: Incoming, items: list[Outgoing], retry_after: float
+    ) -> None:
+        """Replies made outside a transaction (the crisis reply, "database down") that
+        Telegram would not take now go out later, with the outbox's retries. They
+        carry their person when the database knows them, so /vergeetmij finds them."""
         if self._services is None:
             return
         try:
-            await self._services.outbox.enqueue(items)
+            await self._services.outbox.enqueue_for(
+                PLATFORM, incoming.user_id, items, delay=retry_after
+            )
         except Exception as exc:
             log.error("telegram: %d replies lost (%s)", len(items), type(exc).__name__)
 

@@ -81,7 +81,9 @@ class UpdateReader:
         self.knows = knows  # is this a command of ours? (for untargeted group commands)
 
     def to_incoming(self, update: Update) -> Incoming | None:
-        event = str(update.update_id)
+        # update_id counts per bot: two bots on one database must not take each
+        # other's updates for duplicates, so the bot's id is part of the event id.
+        event = f"{self.me.bot_id}:{update.update_id}"
         query = update.callback_query
         if query is not None:
             return self._pressed(query, event)
@@ -95,6 +97,7 @@ class UpdateReader:
             "display_name": user.first_name,
             "language_code": user.language_code,
             "event_id": event,
+            "durable_replies": True,
         }
         user_id, chat_id = str(user.id), str(message.chat.id)
         if message.text is None:
@@ -121,6 +124,7 @@ class UpdateReader:
             display_name=query.from_user.first_name,
             language_code=query.from_user.language_code,
             event_id=event,
+            durable_replies=True,
         )
 
     def _addressed(self, message: Message) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context, Services
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply, cleaned
 from bot.core.middleware import Middleware, chain
 from bot.core.router import Router
 
@@ -15,4 +15,4 @@ class Dispatcher:
         self._handle = chain(middlewares, router.dispatch)
 
     async def handle(self, msg: Incoming) -> list[Reply]:
-        return await self._handle(msg, Context(self.services))
+        return await self._handle(cleaned(msg), Context(self.services))

@@ -6,9 +6,20 @@ the :class:`Reply` objects a handler returns. Handlers never see platform types.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Control characters a person cannot mean (NUL among them: PostgreSQL refuses it in
+# text, SQLite keeps it), leaving tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Half a UTF-16 pair: what undecodable bytes become; no database can store it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SPACE = re.compile(r"\s+")
+NAME_LIMIT = 64  # characters of a display name we keep (Telegram's own limit)
+ID_LIMIT = 64  # characters of a platform's user or chat id
 
 
 class Kind(enum.StrEnum):
@@ -34,6 +45,10 @@ class Incoming:
     language_code: str | None = None
     event_id: str | None = None  # platform update/event id, for deduplication
     action: str | None = None  # data of the pressed choice
+    # The channel cannot redo the update once it is confirmed (Telegram): the replies
+    # are then written to the outbox in the message's own transaction, so a crash
+    # between saving the state and sending loses no reply (see unit_of_work).
+    durable_replies: bool = False
 
     @property
     def command(self) -> str | None:
@@ -59,6 +74,52 @@ class Incoming:
         stripped = text.strip()
         kind = Kind.COMMAND if stripped.startswith("/") and len(stripped) > 1 else Kind.TEXT
         return cls(platform=platform, user_id=user_id, chat_id=chat_id, kind=kind, text=text, **kw)  # type: ignore[arg-type]
+
+
+def clean_text(text: str) -> str:
+    """Text as every database stores it: no control characters, no broken pairs."""
+    if text.isascii() and text.isprintable():
+        return text  # the common case, at no cost
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+
+
+def clean_name(name: str | None) -> str | None:
+    """A display name on one line, at most ``NAME_LIMIT`` characters; None when empty."""
+    if name is None:
+        return None
+    cleaned = _SPACE.sub(" ", clean_text(name)).strip()[:NAME_LIMIT].strip()
+    return cleaned or None
+
+
+def cleaned(msg: Incoming) -> Incoming:
+    """The same message with the same rules for every channel and database: applied
+    once, where a message enters the core, so nothing a platform lets through (NUL,
+    undecodable bytes, a 200-character name) can break storing it."""
+    text, name = clean_text(msg.text), clean_name(msg.display_name)
+    action = clean_text(msg.action) if msg.action is not None else None
+    language = clean_text(msg.language_code)[:16] if msg.language_code else None
+    ids = (msg.user_id, msg.chat_id, msg.event_id)
+    limits = (ID_LIMIT, ID_LIMIT, 2 * ID_LIMIT)  # the columns that store them
+    safe_ids = tuple(clean_text(v)[:n] if v else v for v, n in zip(ids, limits, strict=True))
+    if (
+        text == msg.text
+        and name == msg.display_name
+        and action == msg.action
+        and language == msg.language_code
+        and safe_ids == ids
+    ):
+        return msg
+    user_id, chat_id, event_id = safe_ids
+    return dataclasses.replace(
+        msg,
+        text=text,
+        display_name=name,
+        action=action,
+        language_code=language,
+        user_id=user_id or "",
+        chat_id=chat_id or "",
+        event_id=event_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +167,9 @@ class Reply:
     document: Document | None = None
     chat_id: str | None = None  # None: the chat the Incoming came from
     extra: dict[str, str] = field(default_factory=dict)
+    # Set by the unit of work for durable replies: the outbox row that holds this
+    # reply. The channel reports it sent or deferred (Outbox.settle).
+    outbox_id: int | None = None
+    # Earlier messages to this chat are still waiting in the outbox: the channel does
+    # not send this one itself; the outbox sends it after them, in order.
+    queued: bool = False

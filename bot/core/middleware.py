@@ -8,17 +8,24 @@ Logs here never contain message text: it may be health data.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import logging
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, Kind, Reply
 from bot.knowledge.safety import Concern
+from bot.outbox.queue import REPLY, Outgoing
 from bot.storage.db import is_unavailable
 from bot.storage.repositories import Repos
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +140,32 @@ class FloodLimit:
         if len(self._seen) > 10_000:  # forget idle people so memory stays bounded
             for stale in [k for k, w in self._seen.items() if not w or w[-1] <= now - 60]:
                 del self._seen[stale]
-        return await call_next(msg, ctx)
+        replies = await call_next(msg, ctx)
+        if msg.kind is Kind.ACTION and _answered(replies):
+            # A press on the bot's own current question (a quick check-in tapper) is
+            # not flooding: it is given back. Old or forged presses still count.
+            with contextlib.suppress(ValueError):
+                window.remove(now)
+        return replies
+
+
+def _answered(replies: list[Reply]) -> bool:
+    """The press counted: not refused as old or forged, not turned away for now."""
+    return bool(replies) and not any(r.extra.get("stale") or r.extra.get("retry") for r in replies)
 
 
 async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
-    """One database transaction per message, committed before replies go out."""
+    """One database transaction per message, committed before replies go out.
+
+    With ``durable_replies`` the replies are written to the outbox in that same
+    transaction: the new state and the answer to it are kept together or not at all.
+    """
     lock = ctx.services.write_lock or contextlib.nullcontext()
     async with lock, ctx.services.sessions() as session, session.begin():
         ctx.repos = Repos(session, ctx.services.cipher)
         replies = await call_next(msg, ctx)
+        if msg.durable_replies and replies:
+            replies = await _hold(msg, ctx, session, replies)
     for step in ctx.after_commit:
         try:
             result = step()
@@ -150,6 +174,32 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
         except Exception:
             log.exception("after-commit step failed (user id %s)", ctx.user_key)
     return replies
+
+
+async def _hold(
+    msg: Incoming, ctx: Context, session: AsyncSession, replies: list[Reply]
+) -> list[Reply]:
+    """Write the replies to the outbox (see Outbox.hold) and tell the channel which
+    row holds each one."""
+    event = msg.event_id or uuid.uuid4().hex
+    user_id = ctx.user.id if ctx.user is not None else None  # None once forgotten
+    items = [
+        Outgoing(
+            key=f"reply:{msg.platform}:{event}:{number}",
+            platform=msg.platform,
+            chat_id=reply.chat_id or msg.chat_id,
+            reply=reply,
+            user_id=user_id,
+            kind=REPLY,
+        )
+        for number, reply in enumerate(replies)
+    ]
+    lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
+    ids, queued = await ctx.services.outbox.hold(session, items, lease)
+    return [
+        dataclasses.replace(reply, outbox_id=row, queued=queued)
+        for reply, row in zip(replies, ids, strict=True)
+    ]
 
 
 async def deduplicate(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:

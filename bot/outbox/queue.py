@@ -11,22 +11,28 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
 from bot.core.messages import Choice, Document, Image, Reply
 from bot.crypto import Cipher, DecryptionError
 from bot.storage.models import OutboxMessage
-from bot.storage.repositories import upsert
+from bot.storage.repositories import UserRepo, upsert
 
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+OPEN = (PENDING, SENDING)
+# The kind of a reply held for the channel that handles the update (durable replies).
+# Delivered replies are deleted, not kept as "sent": the outbox holds them only until
+# they are out, so that a crash cannot lose them.
+REPLY = "reply"
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -115,6 +121,21 @@ class Outbox:
             callback()
         return count
 
+    async def enqueue_for(
+        self, platform: str, platform_user_id: str, items: Sequence[Outgoing], delay: float = 0.0
+    ) -> int:
+        """Enqueue replies made outside a transaction (the crisis reply, an error),
+        not before ``delay`` seconds, with their person when the database knows
+        them: every row then carries its person, for /mijngegevens and /vergeetmij."""
+        not_before = self.clock.now() + timedelta(seconds=delay)
+        async with self.sessions() as session, session.begin():
+            person = await UserRepo(session).find(platform, platform_user_id)
+            user_id = person.id if person is not None else None
+            return await self.enqueue(
+                [replace(item, user_id=user_id, not_before=not_before) for item in items],
+                session=session,
+            )
+
     async def _insert_rows(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
         # One statement, the rows as executemany parameters (SQLAlchemy batches them
         # as "insertmanyvalues"); RETURNING counts what was new, as executemany's
@@ -126,12 +147,36 @@ class Outbox:
         )
         return len((await session.execute(stmt, rows)).all())
 
-    async def claim(self, limit: int, lease: timedelta) -> list[Claimed]:
-        """Take up to ``limit`` due rows for delivery under a lease."""
+    async def claim(
+        self, limit: int, lease: timedelta, platforms: Sequence[str] | None = None
+    ) -> list[Claimed]:
+        """Take up to ``limit`` due rows for delivery under a lease.
+
+        ``platforms``: only rows for these channels (the ones this process runs).
+        A row is due only when no earlier row to the same chat is still unsent, so
+        one chat's messages go out strictly in order (at most one per chat in a
+        batch), while different chats go in parallel.
+        """
+        if platforms is not None and not platforms:
+            return []
         now = self.clock.now()
         token = str(uuid.uuid4())
-        pending_due = and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-        lease_expired = and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now)
+        earlier = aliased(OutboxMessage)
+        first_in_chat = ~exists().where(
+            earlier.platform == OutboxMessage.platform,
+            earlier.chat_id == OutboxMessage.chat_id,
+            earlier.id < OutboxMessage.id,
+            earlier.status.in_(OPEN),
+        )
+        pending_due = and_(
+            OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now, first_in_chat
+        )
+        lease_expired = and_(
+            OutboxMessage.status == SENDING, OutboxMessage.lease_until < now, first_in_chat
+        )
+        if platforms is not None:
+            mine = OutboxMessage.platform.in_(list(platforms))
+            pending_due, lease_expired = and_(pending_due, mine), and_(lease_expired, mine)
         due = or_(pending_due, lease_expired)
         async with self.sessions() as session, session.begin():
             postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
@@ -208,6 +253,104 @@ class Outbox:
                     .values(status=FAILED, claim_token=None, last_error="cannot decrypt")
                 )
             return claimed
+
+    async def hold(
+        self, session: AsyncSession, items: Sequence[Outgoing], lease: timedelta
+    ) -> tuple[list[int | None], bool]:
+        """Store the replies of the update being handled, in its transaction.
+
+        Normally they are held for the channel that handles the update (status
+        ``sending`` under a lease): it sends them at once and reports back with
+        :meth:`settle`; if the process dies first, the lease runs out and the
+        sender delivers them. When earlier messages to the same chat are still
+        waiting, the replies queue behind them instead (``True`` is returned): the
+        sender delivers them all, in order. Returns the row ids (None for a key
+        stored before: a redelivered update) and whether they were queued.
+        """
+        if not items:
+            return [], False
+        now = self.clock.now()
+        chats = {(item.platform, item.chat_id) for item in items}
+        waiting = await session.execute(
+            select(OutboxMessage.id)
+            .where(
+                or_(
+                    *(
+                        and_(OutboxMessage.platform == p, OutboxMessage.chat_id == c)
+                        for p, c in chats
+                    )
+                ),
+                OutboxMessage.status.in_(OPEN),
+            )
+            .limit(1)
+        )
+        queued = waiting.first() is not None
+        ids: list[int | None] = []
+        for item in items:
+            values = {
+                "key": item.key,
+                "platform": item.platform,
+                "chat_id": item.chat_id,
+                "user_id": item.user_id,
+                "payload": self.cipher.encrypt(reply_to_json(item.reply)),
+                "kind": item.kind,
+                "status": PENDING if queued else SENDING,
+                "attempts": 0 if queued else 1,
+                "next_attempt_at": now,
+                "lease_until": None if queued else now + lease,
+                "created_at": now,
+            }
+            stmt = (
+                upsert(session)(OutboxMessage)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(OutboxMessage.id)
+            )
+            ids.append((await session.execute(stmt)).scalar_one_or_none())
+        if queued:
+            for callback in self.on_enqueue:
+                callback()
+        return ids, queued
+
+    async def settle(
+        self,
+        *,
+        sent: Sequence[int] = (),
+        deferred: Sequence[int] = (),
+        retry_after: float = 0.0,
+        failed: Sequence[int] = (),
+    ) -> None:
+        """The channel's report on held replies: ``sent`` ones are deleted (they were
+        kept only until out), and so are ``failed`` ones (the platform refused them
+        for good); ``deferred`` ones go to the sender, not before ``retry_after``
+        seconds."""
+        done = [*sent, *failed]
+        if not (done or deferred):
+            return
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            if done:
+                await session.execute(
+                    delete(OutboxMessage)
+                    .where(OutboxMessage.id.in_(done))
+                    .execution_options(synchronize_session=False)
+                )
+            if deferred:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(list(deferred)))
+                    .values(
+                        status=PENDING,
+                        lease_until=None,
+                        claim_token=None,
+                        attempts=0,
+                        next_attempt_at=now + timedelta(seconds=max(retry_after, 0.0)),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+        if deferred:
+            for callback in self.on_enqueue:
+                callback()
 
     async def cancel_for_user(
         self, session: AsyncSession, user_id: int, kinds: Sequence[str] | None = None

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from bot.channels.base import Channel, DeliveryError
-from bot.outbox.queue import FAILED, PENDING, SENT, Claimed, Outbox
+from bot.outbox.queue import FAILED, PENDING, REPLY, SENT, Claimed, Outbox
 from bot.storage.models import OutboxMessage
 from bot.storage.repositories import UserRepo
 
@@ -66,11 +66,14 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._failing: str | None = None  # the error of the current outage, logged once
         outbox.on_enqueue.append(self._wake.set)
 
     async def deliver_due(self) -> int:
         """Deliver one claimed batch; returns how many rows were handled."""
-        rows = await self.outbox.claim(self.batch_size, self.lease)
+        # Only rows for the channels this process has: a worker without the row's
+        # channel leaves it to one that has it, instead of putting it back for later.
+        rows = await self.outbox.claim(self.batch_size, self.lease, platforms=list(self.channels))
         for start in range(0, len(rows), self.concurrency):
             group = rows[start : start + self.concurrency]
             outcomes = await asyncio.gather(*(self._send(row) for row in group))
@@ -109,7 +112,15 @@ class OutboxSender:
     async def _record(self, outcomes: list[Outcome]) -> None:
         now = self.outbox.clock.now()
         async with self.outbox.sessions() as session, session.begin():
-            sent = [o for o in outcomes if o.error is None]
+            # A held reply was kept only until it is out (see Outbox.hold).
+            replies = [o.row.id for o in outcomes if o.error is None and o.row.kind == REPLY]
+            if replies:
+                await session.execute(
+                    delete(OutboxMessage)
+                    .where(OutboxMessage.id.in_(replies))
+                    .execution_options(synchronize_session=False)
+                )
+            sent = [o for o in outcomes if o.error is None and o.row.kind != REPLY]
             if sent:
                 await session.execute(
                     update(OutboxMessage).execution_options(synchronize_session=False),
@@ -171,8 +182,18 @@ class OutboxSender:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("outbox delivery round failed: %s", type(exc).__name__)
+                # One line per outage, not one per poll while the database is down.
+                if self._failing != type(exc).__name__:
+                    log.warning(
+                        "outbox delivery paused: %s (logged once until it works again)",
+                        type(exc).__name__,
+                    )
+                    self._failing = type(exc).__name__
                 handled = 0
+            else:
+                if self._failing is not None:
+                    log.warning("outbox delivery works again after %s", self._failing)
+                    self._failing = None
             if handled:
                 continue
             if self._stopping:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -136,6 +137,9 @@ class ProcessedEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+OPEN_STATUSES = "status IN ('pending', 'sending')"
+
+
 class OutboxMessage(Base):
     """One outgoing message to one recipient.
 
@@ -147,6 +151,15 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("key"),
         Index("ix_outbox_due", "status", "next_attempt_at", "id"),
+        # Each chat's unsent rows: a row goes out only after the earlier ones.
+        Index(
+            "ix_outbox_chat_open",
+            "platform",
+            "chat_id",
+            "id",
+            postgresql_where=text(OPEN_STATUSES),
+            sqlite_where=text(OPEN_STATUSES),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

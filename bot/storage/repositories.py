@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -87,7 +87,8 @@ class UserRepo:
                     self.session.add(user)
             except IntegrityError:  # another worker created it a moment ago
                 found = await self.find(platform, platform_user_id)
-                assert found is not None
+                if found is None:  # it was deleted again in between: let the message retry
+                    raise
                 user = found
             else:
                 created = True
@@ -430,9 +431,7 @@ class PersonalDataRepo:
         ).scalars()
         queued = (
             await self.session.execute(
-                select(OutboxMessage)
-                .where(OutboxMessage.user_id == user.id)
-                .order_by(OutboxMessage.id)
+                select(OutboxMessage).where(_messages_of(user)).order_by(OutboxMessage.id)
             )
         ).scalars()
         audit = (
@@ -496,6 +495,13 @@ class PersonalDataRepo:
 
     async def forget(self, user_id: int) -> None:
         """Delete the person and everything that points at them, for real."""
+        user = await self.session.get(User, user_id)
+        if user is not None:  # also the messages to their private chat without an id
+            await self.session.execute(
+                delete(OutboxMessage)
+                .where(_messages_of(user))
+                .execution_options(synchronize_session=False)
+            )
         for model, column in (
             (OutboxMessage, OutboxMessage.user_id),
             (Checkin, Checkin.user_id),
@@ -507,6 +513,16 @@ class PersonalDataRepo:
                 delete(model).where(column == user_id).execution_options(synchronize_session=False)
             )
         self.session.expunge_all()
+
+
+def _messages_of(user: User) -> ColumnElement[bool]:
+    """The outbox rows of a person: those that name them, and any sent to their
+    private chat (the chat's id is theirs, even on a row made before they were known)."""
+    chats = {c for c in (user.private_chat_id, user.platform_user_id) if c}
+    return or_(
+        OutboxMessage.user_id == user.id,
+        and_(OutboxMessage.platform == user.platform, OutboxMessage.chat_id.in_(sorted(chats))),
+    )
 
 
 class Repos:

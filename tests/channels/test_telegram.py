@@ -10,6 +10,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -671,21 +672,27 @@ async def test_a_reply_telegram_will_not_take_now_goes_out_later_through_the_out
     assert sent == []
     async with tg.services.sessions() as session:
         rows = list((await session.execute(select(OutboxMessage))).scalars())
-    assert [(row.platform, row.chat_id, row.status) for row in rows] == [
-        ("telegram", str(ANNA), PENDING)
+    anna = await tg.user(ANNA)
+    # The reply was in the outbox from the update's own transaction, with its person.
+    assert [(row.platform, row.chat_id, row.status, row.user_id) for row in rows] == [
+        ("telegram", str(ANNA), PENDING, anna.id)
     ]
-    assert rows[0].key.startswith("telegram-reply:")
-    # The sender delivers it once Telegram is back.
-    assert await OutboxSender(tg.services.outbox, tg.app.channels).drain() == 1
+    assert rows[0].key.startswith("reply:telegram:")
+    # The sender delivers it once Telegram is back, not before the pause it was given.
+    sender = OutboxSender(tg.services.outbox, tg.app.channels)
+    assert await sender.drain() == 0
+    clock.advance(seconds=10)
+    assert await sender.drain() == 1
     texts = tg.fake.texts(ANNA)
     assert "Bron:" in texts[-1]
     assert sum("Bron:" in text for text in texts) == 1
     # A reply Telegram refuses for good (400) is not queued: it would fail again.
     tg.fake.fail_next("sendMessage", 400, "Bad Request: chat not found", chat_id=ANNA)
     assert await tg.say(ANNA, QUESTION) == []
+    # Delivered and refused replies alike leave nothing behind.
     async with tg.services.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(OutboxMessage))
-    assert count == 1
+    assert count == 0
 
 
 async def test_one_chats_updates_are_handled_in_order(tg: TelegramBot) -> None:
@@ -788,16 +795,17 @@ async def test_a_press_refused_by_the_flood_limit_keeps_its_buttons(
     async with running_bot(
         make_settings, clock=clock, database_url=database_url, flood_limit_per_minute=3
     ) as tg:
-        await tg.say(ANNA, "/spinnenweb")  # 1
-        await tg.press(ANNA, tg.t("checkin.consent_yes"))  # 2
-        question = (await tg.press(ANNA, tg.t("checkin.mode_short")))[-1]  # 3
-        sent = await tg.press(ANNA, "7")  # 4: over the limit
+        question = (await tg.say(ANNA, "/spinnenweb"))[-1]  # 1
+        await tg.say(ANNA, "/help")  # 2
+        await tg.say(ANNA, "/help")  # 3
+        yes = tg.t("checkin.consent_yes")
+        sent = await tg.press(ANNA, yes)  # 4: over the limit
         assert plains(sent) == [tg.t("errors.flood")]
         state = await tg.state(ANNA)
-        assert state is not None and state.data["answers"] == {}  # the 7 was not taken
+        assert state is not None and state.step == "consent"  # the press was not taken
         stored = tg.fake.stored_message(ANNA, message_id(question))
-        # ...so the question should still show its buttons and no "✓ 7".
-        assert not stored["text"].endswith("✓ 7")
+        # ...so the question should still show its buttons and no "✓".
+        assert not stored["text"].endswith(f"✓ {yes}")
         assert tg.fake.keyboard(ANNA, message_id(question)) != []
 
 
@@ -960,3 +968,90 @@ async def test_outbox_follows_a_group_that_became_a_supergroup(tg: TelegramBot) 
     await tg.channel.send(str(old), Reply(text="Tweede"))
     assert tg.fake.texts(new)[-1] == "Tweede"
     assert tg.fake.sent(old) == []
+
+
+# -- faults: order, forgetting everything, stopping in time ------------------------------
+
+
+async def test_a_flood_wait_on_the_picture_keeps_the_order_of_what_follows(
+    tg: TelegramBot, clock: FrozenClock
+) -> None:
+    """A 429 with retry_after=40 on the check-in's picture: the picture and everything
+    after it wait, in order, also the replies to the next message; other chats go on."""
+    await start_quick_checkin(tg, ANNA)
+    for score in ("7", "6", "5", "4", "3"):
+        await tg.press(ANNA, score)
+    tg.fake.fail_flood("sendPhoto", retry_after=40, chat_id=ANNA)
+    before = len(tg.fake.sent(ANNA))
+    assert await tg.press(ANNA, "8") == []  # nothing overtakes the picture
+    assert await tg.say(ANNA, "/help") == []  # not the next update's reply either
+    assert len(await tg.say(BOB, "/help")) == 1  # another chat is not held up
+    sender = OutboxSender(tg.services.outbox, tg.app.channels)
+    await sender.drain()
+    assert len(tg.fake.sent(ANNA)) == before  # retry_after is honoured
+    clock.advance(seconds=41)
+    await sender.drain()
+    sent = tg.fake.sent(ANNA)[before:]
+    assert [call.method for call in sent] == ["sendPhoto", "sendMessage", "sendMessage"]
+    assert plain(sent[1]) == tg.t("checkin.reflect_offer")
+    assert plain(sent[2]).startswith(tg.t("help.intro"))
+    assert await outbox_rows(tg) == []
+
+
+async def test_forgetting_leaves_nothing_of_the_person_in_any_table(
+    tg: TelegramBot, clock: FrozenClock
+) -> None:
+    """/vergeetmij after replies went through the outbox (one refused by Telegram in
+    an update, one crisis reply made before the database knew anything): every table
+    is read back, encrypted payloads decrypted, and nothing of the person is left."""
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy import text
+
+    await start_quick_checkin(tg, ANNA)
+    for score in ("7", "6", "5", "4", "3"):
+        await tg.press(ANNA, score)
+    tg.fake.fail_next("sendPhoto", 502, "Bad Gateway", chat_id=ANNA, times=4)
+    await tg.press(ANNA, "9")  # the picture and summary wait in the outbox
+    tg.fake.fail_next("sendMessage", 502, "Bad Gateway", chat_id=ANNA, times=4)
+    await tg.say(ANNA, "ik wil niet meer leven")  # the crisis reply waits too
+    rows = await outbox_rows(tg)
+    assert rows and all(row.user_id is not None for row in rows)
+    sender = OutboxSender(tg.services.outbox, tg.app.channels)
+    await tg.say(ANNA, "/vergeetmij")  # its question queues behind the waiting replies
+    clock.advance(seconds=10)
+    await sender.drain()
+    await tg.press(ANNA, tg.t("forget.yes"))
+    await sender.drain()
+    cipher = tg.services.cipher
+    needles = {str(ANNA), "Anna"}
+    engine = tg.app.engine
+    assert engine is not None
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: sa_inspect(c).get_table_names())
+        for table in tables:
+            for row in (await conn.execute(text(f'SELECT * FROM "{table}"'))).all():
+                for value in row:
+                    if isinstance(value, bytes | memoryview):
+                        try:
+                            value = str(cipher.decrypt(bytes(value)))
+                        except Exception:
+                            continue
+                    found = [n for n in needles if n in str(value)]
+                    assert not found, (table, found)
+
+
+async def test_stop_ends_in_time_while_telegram_keeps_the_bot_waiting(tg: TelegramBot) -> None:
+    """getUpdates answers 429 retry_after=60: the library sleeps a minute between polls
+    and does not end that sleep at stop. Docker waits 10 s before it kills; stop() must
+    be done well before (the channel's own deadline is STOP_SECONDS)."""
+    fake = tg.fake
+    fake.fail_flood("getUpdates", retry_after=60, times=1)
+    await fake.wait_until(
+        lambda: any(c.method == "getUpdates" and c.status == 429 for c in fake.calls)
+    )
+    await asyncio.sleep(1)  # the library has read the 429 and sleeps now
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with asyncio.timeout(30):  # before the fix: about 60 s
+        await tg.app.stop()
+    assert loop.time() - started < 10  # Docker's stop timeout, not a speed target
