@@ -159,7 +159,7 @@ async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:
     now = ctx.clock.now()
     data = await ctx.db.personal.export(user)
     scheduler = ctx.services.scheduler
-    jobs = scheduler.jobs_with_prefix(f"user:{user.id}:") if scheduler is not None else []
+    jobs = await scheduler.list_jobs(f"user:{user.id}:") if scheduler is not None else []
     data["scheduled_messages"] = [
         {"id": job_id.split(":", 2)[2], "next_run": at.isoformat() if at else None}
         for job_id, at in jobs
@@ -238,7 +238,8 @@ async def forget_pressed(msg: Incoming, ctx: Context) -> list[Reply]:
 
 async def _keep(ctx: Context) -> None:
     """No deletion: back to the conversation the person was in before /vergeetmij."""
-    assert ctx.state is not None
+    if ctx.state is None:  # nothing was open: there is nothing to go back to
+        return
     earlier = ctx.state.data.get("earlier")
     if isinstance(earlier, dict):
         state = State(flow=earlier["flow"], step=earlier["step"], data=earlier["data"])

@@ -118,10 +118,12 @@ class TelegramChannel:
         self.sender = TelegramSender(self.application.bot, self.me)
 
     def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
-        assert self.settings.telegram_bot_token is not None
+        token = self.settings.telegram_bot_token
+        if token is None:
+            raise ConfigError("TELEGRAM_BOT_TOKEN: not set (ask @BotFather for one)")
         builder = (
             ApplicationBuilder()
-            .token(self.settings.telegram_bot_token.get_secret_value())
+            .token(token.get_secret_value())
             .job_queue(None)
             .concurrent_updates(ChatOrderProcessor(self.settings.telegram_concurrent_updates))
             # aiohttp instead of httpx: a sixth of the CPU per request (telegram_http.py).
@@ -202,8 +204,7 @@ class TelegramChannel:
                     "telegram: the webhook secret is random for this process; "
                     "with several workers set TELEGRAM_WEBHOOK_SECRET on all of them"
                 )
-        else:
-            assert application.updater is not None
+        elif application.updater is not None:  # built with one whenever there is no webhook
             await application.updater.start_polling(
                 timeout=POLL_TIMEOUT,
                 bootstrap_retries=START_ATTEMPTS,  # deleteWebhook, with a brief outage
