@@ -484,7 +484,7 @@ class PersonalDataRepo:
                 {
                     "flow": s.flow,
                     "step": s.step,
-                    "data": self.cipher.decrypt(s.data) if s.data else {},
+                    "data": self._readable(s.data),
                     "updated_at": when(s.updated_at),
                 }
                 for s in states
@@ -492,6 +492,15 @@ class PersonalDataRepo:
             "messages_from_the_bot": messages,
             "actions": [{"at": when(a.at), "action": a.action} for a in audit],
         }
+
+    def _readable(self, payload: bytes | None) -> Any:
+        """Decrypted data, or a note that no key can read it: an export never fails."""
+        if not payload:
+            return {}
+        try:
+            return self.cipher.decrypt(payload)
+        except DecryptionError:
+            return "(cannot be decrypted)"
 
     async def forget(self, user_id: int) -> None:
         """Delete the person and everything that points at them, for real."""
