@@ -128,8 +128,10 @@ async def _chat(settings: Settings, user: str, *, http: bool) -> int:
     from bot.channels.console import ConsoleChannel
 
     app = await _start(settings, http=http)
-    assert app.services is not None
-    texts, language = app.services.texts, settings.default_language
+    services = app.services
+    if services is None:
+        raise RuntimeError("the app did not start")
+    texts, language = services.texts, settings.default_language
     console = ConsoleChannel(user=user, label=lambda key, **kw: texts.get(language, key, **kw))
     app.add_channel(console)
     try:
@@ -168,9 +170,11 @@ _background: set[asyncio.Task[Any]] = set()
 
 def _reload_in_background(app: App) -> None:
     async def reload() -> None:
-        assert app.services is not None
+        services = app.services
+        if services is None:  # stopped meanwhile: nothing to reload
+            return
         try:
-            count = await app.services.reload_content()
+            count = await services.reload_content()
         except Exception as exc:
             logging.getLogger(__name__).error("content reload on SIGHUP failed: %s", exc)
         else:

@@ -157,7 +157,8 @@ async def rotate_all(
     await verify_data_key(sessions, cipher)  # also records the newest key
     async with sessions() as session:
         before = await keys_in_use(session)
-    assert before is not None  # verify_data_key wrote it
+    if before is None:  # verify_data_key writes it; without it nothing can be said
+        raise RuntimeError("no record of the keys in use after the key check")
     reports = [
         await _rotate_table(sessions, cipher, table, column, batch_size, progress)
         for table, column in ENCRYPTED
@@ -166,7 +167,8 @@ async def rotate_all(
     if complete:
         async with sessions() as session, session.begin():
             now = await keys_in_use(session, lock=True)
-            assert now is not None
+            if now is None:
+                raise RuntimeError("the record of the keys in use disappeared")
             # A worker that started meanwhile with another key first may have written
             # rows with it after we passed them: that key stays recorded.
             newest = cipher.newest_fingerprint
