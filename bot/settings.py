@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     # Questions nobody could answer (text only, no user): deleted after this many days.
     unanswered_retention_days: int = Field(default=90, ge=1)
     db_startup_timeout: float = Field(default=15.0, ge=0)
+    # Connecting, waiting for a pooled connection or a lock, one statement: each at most this.
+    db_timeout_seconds: float = Field(default=5.0, gt=0)
     flood_limit_per_minute: int = Field(default=30, ge=1)
     max_message_length: int = Field(default=4000, ge=1)
     outbox_poll_interval: float = Field(default=1.0, gt=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -20,12 +22,16 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x616C6C69  # "alli": the advisory lock id for migrations
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Seconds to connect, to wait for a pooled connection or a lock, and for one statement
+# (DB_TIMEOUT_SECONDS): a person waits seconds for "try again later", not minutes.
+DEFAULT_TIMEOUT = 5.0
 
 
 class DatabaseUnavailable(Exception):
@@ -40,18 +46,22 @@ def sync_url(async_url: str) -> str:
     return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, decide when a transaction begins, so
-    # SAVEPOINT works (SQLAlchemy's documented recipe for pysqlite/aiosqlite).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers and the one writer work at once; busy_timeout waits
-    # for a lock instead of failing when the scheduler's own connection writes.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_connect(timeout: float) -> Any:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins, so
+        # SAVEPOINT works (SQLAlchemy's documented recipe for pysqlite/aiosqlite).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers and the one writer work at once; busy_timeout waits
+        # for a lock (the scheduler's own connection writing) instead of failing
+        # at once, and fails after ``timeout`` instead of waiting for ever.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        cursor.close()
+
+    return connect
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -61,20 +71,54 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> AsyncEngine:
+    """The service's engine. Every wait is bounded by ``timeout`` seconds, on the
+    client's side: asyncpg's ``command_timeout`` also ends a statement whose bytes
+    never reach a hung server (a stalled proxy, a frozen host), where a server-side
+    ``statement_timeout`` would never fire."""
     # Never put SQL parameters (names, encrypted health data) in error messages or logs.
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
+        if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("pool_timeout", timeout)  # a file has a queue pool
+        kwargs.setdefault("connect_args", {"timeout": timeout})
         engine = create_async_engine(url, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect(timeout))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("pool_timeout", timeout)
+    kwargs.setdefault("connect_args", {"timeout": timeout, "command_timeout": timeout})
     return create_async_engine(url, **kwargs)
+
+
+def create_job_store_engine(async_url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Engine:
+    """The same database through a synchronous driver, for APScheduler's job store,
+    which only ever uses it from its own threads (see bot/scheduling/scheduler.py).
+
+    libpq bounds connecting (``connect_timeout``, whole seconds, at least 2) and the
+    server bounds each statement (``statement_timeout``); a statement stuck on the
+    network is cut by the scheduler's watchdog, since libpq has no client-side limit.
+    """
+    url = sync_url(async_url)
+    if make_url(url).get_backend_name() == "sqlite":
+        # ``timeout`` is sqlite3's busy timeout: how long to wait for the write lock.
+        return create_sync_engine(url, connect_args={"timeout": timeout}, hide_parameters=True)
+    return create_sync_engine(
+        url,
+        connect_args={
+            "connect_timeout": max(2, math.ceil(timeout)),
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+        },
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_timeout=timeout,
+        pool_size=2,
+        max_overflow=2,
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -120,19 +164,38 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply the Alembic migrations on the async engine's own connection."""
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, connect_timeout: float = DEFAULT_TIMEOUT
+) -> None:
+    """Apply the Alembic migrations on a connection of the async engine's database.
+
+    On PostgreSQL that is a connection of its own without the statement timeout: a
+    migration may rewrite a large table, and a worker waits on the advisory lock
+    while another one migrates. Connecting is still bounded by ``connect_timeout``.
+    """
 
     def _run(connection: Any) -> None:
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+    if engine.dialect.name != "postgresql":
+        async with engine.begin() as conn:
+            await conn.run_sync(_run)
+        return
+    unbounded = create_async_engine(
+        engine.url,
+        poolclass=NullPool,
+        hide_parameters=True,
+        connect_args={"timeout": connect_timeout, "command_timeout": None},
+    )
+    try:
+        async with unbounded.begin() as conn:
             # Several workers may start at once: one migrates, the others wait.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        await conn.run_sync(_run)
+            await conn.run_sync(_run)
+    finally:
+        await unbounded.dispose()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
