@@ -68,10 +68,10 @@ class App:
         texts = Texts.load(content)
         cipher = cipher_from_settings(settings)
 
-        self.engine = db.create_engine(settings.database_url)
+        self.engine = db.create_engine(settings.database_url, timeout=settings.db_timeout_seconds)
         self._stops.append(self.engine.dispose)
         await db.wait_until_reachable(self.engine, settings.db_startup_timeout)
-        await db.upgrade(self.engine)
+        await db.upgrade(self.engine, connect_timeout=settings.db_timeout_seconds)
         sessions = db.session_factory(self.engine)
         await verify_data_key(sessions, cipher)
 
@@ -103,20 +103,23 @@ class App:
         # scheduler=None: every process can add and remove jobs (a reminder chosen on
         # any worker), but only the one with RUN_SCHEDULER runs them; the others start
         # the scheduler paused. scheduler=False: no scheduler at all (tests, benchmarks).
+        # The scheduler runs in threads of its own, so a hung database never holds up
+        # the event loop (see bot/scheduling/scheduler.py).
         if scheduler is not False:
             runs_jobs = settings.run_scheduler if scheduler is None else True
             self.scheduler = Scheduler(
-                db.sync_url(settings.database_url),
+                settings.database_url,
                 misfire_grace_seconds=settings.misfire_grace_seconds,
                 timezone=settings.timezone,
+                timeout=settings.db_timeout_seconds,
             )
             self.services.scheduler = self.scheduler
-            self.scheduler.start(paused=not runs_jobs)
+            self._stops.append(self._stop_scheduler)  # also after a failed start
+            await self.scheduler.start(paused=not runs_jobs)
             if runs_jobs:
-                self.scheduler.cron(
+                await self.scheduler.cron(
                     jobs.HOUSEKEEPING_JOB, jobs.HOUSEKEEPING_FUNC, hour=4, minute=17
                 )
-            self._stops.append(self._stop_scheduler)
 
         if self.settings.run_outbox_sender if sender is None else sender:
             self.sender = OutboxSender(
@@ -131,7 +134,12 @@ class App:
             self._stops.append(self.sender.stop)
 
         if http:
-            self.http = HttpServer(settings.http_host, settings.http_port, self.engine)
+            self.http = HttpServer(
+                settings.http_host,
+                settings.http_port,
+                self.engine,
+                db_timeout=settings.db_timeout_seconds,
+            )
         for channel in self.channels.values():
             attach = getattr(channel, "attach", None)
             if attach is not None:  # routes (a webhook) must exist before the server starts
@@ -165,7 +173,7 @@ class App:
 
     async def _stop_scheduler(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown()
+            await self.scheduler.shutdown()
 
     async def stop(self) -> None:
         while self._stops:

@@ -589,9 +589,8 @@ async def _on_followup(ctx: Context, data: dict[str, Any], weeks: int) -> list[R
     else:
         run_at = ctx.clock.now() + timedelta(weeks=weeks)
         key = f"checkin-reminder:{user.id}:{data['run']}"
-
-        def schedule() -> None:
-            scheduler.once(
+        ctx.on_commit(
+            lambda: scheduler.once(
                 job_id,
                 REMIND_FUNC,
                 run_at,
@@ -599,8 +598,7 @@ async def _on_followup(ctx: Context, data: dict[str, Any], weeks: int) -> list[R
                 message_key="checkin.reminder",
                 key=key,
             )
-
-        ctx.on_commit(schedule)
+        )
         local = run_at.astimezone(ctx.settings.zone).strftime("%d-%m-%Y")
         replies.append(Reply(text=ctx.t("checkin.followup_set", weeks=weeks, date=local)))
         if not user.messages_enabled:

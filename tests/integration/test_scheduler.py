@@ -51,7 +51,7 @@ async def test_job_scheduled_before_restart_fires_after_it(
     user_id = await _user_id(first)
     run_at = datetime.now(UTC) + timedelta(hours=1)
     assert first.scheduler is not None
-    first.scheduler.once(
+    await first.scheduler.once(
         f"user:{user_id}:nudge",
         REMIND,
         run_at,
@@ -88,7 +88,7 @@ async def test_job_missed_beyond_grace_time_is_dropped(
     await Person(first).send("/start")
     user_id = await _user_id(first)
     assert first.scheduler is not None
-    first.scheduler.once(
+    await first.scheduler.once(
         "user:x:late",
         REMIND,
         datetime.now(UTC) + timedelta(minutes=1),
@@ -119,7 +119,7 @@ async def test_stop_removes_the_persons_jobs(settings: Settings, channel: Record
         user_id = await _user_id(app)
         assert app.scheduler is not None
         later = datetime.now(UTC) + timedelta(days=14)
-        app.scheduler.once(
+        await app.scheduler.once(
             f"user:{user_id}:checkin",
             REMIND,
             later,
@@ -127,7 +127,7 @@ async def test_stop_removes_the_persons_jobs(settings: Settings, channel: Record
             message_key="stop.resumed",
             key="c1",
         )
-        app.scheduler.once(
+        await app.scheduler.once(
             "user:999:other", REMIND, later, user_id=999, message_key="stop.resumed", key="c2"
         )
         await person.send("/stop")
@@ -217,7 +217,7 @@ async def test_a_worker_without_the_scheduler_adds_jobs_the_scheduler_runs(
         user_id = await _user_id(worker)
         assert worker.scheduler is not None
         assert jobs.HOUSEKEEPING_JOB not in worker.scheduler.job_ids()  # not its job
-        worker.scheduler.once(
+        await worker.scheduler.once(
             f"user:{user_id}:soon",
             REMIND,
             datetime.now(UTC) + timedelta(milliseconds=300),
@@ -233,7 +233,7 @@ async def test_a_worker_without_the_scheduler_adds_jobs_the_scheduler_runs(
             rows = await _wait_for_outbox(runner.services.outbox, 1)  # run when it started
             assert rows[0].kind == "reminder" and rows[0].user_id == user_id
             # A job added while the runner sleeps is found by its rescan, not by luck.
-            worker.scheduler.once(
+            await worker.scheduler.once(
                 f"user:{user_id}:later",
                 REMIND,
                 datetime.now(UTC) + timedelta(milliseconds=300),
