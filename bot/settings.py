@@ -61,9 +61,8 @@ def _check_fernet_key(key: str) -> None:
 
 
 def _http_url(value: str | None) -> str | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
-    assert value is not None
     if not value.startswith(("http://", "https://")):
         raise ValueError("an http:// or https:// URL")
     return value
