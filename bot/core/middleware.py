@@ -166,6 +166,8 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
         replies = await call_next(msg, ctx)
         if msg.durable_replies and replies:
             replies = await _hold(msg, ctx, session, replies)
+    if any(reply.queued for reply in replies):
+        ctx.services.outbox.wake()  # committed now: the sender can see them
     for step in ctx.after_commit:
         try:
             result = step()

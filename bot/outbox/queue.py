@@ -307,10 +307,12 @@ class Outbox:
                 .returning(OutboxMessage.id)
             )
             ids.append((await session.execute(stmt)).scalar_one_or_none())
-        if queued:
-            for callback in self.on_enqueue:
-                callback()
         return ids, queued
+
+    def wake(self) -> None:
+        """Tell this process's sender that rows are waiting (after they are committed)."""
+        for callback in self.on_enqueue:
+            callback()
 
     async def settle(
         self,
@@ -349,8 +351,7 @@ class Outbox:
                     .execution_options(synchronize_session=False)
                 )
         if deferred:
-            for callback in self.on_enqueue:
-                callback()
+            self.wake()
 
     async def cancel_for_user(
         self, session: AsyncSession, user_id: int, kinds: Sequence[str] | None = None
