@@ -196,7 +196,8 @@ async def test_a_name_with_nul_or_of_any_length_does_not_break_the_person(app: A
     assert "\x00" not in user.display_name and len(user.display_name) <= 64
 
 
-SECRET = "stored words that must stay out of the log"
+# Built at run time, so no source line a traceback quotes holds the whole phrase.
+SECRET = " ".join(("stored", "words", "that", "must", "stay", "out"))
 
 
 def test_driver_messages_never_reach_the_log() -> None:
