@@ -16,7 +16,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -29,6 +38,10 @@ from bot.storage.repositories import UserRepo, upsert
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 OPEN = (PENDING, SENDING)
+# Written into the SQL, not bound: SQLite uses the partial index on a chat's unsent rows
+# (ix_outbox_chat_open, "WHERE status IN ('pending', 'sending')") only when it can see
+# that the query asks for those statuses; with bound parameters it scanned the table.
+OPEN_SQL: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status in OPEN]
 # The kind of a reply held for the channel that handles the update (durable replies).
 # Delivered replies are deleted, not kept as "sent": the outbox holds them only until
 # they are out, so that a crash cannot lose them.
@@ -162,12 +175,20 @@ class Outbox:
         now = self.clock.now()
         token = str(uuid.uuid4())
         earlier = aliased(OutboxMessage)
-        first_in_chat = ~exists().where(
-            earlier.platform == OutboxMessage.platform,
-            earlier.chat_id == OutboxMessage.chat_id,
-            earlier.id < OutboxMessage.id,
-            earlier.status.in_(OPEN),
+        # "The first unsent row of its chat", as a scalar subquery: PostgreSQL turns a
+        # NOT EXISTS into an anti-join, and without fresh statistics (right after a
+        # broadcast) it joined every pending row with every other: 117 s at 20,000.
+        # This form is one index probe per candidate row on either database.
+        first_open = (
+            select(func.min(earlier.id))
+            .where(
+                earlier.platform == OutboxMessage.platform,
+                earlier.chat_id == OutboxMessage.chat_id,
+                earlier.status.in_(OPEN_SQL),
+            )
+            .scalar_subquery()
         )
+        first_in_chat = OutboxMessage.id == first_open
         pending_due = and_(
             OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now, first_in_chat
         )
@@ -177,7 +198,6 @@ class Outbox:
         if platforms is not None:
             mine = OutboxMessage.platform.in_(list(platforms))
             pending_due, lease_expired = and_(pending_due, mine), and_(lease_expired, mine)
-        due = or_(pending_due, lease_expired)
         async with self.sessions() as session, session.begin():
             postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
             # Two simple queries, not one with OR: with the OR, PostgreSQL sorted every
@@ -202,7 +222,11 @@ class Outbox:
                 return []
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), due)
+                # By id alone: the rows are ours already (locked on PostgreSQL, and SQLite's
+                # transaction holds the write lock). Repeating the due condition here made
+                # SQLite answer the OR from the status index, a scan of every pending row
+                # per batch (20,000 rows: 360 deliveries/s instead of thousands).
+                .where(OutboxMessage.id.in_(ids))
                 .values(
                     status=SENDING,
                     claim_token=token,
@@ -280,7 +304,7 @@ class Outbox:
                         for p, c in chats
                     )
                 ),
-                OutboxMessage.status.in_(OPEN),
+                OutboxMessage.status.in_(OPEN_SQL),
             )
             .limit(1)
         )
