@@ -76,8 +76,8 @@ FIRST_PERSON = 1_000_000  # user ids: FIRST_PERSON * (run number) + person
 QUESTIONS = (
     "Wat is positieve gezondheid?",
     "Hoe word ik gangmaker?",
-    "Wat doet een verbinder?",
-    "Wat is de Alliantie?",
+    "Wat is een verbinder?",
+    "Wie zijn de verbinders?",
     "Wat is een leeratelier?",
     "Wat is het spinnenweb?",
     "Wie zijn de partners?",
