@@ -125,7 +125,9 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(token.get_secret_value())
             .job_queue(None)
-            .concurrent_updates(ChatOrderProcessor(self.settings.telegram_concurrent_updates))
+            .concurrent_updates(
+                ChatOrderProcessor(self.settings.telegram_concurrent_updates, self._is_crisis)
+            )
             # aiohttp instead of httpx: a sixth of the CPU per request (telegram_http.py).
             .request(AiohttpRequest(256))
             # Two: the long poll that is being cancelled at stop can still hold one while
@@ -459,6 +461,13 @@ class TelegramChannel:
     @property
     def username(self) -> str:
         return self.me.username
+
+    def _is_crisis(self, text: str) -> bool:
+        knowledge = self._services.knowledge if self._services is not None else None
+        if knowledge is None:
+            return False
+        found = knowledge.answerer.safety.crisis(text)
+        return found is not None and found.is_crisis
 
     def _knows(self, command: str) -> bool:
         router = self._services.router if self._services is not None else None

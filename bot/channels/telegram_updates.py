@@ -40,17 +40,22 @@ class ChatOrderProcessor(BaseUpdateProcessor):
     fair (first come, first served), so a person's answers are never swapped.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(
+        self, max_concurrent_updates: int, urgent: Callable[[str], bool] | None = None
+    ) -> None:
         # The library takes its slot before we wait for the chat: with its limit
         # only, updates queued behind one busy chat would hold every slot. So its
         # limit is huge, and ours is taken once the chat's turn has come.
         super().__init__(MAX_WAITING_UPDATES)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        # A text that signals a crisis does not wait for the person's earlier update
+        # (which may be waiting on a hung database): the crisis reply needs no storage.
+        self.urgent = urgent
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
+        if chat is None or self._jumps_the_queue(update, chat.id):
             async with self._slots:
                 await coroutine
             return
@@ -65,6 +70,15 @@ class ChatOrderProcessor(BaseUpdateProcessor):
                 del self._locks[chat.id]
             else:
                 self._locks[chat.id] = (lock, users - 1)
+
+    def _jumps_the_queue(self, update: object, chat_id: int) -> bool:
+        """Only asked when the chat is busy, so the usual update costs nothing."""
+        held = self._locks.get(chat_id)
+        if self.urgent is None or held is None or not held[0].locked():
+            return False
+        message = update.message if isinstance(update, Update) else None
+        text = message.text if message is not None else None
+        return bool(text) and self.urgent(text or "")
 
     async def initialize(self) -> None:
         return None

@@ -27,7 +27,7 @@ from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_format import MESSAGE_LIMIT, utf16_len
 from bot.core.clock import FrozenClock
-from bot.core.messages import Choice, Document, Image, Reply
+from bot.core.messages import Choice, Document, Image, Incoming, Reply
 from bot.outbox.queue import FAILED, PENDING, SENT, Outgoing
 from bot.outbox.sender import OutboxSender
 from bot.settings import ConfigError, Settings
@@ -1055,3 +1055,34 @@ async def test_stop_ends_in_time_while_telegram_keeps_the_bot_waiting(tg: Telegr
     async with asyncio.timeout(30):  # before the fix: about 60 s
         await tg.app.stop()
     assert loop.time() - started < 10  # Docker's stop timeout, not a speed target
+
+
+async def test_a_crisis_message_does_not_wait_for_the_persons_earlier_message(
+    tg: TelegramBot,
+) -> None:
+    """One chat's updates go in order, but not a crisis behind an update that waits (on a
+    hung database, say): its reply needs no storage, so it goes out at once."""
+    gate = asyncio.Event()
+    handle = tg.channel._handle
+    assert handle is not None
+
+    async def slow_help(incoming: Incoming) -> list[Reply]:
+        if incoming.text == "/help":
+            await gate.wait()  # the database does not answer
+        return await handle(incoming)
+
+    tg.channel._handle = slow_help
+    first = tg.fake.message(ANNA, "/help")
+    await tg.fake.wait_until(lambda: tg.channel.started[int(first["update_id"])] == 1)
+    crisis = tg.fake.message(ANNA, "ik wil niet meer leven")
+    await tg.channel.wait_finished(int(crisis["update_id"]))
+    assert not gate.is_set()
+    assert plains(tg.fake.sent(ANNA)) == [tg.t("safety.crisis")]
+    # An ordinary message still waits its turn.
+    other = tg.fake.message(ANNA, QUESTION)
+    await asyncio.sleep(0.3)
+    assert tg.channel.started[int(other["update_id"])] == 0
+    gate.set()
+    await tg.channel.wait_finished(int(other["update_id"]))
+    texts = plains(tg.fake.sent(ANNA))
+    assert texts[1].startswith(tg.t("help.intro")) and "Bron:" in texts[2]
