@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from bot.paths import private_dir
+
 if TYPE_CHECKING:
     from matplotlib.projections.polar import PolarAxes
 
@@ -82,7 +84,7 @@ def render_web(
             frameon=False,
         )
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     figure.savefig(path, format="png")
     return path
 
@@ -113,6 +115,6 @@ def render_trend(
     axes.set_title(title, fontsize=14)
     axes.legend(fontsize=9, loc="lower left", ncols=2)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     figure.savefig(path, format="png")
     return path

@@ -19,6 +19,7 @@ from dateutil import parser as dateparser
 from bot.charts import render_trend
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Image, Incoming, Reply, refused_press
+from bot.paths import private_dir
 from bot.scheduling.jobs import remove_files
 from bot.spinnenweb.model import fmt
 from bot.storage.repositories import CheckinRecord, State
@@ -196,7 +197,7 @@ def _day(ctx: Context, iso: str) -> str:
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
