@@ -20,6 +20,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SUPPORTED_LANGUAGES = ("nl", "en")
 PLATFORMS = ("console", "telegram", "slack")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/alliantiebot.db"
+# Optional secrets: empty or only spaces (``TELEGRAM_BOT_TOKEN=`` in .env) means unset.
+_OPTIONAL_SECRETS = (
+    "data_key",
+    "telegram_bot_token",
+    "telegram_webhook_secret",
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+)
 
 
 class ConfigError(Exception):
@@ -72,7 +81,11 @@ class Settings(BaseSettings):
     """Every setting of the bot. Field names map to upper-case variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,  # a validation error never shows a token
     )
 
     # production: refuse to start without DATA_KEY (no silent key file on a server)
@@ -166,6 +179,24 @@ class Settings(BaseSettings):
             result.append(f"{platform}:{user_id}")
         return tuple(result)
 
+    @field_validator(*_OPTIONAL_SECRETS, mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and not raw.strip():
+            return None
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _slack_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not token.startswith("xoxb-") or len(token) == len("xoxb-"):
+            raise ValueError("not a Slack bot token")
+        return SecretStr(token)
+
     @field_validator("data_key")
     @classmethod
     def _data_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -230,6 +261,8 @@ _EXPECTED = {
     "http_port": "a whole number from 0 to 65535 (0 picks a free port)",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "environment": "development or production",
+    "slack_bot_token": "the Bot User OAuth Token, starting with xoxb-; "
+    "leave it empty to run without Slack",
 }
 
 

@@ -10,6 +10,8 @@ from cryptography.fernet import Fernet
 from bot.crypto import cipher_from_settings
 from bot.settings import ConfigError, Settings, load_settings
 
+_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
+
 
 def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     for name in (
@@ -22,6 +24,8 @@ def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
         "LOG_LEVEL",
         "TELEGRAM_BOT_TOKEN",
         "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
         "TELEGRAM_API_BASE_URL",
         "ENVIRONMENT",
         "CHECKIN_RETENTION_MONTHS",
@@ -81,6 +85,7 @@ def test_database_urls_get_async_drivers(
         ("TELEGRAM_WEBHOOK_SECRET", "has spaces"),
         ("TELEGRAM_WEBHOOK_SECRET", "x" * 257),
         ("TELEGRAM_CONCURRENT_UPDATES", "0"),
+        ("SLACK_BOT_TOKEN", "xoxp-123-456"),
     ],
 )
 def test_wrong_values_name_the_variable(
@@ -100,13 +105,71 @@ def test_admins_and_keys_parse(monkeypatch: pytest.MonkeyPatch) -> None:
         BOT_ADMINS="telegram:12345, slack:U0ABC,console:local",
         DATA_KEY=keys,
         LOG_LEVEL="debug",
-        TELEGRAM_BOT_TOKEN="1:abc",
+        TELEGRAM_BOT_TOKEN=_TOKEN,
     )
     assert settings.bot_admins == ("telegram:12345", "slack:U0ABC", "console:local")
     assert settings.is_admin("slack", "U0ABC") and not settings.is_admin("slack", "U0XYZ")
     assert settings.log_level == "DEBUG"
     assert settings.platforms() == ["telegram"]
-    assert "1:abc" not in repr(settings)  # secrets stay out of logs and tracebacks
+    assert _TOKEN.split(":")[1] not in repr(settings)  # secrets stay out of logs and tracebacks
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t"])
+def test_an_empty_token_or_secret_is_unset(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    settings = _load(
+        monkeypatch,
+        TELEGRAM_BOT_TOKEN=value,
+        SLACK_BOT_TOKEN=value,
+        SLACK_SIGNING_SECRET=value,
+        SLACK_APP_TOKEN=value,
+        TELEGRAM_WEBHOOK_SECRET=value,
+        DATA_KEY=value,
+    )
+    assert settings.telegram_bot_token is None and settings.slack_bot_token is None
+    assert settings.slack_signing_secret is None and settings.slack_app_token is None
+    assert settings.telegram_webhook_secret is None and settings.data_key is None
+    assert settings.platforms() == []
+
+
+def test_an_empty_token_in_the_env_file_is_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=\nSLACK_BOT_TOKEN=  \n")
+    _load(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.telegram_bot_token is None and settings.slack_bot_token is None
+    assert settings.platforms() == []
+
+
+def test_tokens_in_the_right_format_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _load(
+        monkeypatch,
+        TELEGRAM_BOT_TOKEN=_TOKEN,
+        SLACK_BOT_TOKEN="xoxb-1234-5678-abcdef",
+    )
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == _TOKEN
+    assert settings.slack_bot_token is not None
+    assert settings.platforms() == ["telegram", "slack"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SLACK_BOT_TOKEN", "xoxp-secret-user-token"),
+    ],
+)
+def test_a_wrong_token_is_one_line_that_does_not_show_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(monkeypatch, **{name: value})
+    message = str(caught.value)
+    assert message.startswith(f"{name}: not a ")
+    assert "\n" not in message
+    assert value not in message and value.split()[0] not in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
 def test_production_refuses_to_run_without_a_data_key(
@@ -138,7 +201,7 @@ def test_development_without_a_key_creates_a_private_key_file(
 def test_telegram_webhook_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _load(
         monkeypatch,
-        TELEGRAM_BOT_TOKEN="123:abc",
+        TELEGRAM_BOT_TOKEN=_TOKEN,
         TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram/webhook",
         TELEGRAM_WEBHOOK_SECRET="Abc_123-xyz",
     )
