@@ -20,6 +20,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from bot.paths import private_dir
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class Cipher:
 def _key_from_file(path: Path) -> str:
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # 0700 when the bot makes it (./data), as in the image
     key = Fernet.generate_key().decode("ascii")
     # O_EXCL: two workers starting at once must not write two different keys.
     try:

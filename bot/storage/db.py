@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from bot.paths import private_file
 from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ def create_engine(url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(parsed.database).expanduser())  # 0600, in a 0700 folder
             kwargs.setdefault("pool_timeout", timeout)  # a file has a queue pool
         kwargs.setdefault("connect_args", {"timeout": timeout})
         engine = create_async_engine(url, **kwargs)
@@ -136,8 +138,37 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and isinstance(exc.orig, OSError | ConnectionError)
 
 
+# PostgreSQL's answers that waiting will not change: the database does not exist
+# (3D000), the role or password is wrong (class 28).
+PERMANENT_SQLSTATES = ("3D000", "28000", "28P01")
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True when connecting failed for a reason that retrying will not fix: a missing
+    database, wrong credentials, a host name that does not resolve."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return True
+        if getattr(current, "sqlstate", None) in PERMANENT_SQLSTATES:
+            return True
+        orig = getattr(current, "orig", None)
+        todo += [
+            orig if isinstance(orig, BaseException) else None,
+            current.__cause__,
+            current.__context__,
+        ]
+    return False
+
+
 async def wait_until_reachable(engine: AsyncEngine, patience: float) -> None:
-    """Connect once, retrying with backoff for ``patience`` seconds."""
+    """Connect once, retrying with backoff for ``patience`` seconds; at once when the
+    reason is permanent (a missing database, wrong credentials, an unknown host)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience
     delay = 0.2
@@ -149,7 +180,7 @@ async def wait_until_reachable(engine: AsyncEngine, patience: float) -> None:
         except Exception as exc:
             if not is_unavailable(exc) and not isinstance(exc, DBAPIError):
                 raise
-            if loop.time() + delay > deadline:
+            if is_permanent(exc) or loop.time() + delay > deadline:
                 reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1]
                 raise DatabaseUnavailable(reason[0] if reason else type(exc).__name__) from exc
             log.warning("database not reachable yet, retrying in %.1fs", delay)

@@ -15,6 +15,7 @@ from bot.settings import ConfigError, Settings
 from bot.storage import db
 from bot.storage.models import ConversationState
 from bot.storage.repositories import Repos, State
+from tests.helpers.databases import PostgresDatabase
 
 
 def _repos(app: App):  # type: ignore[no-untyped-def]
@@ -146,3 +147,36 @@ async def test_a_different_data_key_is_refused_at_start(
     )  # type: ignore[union-attr]
     await rotated.start(scheduler=False, sender=False)
     await rotated.stop()
+
+
+async def test_a_permanent_connection_error_is_not_retried(
+    postgres_db: PostgresDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A missing database or a wrong role will not appear by waiting: one clear error at
+    once, not 14 s of "retrying"."""
+    from sqlalchemy.engine import make_url
+
+    from bot.storage.db import DatabaseUnavailable, create_engine, wait_until_reachable
+
+    base = make_url(postgres_db.url).set(drivername="postgresql+asyncpg")
+    for url in (
+        base.set(database="alliantiebot_does_not_exist"),
+        base.set(username="alliantiebot_no_such_role"),
+    ):
+        engine = create_engine(url.render_as_string(hide_password=False))
+        try:
+            with pytest.raises(DatabaseUnavailable):
+                await wait_until_reachable(engine, patience=60)
+        finally:
+            await engine.dispose()
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]
+
+
+def test_permanent_and_passing_connection_errors_are_told_apart() -> None:
+    import socket
+
+    from bot.storage.db import is_permanent
+
+    assert is_permanent(socket.gaierror(-2, "Name or service not known"))
+    assert not is_permanent(ConnectionRefusedError(111, "Connection refused"))
+    assert not is_permanent(TimeoutError())

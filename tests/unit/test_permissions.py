@@ -99,3 +99,24 @@ def test_picture_and_export_folders_are_created_owner_only(tmp_path: Path) -> No
     for folder in (tmp_path / "data", picture.parent, export.parent):
         assert _mode(folder) == 0o700, folder
     assert _mode(export) == 0o600
+
+
+async def test_a_new_sqlite_database_and_its_folder_are_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine creates the database file 0600 in a 0700 folder (the umask is 022)."""
+    from sqlalchemy import text
+
+    from bot.storage.db import create_engine
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "data" / "bot.db"
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        async with engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        await engine.dispose()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
