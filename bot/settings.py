@@ -29,6 +29,8 @@ _OPTIONAL_SECRETS = (
     "slack_signing_secret",
     "slack_app_token",
 )
+# What @BotFather hands out, e.g. 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ (lenient on length).
+_TELEGRAM_TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 
 class ConfigError(Exception):
@@ -187,6 +189,17 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not _TELEGRAM_TOKEN.fullmatch(token):
+            # Never echo the value: it may be a real token with one typo.
+            raise ValueError("not a Telegram bot token")
+        return SecretStr(token)
+
     @field_validator("slack_bot_token")
     @classmethod
     def _slack_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -261,6 +274,8 @@ _EXPECTED = {
     "http_port": "a whole number from 0 to 65535 (0 picks a free port)",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "environment": "development or production",
+    "telegram_bot_token": "digits, a colon and 20 or more letters, digits, _ or -, as @BotFather "
+    "gives it (e.g. 123456:ABC-DEF…); leave it empty to run without Telegram",
     "slack_bot_token": "the Bot User OAuth Token, starting with xoxb-; "
     "leave it empty to run without Slack",
 }

@@ -528,7 +528,9 @@ async def test_webhook_secret_is_random_when_not_configured(
     make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
 ) -> None:
     url = "https://bot.example.org/telegram/webhook"
-    s = make_settings(telegram_bot_token="123456:TEST-token", telegram_webhook_url=url)
+    s = make_settings(
+        telegram_bot_token="123456:TEST-token-for-the-fake-bot-api", telegram_webhook_url=url
+    )
     one, two = TelegramChannel(s), TelegramChannel(s)
     assert len(one.secret) >= 32 and len(two.secret) >= 32
     assert one.secret != two.secret

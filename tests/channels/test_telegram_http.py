@@ -13,7 +13,7 @@ from telegram.error import NetworkError, TimedOut
 from bot.channels.telegram_http import AiohttpRequest
 from tests.helpers.telegram_bot import free_port
 
-TOKEN = "123456:TEST-token"
+TOKEN = "123456:TEST-token-for-the-fake-bot-api"
 
 
 @pytest.fixture

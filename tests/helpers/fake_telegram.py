@@ -514,7 +514,9 @@ class FakeBotApi:
     """An in-process Telegram Bot API server with scripted users and failures."""
 
     def __init__(
-        self, token: str = "123456:TEST-token", username: str = "alliantie_test_bot"
+        self,
+        token: str = "123456:TEST-token-for-the-fake-bot-api",
+        username: str = "alliantie_test_bot",
     ) -> None:
         self.token = token
         self.username = username

@@ -85,6 +85,9 @@ def test_database_urls_get_async_drivers(
         ("TELEGRAM_WEBHOOK_SECRET", "has spaces"),
         ("TELEGRAM_WEBHOOK_SECRET", "x" * 257),
         ("TELEGRAM_CONCURRENT_UPDATES", "0"),
+        ("TELEGRAM_BOT_TOKEN", "abc"),
+        ("TELEGRAM_BOT_TOKEN", "12:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"),
+        ("TELEGRAM_BOT_TOKEN", "123456789:short"),
         ("SLACK_BOT_TOKEN", "xoxp-123-456"),
     ],
 )
@@ -145,7 +148,7 @@ def test_an_empty_token_in_the_env_file_is_unset(
 def test_tokens_in_the_right_format_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _load(
         monkeypatch,
-        TELEGRAM_BOT_TOKEN=_TOKEN,
+        TELEGRAM_BOT_TOKEN=f" {_TOKEN} ",  # stray spaces around it in .env
         SLACK_BOT_TOKEN="xoxb-1234-5678-abcdef",
     )
     assert settings.telegram_bot_token is not None
@@ -157,6 +160,8 @@ def test_tokens_in_the_right_format_are_accepted(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("name", "value"),
     [
+        ("TELEGRAM_BOT_TOKEN", "abc"),
+        ("TELEGRAM_BOT_TOKEN", "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ extra"),
         ("SLACK_BOT_TOKEN", "xoxp-secret-user-token"),
     ],
 )
@@ -269,3 +274,29 @@ def test_telegram_base_url_is_normalised(monkeypatch: pytest.MonkeyPatch) -> Non
     for given in ("http://h:8081", "http://h:8081/", "http://h:8081/bot", "http://h:8081/bot/"):
         settings = _load(monkeypatch, TELEGRAM_API_BASE_URL=given)
         assert settings.telegram_api_base_url == "http://h:8081/bot", given
+
+
+def test_run_with_a_malformed_token_stops_at_once_with_one_line(tmp_path: Path) -> None:
+    """Through the real command: no Bot API call, no traceback, exit 2."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    env.update(TELEGRAM_BOT_TOKEN="abc", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("alliantiebot: configuration error: TELEGRAM_BOT_TOKEN: not a ")
+    assert "abc" not in lines[0] and result.stdout == ""
+    assert not (tmp_path / "x.db").exists()  # stopped before touching anything
