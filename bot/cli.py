@@ -19,16 +19,22 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from bot.app import App
     from bot.channels.base import Channel
+    from bot.core.messages import Incoming, Reply
 
 EXIT_CONFIG = 2
+# Where `alliantiebot chat` logs (warnings and up); only errors also go to stderr.
+CHAT_LOG = Path("data") / "alliantiebot-chat.log"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,7 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     from bot.logging_setup import configure
 
-    configure(settings.log_level, quiet=args.command in ("chat", "ask", "content", "keys"))
+    configure(
+        settings.log_level,
+        quiet=args.command in ("chat", "ask", "content", "keys"),
+        # The terminal chat: log lines to a file, not between the lines of the conversation.
+        log_file=CHAT_LOG if args.command == "chat" else None,
+    )
     try:
         if args.command == "chat":
             return asyncio.run(_chat(settings, args.user, http=False))
@@ -131,14 +142,35 @@ async def _chat(settings: Settings, user: str, *, http: bool) -> int:
     services = app.services
     if services is None:
         raise RuntimeError("the app did not start")
-    texts, language = services.texts, settings.default_language
-    console = ConsoleChannel(user=user, label=lambda key, **kw: texts.get(language, key, **kw))
+    texts = services.texts
+    # The console's own lines (the intro, "Tot ziens!") in the person's language:
+    # looked up once after each message, since /taal may have changed it.
+    language: list[str] = [settings.default_language]
+    console = ConsoleChannel(user=user, label=lambda key, **kw: texts.get(language[0], key, **kw))
+
+    async def handle(msg: Incoming) -> list[Reply]:
+        replies = await app.handle(msg)
+        language[0] = await _language_of(services.sessions, console.name, user) or language[0]
+        return replies
+
+    language[0] = await _language_of(services.sessions, console.name, user) or language[0]
     app.add_channel(console)
     try:
-        await _until_signal(app, console.converse(app.handle))
+        await _until_signal(app, console.converse(handle))
     finally:
         await app.stop()
     return 0
+
+
+async def _language_of(
+    sessions: async_sessionmaker[AsyncSession], platform: str, user: str
+) -> str | None:
+    """The stored language of this person, or None when they are not known yet."""
+    from bot.storage.repositories import UserRepo
+
+    async with sessions() as session:
+        person = await UserRepo(session).find(platform, user)
+    return None if person is None else person.language
 
 
 async def _until_signal(app: App, work: Coroutine[Any, Any, None] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Logging: one line per event to standard error, never message content."""
+"""Logging: one line per event to standard error (the terminal chat: to a file),
+never message content."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import logging
 import re
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
+
+from bot.paths import private_file
 
 # A Telegram token in a URL (https://api.telegram.org/bot<token>/sendMessage).
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
@@ -66,16 +70,30 @@ def _chain(trace: traceback.TracebackException) -> list[traceback.TracebackExcep
     return seen
 
 
-def configure(level: str, *, quiet: bool = False) -> None:
-    """Set up the root logger. ``quiet`` (the terminal chat) shows warnings and up only."""
+def _errors_and_command_notices(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR or record.name == "bot.cli"
+
+
+def configure(level: str, *, quiet: bool = False, log_file: Path | None = None) -> None:
+    """Set up the root logger. ``quiet`` (the terminal chat) logs warnings and up only.
+
+    With ``log_file`` (the terminal chat) those lines go to that file (created 0600)
+    and only errors (and the command's own notices, such as a reload on SIGHUP the
+    operator asked for) reach standard error, so the conversation stays readable.
+    """
     numeric = logging.getLevelName(level)
     if quiet and numeric < logging.WARNING:
         numeric = logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokens())
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        handlers[0].addFilter(_errors_and_command_notices)
+        handlers.append(logging.FileHandler(private_file(log_file), encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(RedactTokens())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(numeric)
     # APScheduler logs every job run at INFO, including its arguments.
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))

@@ -162,3 +162,24 @@ def test_busy_http_port_is_a_configuration_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith("alliantiebot: configuration error: HTTP_PORT: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_console_labels_follow_language_and_logs_stay_out_of_the_chat(
+    tmp_path: Path, database_url: str
+) -> None:
+    """After /taal en the console's own lines are English; a crisis message's
+    warning goes to the chat's log file, not between the lines of the conversation."""
+    result = _bot(
+        tmp_path,
+        _env(tmp_path, database_url),
+        "chat",
+        stdin="ik wil niet meer leven\n/taal en\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "113" in result.stdout
+    assert "WARNING" not in result.stderr
+    assert result.stdout.rstrip().endswith("Goodbye!"), result.stdout[-300:]
+    assert "Tot ziens!" not in result.stdout
+    log = tmp_path / "data" / "alliantiebot-chat.log"
+    assert "WARNING" in log.read_text(encoding="utf-8")
+    assert log.stat().st_mode & 0o777 == 0o600
