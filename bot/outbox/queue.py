@@ -110,29 +110,29 @@ class Outbox:
         if not items:
             return 0
         now = self.clock.now()
-        rows = [
-            {
-                "key": item.key,
-                "platform": item.platform,
-                "chat_id": item.chat_id,
-                "user_id": item.user_id,
-                "payload": self.cipher.encrypt(reply_to_json(item.reply)),
-                "kind": item.kind,
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": item.not_before or now,
-                "created_at": now,
-            }
-            for item in items
-        ]
+        rows = [self._row(item, now) for item in items]
         if session is None:
             async with self.sessions() as own, own.begin():
                 count = await self._insert_rows(own, rows)
         else:
             count = await self._insert_rows(session, rows)
-        for callback in self.on_enqueue:
-            callback()
+        self.wake()
         return count
+
+    def _row(self, item: Outgoing, now: datetime) -> dict[str, Any]:
+        """The columns of a new pending row for ``item``."""
+        return {
+            "key": item.key,
+            "platform": item.platform,
+            "chat_id": item.chat_id,
+            "user_id": item.user_id,
+            "payload": self.cipher.encrypt(reply_to_json(item.reply)),
+            "kind": item.kind,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": item.not_before or now,
+            "created_at": now,
+        }
 
     async def enqueue_for(
         self, platform: str, platform_user_id: str, items: Sequence[Outgoing], delay: float = 0.0
@@ -311,19 +311,9 @@ class Outbox:
         queued = waiting.first() is not None
         ids: list[int | None] = []
         for item in items:
-            values = {
-                "key": item.key,
-                "platform": item.platform,
-                "chat_id": item.chat_id,
-                "user_id": item.user_id,
-                "payload": self.cipher.encrypt(reply_to_json(item.reply)),
-                "kind": item.kind,
-                "status": PENDING if queued else SENDING,
-                "attempts": 0 if queued else 1,
-                "next_attempt_at": now,
-                "lease_until": None if queued else now + lease,
-                "created_at": now,
-            }
+            values = self._row(item, now)
+            if not queued:  # held for the channel, as if claimed by it
+                values.update(status=SENDING, attempts=1, lease_until=now + lease)
             stmt = (
                 upsert(session)(OutboxMessage)
                 .values(**values)
@@ -334,7 +324,8 @@ class Outbox:
         return ids, queued
 
     def wake(self) -> None:
-        """Tell this process's sender that rows are waiting (after they are committed)."""
+        """Tell this process's sender that rows are waiting (call it once they are
+        committed: a sender that looks earlier finds nothing and waits a poll)."""
         for callback in self.on_enqueue:
             callback()
 
