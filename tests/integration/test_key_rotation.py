@@ -319,20 +319,26 @@ async def test_state_no_key_can_read_is_a_fresh_start_and_forget_me_works(
     texts = app.services.texts
     await bot.send("/start")
     lost_key = Cipher([Fernet.generate_key().decode()])
-    async with app.services.sessions() as session, session.begin():
-        user = (await session.execute(select(User))).scalar_one()
-        session.add(
-            ConversationState(
-                user_id=user.id,
-                chat_id="anna",
-                flow="checkin",
-                step="question",
-                data=lost_key.encrypt({"wens": "Geheime-wens-5521"}),
-                version=3,
-                updated_at=NOW,
-                expires_at=app.clock.now() + timedelta(days=30),
+    services = app.services
+
+    async def plant(data: dict[str, str], version: int, expires_at: datetime | None) -> None:
+        """A check-in in progress that only the lost key can read."""
+        async with services.sessions() as session, session.begin():
+            user = (await session.execute(select(User))).scalar_one()
+            session.add(
+                ConversationState(
+                    user_id=user.id,
+                    chat_id="anna",
+                    flow="checkin",
+                    step="question",
+                    data=lost_key.encrypt(data),
+                    version=version,
+                    updated_at=NOW,
+                    expires_at=expires_at,
+                )
             )
-        )
+
+    await plant({"wens": "Geheime-wens-5521"}, 3, app.clock.now() + timedelta(days=30))
 
     caplog.set_level(logging.DEBUG)
     await bot.send("/help")
@@ -343,19 +349,7 @@ async def test_state_no_key_can_read_is_a_fresh_start_and_forget_me_works(
     assert "Geheime" not in caplog.text
 
     # The same again, now straight into /vergeetmij: it asks, and deletes.
-    async with app.services.sessions() as session, session.begin():
-        session.add(
-            ConversationState(
-                user_id=user.id,
-                chat_id="anna",
-                flow="checkin",
-                step="question",
-                data=lost_key.encrypt({"wens": "x"}),
-                version=1,
-                updated_at=NOW,
-                expires_at=None,
-            )
-        )
+    await plant({"wens": "x"}, 1, None)
     await bot.send("/vergeetmij")
     assert bot.text == texts.get("nl", "forget.confirm")
     await bot.press("Ja, verwijder alles")
