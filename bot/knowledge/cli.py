@@ -115,8 +115,12 @@ async def gaps(settings: Settings, limit: int) -> int:
     from bot.storage.repositories import GapRepo
 
     since = datetime.now(UTC) - timedelta(days=settings.unanswered_retention_days)
-    async with db.connected(settings.database_url, settings.db_startup_timeout) as engine:
-        await db.upgrade(engine)
+    # Reads only: a missing or older database is one line and exit 2, never migrated.
+    async with db.existing(settings.database_url, settings.db_startup_timeout) as (
+        engine,
+        revision,
+    ):
+        db.require_head(revision)
         async with db.session_factory(engine)() as session:
             rows = await GapRepo(session).most_frequent(limit, since=since)
     if not rows:

@@ -249,6 +249,59 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def revision_problem(revision: str) -> str | None:
+    """None when ``revision`` is this version's newest; otherwise why it is not."""
+    head = head_revision()
+    if revision == head:
+        return None
+    if revision not in known_revisions():
+        return (
+            f"the database is at revision {revision}, which this version does not know "
+            f"(its newest is {head}): a newer alliantiebot migrated it; use that version"
+        )
+    return (
+        f"the database is at revision {revision} and this version's newest is {head}: run "
+        "`alliantiebot db upgrade` first (the bot also migrates when it starts)"
+    )
+
+
+def require_head(revision: str) -> None:
+    """For commands that only read: the tables must be the ones this code knows."""
+    problem = revision_problem(revision)
+    if problem is not None:
+        raise ConfigError(f"DATABASE_URL: {problem}")
+
+
+def require_known(revision: str) -> None:
+    """Before migrating: a revision from a newer version cannot be upgraded from."""
+    if revision not in known_revisions():
+        require_head(revision)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL, as written (None for another database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def describe(url: str) -> str:
+    """The database in a message: its SQLite file, or PostgreSQL's name and server."""
+    path = sqlite_file(url)
+    if path is not None:
+        return str(path)
+    parsed = make_url(url)
+    return f"database {parsed.database} on {parsed.host or 'localhost'}:{parsed.port or 5432}"
+
+
 def unreachable(exc: DatabaseUnavailable) -> ConfigError:
     """The one line the CLI prints when the database cannot be reached at start."""
     return ConfigError(f"DATABASE_URL: cannot reach the database ({exc})")
@@ -266,3 +319,25 @@ async def connected(url: str, patience: float) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def existing(url: str, patience: float) -> AsyncIterator[tuple[AsyncEngine, str]]:
+    """An engine on a database that exists and has alliantiebot's tables, with its
+    revision; for commands that must not create or migrate one (``db current``,
+    ``content gaps``, ``keys status``). A missing SQLite file or a database without a
+    migration is a ConfigError, and nothing is created: no file, no folder."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise ConfigError(
+            f"DATABASE_URL: no database at {path}; create it with `alliantiebot db upgrade` "
+            "(or start the bot), or point DATABASE_URL at the bot's database"
+        )
+    async with connected(url, patience) as engine:
+        revision = await current_revision(engine)
+        if revision is None:
+            raise ConfigError(
+                f"DATABASE_URL: {describe(url)} has no tables of alliantiebot (no migration "
+                "was applied); set it up with `alliantiebot db upgrade`"
+            )
+        yield engine, revision
