@@ -171,10 +171,14 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         SIGTERM or Ctrl-C stops it cleanly; SIGHUP reloads the content.
 
         With no platform token it talks on standard input instead (the terminal chat
-        plus the HTTP server).""",
+        plus the HTTP server), but only when standard input is a terminal or
+        ALLOW_CONSOLE=1. Otherwise (a detached container, a service manager) it stops
+        with one line and exit code 2, rather than reading an empty input and exiting.
+        The Docker image sets ALLOW_CONSOLE=false.""",
         (
             ("TELEGRAM_BOT_TOKEN=123456:ABC... alliantiebot run", "serve Telegram"),
             ("alliantiebot run", "no token: talk here"),
+            ("ALLOW_CONSOLE=1 alliantiebot run < script.txt", "no token, scripted"),
         ),
     )
     run.add_argument(
@@ -519,6 +523,7 @@ async def _run(settings: Settings, user: str) -> int:
 
     channels = platform_channels(settings)
     if not channels:
+        _check_console_allowed(settings)
         return await _chat(settings, user, http=True)
     app = await _start(settings, channels, http=True)
     try:
@@ -526,6 +531,31 @@ async def _run(settings: Settings, user: str) -> int:
     finally:
         await app.stop()
     return 0
+
+
+def _check_console_allowed(settings: Settings) -> None:
+    """`run` without a platform talks on standard input only where someone can type:
+    on a terminal, or when ALLOW_CONSOLE=1 says so. A detached container's empty input
+    would otherwise end the bot at once with exit 0, and a restart policy loop it."""
+    if settings.allow_console is True:
+        return
+    if settings.allow_console is False:
+        reason = "ALLOW_CONSOLE=false (the Docker image sets it)"
+    elif _stdin_is_a_terminal():
+        return
+    else:
+        reason = "standard input is not a terminal"
+    raise ConfigError(
+        f"TELEGRAM_BOT_TOKEN: not set, so there is no platform to serve, and {reason}; "
+        "set the token, or ALLOW_CONSOLE=1 to talk to the bot on standard input"
+    )
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):  # no stdin, or a closed one
+        return False
 
 
 async def _db(settings: Settings, action: str) -> int:

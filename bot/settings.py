@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(default=100, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_lease_seconds: int = Field(default=120, ge=5)
+    # `run` with no platform token: talk on standard input? None (unset): only when it is
+    # a terminal; the Docker image sets false, so a detached container never reads it.
+    allow_console: bool | None = None
     run_scheduler: bool = True
     run_outbox_sender: bool = True
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
@@ -180,6 +183,11 @@ class Settings(BaseSettings):
                 )
             result.append(f"{platform}:{user_id}")
         return tuple(result)
+
+    @field_validator("allow_console", mode="before")
+    @classmethod
+    def _empty_is_auto(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(*_OPTIONAL_SECRETS, mode="before")
     @classmethod
@@ -274,6 +282,7 @@ _EXPECTED = {
     "http_port": "a whole number from 0 to 65535 (0 picks a free port)",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "environment": "development or production",
+    "allow_console": "1 or 0 (true or false); empty: only when standard input is a terminal",
     "telegram_bot_token": "digits, a colon and 20 or more letters, digits, _ or -, as @BotFather "
     "gives it (e.g. 123456:ABC-DEF…); leave it empty to run without Telegram",
     "slack_bot_token": "the Bot User OAuth Token, starting with xoxb-; "

@@ -78,7 +78,9 @@ def test_choices_by_number_and_label_and_user_name(tmp_path: Path, database_url:
 
 
 def test_run_without_tokens_is_the_console_bot(tmp_path: Path, database_url: str) -> None:
-    result = _bot(tmp_path, _env(tmp_path, database_url), "run", stdin="/start\n")
+    # Piped input is not a terminal: `run` talks there only when ALLOW_CONSOLE says so.
+    env = _env(tmp_path, database_url, ALLOW_CONSOLE="1")
+    result = _bot(tmp_path, env, "run", stdin="/start\n")
     assert result.returncode == 0, result.stderr
     assert "Ik ben de chatbot" in result.stdout
 
@@ -161,6 +163,7 @@ def test_busy_http_port_is_a_configuration_error(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         env = _env(tmp_path, f"sqlite:///{tmp_path}/bot.db", HTTP_PORT=str(port))
+        env["ALLOW_CONSOLE"] = "1"  # piped input: the console only when allowed
         result = _bot(tmp_path, env, "run", stdin="/start\n")
     assert result.returncode == 2
     assert result.stderr.strip().startswith("alliantiebot: configuration error: HTTP_PORT: ")
