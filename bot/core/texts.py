@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.settings import SUPPORTED_LANGUAGES
+from bot.yamltext import load_yaml
 
 FALLBACK_LANGUAGE = "nl"
 
@@ -59,7 +58,7 @@ class Texts:
             if not path.exists():
                 continue
             flat: dict[str, str] = {}
-            _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, flat)
+            _flatten("", load_yaml(path.read_text(encoding="utf-8")) or {}, flat)
             catalogues[language] = flat
         return catalogues
 

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.knowledge.text import fold
+from bot.yamltext import load_yaml
 
 MIN_WORDS, MAX_WORDS, MIN_QUESTIONS = 40, 200, 5
 SEED_PATTERN = r"^(algemeen|\d{3}_[0-9a-f]{16}\.txt)$"
@@ -103,7 +104,7 @@ def load_knowledge(content: Path) -> Knowledge:
         if path.stem in ("synonyms", "stopwords", "smalltalk", "popular", "sources", "decision"):
             continue
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            raw = load_yaml(path.read_text(encoding="utf-8")) or []
         except yaml.YAMLError as exc:
             errors.append(f"{path.name}: not valid YAML ({exc})")
             continue
@@ -121,31 +122,27 @@ def load_knowledge(content: Path) -> Knowledge:
     errors += _cross_checks(entries)
     synonyms_file = folder / "synonyms.yaml"
     synonyms = (
-        yaml.safe_load(synonyms_file.read_text(encoding="utf-8")) if synonyms_file.exists() else []
+        load_yaml(synonyms_file.read_text(encoding="utf-8")) if synonyms_file.exists() else []
     )
     stop_file = folder / "stopwords.yaml"
-    stop_raw = yaml.safe_load(stop_file.read_text(encoding="utf-8")) if stop_file.exists() else {}
+    stop_raw = load_yaml(stop_file.read_text(encoding="utf-8")) if stop_file.exists() else {}
     stopwords = {str(lang): {str(w) for w in words} for lang, words in (stop_raw or {}).items()}
     groups = [[str(word).lower() for word in group] for group in synonyms or []]
     small_file = folder / "smalltalk.yaml"
-    small_raw = (
-        yaml.safe_load(small_file.read_text(encoding="utf-8")) if small_file.exists() else {}
-    )
+    small_raw = load_yaml(small_file.read_text(encoding="utf-8")) if small_file.exists() else {}
     smalltalk = {
         " ".join(fold(str(p)).split()): str(kind)
         for kind, phrases in (small_raw or {}).items()
         for p in phrases
     }
     sources_file = folder / "sources.yaml"
-    sources = (
-        yaml.safe_load(sources_file.read_text(encoding="utf-8")) if sources_file.exists() else {}
-    )
+    sources = load_yaml(sources_file.read_text(encoding="utf-8")) if sources_file.exists() else {}
     for entry in entries:
         if sources and entry.source.file not in sources:
             errors.append(f"{entry.id}: source {entry.source.file!r} is not in sources.yaml")
     popular_file = folder / "popular.yaml"
     raw_popular = (
-        yaml.safe_load(popular_file.read_text(encoding="utf-8")) if popular_file.exists() else []
+        load_yaml(popular_file.read_text(encoding="utf-8")) if popular_file.exists() else []
     )
     popular = [str(i) for i in raw_popular or []]
     known = {entry.id for entry in entries}

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.content import Source
 from bot.knowledge.text import fold
+from bot.yamltext import load_yaml
 
 # "wie is", "who is", "contact", "nummer"...: a question about a person, not a topic.
 _ABOUT_A_PERSON = re.compile(
@@ -58,7 +58,7 @@ class People:
         path = content / "people.yaml"
         if not path.exists():
             return None
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
         people: list[Person] = []
         names: dict[str, Person] = {}
         for item in raw.get("people", []):

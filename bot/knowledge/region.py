@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.text import fold
+from bot.yamltext import load_yaml
 
 # A question about belonging to the region: a word of belonging, a word for the region,
 # and no other question word first ("wat doet de alliantie in Leiden" is not one).
@@ -110,7 +110,7 @@ class Region:
         path = content / "regio.yaml"
         if not path.exists():
             return None
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
         gemeenten = {
             str(g): [str(k) for k in (kernen or [])] for g, kernen in raw["gemeenten"].items()
         }

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.knowledge.chattext import ChatNormalizer
 from bot.knowledge.crisis import CrisisLexicon, Signal, strongest
 from bot.knowledge.crisis_model import CrisisModel
 from bot.knowledge.text import fold
+from bot.yamltext import load_yaml
 
 MODEL_FILE = Path("safety") / "crisis_model.npz"
 STRAIN_MIN_WORDS = 6
@@ -100,7 +99,7 @@ class Safety:
 
     @classmethod
     def load(cls, content: Path) -> Safety:
-        raw = yaml.safe_load((content / "safety.yaml").read_text(encoding="utf-8")) or {}
+        raw = load_yaml((content / "safety.yaml").read_text(encoding="utf-8")) or {}
         return cls(raw, CrisisModel.load(content / MODEL_FILE))
 
     @staticmethod

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from bot.yamltext import load_yaml
+
 SHORT, EXTENDED = "kort", "uitgebreid"
 MODES = (SHORT, EXTENDED)
 LANGUAGES = ("nl", "en")
@@ -76,7 +78,7 @@ class Spinnenweb:
     def load(cls, content: Path) -> Spinnenweb:
         path = content / "spinnenweb.yaml"
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise SpinnenwebContentError(f"{path}: {exc}") from exc
         if not isinstance(data, Mapping):
