@@ -11,12 +11,42 @@ from cryptography.fernet import Fernet
 
 from bot.app import App
 from bot.core.clock import FrozenClock
+from bot.knowledge.answer import Answerer
 from bot.settings import Settings
 from tests.helpers.conversation import Person
 from tests.helpers.databases import PostgresDatabase, create_postgres_database, require_postgres
 from tests.helpers.fakes import RecordingChannel
 
 TEST_KEY = Fernet.generate_key().decode()
+
+
+def _content_fingerprint(content: Path) -> tuple[object, ...]:
+    """The content folder's files with their size and modification time."""
+    files = sorted(p for p in content.rglob("*") if p.is_file())
+    return (content.resolve(), *((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def build_each_content_once() -> Iterator[None]:
+    """Build the answer index once per content version, not once per App.
+
+    ``Answerer.load`` reads and indexes every content file (about a second);
+    most tests start an App on the same content. The answerer is not changed
+    after it is built, so Apps with unchanged content share one. A test that
+    edits content files gets a fresh build (the fingerprint changes).
+    """
+    built: dict[tuple[object, ...], Answerer] = {}
+    load = Answerer.load.__func__  # type: ignore[attr-defined]
+
+    def cached(cls: type[Answerer], content: Path) -> Answerer:
+        key = _content_fingerprint(content)
+        if key not in built:
+            built[key] = load(cls, content)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Answerer, "load", classmethod(cached))
+        yield
 
 
 @pytest.fixture(scope="session")

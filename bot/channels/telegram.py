@@ -79,6 +79,7 @@ POLL_TIMEOUT = 10  # seconds a getUpdates call waits for news
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 START_ATTEMPTS = 5  # getMe and deleteWebhook at start, with backoff
+START_RETRY_SECONDS = 2.0  # the first wait between those attempts; doubles, at most 15 s
 CHOSEN_MARK = "✓"
 STOP_SECONDS = 4.0  # stopping takes at most this, plus closing the connections
 CLOSE_SECONDS = 0.5
@@ -233,7 +234,7 @@ class TelegramChannel:
                         f"TELEGRAM_BOT_TOKEN: cannot reach the Telegram Bot API at {where} "
                         f"({type(exc).__name__})"
                     ) from None
-                await asyncio.sleep(min(2.0**attempt, 15.0))
+                await asyncio.sleep(min(START_RETRY_SECONDS * 2.0 ** (attempt - 1), 15.0))
 
     async def _register_commands(self) -> None:
         services = self._services

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 # Inside an update: attempts per API call, and the longest 429 wait we sit out.
 INTERACTIVE_ATTEMPTS = 4
+NETWORK_RETRY_SECONDS = 0.5  # the first wait after a network error or 5xx; doubles each time
 MAX_INLINE_RETRY_AFTER = 30.0
 # Bad requests after which this chat will never receive anything.
 UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
@@ -188,6 +189,6 @@ class TelegramSender:
             except NetworkError as exc:
                 if last:
                     raise
-                delay = 0.5 * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)  # noqa: S311
+                delay = NETWORK_RETRY_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)  # noqa: S311
                 log.info("telegram: %s, retrying in %.1f s", type(exc).__name__, delay)
                 await asyncio.sleep(delay)

@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.channels import telegram as telegram_channel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_format import MESSAGE_LIMIT, utf16_len
 from bot.core.clock import FrozenClock
@@ -1042,10 +1043,13 @@ async def test_forgetting_leaves_nothing_of_the_person_in_any_table(
                     assert not found, (table, found)
 
 
-async def test_stop_ends_in_time_while_telegram_keeps_the_bot_waiting(tg: TelegramBot) -> None:
+async def test_stop_ends_in_time_while_telegram_keeps_the_bot_waiting(
+    tg: TelegramBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """getUpdates answers 429 retry_after=60: the library sleeps a minute between polls
     and does not end that sleep at stop. Docker waits 10 s before it kills; stop() must
-    be done well before (the channel's own deadline is STOP_SECONDS)."""
+    be done well before (the channel's own deadline is STOP_SECONDS, shortened here)."""
+    monkeypatch.setattr(telegram_channel, "STOP_SECONDS", 1.0)
     fake = tg.fake
     fake.fail_flood("getUpdates", retry_after=60, times=1)
     await fake.wait_until(
