@@ -13,6 +13,7 @@ from bot.knowledge.people import Person
 from bot.knowledge.region import REGION_ENTRY, Membership
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import fold
+from handlers.menu import menu_choices
 
 log = logging.getLogger(__name__)
 ACTION = "kb"
@@ -98,9 +99,32 @@ def person_reply(person: Person, texts: Texts, language: str, knowledge: Knowled
     return Reply(text="\n".join(lines))
 
 
-def render(result: Answer, texts: Texts, knowledge: Knowledge) -> list[Reply]:
-    """The replies for an answer; shared by the chat handler and ``alliantiebot ask``."""
+def number_reply(
+    texts: Texts, language: str, shown: tuple[Choice, ...], menu: tuple[Choice, ...]
+) -> Reply:
+    """A bare number is no question: with a list shown, "choose a number from the
+    list" and the list again; without one, what to type, and the menu if there is one."""
+    if shown:
+        return Reply(text=texts.get(language, "fallback.pick_number"), choices=shown)
+    text = texts.get(language, "fallback.number")
+    if menu:
+        text += "\n" + texts.get(language, "fallback.number_menu")
+    return Reply(text=text, choices=menu)
+
+
+def render(
+    result: Answer,
+    texts: Texts,
+    knowledge: Knowledge,
+    *,
+    shown: tuple[Choice, ...] = (),
+    menu: tuple[Choice, ...] = (),
+) -> list[Reply]:
+    """The replies for an answer; shared by the chat handler and ``alliantiebot ask``.
+    ``shown``: the options the person sees numbered; ``menu``: the main menu's."""
     lang = result.language
+    if result.outcome is Outcome.NUMBER:
+        return [number_reply(texts, lang, shown, menu)]
     if result.outcome in SAFETY_TEXTS:
         return [Reply(text=texts.get(lang, SAFETY_TEXTS[result.outcome]))]
     if result.outcome is Outcome.SUPPORT:
@@ -139,7 +163,8 @@ async def question(msg: Incoming, ctx: Context) -> list[Reply]:
     if result.outcome is Outcome.UNKNOWN:
         normalized = " ".join(fold(msg.text).split())
         await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
-    return render(result, ctx.services.texts, service.answerer.knowledge)
+    knowledge = service.answerer.knowledge
+    return render(result, ctx.services.texts, knowledge, shown=msg.shown, menu=menu_choices(ctx))
 
 
 async def topic(msg: Incoming, ctx: Context) -> list[Reply]:

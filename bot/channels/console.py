@@ -113,7 +113,12 @@ class ConsoleChannel:
                     display_name=self.display_name,
                 )
         return Incoming.from_text(
-            self.name, self.user, self.user, text, display_name=self.display_name
+            self.name,
+            self.user,
+            self.user,
+            text,
+            display_name=self.display_name,
+            shown=self._choices,
         )
 
     def _match(self, text: str) -> Choice | None:

@@ -49,6 +49,9 @@ class Incoming:
     # are then written to the outbox in the message's own transaction, so a crash
     # between saving the state and sending loses no reply (see unit_of_work).
     durable_replies: bool = False
+    # The options the channel shows numbered right now (the console), sent along with
+    # typed text that chose none of them: "4" after three options is shown them again.
+    shown: tuple[Choice, ...] = ()
 
     @property
     def command(self) -> str | None:

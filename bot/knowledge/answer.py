@@ -4,7 +4,8 @@ The confidence combines how much of the question the best entry covers (idf
 weighted) with how clearly it beats the runner-up. Above ``ANSWER`` the bot
 answers; between ``CLARIFY`` and ``ANSWER`` it asks "Bedoel je ...?"; below,
 it says it does not know. The thresholds are calibrated on the development
-question set in ``tests/quality/`` (see ``docs/knowledge.md``).
+question set in ``tests/quality/`` (see ``docs/knowledge.md``). A bare number
+is never a question.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.knowledge.index import FieldIndex, Hit
 from bot.knowledge.people import People, Person
 from bot.knowledge.region import Membership, Region
 from bot.knowledge.safety import Concern, Safety, SupportTopic
-from bot.knowledge.text import Analyzer
+from bot.knowledge.text import Analyzer, NumberReader
 
 ANSWER = 0.62
 CLARIFY = 0.42
@@ -47,6 +48,7 @@ class Outcome(enum.StrEnum):
     ANSWER = "answer"
     CLARIFY = "clarify"
     UNKNOWN = "unknown"
+    NUMBER = "number"  # a bare number ("4"), a menu choice that chose nothing: no question
 
 
 @dataclass
@@ -148,6 +150,7 @@ class Answerer:
             lang: Analyzer(lang, knowledge.synonyms, stopwords) for lang in ("nl", "en")
         }
         context = knowledge.stopwords.get("context", set())
+        self.numbers = NumberReader(self.analyzers["nl"], knowledge.stopwords.get("choice", set()))
         self.indexes = {
             lang: FieldIndex(knowledge.entries, self.analyzers[lang], lang, context)
             for lang in ("nl", "en")
@@ -225,6 +228,8 @@ class Answerer:
         concern = self.safety.assess(question)
         if concern.concern in _SAFETY_OUTCOMES:
             return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
+        if self.numbers.is_number(question):
+            return Answer(Outcome.NUMBER, lang)
         feeling = concern.feeling
         place = self.region.membership(question) if self.region is not None else None
         if place is not None:

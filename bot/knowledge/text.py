@@ -90,3 +90,26 @@ class Analyzer:
 
     def analyze(self, text: str) -> list[str]:
         return self.terms(self.words(text))
+
+
+class NumberReader:
+    """Tells a bare number ("4", "4.", "#4", "nummer 4", "vierde") from a question.
+
+    A number alone is a choice from a menu, never a question. Number words are
+    those the synonym groups give the digits; ``fillers`` are the words that may
+    come with a menu number ("nummer", "optie"), from content.
+    """
+
+    def __init__(self, analyzer: Analyzer, fillers: set[str]) -> None:
+        self.analyzer = analyzer
+        self.fillers = {fold(w) for w in fillers}
+        self.words = {word for n in range(1000) for word in analyzer.canonical([str(n), f"{n}e"])}
+
+    def is_number(self, text: str) -> bool:
+        folded = fold(text)
+        if any(ch.isalpha() for ch in _WORD.sub(" ", folded)):
+            return False  # letters of another script: words, not a number
+        words = [w for w in self.analyzer.tokens(folded) if w not in self.fillers]
+        return bool(words) and all(
+            w.isdigit() or self.analyzer.canonical([w])[0] in self.words for w in words
+        )
