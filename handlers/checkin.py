@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.charts import render_web
+from bot import charts
 from bot.core.choices import numbers_extra, pick
 from bot.core.context import Context
 from bot.core.messages import Choice, Image, Incoming, Reply, refused_press
@@ -493,7 +493,7 @@ async def draw_web(
             ctx.t("checkin.legend_previous", date=local_date(ctx, previous)),
         )
     await asyncio.to_thread(
-        render_web,
+        charts.render_web,
         path,
         labels,
         ordered(today.scores, web.dimensions),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
-from bot.charts import render_trend
+from bot import charts
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Image, Incoming, Reply, refused_press
 from bot.paths import private_dir
@@ -65,7 +65,9 @@ async def _trend(ctx: Context, history: list[CheckinRecord], token: str) -> Repl
     dates = [local_date(ctx, c) for c in history]
     series = {d.name[lang]: [c.scores[d.id] for c in history] for d in web.dimensions}
     path = ctx.settings.image_dir / f"{file_prefix(ctx.person.id)}trend-{token}.png"
-    await asyncio.to_thread(render_trend, path, dates, series, title=ctx.t("mijnweb.trend_title"))
+    await asyncio.to_thread(
+        charts.render_trend, path, dates, series, title=ctx.t("mijnweb.trend_title")
+    )
     path.chmod(0o600)
     lines = [ctx.t("mijnweb.trend_intro", count=len(history), first=dates[0], last=dates[-1])]
     for dimension in web.dimensions:

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
+from bot import charts
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.knowledge.answer import Answerer
 from bot.settings import Settings
+from tests.helpers.charts import quick_trend, quick_web
 from tests.helpers.conversation import Person
 from tests.helpers.databases import PostgresDatabase, create_postgres_database, require_postgres
 from tests.helpers.fakes import RecordingChannel
@@ -47,6 +49,15 @@ def build_each_content_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Answerer, "load", classmethod(cached))
         yield
+
+
+@pytest.fixture(autouse=True)
+def quick_charts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conversation tests get quick pictures (see tests/helpers/charts.py);
+    tests marked ``real_charts`` draw them with matplotlib."""
+    if request.node.get_closest_marker("real_charts") is None:
+        monkeypatch.setattr(charts, "render_web", quick_web)
+        monkeypatch.setattr(charts, "render_trend", quick_trend)
 
 
 @pytest.fixture(scope="session")

@@ -200,6 +200,7 @@ async def test_question_is_answered_with_its_source_and_unknown_honestly(
 # -- 3. a complete quick check-in by buttons ---------------------------------------------
 
 
+@pytest.mark.real_charts  # the fake Bot API reads the picture's size
 async def test_quick_checkin_by_buttons_ends_with_the_picture(tg: TelegramBot) -> None:
     pressed_ids: list[str] = []
 

@@ -142,6 +142,7 @@ def _result(replies: list[Reply]) -> Reply:
 # -- a complete check-in ----------------------------------------------------------
 
 
+@pytest.mark.real_charts
 async def test_quick_checkin_by_buttons_asks_consent_and_stores_encrypted(
     bot: Person, app: App, clock: FrozenClock
 ) -> None:

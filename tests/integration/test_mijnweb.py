@@ -194,6 +194,7 @@ async def test_one_checkin_shows_its_picture_and_scores(
     assert bot.text == t(app, "mijnweb.stale")
 
 
+@pytest.mark.real_charts
 async def test_several_checkins_show_the_latest_against_the_previous_and_a_trend(
     bot: Person, app: App, clock: FrozenClock, settings: Settings
 ) -> None:

@@ -88,6 +88,7 @@ def quick_rescans(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scheduler_module, "RESCAN_SECONDS", 0.2)
 
 
+@pytest.mark.slow  # waits out a real stall
 async def test_a_stalled_postgresql_leaves_the_bot_answering(
     make_settings: Callable[..., Settings],
     postgres_db: PostgresDatabase,
@@ -154,6 +155,7 @@ async def test_a_stalled_postgresql_leaves_the_bot_answering(
             await app.stop()
 
 
+@pytest.mark.slow  # waits out a real lock
 async def test_a_locked_sqlite_leaves_the_bot_answering(
     make_settings: Callable[..., Settings],
     tmp_path: Path,
