@@ -160,7 +160,7 @@ async def question(msg: Incoming, ctx: Context) -> list[Reply]:
         result.confidence,
         result.entry.id if result.entry else "-",
     )
-    if result.outcome is Outcome.UNKNOWN:
+    if result.gap:  # not answered outright: the text only, never who asked
         normalized = " ".join(fold(msg.text).split())
         await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
     knowledge = service.answerer.knowledge

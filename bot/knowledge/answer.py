@@ -4,8 +4,13 @@ The confidence combines how much of the question the best entry covers (idf
 weighted) with how clearly it beats the runner-up. Above ``ANSWER`` the bot
 answers; between ``CLARIFY`` and ``ANSWER`` it asks "Bedoel je ...?"; below,
 it says it does not know. The thresholds are calibrated on the development
-question set in ``tests/quality/`` (see ``docs/knowledge.md``). A bare number
-is never a question.
+question set in ``tests/quality/`` (see ``docs/knowledge.md``).
+
+Suggestions (the options of a "Bedoel je ...?" and the topics under "I don't
+know") are only entries that share a topic word with the question
+(``Hit.topical``): a "Bedoel je ...?" whose first entry does not is an "I don't
+know"; and an "I don't know" offers topics only with at least ``SUGGEST_SHARE``
+of the evidence a "Bedoel je ...?" needs. A bare number is never a question.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ WEAK_CAP = 0.55  # a weak match is at most a "Bedoel je ...?"
 # A message that shares a feeling gets the support reply, unless it is clearly a
 # question the content answers ("ik ben mantelzorger, wanneer is het leeratelier?").
 CONTENT_OVER_FEELING = 0.75
+# An "I don't know" offers related topics only with at least this share of the
+# evidence (the decision's probability) that a "Bedoel je ...?" needs.
+SUGGEST_SHARE = 0.5
 
 
 class Outcome(enum.StrEnum):
@@ -68,6 +76,12 @@ class Answer:
         """Answered from content or a fact table (not a referral, a question back or a
         "don't know")."""
         return self.outcome in (Outcome.ANSWER, Outcome.FACT)
+
+    @property
+    def gap(self) -> bool:
+        """A question the content did not answer outright: a "Bedoel je ...?" or an
+        "I don't know" (recorded for ``content gaps``)."""
+        return self.outcome in (Outcome.CLARIFY, Outcome.UNKNOWN)
 
 
 _QUESTION = re.compile(
@@ -255,6 +269,9 @@ class Answerer:
         strain = self.safety.strain(question)
         if strain is not None:
             return self._support(strain, lang, score, hits)
-        if score >= clarify_at:
-            return Answer(Outcome.CLARIFY, lang, score, None, candidates, hits)
-        return Answer(Outcome.UNKNOWN, lang, score, None, candidates, hits)
+        related = [hit.entry for hit in hits[:3] if hit.topical]
+        if score >= clarify_at and hits[0].topical:
+            return Answer(Outcome.CLARIFY, lang, score, None, related, hits)
+        if score < SUGGEST_SHARE * clarify_at:
+            related = []
+        return Answer(Outcome.UNKNOWN, lang, score, None, related, hits)

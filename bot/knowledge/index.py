@@ -10,6 +10,14 @@ Next to the score, each hit carries its *coverage*: how much of the question's
 weight (idf) the entry's own words account for. A question about the bus to
 Leiden matches "Leiden" somewhere, but covers little of what was asked; that
 is what lets the bot say it does not know.
+
+And each hit says whether it is *topical*: whether the question shares a topic
+word with what the entry is about (its title, tags and example questions). A
+topic word names a topic somewhere in the content (it is in a title or the
+tags); numbers and stop words are none, and neither is a piece of a word split
+for the search ("uitslag" is searched as "uit" + "slag", but it is not about a
+"slag"). A place name relates only the entries whose title or tags name that
+place. Only topical entries are offered as suggestions.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ SEPARABLE_PARTICLES = frozenset(
     )
 )  # fmt: skip
 FUZZY_CUTOFF = 84.0
+# A word split for the search counts as a topic word only when both parts are
+# words of their own ("beleid" + "medewerker"), not a prefix ("ver" + "taal").
+MIN_TOPIC_PART = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,7 @@ class Hit:
     domain: bool = False  # a matched word is a topic word (an entry's title or tags)
     terms: int = 0  # how many different search words the question has
     example: float = 0.0  # overlap (Jaccard) with the entry's closest example question
+    topical: bool = False  # shares a topic word with the entry's title, tags or examples
 
 
 def _bm25(docs: list[list[str]]) -> bm25s.BM25:
@@ -76,6 +88,8 @@ class FieldIndex:
         titles, answers, questions, owners = [], [], [], []
         self.topic_terms: set[str] = set()
         self.entry_terms: list[set[str]] = []
+        self.entry_topics: list[set[str]] = []  # title, tags and example questions
+        self.entry_places: list[set[str]] = []  # context words (places) of title and tags
         self.example_sets: list[set[frozenset[str]]] = []
         known: Counter[str] = Counter()
         for position, entry in enumerate(entries):
@@ -92,13 +106,19 @@ class FieldIndex:
             answers.append(analyzer.terms(answer_words))
             own_terms = set(titles[-1]) | set(answers[-1])
             self.example_sets.append({frozenset(analyzer.terms(w)) for w in example_words})
+            topics = set(titles[-1]) - self.context
+            self.entry_places.append(set(titles[-1]) & self.context)
             for words in example_words:
                 questions.append(analyzer.terms(words))
                 owners.append(position)
                 own_terms.update(questions[-1])
+                topics.update(questions[-1])
             self.entry_terms.append(own_terms)
+            self.entry_topics.append(topics)
         known.update(analyzer.synonym_words)
         self._known = known
+        # Numbers and their words ("4", "vier", "vierde"): never what a question is about.
+        self._numbers = {term for n in range(1000) for term in analyzer.analyze(str(n))}
         # Typo candidates by first letter and length: a ratio of FUZZY_CUTOFF or more
         # is only possible between words of about the same length, and people
         # rarely mistype the first letter. This keeps lookups fast as content grows.
@@ -156,11 +176,42 @@ class FieldIndex:
         return cached
 
     def query_terms(self, question: str, fuzzy: bool = True) -> list[str]:
+        return self._terms(self._words(question, fuzzy))
+
+    def topic_words(self, question: str, fuzzy: bool = True) -> set[str]:
+        """The question's topic words (see the module docstring)."""
+        return self._topic_words(self._words(question, fuzzy))
+
+    def _words(self, question: str, fuzzy: bool) -> list[list[str]]:
+        """Each word of the question as the index knows it: itself, its typo
+        corrected, or the two known words of a compound."""
+        return [self._correct(word, fuzzy) for word in self.analyzer.tokens(question)]
+
+    def _terms(self, words: list[list[str]]) -> list[str]:
         # Typos are corrected before synonyms are applied, so that "positiefe
         # gezondheid" still becomes the phrase "positieve gezondheid".
-        tokens = [part for w in self.analyzer.tokens(question) for part in self._correct(w, fuzzy)]
+        tokens = [part for parts in words for part in parts]
         terms = self.analyzer.terms(self.analyzer.canonical(tokens))
         return terms + self._separable(tokens)
+
+    def _topic_words(self, words: list[list[str]]) -> set[str]:
+        whole = [
+            parts for parts in words if min(map(len, parts)) >= MIN_TOPIC_PART or len(parts) == 1
+        ]
+        return {
+            term
+            for term in self._terms(whole)
+            if term in self.topic_terms and term not in self._numbers and not term.isdigit()
+        }
+
+    def _topical(self, topic_words: set[str], position: int) -> bool:
+        """The question shares a topic word with what the entry is about; a place
+        only when the entry is about that place (its title or tags)."""
+        places = topic_words & self.context
+        return bool(
+            (topic_words - places) & self.entry_topics[position]
+            or places & self.entry_places[position]
+        )
 
     def _separable(self, tokens: list[str]) -> list[str]:
         """Dutch separable verbs come apart in a question ("hoe meld ik me aan",
@@ -182,9 +233,11 @@ class FieldIndex:
         """The best entries; ``fuzzy=False`` skips typo correction (used for the
         other language's index, where a word of this language would be "corrected"
         into an unrelated one)."""
-        terms = self.query_terms(question, fuzzy)
+        words = self._words(question, fuzzy)
+        terms = self._terms(words)
         if not terms or not self.entries:
             return []
+        topic_words = self._topic_words(words)
         title = self._title.get_scores(terms)
         answer = self._answer.get_scores(terms)
         per_question = self._questions.get_scores(terms)
@@ -227,6 +280,7 @@ class FieldIndex:
                     domain,
                     len(unique),
                     example,
+                    self._topical(topic_words, position),
                 )
             )
         return hits
