@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import socket
@@ -210,6 +211,8 @@ async def upgrade(
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+    if revision == "head" and await current_revision(engine) == head_revision():
+        return  # the usual start: one SELECT, no migration environment and no lock
     if engine.dialect.name != "postgresql":
         async with engine.begin() as conn:
             await conn.run_sync(_run)
@@ -239,8 +242,9 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(_current)
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest migration this code knows."""
+    """The newest migration this code knows (read once: the files do not change)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
