@@ -7,10 +7,12 @@ skipping it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -69,22 +71,51 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+# One round trip: empty the tables that exist (children before parents) and set
+# every sequence back to 1. DELETE is several times faster than TRUNCATE on tables
+# this small, and the suite empties them before every PostgreSQL test.
+_EMPTY_SQL = """
+DO $$
+DECLARE name text;
+BEGIN
+  FOREACH name IN ARRAY ARRAY[TABLES] LOOP
+    IF to_regclass(quote_ident(name)) IS NOT NULL THEN
+      EXECUTE 'DELETE FROM ' || quote_ident(name);
+    END IF;
+  END LOOP;
+  PERFORM setval(c.oid, 1, false)
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'S' AND n.nspname = 'public';
+END $$
+""".replace("TABLES", ", ".join(f"'{table}'" for table in TABLES))
+
+
 @dataclass
 class PostgresDatabase:
     """A throw-away database on the local server, emptied before each test."""
 
     name: str
     url: str
+    _conn: Any = None
 
     def truncate(self) -> None:
-        with _connect(self.url) as conn:
-            existing = {
-                r[0]
-                for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            }
-            tables = [t for t in TABLES if t in existing]
-            if tables:
-                conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        """Empty every table and restart the ids (on one kept connection)."""
+        for attempt in (1, 2):
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = _connect(self.url)
+                self._conn.execute(_EMPTY_SQL)
+                return
+            except Exception:
+                self.close()
+                if attempt == 2:
+                    raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
 
 def create_postgres_database() -> Iterator[PostgresDatabase]:
@@ -93,8 +124,10 @@ def create_postgres_database() -> Iterator[PostgresDatabase]:
     with _connect(admin) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    database = PostgresDatabase(name=name, url=url)
     try:
-        yield PostgresDatabase(name=name, url=url)
+        yield database
     finally:
+        database.close()
         with _connect(admin) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
