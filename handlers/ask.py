@@ -46,6 +46,7 @@ SAFETY_TEXTS = {
     Outcome.CRISIS: "safety.crisis",
     Outcome.CRISIS_OTHER: "safety.crisis_other",
     Outcome.INFO: "safety.info",
+    Outcome.EMERGENCY: "safety.emergency",
     Outcome.MEDICAL: "safety.medical",
 }
 

@@ -48,6 +48,7 @@ class Outcome(enum.StrEnum):
     CRISIS = "crisis"
     CRISIS_OTHER = "crisis_other"  # someone else is in danger: how to help, 113 for relatives
     INFO = "info"  # about suicide or 113, not the sender's crisis: 113's information
+    EMERGENCY = "emergency"  # "112" on its own: what to do in an emergency
     MEDICAL = "medical"
     SUPPORT = "support"  # ordinary sadness, stress, loneliness: warmth and help nearby
     FACT = "fact"  # a direct answer from a fact table ("hoort Sassenheim bij de regio?")
@@ -117,6 +118,7 @@ _SAFETY_OUTCOMES = {
     Concern.CRISIS: Outcome.CRISIS,
     Concern.CRISIS_OTHER: Outcome.CRISIS_OTHER,
     Concern.INFO: Outcome.INFO,
+    Concern.EMERGENCY: Outcome.EMERGENCY,
     Concern.MEDICAL: Outcome.MEDICAL,
 }
 SAFETY_OUTCOMES = frozenset(_SAFETY_OUTCOMES.values())  # answered by the safety layer

@@ -9,7 +9,8 @@ the lexicon). The order is fixed and crisis wins over every other rule:
 1. **crisis** of the sender (113, 112, huisarts), or of **someone else** they
    worry about (how to help, 113 also advises relatives);
 2. **info**: the subject of suicide in news, fiction, prevention work or a
-   question about 113, answered with 113's information, not as a crisis;
+   question about 113, answered with 113's information, not as a crisis; and
+   **emergency**: "112" on its own, answered with what to do in an emergency;
 3. **medical**: medicines, doses, symptoms, diagnoses → huisarts or apotheek;
 4. **support**: ordinary sadness, stress, worry, loneliness, grief, an
    overloaded mantelzorger → warmth and concrete help nearby.
@@ -37,6 +38,7 @@ class Concern(enum.StrEnum):
     CRISIS = "crisis"
     CRISIS_OTHER = "crisis_other"
     INFO = "info"
+    EMERGENCY = "emergency"
     MEDICAL = "medical"
     SUPPORT = "support"
     NONE = "none"
@@ -83,6 +85,7 @@ class Safety:
         self.lexicon = CrisisLexicon(raw)
         self.model = model
         self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
+        self.emergency = tuple(re.compile(p) for p in raw.get("emergency", []))
         personal = raw.get("support_personal") or {}
         self._professional = re.compile(str(personal.get("professional", "(?!)")))
         self._first_person = re.compile(str(personal.get("first_person", "(?!)")))
@@ -180,6 +183,8 @@ class Safety:
         found = self._crisis(line)
         if found is not None:
             return found
+        if any(p.search(line) for p in self.emergency):
+            return Assessment(Concern.EMERGENCY)
         if self.lexicon.is_topic(line):
             return Assessment(Concern.INFO, "topic")
         if self.is_medical(text):

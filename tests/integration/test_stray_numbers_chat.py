@@ -89,6 +89,13 @@ async def test_113_after_a_list_is_still_113s_information(app: App) -> None:
     assert _t(app, "fallback.pick_number") not in out
 
 
+async def test_112_after_a_list_says_what_to_do_in_an_emergency(app: App) -> None:
+    out = await _console(app, "/start", "112")
+    after = out.split("> 112\n", 1)[1]
+    assert _t(app, "safety.emergency") in after
+    assert _t(app, "fallback.pick_number") not in out
+
+
 async def test_a_crisis_with_a_number_gets_the_crisis_reply(bot: Person, app: App) -> None:
     await bot.send("/start")
     await bot.send("4 ik wil niet meer leven")

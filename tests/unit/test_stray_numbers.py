@@ -46,11 +46,27 @@ def test_a_bare_number_is_never_a_question(answerer: Answerer, text: str) -> Non
     [
         ("113", Outcome.INFO),
         ("0800-0113", Outcome.INFO),
+        ("112", Outcome.EMERGENCY),
+        ("112!", Outcome.EMERGENCY),
+        ("bel 112", Outcome.EMERGENCY),
         ("4 ik wil niet meer leven", Outcome.CRISIS),
     ],
 )
 def test_safety_wins_over_a_number(answerer: Answerer, text: str, outcome: Outcome) -> None:
     assert answerer.answer(text).outcome is outcome
+
+
+def test_the_emergency_number_alone_gets_what_to_do_in_an_emergency(answerer: Answerer) -> None:
+    """A bare "112" is not a menu choice: it gets 112, 113 and the huisarts."""
+    from bot.core.texts import Texts
+    from bot.paths import content_dir
+    from handlers.ask import SAFETY_TEXTS
+
+    texts = Texts.load(content_dir())
+    for language in ("nl", "en"):
+        reply = texts.get(language, SAFETY_TEXTS[Outcome.EMERGENCY])
+        assert "112" in reply and "0800-0113" in reply and "113.nl" in reply
+        assert ("huisarts" in reply) if language == "nl" else ("GP" in reply)
 
 
 @pytest.mark.parametrize(
