@@ -467,7 +467,7 @@ async def _language_of(
     sessions: async_sessionmaker[AsyncSession], platform: str, user: str
 ) -> str | None:
     """The stored language of this person, or None when they are not known yet."""
-    from bot.storage.repositories import UserRepo
+    from bot.storage.repositories.users import UserRepo
 
     async with sessions() as session:
         person = await UserRepo(session).find(platform, user)

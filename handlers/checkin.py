@@ -24,9 +24,10 @@ from bot import charts
 from bot.core.choices import numbers_extra, pick
 from bot.core.context import Context
 from bot.core.messages import Choice, Image, Incoming, Reply, refused_press
+from bot.core.state import State
 from bot.spinnenweb.model import EXTENDED, SHORT, arrow, fmt, ordered
+from bot.spinnenweb.records import CheckinRecord
 from bot.spinnenweb.scores import Verdict, parse_score, week_vocabulary
-from bot.storage.repositories import CheckinRecord, State
 from handlers import ask
 from handlers.menu import menu_choices
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, Reply, refused_press
-from bot.storage.repositories import State
+from bot.core.state import State
 from handlers.menu import menu_choices
 
 FLOW = "taal"

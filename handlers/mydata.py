@@ -19,10 +19,11 @@ from dateutil import parser as dateparser
 from bot import charts
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Image, Incoming, Reply, refused_press
+from bot.core.state import State
 from bot.paths import private_dir
 from bot.scheduling.jobs import remove_files
 from bot.spinnenweb.model import fmt
-from bot.storage.repositories import CheckinRecord, State
+from bot.spinnenweb.records import CheckinRecord
 from handlers.checkin import draw_web, file_prefix, local_date, private_only, summary_text
 from handlers.menu import menu_choices
 

@@ -18,12 +18,13 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.core.router import Router
+    from bot.core.state import State
     from bot.knowledge.service import KnowledgeService
     from bot.outbox.queue import Outbox
     from bot.scheduling.scheduler import Scheduler
     from bot.spinnenweb.model import Spinnenweb
     from bot.storage.models import User
-    from bot.storage.repositories import Repos, State
+    from bot.storage.repositories import Repos
 
 
 @dataclass

@@ -112,7 +112,7 @@ async def gaps(settings: Settings, limit: int) -> int:
     from datetime import UTC, datetime, timedelta
 
     from bot.storage import db
-    from bot.storage.repositories import GapRepo
+    from bot.storage.repositories.gaps import GapRepo
 
     since = datetime.now(UTC) - timedelta(days=settings.unanswered_retention_days)
     # Reads only: a missing or older database is one line and exit 2, never migrated.

@@ -32,8 +32,9 @@ from sqlalchemy.orm import aliased
 from bot.core.clock import Clock
 from bot.core.messages import Choice, Document, Image, Reply
 from bot.crypto import Cipher, DecryptionError
+from bot.storage.dialect import upsert
 from bot.storage.models import OutboxMessage
-from bot.storage.repositories import UserRepo, upsert
+from bot.storage.repositories.users import UserRepo
 
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"

@@ -20,7 +20,7 @@ from sqlalchemy import delete, update
 from bot.channels.base import Channel, DeliveryError
 from bot.outbox.queue import FAILED, PENDING, REPLY, SENT, Claimed, Outbox
 from bot.storage.models import OutboxMessage
-from bot.storage.repositories import UserRepo
+from bot.storage.repositories.users import UserRepo
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,10 @@ from bot.core.messages import Reply
 from bot.core.middleware import PRUNE_EVENTS_AFTER
 from bot.outbox.queue import Outgoing
 from bot.scheduling import runtime
-from bot.storage.repositories import CheckinRepo, EventRepo, GapRepo, UserRepo
+from bot.storage.repositories.checkins import CheckinRepo
+from bot.storage.repositories.events import EventRepo
+from bot.storage.repositories.gaps import GapRepo
+from bot.storage.repositories.users import UserRepo
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import logging
 from bot.core.messages import Reply
 from bot.outbox.queue import Outgoing
 from bot.scheduling import runtime
-from bot.storage.repositories import CheckinRepo, UserRepo
+from bot.storage.repositories.checkins import CheckinRepo
+from bot.storage.repositories.users import UserRepo
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import Cipher, DecryptionError
 from bot.settings import ConfigError
+from bot.storage.dialect import upsert
 from bot.storage.models import BotMeta
-from bot.storage.repositories import upsert
 
 CHECK_KEY = "data_key_check"
 CHECK_VALUE = {"purpose": "alliantiebot data key check"}

@@ -32,9 +32,10 @@ from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.core.clock import Clock
 from bot.core.context import Services
+from bot.core.state import State
 from bot.settings import Settings
 from bot.storage.models import User
-from bot.storage.repositories import State, StateRepo
+from bot.storage.repositories.conversation import StateRepo
 from tests.helpers.fake_telegram import Call, FakeBotApi, tiny_png
 
 __all__ = ["ObservedChannel", "TelegramBot", "free_port", "running_bot", "tiny_png"]

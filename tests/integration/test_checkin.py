@@ -15,11 +15,14 @@ from sqlalchemy import select
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Reply
+from bot.core.state import State
 from bot.settings import Settings
 from bot.spinnenweb import jobs as spinnenweb_jobs
 from bot.spinnenweb.model import Spinnenweb
+from bot.spinnenweb.records import CheckinRecord
 from bot.storage.models import Checkin, OutboxMessage, User
-from bot.storage.repositories import CheckinRecord, CheckinRepo, State, StateRepo
+from bot.storage.repositories.checkins import CheckinRepo
+from bot.storage.repositories.conversation import StateRepo
 from tests.helpers.conversation import Person
 from tests.helpers.fakes import RecordingChannel
 

@@ -21,13 +21,15 @@ from bot import cli
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Reply
+from bot.core.state import State
 from bot.crypto import Cipher, key_fingerprint
 from bot.outbox.queue import Outgoing
 from bot.settings import ConfigError, Settings
+from bot.spinnenweb.records import CheckinRecord
 from bot.storage import rotation
 from bot.storage.keycheck import keys_in_use
 from bot.storage.models import Base, Checkin, ConversationState, OutboxMessage, User
-from bot.storage.repositories import CheckinRecord, Repos, State
+from bot.storage.repositories import Repos
 from bot.storage.rotation import ENCRYPTED, Outcome, _rotate_row, rotate_all
 from tests.conftest import TEST_KEY
 from tests.helpers.conversation import Person

@@ -14,8 +14,9 @@ from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Choice, Image, Reply
 from bot.settings import Settings
+from bot.spinnenweb.records import CheckinRecord
 from bot.storage.models import User
-from bot.storage.repositories import CheckinRecord, CheckinRepo
+from bot.storage.repositories.checkins import CheckinRepo
 from tests.helpers.conversation import Person
 
 CONSENT = "Ja, bewaar mijn antwoorden"

@@ -29,8 +29,9 @@ from bot.outbox.sender import OutboxSender
 from bot.scheduling import jobs
 from bot.settings import ConfigError, Settings
 from bot.spinnenweb.jobs import wish_followup
+from bot.spinnenweb.records import CheckinRecord
 from bot.storage.models import AuditLog, Base, User
-from bot.storage.repositories import CheckinRecord, CheckinRepo
+from bot.storage.repositories.checkins import CheckinRepo
 from tests.helpers.conversation import Person
 from tests.helpers.fakes import RecordingChannel
 

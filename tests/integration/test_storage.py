@@ -11,10 +11,11 @@ from sqlalchemy import select, text
 
 from bot.app import App
 from bot.core.clock import FrozenClock
+from bot.core.state import State
 from bot.settings import ConfigError, Settings
 from bot.storage import db
 from bot.storage.models import ConversationState
-from bot.storage.repositories import Repos, State
+from bot.storage.repositories import Repos
 from tests.helpers.databases import PostgresDatabase
 
 

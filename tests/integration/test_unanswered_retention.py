@@ -19,7 +19,7 @@ from bot.knowledge import cli as content_cli
 from bot.scheduling import jobs
 from bot.settings import Settings
 from bot.storage.models import UnansweredQuestion
-from bot.storage.repositories import GapRepo
+from bot.storage.repositories.gaps import GapRepo
 
 
 async def record(app: App, asked: dict[str, datetime]) -> None:

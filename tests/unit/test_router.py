@@ -9,7 +9,7 @@ import pytest
 from bot.core.context import Context
 from bot.core.messages import Incoming, Kind, Reply
 from bot.core.router import Command, Router
-from bot.storage.repositories import State
+from bot.core.state import State
 
 
 def _handler(name: str) -> Any:

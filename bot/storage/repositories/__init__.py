@@ -1,0 +1,35 @@
+"""Repositories: the only code that writes SQL for people, conversations, check-ins,
+the audit log, dedupe and unanswered questions; one module per aggregate.
+
+All work on one :class:`AsyncSession`, so one incoming message is one
+transaction: if its handler fails, nothing it did is kept and a redelivery of
+the same platform update is handled again. :class:`Repos` is the set of them
+that one unit of work (:mod:`bot.storage.unit_of_work`) hands out.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import Cipher
+from bot.storage.repositories.audit import AuditRepo
+from bot.storage.repositories.checkins import CheckinRepo
+from bot.storage.repositories.conversation import StateRepo
+from bot.storage.repositories.events import EventRepo
+from bot.storage.repositories.gaps import GapRepo
+from bot.storage.repositories.privacy import PersonalDataRepo
+from bot.storage.repositories.users import UserRepo
+
+
+class Repos:
+    """The repositories of one unit of work."""
+
+    def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
+        self.session = session
+        self.users = UserRepo(session)
+        self.state = StateRepo(session, cipher)
+        self.audit = AuditRepo(session)
+        self.events = EventRepo(session)
+        self.gaps = GapRepo(session)
+        self.checkins = CheckinRepo(session, cipher)
+        self.personal = PersonalDataRepo(session, cipher)

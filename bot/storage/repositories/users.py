@@ -1,0 +1,90 @@
+"""People: one row per platform identity, found or created on every message."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import User
+
+# Writing last_seen_at on every message would make every message a write.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def find(self, platform: str, platform_user_id: str) -> User | None:
+        result = await self.session.execute(
+            select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def get_or_create(
+        self,
+        *,
+        platform: str,
+        platform_user_id: str,
+        now: datetime,
+        language: str,
+        display_name: str | None = None,
+        private_chat_id: str | None = None,
+        admin: bool = False,
+    ) -> tuple[User, bool]:
+        """The user for a platform identity, creating it on first contact."""
+        user = await self.find(platform, platform_user_id)
+        created = False
+        if user is None:
+            user = User(
+                platform=platform,
+                platform_user_id=platform_user_id,
+                display_name=display_name,
+                language=language,
+                private_chat_id=private_chat_id,
+                roles="",
+                messages_enabled=True,
+                active=True,
+                created_at=now,
+                last_seen_at=now,
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(user)
+            except IntegrityError:  # another worker created it a moment ago
+                found = await self.find(platform, platform_user_id)
+                if found is None:  # it was deleted again in between: let the message retry
+                    raise
+                user = found
+            else:
+                created = True
+        if not created:
+            if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+                user.last_seen_at = now
+            if display_name and user.display_name != display_name:
+                user.display_name = display_name
+            if private_chat_id and user.private_chat_id != private_chat_id:
+                user.private_chat_id = private_chat_id
+            if not user.active:  # they wrote to us, so the platform lets us reach them again
+                user.active = True
+                user.blocked_at = None
+        roles = set(user.role_set)
+        if admin and "verbinder" not in roles:
+            roles.add("verbinder")
+        elif not admin and "verbinder" in roles:
+            roles.discard("verbinder")  # BOT_ADMINS is the source of truth for verbinders
+        joined = ",".join(sorted(roles))
+        if joined != user.roles:
+            user.roles = joined
+        return user, created
+
+    async def mark_inactive(self, user_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(active=False, blocked_at=now)
+        )
