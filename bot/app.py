@@ -33,6 +33,7 @@ from bot.settings import ConfigError, Settings
 from bot.spinnenweb.model import Spinnenweb, SpinnenwebContentError
 from bot.storage import db
 from bot.storage.keycheck import verify_data_key
+from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,11 @@ class App:
             router=router,
             knowledge=knowledge,
             spinnenweb=spinnenweb,
-            write_lock=asyncio.Lock() if settings.is_sqlite else None,
         )
+        self.services.work = UnitOfWork(
+            self.services, write_lock=asyncio.Lock() if settings.is_sqlite else None
+        )
+        self.services.content_reloads.append(self._read_spinnenweb)
         self.dispatcher = Dispatcher(
             self.services, router, default_chain(settings.flood_limit_per_minute)
         )
@@ -166,6 +170,17 @@ class App:
         if self.dispatcher is None:
             raise RuntimeError("App.start() has not run")
         return await self.dispatcher.handle(msg)
+
+    def _read_spinnenweb(self) -> Callable[[], None]:
+        """For Services.reload_content: the check-in's content, read again."""
+        services = self.services
+        web = Spinnenweb.load(content_dir(self.settings.content_dir))  # raises before any swap
+
+        def swap() -> None:
+            if services is not None:
+                services.spinnenweb = web
+
+        return swap
 
     async def _uninstall(self) -> None:
         if runtime._services is self.services:

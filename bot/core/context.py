@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.clock import Clock
 from bot.core.messages import Choice
+from bot.core.state import State
 from bot.core.texts import Texts
 from bot.crypto import Cipher
 from bot.settings import Settings
@@ -18,13 +19,30 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.core.router import Router
-    from bot.core.state import State
     from bot.knowledge.service import KnowledgeService
     from bot.outbox.queue import Outbox
     from bot.scheduling.scheduler import Scheduler
     from bot.spinnenweb.model import Spinnenweb
     from bot.storage.models import User
     from bot.storage.repositories import Repos
+
+
+class Transactions(Protocol):
+    """The database as the core sees it (``bot.storage.unit_of_work.UnitOfWork``)."""
+
+    def begin(self) -> AbstractAsyncContextManager[Repos]:
+        """One transaction and its repositories: committed when the block ends,
+        rolled back when it raises."""
+        ...
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        """True when ``exc`` means the database is down or unreachable, not a bug."""
+        ...
+
+
+ContentReload = Callable[[], Callable[[], None]]
+"""Reads one part of content/ again and returns how to put it in place; raises,
+changing nothing, when that part is broken."""
 
 
 @dataclass
@@ -41,21 +59,22 @@ class Services:
     router: Router | None = None
     knowledge: KnowledgeService | None = None
     spinnenweb: Spinnenweb | None = None
-    # SQLite has one writer: messages take turns in the process instead of
-    # fighting over the file lock in SQLite's sleeping retry loop.
-    write_lock: asyncio.Lock | None = None
+    # Content besides the knowledge and the sentences (the check-in's), registered
+    # by bot.app so that the core needs no feature imports.
+    content_reloads: list[ContentReload] = field(default_factory=list)
+    # The database's units of work (a message, a scheduled job), over ``sessions``;
+    # set by bot.app right after building this.
+    work: Transactions = field(init=False, repr=False)
 
     async def reload_content(self) -> int:
         """Read content/ again without a restart: the knowledge (refused, keeping the
         old, when broken), then the sentences. Returns the number of entries."""
         if self.knowledge is None:
             raise RuntimeError("the knowledge service is not running")
-        from bot.paths import content_dir
-        from bot.spinnenweb.model import Spinnenweb
-
-        web = Spinnenweb.load(content_dir(self.settings.content_dir))  # raises before any swap
+        swaps = [read() for read in self.content_reloads]  # each raises before any swap
         count = await self.knowledge.reload()
-        self.spinnenweb = web
+        for swap in swaps:
+            swap()
         self.texts.reload()
         return count
 

@@ -19,10 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, Kind, Reply
-from bot.knowledge.safety import Concern
 from bot.outbox.queue import REPLY, Outgoing
-from bot.storage.db import is_unavailable
-from bot.storage.repositories import Repos
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +50,7 @@ async def capture_errors(msg: Incoming, ctx: Context, call_next: Next) -> list[R
     try:
         return await call_next(msg, ctx)
     except Exception as exc:
-        if is_unavailable(exc):
+        if ctx.services.work.is_unavailable(exc):
             log.warning(
                 "database unavailable while handling %s %s: %s",
                 msg.platform,
@@ -160,12 +157,11 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
     With ``durable_replies`` the replies are written to the outbox in that same
     transaction: the new state and the answer to it are kept together or not at all.
     """
-    lock = ctx.services.write_lock or contextlib.nullcontext()
-    async with lock, ctx.services.sessions() as session, session.begin():
-        ctx.repos = Repos(session, ctx.services.cipher)
+    async with ctx.services.work.begin() as repos:
+        ctx.repos = repos
         replies = await call_next(msg, ctx)
         if msg.durable_replies and replies:
-            replies = await _hold(msg, ctx, session, replies)
+            replies = await _hold(msg, ctx, repos.session, replies)
     if any(reply.queued for reply in replies):
         ctx.services.outbox.wake()  # committed now: the sender can see them
     for step in ctx.after_commit:
@@ -247,9 +243,7 @@ async def safety_first(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
         found = answerer.safety.crisis(msg.text)
         if found is not None and found.is_crisis:
             language = answerer.detect_language(msg.text, ctx.lang)
-            key = (
-                "safety.crisis_other" if found.concern is Concern.CRISIS_OTHER else "safety.crisis"
-            )
+            key = "safety.crisis_other" if found.about_someone_else else "safety.crisis"
             # The family says which kind of signal it was; the text itself is never logged.
             log.warning(
                 "crisis signal answered with the safety reply (%s, %s, %s)",

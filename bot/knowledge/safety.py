@@ -69,6 +69,11 @@ class Assessment:
         return self.concern in (Concern.CRISIS, Concern.CRISIS_OTHER)
 
     @property
+    def about_someone_else(self) -> bool:
+        """A crisis signal about another person (a friend, a child), not the writer."""
+        return self.concern is Concern.CRISIS_OTHER
+
+    @property
     def topic(self) -> str:
         """The support topic, if any."""
         return self.feeling.topic.name if self.feeling is not None else ""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 
@@ -18,10 +19,10 @@ from bot.core.messages import Reply
 from bot.core.middleware import PRUNE_EVENTS_AFTER
 from bot.outbox.queue import Outgoing
 from bot.scheduling import runtime
-from bot.storage.repositories.checkins import CheckinRepo
-from bot.storage.repositories.events import EventRepo
-from bot.storage.repositories.gaps import GapRepo
-from bot.storage.repositories.users import UserRepo
+
+if TYPE_CHECKING:
+    from bot.storage.models import User
+    from bot.storage.repositories import Repos
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,34 @@ async def remind(
 
     ``key`` makes the delivery idempotent: a job that runs twice sends once.
     """
+
+    async def compose(repos: Repos, user: User) -> str:
+        return runtime.services().texts.get(user.language, message_key, **(params or {}))
+
+    await send_to_person(user_id, key, f"reminder {key}", compose)
+
+
+async def send_to_person(
+    user_id: int, key: str, what: str, compose: Callable[[Repos, User], Awaitable[str | None]]
+) -> None:
+    """Load the person, skip if gone, stopped or without a private chat, and queue
+    the text ``compose`` makes for them (None: nothing to send) in one transaction.
+
+    ``key`` (as ``job:<key>``) makes the delivery idempotent: a job that runs twice
+    sends once. ``what`` names the job in the log; the text is never logged.
+    """
     services = runtime.services()
-    async with services.sessions() as session, session.begin():
-        user = await UserRepo(session).get(user_id)
+    async with services.work.begin() as repos:
+        user = await repos.users.get(user_id)
         if user is None or not user.messages_enabled or not user.active:
-            log.info("reminder %s skipped: recipient gone, stopped or inactive", key)
+            log.info("%s skipped: recipient gone, stopped or inactive", what)
             return
         if user.private_chat_id is None:
-            log.info("reminder %s skipped: no private chat known", key)
+            log.info("%s skipped: no private chat known", what)
             return
-        text = services.texts.get(user.language, message_key, **(params or {}))
+        text = await compose(repos, user)
+        if text is None:
+            return
         await services.outbox.enqueue(
             [
                 Outgoing(
@@ -54,7 +73,7 @@ async def remind(
                     kind="reminder",
                 )
             ],
-            session=session,
+            session=repos.session,
         )
 
 
@@ -66,15 +85,13 @@ async def housekeeping() -> None:
     services = runtime.services()
     settings = services.settings
     now = services.clock.now()
-    async with services.sessions() as session, session.begin():
-        events = await EventRepo(session).prune(now - PRUNE_EVENTS_AFTER)
-        rows = await services.outbox.prune(session, now - KEEP_FINISHED_FOR)
-        checkins = await CheckinRepo(session, services.cipher).prune(
+    async with services.work.begin() as repos:
+        events = await repos.events.prune(now - PRUNE_EVENTS_AFTER)
+        rows = await services.outbox.prune(repos.session, now - KEEP_FINISHED_FOR)
+        checkins = await repos.checkins.prune(
             now - relativedelta(months=settings.checkin_retention_months)
         )
-        questions = await GapRepo(session).prune(
-            now - timedelta(days=settings.unanswered_retention_days)
-        )
+        questions = await repos.gaps.prune(now - timedelta(days=settings.unanswered_retention_days))
     cutoff = now - timedelta(hours=settings.generated_file_hours)
     files = await asyncio.to_thread(
         remove_files, (settings.image_dir, settings.export_dir), older_than=cutoff

@@ -67,3 +67,71 @@ def test_handlers_do_not_import_platform_channels() -> None:
     for path in _python_files("handlers"):
         text = path.read_text()
         assert "bot.channels" not in text, path
+
+
+# The core is platform-, storage- and feature-blind: it reaches the database through
+# the Transactions protocol and content through Services.content_reloads.
+CORE_MUST_NOT_IMPORT = ("bot.storage", "bot.spinnenweb", "bot.knowledge", "handlers")
+# Named in annotations only (under TYPE_CHECKING): the types of Context.repos,
+# Context.user, Services.knowledge and Services.spinnenweb. Nothing is loaded for them.
+CORE_TYPE_ONLY = {
+    "bot.storage.models",
+    "bot.storage.repositories",
+    "bot.knowledge.service",
+    "bot.spinnenweb.model",
+}
+
+
+def _module_imports(path: Path) -> tuple[set[str], set[str]]:
+    """The modules a file imports: (at run time, anywhere; only under TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text())
+    type_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            type_only.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    runtime: set[str] = set()
+    typing: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # ``from bot import storage`` names bot.storage too
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        (typing if id(node) in type_only else runtime).update(names)
+    return runtime, typing
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_the_core_imports_neither_storage_nor_features() -> None:
+    files = _python_files("bot/core")
+    assert len(files) > 5
+    at_runtime, for_types = [], set()
+    for path in files:
+        runtime, typing = _module_imports(path)
+        name = path.relative_to(ROOT)
+        at_runtime += [f"{name}: {m}" for m in sorted(runtime) if _within(m, CORE_MUST_NOT_IMPORT)]
+        for_types |= {m for m in typing if _within(m, CORE_MUST_NOT_IMPORT)}
+    assert at_runtime == []
+    # ``from bot.storage.models import User`` also yields "bot.storage.models.User"
+    modules = {m for m in for_types if not any(m.startswith(t + ".") for t in CORE_TYPE_ONLY)}
+    assert modules <= CORE_TYPE_ONLY
+
+
+def test_the_core_check_would_catch_a_storage_import(tmp_path: Path) -> None:
+    sample = tmp_path / "x.py"
+    sample.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from bot import storage\n"
+        "if TYPE_CHECKING:\n"
+        "    from bot.spinnenweb.model import Spinnenweb\n"
+        "def f():\n"
+        "    from handlers import checkin\n"
+    )
+    runtime, typing = _module_imports(sample)
+    assert {"bot.storage", "handlers"} <= {m for m in runtime if _within(m, CORE_MUST_NOT_IMPORT)}
+    assert "bot.spinnenweb.model" in typing
+    assert "bot.spinnenweb.model" not in runtime
