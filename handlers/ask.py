@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.context import Context
-from bot.core.messages import Choice, Incoming, Reply, refused_press
+from bot.core.messages import Choice, Incoming, PressOutcome, Reply
 from bot.core.texts import Texts
 from bot.knowledge.answer import Answer, Outcome
 from bot.knowledge.content import Entry, Knowledge
@@ -176,7 +176,7 @@ async def topic(msg: Incoming, ctx: Context) -> list[Reply]:
         return [Reply(text=ctx.t("ask.something_else"))]
     entry = service.answerer.knowledge.get(entry_id)
     if entry is None:
-        return [Reply(text=ctx.t("errors.stale_button"), extra=refused_press())]
+        return [Reply(text=ctx.t("errors.stale_button"), press_outcome=PressOutcome.STALE)]
     return [entry_reply(entry, ctx.services.texts, ctx.lang, service.answerer.knowledge)]
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import charts
-from bot.core.choices import numbers_extra, pick
+from bot.core.choices import pick
 from bot.core.context import Context
-from bot.core.messages import Choice, Image, Incoming, Reply, refused_press
+from bot.core.messages import Choice, Image, Incoming, PressOutcome, PrivateChatInvite, Reply
 from bot.core.state import State
 from bot.spinnenweb.model import EXTENDED, SHORT, arrow, fmt, ordered
 from bot.spinnenweb.records import CheckinRecord
@@ -70,12 +70,12 @@ async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 def private_only(ctx: Context, payload: str) -> Reply:
-    """In a group: no health data here; invite to a private chat. ``extra`` lets a
-    channel add a deep link (Telegram: t.me/<bot>?start=<payload>)."""
+    """In a group: no health data here; invite to a private chat. The invitation lets
+    a channel add a deep link (Telegram: t.me/<bot>?start=<payload>)."""
     command = "spinnenweb" if payload == "checkin" else payload
     return Reply(
         text=ctx.t("checkin.private_only", command=command),
-        extra={"private_invite": payload, "private_invite_label": ctx.t("checkin.private_button")},
+        private_invite=PrivateChatInvite(payload, ctx.t("checkin.private_button")),
     )
 
 
@@ -171,7 +171,7 @@ def _ask(ctx: Context, step: str, data: dict[str, Any]) -> Reply:
                 for label, op, _ in options
             ),
             # The options carry their weeks: "2" is "Over 2 weken" on every channel.
-            extra=numbers_extra([weeks for _, _, weeks in options]),
+            choice_numbers=tuple(weeks for _, _, weeks in options),
         )
     if step == "wish":
         wish = str(data.get("refl", {}).get("wish", ""))
@@ -368,7 +368,7 @@ async def _stale(ctx: Context) -> list[Reply]:
             Reply(
                 text=ctx.t("checkin.stale_none"),
                 choices=(ctx.choice("checkin.start_again", "menu:spinnenweb"),),
-                extra=refused_press(),
+                press_outcome=PressOutcome.STALE,
             )
         ]
     # Show the current prompt again with fresh buttons; nothing is recorded twice.
@@ -376,7 +376,7 @@ async def _stale(ctx: Context) -> list[Reply]:
         ctx,
         state.step,
         dict(state.data),
-        [Reply(text=ctx.t("checkin.stale"), extra=refused_press())],
+        [Reply(text=ctx.t("checkin.stale"), press_outcome=PressOutcome.STALE)],
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.messages import Incoming, Reply, refused_press
+from bot.core.messages import Incoming, PressOutcome, Reply
 from handlers.menu import menu_choices
 
 
@@ -19,7 +19,11 @@ async def unsupported(msg: Incoming, ctx: Context) -> list[Reply]:
 
 async def stale_action(msg: Incoming, ctx: Context) -> list[Reply]:
     return [
-        Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx), extra=refused_press())
+        Reply(
+            text=ctx.t("errors.stale_button"),
+            choices=menu_choices(ctx),
+            press_outcome=PressOutcome.STALE,
+        )
     ]
 
 

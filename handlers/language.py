@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.context import Context
-from bot.core.messages import Incoming, Reply, refused_press
+from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.core.state import State
 from handlers.menu import menu_choices
 
@@ -45,7 +45,9 @@ async def chosen(msg: Incoming, ctx: Context) -> list[Reply]:
     if code not in WORDS:
         return [
             Reply(
-                text=ctx.t("errors.stale_button"), choices=menu_choices(ctx), extra=refused_press()
+                text=ctx.t("errors.stale_button"),
+                choices=menu_choices(ctx),
+                press_outcome=PressOutcome.STALE,
             )
         ]
     return await _switch(ctx, code)

@@ -18,7 +18,7 @@ from dateutil import parser as dateparser
 
 from bot import charts
 from bot.core.context import Context
-from bot.core.messages import Choice, Document, Image, Incoming, Reply, refused_press
+from bot.core.messages import Choice, Document, Image, Incoming, PressOutcome, Reply
 from bot.core.state import State
 from bot.paths import private_dir
 from bot.scheduling.jobs import remove_files
@@ -104,7 +104,13 @@ async def compare_pressed(msg: Incoming, ctx: Context) -> list[Reply]:
     labels = _date_labels(ctx, history)
     ids = [int(p) for p in parts[1:] if p.isascii() and p.isdigit()]
     if len(history) < 2 or any(i not in by_id for i in ids) or len(ids) != len(parts) - 1:
-        return [Reply(text=ctx.t("mijnweb.stale"), choices=_menu_web(ctx), extra=refused_press())]
+        return [
+            Reply(
+                text=ctx.t("mijnweb.stale"),
+                choices=_menu_web(ctx),
+                press_outcome=PressOutcome.STALE,
+            )
+        ]
     recent = history[-COMPARE_CHOICES:]
     if parts[0] == "pick" and not ids:
         choices = tuple(Choice(labels[c.id], f"{WEB_ACTION}:a:{c.id}") for c in recent)
@@ -118,7 +124,9 @@ async def compare_pressed(msg: Incoming, ctx: Context) -> list[Reply]:
         return [Reply(text=ctx.t("mijnweb.pick_second", date=labels[ids[0]]), choices=choices)]
     if parts[0] == "b" and len(ids) == 2 and ids[0] != ids[1]:
         return await _compare(ctx, by_id[ids[0]], by_id[ids[1]])
-    return [Reply(text=ctx.t("mijnweb.stale"), choices=_menu_web(ctx), extra=refused_press())]
+    return [
+        Reply(text=ctx.t("mijnweb.stale"), choices=_menu_web(ctx), press_outcome=PressOutcome.STALE)
+    ]
 
 
 async def _compare(ctx: Context, one: CheckinRecord, other: CheckinRecord) -> list[Reply]:
@@ -233,7 +241,7 @@ async def forget_pressed(msg: Incoming, ctx: Context) -> list[Reply]:
     _, token, answer = ((msg.action or "") + "::").split(":")[:3]
     state = ctx.state
     if state is None or state.flow != FORGET_FLOW or state.data.get("token") != token:
-        return [Reply(text=ctx.t("forget.stale"), extra=refused_press())]
+        return [Reply(text=ctx.t("forget.stale"), press_outcome=PressOutcome.STALE)]
     if answer == "yes":
         return await _forget(ctx)
     await _keep(ctx)

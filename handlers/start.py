@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.core.context import Context
-from bot.core.messages import Incoming, Reply, refused_press
+from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.core.router import Handler
 from handlers import ask, checkin, language, mydata
 from handlers.menu import menu_choices
@@ -63,5 +63,9 @@ async def menu(msg: Incoming, ctx: Context) -> list[Reply]:
     if target == "start":
         return await start(msg, ctx)
     return [
-        Reply(text=ctx.t("errors.stale_button"), choices=menu_choices(ctx), extra=refused_press())
+        Reply(
+            text=ctx.t("errors.stale_button"),
+            choices=menu_choices(ctx),
+            press_outcome=PressOutcome.STALE,
+        )
     ]

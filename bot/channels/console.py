@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.channels.base import HandleIncoming
-from bot.core.choices import numbers_from, option_numbers, pick
+from bot.core.choices import carried_numbers, pick
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.outbox.ratelimit import RateLimiter
 
@@ -72,7 +72,7 @@ class ConsoleChannel:
         if reply.choices:
             labels = [c.label for c in reply.choices]
             self._choices = reply.choices
-            self._numbers = numbers_from(reply.extra, len(labels)) or option_numbers(labels)
+            self._numbers = carried_numbers(reply.choice_numbers, labels)
             scores = [c.label for c in reply.choices if c.label.isascii() and c.label.isdigit()]
             if scores:
                 # Scores: one row of numbers; the other choices are typed by their words.

@@ -63,7 +63,7 @@ from bot.channels.telegram_updates import (
     UpdateReader,
     pressed_label,
 )
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.outbox.queue import Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.settings import ConfigError, Settings
@@ -347,9 +347,9 @@ class TelegramChannel:
         replies = await self._handle(incoming)
         # Close the pressed keyboard, unless the press was refused for now (database
         # down, flood limit): then the person can press again.
-        if query is not None and replies and not any(r.extra.get("retry") for r in replies):
-            refused = any(r.extra.get("stale") for r in replies)
-            await self._close_keyboard(query, chosen=not refused)
+        outcomes = {reply.press_outcome for reply in replies}
+        if query is not None and replies and PressOutcome.TRY_AGAIN not in outcomes:
+            await self._close_keyboard(query, chosen=PressOutcome.STALE not in outcomes)
         await self._deliver(update.update_id, incoming, replies)
 
     async def _deliver(self, update_id: int, incoming: Incoming, replies: list[Reply]) -> None:

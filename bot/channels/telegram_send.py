@@ -92,10 +92,10 @@ class TelegramSender:
             ]
             if buttons:
                 rows.append(buttons)
-        invite = reply.extra.get("private_invite")
-        link = deep_link(self.me.username, invite) if invite else None
-        if link is not None:
-            label = reply.extra.get("private_invite_label") or f"@{self.me.username}"
+        invite = reply.private_invite
+        link = deep_link(self.me.username, invite.start_payload) if invite else None
+        if invite is not None and link is not None:
+            label = invite.button_label or f"@{self.me.username}"
             rows.append([InlineKeyboardButton(label, url=link)])
         return InlineKeyboardMarkup(rows) if rows else None
 

@@ -15,7 +15,7 @@ The handler (typed text, as Telegram delivers it) and the console (before the
 text reaches the handler) both use :func:`pick`, so they cannot disagree. The
 words (units, "over", number words) come from content; nothing here is language.
 A flow whose option labels carry numbers that are not bare says which numbers
-with :func:`numbers_extra`, so the console shows and reads them the same way.
+in ``Reply.choice_numbers``, so the console shows and reads them the same way.
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-# Reply.extra key: the number each choice carries ("2 4 6 12 -"; "-" for none).
-NUMBERS_KEY = "choice_numbers"
-_NONE = "-"
 _TOKEN = re.compile(r"[0-9]+|[^\W\d_]+|\S")
 
 
@@ -106,18 +103,11 @@ def pick(
     return None
 
 
-def numbers_extra(numbers: Sequence[int | None]) -> dict[str, str]:
-    """``Reply.extra`` for choices that carry these numbers (one per choice)."""
-    return {NUMBERS_KEY: " ".join(_NONE if n is None else str(n) for n in numbers)}
-
-
-def numbers_from(extra: Mapping[str, str], count: int) -> tuple[int | None, ...] | None:
-    """The numbers :func:`numbers_extra` put in ``extra``; None if absent or not
-    one per choice (then the labels say)."""
-    raw = extra.get(NUMBERS_KEY)
-    if raw is None:
-        return None
-    parts = raw.split()
-    if len(parts) != count or not all(p == _NONE or (p.isascii() and p.isdigit()) for p in parts):
-        return None
-    return tuple(None if p == _NONE else int(p) for p in parts)
+def carried_numbers(
+    declared: Sequence[int | None] | None, labels: Sequence[str]
+) -> tuple[int | None, ...]:
+    """The number each option carries: as the flow declared them
+    (``Reply.choice_numbers``) when there is one per option, else as the labels say."""
+    if declared is not None and len(declared) == len(labels):
+        return tuple(declared)
+    return option_numbers(labels)

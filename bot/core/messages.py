@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # Control characters a person cannot mean (NUL among them: PostgreSQL refuses it in
@@ -153,11 +153,28 @@ class Document:
     filename: str
 
 
-def refused_press() -> dict[str, str]:
-    """``Reply.extra`` for the answer to a button press that changed nothing (an
-    old or forged button): a channel then closes that keyboard without marking the
-    pressed choice as chosen."""
-    return {"stale": "1"}
+class PressOutcome(enum.StrEnum):
+    """What became of the button press a reply answers; a channel that shows the
+    pressed keyboard (Telegram) decides by it whether to close that keyboard."""
+
+    # The press counted (or the reply answers no press): the keyboard closes with
+    # the chosen label marked.
+    ACCEPTED = "accepted"
+    # An old or forged button that changed nothing: the keyboard closes, nothing marked.
+    STALE = "stale"
+    # Turned away for now (the database down, an internal error, the flood limit):
+    # the keyboard stays, so the person can press again.
+    TRY_AGAIN = "try_again"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateChatInvite:
+    """A reply in a group that asks the person to go on in a private chat (health
+    data stays out of groups). A channel with deep links draws a button that opens
+    the private chat with the bot and sends it ``/start <start_payload>``."""
+
+    start_payload: str  # "checkin", "mijnweb": what /start is given in the private chat
+    button_label: str  # "" lets the channel choose (Telegram: @<bot username>)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +186,12 @@ class Reply:
     image: Image | None = None
     document: Document | None = None
     chat_id: str | None = None  # None: the chat the Incoming came from
-    extra: dict[str, str] = field(default_factory=dict)
+    press_outcome: PressOutcome = PressOutcome.ACCEPTED
+    private_invite: PrivateChatInvite | None = None
+    # The number each choice carries, where the labels carry numbers that are not bare
+    # ("Over 2 weken": 2; None for a choice without one), declared by the flow so every
+    # channel reads a typed "2" the same way (bot.core.choices). None: the labels say.
+    choice_numbers: tuple[int | None, ...] | None = None
     # Set by the unit of work for durable replies: the outbox row that holds this
     # reply. The channel reports it sent or deferred (Outbox.settle).
     outbox_id: int | None = None

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.messages import Incoming, Kind, Reply
+from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.outbox.queue import REPLY, Outgoing
 
 if TYPE_CHECKING:
@@ -57,8 +57,8 @@ async def capture_errors(msg: Incoming, ctx: Context, call_next: Next) -> list[R
                 msg.kind.value,
                 type(exc).__name__,
             )
-            # "retry": the pressed buttons stay, so the person can press again.
-            return [Reply(text=ctx.t("errors.database_down"), extra={"retry": "1"})]
+            # TRY_AGAIN: the pressed buttons stay, so the person can press again.
+            return [Reply(text=ctx.t("errors.database_down"), press_outcome=PressOutcome.TRY_AGAIN)]
         # The traceback names code, not content: the engine hides SQL parameters.
         log.exception(
             "handler failed for %s %s (user id %s)",
@@ -66,7 +66,7 @@ async def capture_errors(msg: Incoming, ctx: Context, call_next: Next) -> list[R
             msg.kind.value,
             ctx.user_key or "-",
         )
-        return [Reply(text=ctx.t("errors.internal"), extra={"retry": "1"})]
+        return [Reply(text=ctx.t("errors.internal"), press_outcome=PressOutcome.TRY_AGAIN)]
 
 
 async def guard_input(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
@@ -131,7 +131,7 @@ class FloodLimit:
             if key in self._warned:
                 return []
             self._warned.add(key)
-            return [Reply(text=ctx.t("errors.flood"), extra={"retry": "1"})]
+            return [Reply(text=ctx.t("errors.flood"), press_outcome=PressOutcome.TRY_AGAIN)]
         self._warned.discard(key)
         window.append(now)
         if len(self._seen) > 10_000:  # forget idle people so memory stays bounded
@@ -148,7 +148,7 @@ class FloodLimit:
 
 def _answered(replies: list[Reply]) -> bool:
     """The press counted: not refused as old or forged, not turned away for now."""
-    return bool(replies) and not any(r.extra.get("stale") or r.extra.get("retry") for r in replies)
+    return bool(replies) and all(r.press_outcome is PressOutcome.ACCEPTED for r in replies)
 
 
 async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
-from bot.core.messages import Choice, Document, Image, Reply
+from bot.core.messages import Choice, Document, Image, PressOutcome, PrivateChatInvite, Reply
 from bot.crypto import Cipher, DecryptionError
 from bot.storage.dialect import upsert
 from bot.storage.models import OutboxMessage
@@ -50,6 +50,8 @@ REPLY = "reply"
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """The payload of a row: what the channel needs to draw the reply. Fields at their
+    defaults are left out, so a plain text reply is stored as it always was."""
     data: dict[str, Any] = {"text": reply.text}
     if reply.choices:
         data["choices"] = [[c.label, c.action] for c in reply.choices]
@@ -57,17 +59,33 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         data["image"] = [str(reply.image.path), reply.image.alt]
     if reply.document:
         data["document"] = [str(reply.document.path), reply.document.filename]
+    if reply.press_outcome is not PressOutcome.ACCEPTED:
+        data["press_outcome"] = reply.press_outcome.value
+    if reply.private_invite:
+        data["private_invite"] = [
+            reply.private_invite.start_payload,
+            reply.private_invite.button_label,
+        ]
+    if reply.choice_numbers is not None:
+        data["choice_numbers"] = list(reply.choice_numbers)
     return data
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
+    """A stored payload as a reply; rows written before a field existed lack it and
+    get its default."""
     image = data.get("image")
     document = data.get("document")
+    invite = data.get("private_invite")
+    numbers = data.get("choice_numbers")
     return Reply(
         text=data.get("text", ""),
         choices=tuple(Choice(label, action) for label, action in data.get("choices", [])),
         image=Image(Path(image[0]), image[1]) if image else None,
         document=Document(Path(document[0]), document[1]) if document else None,
+        press_outcome=PressOutcome(data.get("press_outcome", PressOutcome.ACCEPTED)),
+        private_invite=PrivateChatInvite(invite[0], invite[1]) if invite else None,
+        choice_numbers=tuple(numbers) if numbers is not None else None,
     )
 
 

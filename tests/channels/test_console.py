@@ -11,7 +11,6 @@ import pytest
 
 from bot.app import App
 from bot.channels.console import ConsoleChannel
-from bot.core.choices import numbers_extra
 from bot.core.clock import FrozenClock
 from bot.core.messages import Choice, Image, Incoming, Kind, Reply
 from bot.settings import Settings
@@ -69,7 +68,7 @@ def test_choices_that_carry_numbers_are_chosen_by_that_number_not_by_position() 
     weeks = (2, 4, 6, 12)
     choices = tuple(Choice(f"Over {w} weken", f"r:{w}") for w in weeks)
     choices += (Choice("Geen herinnering", "r:0"),)
-    console.render(Reply(text="Herinnering?", choices=choices, extra=numbers_extra([*weeks, None])))
+    console.render(Reply(text="Herinnering?", choices=choices, choice_numbers=(*weeks, None)))
     assert "  - Over 2 weken\n  - Over 4 weken\n" in out.getvalue()  # no positions shown
     assert "1." not in out.getvalue()
     assert console.to_incoming("2").action == "r:2"  # not option two ("Over 4 weken")

@@ -352,6 +352,22 @@ async def test_group_reads_only_what_is_meant_for_the_bot(tg: TelegramBot) -> No
     assert await tg.state(BOB, GROUP) is None
 
 
+async def test_a_group_reply_deferred_to_the_outbox_keeps_its_invite_button(
+    tg: TelegramBot, clock: FrozenClock
+) -> None:
+    # Telegram is away for longer than the retries inside the update: the invitation
+    # waits in the outbox, and the sender delivers it with its "open a private chat" button.
+    tg.fake.fail_next("sendMessage", 502, "Bad Gateway", chat_id=GROUP, times=4)
+    sent = await tg.say(BOB, "/spinnenweb", chat_id=GROUP, chat_type="supergroup")
+    assert sent == []
+    clock.advance(seconds=10)
+    assert await OutboxSender(tg.services.outbox, tg.app.channels).drain() == 1
+    [invite] = tg.fake.sent(GROUP)
+    assert plain(invite) == tg.t("checkin.private_only", command="spinnenweb")
+    link = f"https://t.me/{tg.username}?start=checkin"
+    assert buttons(invite) == [{"text": tg.t("checkin.private_button"), "url": link}]
+
+
 # -- 6. a 429 in the middle of a conversation --------------------------------------------
 
 

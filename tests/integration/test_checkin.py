@@ -651,11 +651,13 @@ async def test_group_chat_invites_to_a_private_chat(app: App) -> None:
     for start in ("/spinnenweb", "/start checkin"):
         replies = await group.send(start)
         assert [r.text for r in replies] == [_t(app, "checkin.private_only", command="spinnenweb")]
-        payloads.append(replies[0].extra["private_invite"])
+        invite = replies[0].private_invite
+        assert invite is not None
+        payloads.append(invite.start_payload)
     await group.send("/start")
     replies = await group.press(_t(app, "menu.spinnenweb"))
     assert replies[0].text == _t(app, "checkin.private_only", command="spinnenweb")
-    assert "private_invite" in replies[0].extra
+    assert replies[0].private_invite is not None
     assert await _state(app, chat_id="group-1") is None
     await group.send("7")
     assert _progress(app, 1) not in group.text

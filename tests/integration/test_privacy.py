@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 
 from bot.app import App
 from bot.core.clock import FrozenClock
-from bot.core.messages import Reply
+from bot.core.messages import PrivateChatInvite, Reply
 from bot.crypto import Cipher
 from bot.outbox.sender import OutboxSender
 from bot.scheduling import jobs
@@ -805,7 +805,7 @@ async def test_personal_data_commands_in_a_group_invite_to_a_private_chat(
         [reply] = replies
         named = "spinnenweb" if payload == "checkin" else payload
         assert reply.text == t(app, "checkin.private_only", command=named), command
-        assert reply.extra == {"private_invite": payload, "private_invite_label": label}
+        assert reply.private_invite == PrivateChatInvite(payload, label)
         assert reply.image is None and reply.document is None and reply.choices == ()
     [reply] = await group.press("mw:pick")
     assert (
