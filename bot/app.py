@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, ChannelHost
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.messages import Incoming, Reply
 from bot.core.middleware import default_chain
+from bot.core.router import Router
 from bot.core.texts import Texts
 from bot.crypto import cipher_from_settings
 from bot.http import HttpServer
 from bot.knowledge.service import KnowledgeService
-from bot.outbox.queue import Outbox
+from bot.outbox.queue import Outbox, Outgoing
 from bot.outbox.sender import OutboxSender
 from bot.paths import content_dir
 from bot.scheduling import jobs, runtime
@@ -36,6 +38,55 @@ from bot.storage.keycheck import verify_data_key
 from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """The :class:`ChannelHost` the app hands its channels: the few things they use of
+    the services (the commands, their menu texts, the crisis check, the outbox), so a
+    channel never holds the whole of :class:`Services`."""
+
+    router: Router
+    texts: Texts
+    default_language: str
+    knowledge: KnowledgeService
+    outbox: Outbox
+
+    def knows(self, command: str) -> bool:
+        return self.router.find(command) is not None
+
+    @property
+    def languages(self) -> list[str]:
+        return self.texts.languages
+
+    def command_menu(self, language: str | None = None) -> list[tuple[str, str]]:
+        texts, language = self.texts, language or self.default_language
+        return [
+            (command.name, texts.get(language, command.help_key))
+            for command in self.router.commands
+            if command.listed and not command.admin_only
+        ]
+
+    def is_crisis(self, text: str) -> bool:
+        found = self.knowledge.answerer.safety.crisis(text)
+        return found is not None and found.is_crisis
+
+    async def settle(
+        self,
+        *,
+        sent: Sequence[int] = (),
+        deferred: Sequence[int] = (),
+        retry_after: float = 0.0,
+        failed: Sequence[int] = (),
+    ) -> None:
+        await self.outbox.settle(
+            sent=sent, deferred=deferred, retry_after=retry_after, failed=failed
+        )
+
+    async def defer(
+        self, platform: str, platform_user_id: str, replies: Sequence[Outgoing], delay: float
+    ) -> int:
+        return await self.outbox.enqueue_for(platform, platform_user_id, replies, delay=delay)
 
 
 class App:
@@ -144,10 +195,9 @@ class App:
                 self.engine,
                 db_timeout=settings.db_timeout_seconds,
             )
+        host: ChannelHost = ChannelView(router, texts, settings.default_language, knowledge, outbox)
         for channel in self.channels.values():
-            attach = getattr(channel, "attach", None)
-            if attach is not None:  # routes (a webhook) must exist before the server starts
-                attach(self.services, self.http)
+            channel.attach(host, self.http)  # routes (a webhook) before the server starts
         if self.http is not None:
             await self.http.start()
             self._stops.append(self.http.stop)

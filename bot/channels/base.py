@@ -1,12 +1,17 @@
-"""What every channel adapter offers the core. Imports no platform SDK."""
+"""What every channel adapter offers the core, and the little it may ask of the rest
+of the bot in return (:class:`ChannelHost`). Imports no platform SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.messages import Incoming, Reply
 from bot.outbox.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from bot.http import HttpServer
+    from bot.outbox.queue import Outgoing
 
 
 class DeliveryError(Exception):
@@ -29,11 +34,65 @@ class DeliveryError(Exception):
 HandleIncoming = Callable[[Incoming], Awaitable[list[Reply]]]
 
 
+class ChannelHost(Protocol):
+    """The bot as a channel sees it: everything a channel may use besides the
+    handling of one message (``HandleIncoming``). Built by :mod:`bot.app`; a channel
+    never gets the whole of the core's services."""
+
+    def knows(self, command: str) -> bool:
+        """Whether ``command`` (no slash, lower case) is one of ours: in a group an
+        unknown command may be meant for another bot."""
+        ...
+
+    @property
+    def languages(self) -> Sequence[str]:
+        """The languages the command menu can be shown in."""
+        ...
+
+    def command_menu(self, language: str | None = None) -> list[tuple[str, str]]:
+        """(command, one-line description) of the commands a platform may list in its
+        own menu, in ``language`` (None: the default language)."""
+        ...
+
+    def is_crisis(self, text: str) -> bool:
+        """Whether ``text`` signals a crisis: such a message may not wait behind the
+        person's earlier one (the crisis reply needs no storage)."""
+        ...
+
+    async def settle(
+        self,
+        *,
+        sent: Sequence[int] = (),
+        deferred: Sequence[int] = (),
+        retry_after: float = 0.0,
+        failed: Sequence[int] = (),
+    ) -> None:
+        """Report on replies the outbox holds for the channel (``Reply.outbox_id``):
+        ``sent`` and ``failed`` (refused for good) are done; ``deferred`` ones are
+        left to the outbox's sender, not before ``retry_after`` seconds."""
+        ...
+
+    async def defer(
+        self, platform: str, platform_user_id: str, replies: Sequence[Outgoing], delay: float
+    ) -> int:
+        """Hand replies that are not in the outbox yet (made outside a transaction: the
+        crisis reply, "database down") to the outbox, to go out after ``delay``
+        seconds, with their person when the database knows them. Returns how many
+        were new."""
+        ...
+
+
 class Channel(Protocol):
     """A platform the bot talks on."""
 
     name: str
     limiter: RateLimiter
+
+    def attach(self, host: ChannelHost, http: HttpServer | None) -> None:
+        """Called by the app before the HTTP server and the channels start: what the
+        channel may ask of the bot, and the server (None when there is none) to add
+        routes to (a webhook) while its router is still open."""
+        ...
 
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         """Deliver one reply; return the platform's message id if it gives one."""

@@ -15,12 +15,15 @@ import itertools
 import sys
 import threading
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.channels.base import HandleIncoming
+from bot.channels.base import ChannelHost, HandleIncoming
 from bot.core.choices import carried_numbers, pick
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.outbox.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from bot.http import HttpServer
 
 Label = Callable[..., str]
 
@@ -52,6 +55,10 @@ class ConsoleChannel:
         self._choices: tuple[Choice, ...] = ()
         self._numbers: tuple[int | None, ...] = ()  # the number each choice carries
         self._ids = itertools.count(1)
+
+    def attach(self, host: ChannelHost, http: HttpServer | None) -> None:
+        """Nothing to ask of the bot: the console knows no menus, routes or groups."""
+        return None
 
     # -- outgoing -----------------------------------------------------------
     def _write(self, text: str) -> None:

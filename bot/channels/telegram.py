@@ -48,7 +48,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
-from bot.channels.base import HandleIncoming
+from bot.channels.base import ChannelHost, HandleIncoming
 from bot.channels.telegram_format import (
     MESSAGE_LIMIT,
     escape,
@@ -69,7 +69,6 @@ from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from bot.core.context import Services
     from bot.http import HttpServer
 
 log = logging.getLogger(__name__)
@@ -111,7 +110,7 @@ class TelegramChannel:
         self.webhook_url = settings.telegram_webhook_url
         secret = settings.telegram_webhook_secret
         self.secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
-        self._services: Services | None = None
+        self._host: ChannelHost | None = None
         self._handle: HandleIncoming | None = None
         self._accepting = False
         self.application = self._build()
@@ -160,9 +159,9 @@ class TelegramChannel:
             return url.rstrip("/") + DEFAULT_WEBHOOK_PATH
         return url
 
-    def attach(self, services: Services, http: HttpServer | None) -> None:
+    def attach(self, host: ChannelHost, http: HttpServer | None) -> None:
         """Called by the app before the HTTP server starts (its routes freeze then)."""
-        self._services = services
+        self._host = host
         if self.webhook_url:
             if http is None:
                 raise ConfigError(
@@ -237,15 +236,13 @@ class TelegramChannel:
                 await asyncio.sleep(min(START_RETRY_SECONDS * 2.0 ** (attempt - 1), 15.0))
 
     async def _register_commands(self) -> None:
-        services = self._services
-        if services is None or services.router is None:
+        host = self._host
+        if host is None:
             return
-        commands = [c for c in services.router.commands if c.listed and not c.admin_only]
-        default = self.settings.default_language
-        for language in (None, *services.texts.languages):
+        for language in (None, *host.languages):
             texts = [
-                BotCommand(c.name, services.texts.get(language or default, c.help_key)[:256])
-                for c in commands
+                BotCommand(command, description[:256])
+                for command, description in host.command_menu(language)
             ]
             try:
                 await self.application.bot.set_my_commands(texts, language_code=language)
@@ -382,11 +379,10 @@ class TelegramChannel:
                 continue
             if reply.outbox_id is not None:
                 sent.append(reply.outbox_id)
-        if self._services is None:
+        if self._host is None:
             return
-        outbox = self._services.outbox
         try:
-            await outbox.settle(
+            await self._host.settle(
                 sent=sent, deferred=deferred, retry_after=retry_after, failed=failed
             )
         except Exception as exc:  # the lease runs out and the sender takes them over
@@ -416,12 +412,10 @@ class TelegramChannel:
         """Replies made outside a transaction (the crisis reply, "database down") that
         Telegram would not take now go out later, with the outbox's retries. They
         carry their person when the database knows them, so /vergeetmij finds them."""
-        if self._services is None:
+        if self._host is None:
             return
         try:
-            await self._services.outbox.enqueue_for(
-                PLATFORM, incoming.user_id, items, delay=retry_after
-            )
+            await self._host.defer(PLATFORM, incoming.user_id, items, delay=retry_after)
         except Exception as exc:
             log.error("telegram: %d replies lost (%s)", len(items), type(exc).__name__)
 
@@ -464,12 +458,7 @@ class TelegramChannel:
         return self.me.username
 
     def _is_crisis(self, text: str) -> bool:
-        knowledge = self._services.knowledge if self._services is not None else None
-        if knowledge is None:
-            return False
-        found = knowledge.answerer.safety.crisis(text)
-        return found is not None and found.is_crisis
+        return self._host is not None and self._host.is_crisis(text)
 
     def _knows(self, command: str) -> bool:
-        router = self._services.router if self._services is not None else None
-        return router is not None and router.find(command) is not None
+        return self._host is not None and self._host.knows(command)

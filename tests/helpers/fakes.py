@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.channels.base import DeliveryError, HandleIncoming
+from bot.channels.base import ChannelHost, DeliveryError, HandleIncoming
 from bot.core.messages import Reply
 from bot.outbox.ratelimit import RateLimiter
 
@@ -26,6 +27,9 @@ class RecordingChannel:
             raise failure
         self.sent.append((chat_id, reply))
         return f"{self.name}-{len(self.sent)}"
+
+    def attach(self, host: ChannelHost, http: Any) -> None:
+        return None
 
     async def start(self, handle: HandleIncoming) -> None:
         return None

@@ -69,6 +69,41 @@ def test_handlers_do_not_import_platform_channels() -> None:
         assert "bot.channels" not in text, path
 
 
+def _names_imported(path: Path) -> set[str]:
+    """Every module and every imported name of a file, under TYPE_CHECKING too."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_channels_get_the_channel_host_not_the_services() -> None:
+    """A channel asks the bot only what ChannelHost offers (bot/channels/base.py),
+    never the whole of the core's services."""
+    files = _python_files("bot/channels")
+    assert len(files) > 3
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in files
+        for name in sorted(_names_imported(path) & {"Services", "bot.core.context", "context"})
+    ]
+    assert offenders == []
+
+
+def test_the_channel_check_would_catch_services(tmp_path: Path) -> None:
+    sample = tmp_path / "x.py"
+    sample.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from bot.core.context import Services\n"
+    )
+    assert {"Services", "bot.core.context"} <= _names_imported(sample)
+
+
 # The core is platform-, storage- and feature-blind: it reaches the database through
 # the Transactions protocol and content through Services.content_reloads.
 CORE_MUST_NOT_IMPORT = ("bot.storage", "bot.spinnenweb", "bot.knowledge", "handlers")
