@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.router import Command, Router
-from handlers import ask, checkin, fallback, language, mydata, start, stop
+from handlers import ask, checkin, fallback, forget, language, mydata, start, stop
 from handlers.menu import Capability
 
 # What /start offers, in order. Each feature issue adds its own entry.
@@ -33,9 +33,7 @@ def build_router() -> Router:
     router.command(
         Command("mijngegevens", mydata.my_data, "help.mijngegevens", aliases=("mydata",))
     )
-    router.command(
-        Command("vergeetmij", mydata.forget_me, "help.vergeetmij", aliases=("forgetme",))
-    )
+    router.command(Command("vergeetmij", forget.begin, "help.vergeetmij", aliases=("forgetme",)))
     router.command(Command("stop", stop.stop, "help.stop"))
     router.command(
         Command("herlaad", ask.reload, "help.herlaad", aliases=("reload",), admin_only=True)
@@ -45,8 +43,7 @@ def build_router() -> Router:
     router.action(ask.ACTION, ask.topic)
     router.action(checkin.ACTION, checkin.pressed)
     router.action(mydata.WEB_ACTION, mydata.compare_pressed)
-    router.action(mydata.FORGET_ACTION, mydata.forget_pressed)
     router.flow("taal", language.typed)
     router.flow(checkin.FLOW, checkin.typed)
-    router.flow(mydata.FORGET_FLOW, mydata.forget_typed)
+    forget.FLOW.register(router)
     return router

@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from dateutil import parser as dateparser
@@ -19,17 +19,12 @@ from dateutil import parser as dateparser
 from bot import charts
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Image, Incoming, PressOutcome, Reply
-from bot.core.state import State
 from bot.paths import private_dir
-from bot.scheduling.jobs import remove_files
 from bot.spinnenweb.model import fmt
 from bot.spinnenweb.records import CheckinRecord
 from handlers.checkin import draw_web, file_prefix, local_date, private_only, summary_text
-from handlers.menu import menu_choices
 
 WEB_ACTION = "mw"
-FORGET_ACTION = "vm"
-FORGET_FLOW = "vergeet"
 COMPARE_CHOICES = 12  # the most recent check-ins offered as buttons to compare
 TREND_TEXT_POINTS = 8
 
@@ -215,71 +210,3 @@ def _write_private(path: Path, text: str) -> None:
 
 
 # -- /vergeetmij ----------------------------------------------------------------------
-
-
-async def forget_me(msg: Incoming, ctx: Context) -> list[Reply]:
-    if not msg.is_private:
-        return [private_only(ctx, "vergeetmij")]
-    token = secrets.token_hex(4)
-    data: dict[str, object] = {"token": token}
-    earlier = ctx.state
-    if earlier is not None and earlier.flow != FORGET_FLOW:  # kept for a "no"
-        data["earlier"] = {"flow": earlier.flow, "step": earlier.step, "data": earlier.data}
-    await ctx.set_state(State(flow=FORGET_FLOW, data=data), ttl=timedelta(hours=1))
-    return [
-        Reply(
-            text=ctx.t("forget.confirm"),
-            choices=(
-                ctx.choice("forget.yes", f"{FORGET_ACTION}:{token}:yes"),
-                ctx.choice("forget.no", f"{FORGET_ACTION}:{token}:no"),
-            ),
-        )
-    ]
-
-
-async def forget_pressed(msg: Incoming, ctx: Context) -> list[Reply]:
-    _, token, answer = ((msg.action or "") + "::").split(":")[:3]
-    state = ctx.state
-    if state is None or state.flow != FORGET_FLOW or state.data.get("token") != token:
-        return [Reply(text=ctx.t("forget.stale"), press_outcome=PressOutcome.STALE)]
-    if answer == "yes":
-        return await _forget(ctx)
-    await _keep(ctx)
-    return [Reply(text=ctx.t("forget.kept"), choices=menu_choices(ctx))]
-
-
-async def _keep(ctx: Context) -> None:
-    """No deletion: back to the conversation the person was in before /vergeetmij."""
-    if ctx.state is None:  # nothing was open: there is nothing to go back to
-        return
-    earlier = ctx.state.data.get("earlier")
-    if isinstance(earlier, dict):
-        state = State(flow=earlier["flow"], step=earlier["step"], data=earlier["data"])
-        await ctx.set_state(state)
-    else:
-        await ctx.clear_state()
-
-
-async def forget_typed(msg: Incoming, ctx: Context) -> list[Reply]:
-    web = ctx.web
-    if web.means("yes", msg.text):
-        return await _forget(ctx)
-    await _keep(ctx)
-    if web.means("no", msg.text) or web.means("stop", msg.text):
-        return [Reply(text=ctx.t("forget.kept"), choices=menu_choices(ctx))]
-    return [Reply(text=ctx.t("forget.not_confirmed"), choices=menu_choices(ctx))]
-
-
-async def _forget(ctx: Context) -> list[Reply]:
-    user_id = ctx.person.id
-    now = ctx.clock.now()
-    await ctx.db.personal.forget(user_id)
-    ctx.user, ctx.state = None, None
-    await ctx.db.audit.record(now, "user.forgotten")  # no id: there is no one left to name
-    scheduler = ctx.services.scheduler
-    if scheduler is not None:
-        prefix = f"user:{user_id}:"
-        ctx.on_commit(lambda: scheduler.remove_prefix(prefix))
-    folders = (ctx.settings.image_dir, ctx.settings.export_dir)
-    ctx.on_commit(lambda: asyncio.to_thread(remove_files, folders, prefix=file_prefix(user_id)))
-    return [Reply(text=ctx.t("forget.done"))]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from bot.core.context import Context
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.core.router import Handler
-from handlers import ask, checkin, language, mydata
+from handlers import ask, checkin, forget, language, mydata
 from handlers.menu import menu_choices
 
 # Deep-link payloads (Telegram: t.me/<bot>?start=<payload>) that open a feature:
@@ -17,7 +17,7 @@ DEEP_LINKS: dict[str, Handler] = {
     "spinnenweb": checkin.begin,
     "mijnweb": mydata.my_web,
     "mijngegevens": mydata.my_data,
-    "vergeetmij": mydata.forget_me,
+    "vergeetmij": forget.begin,
 }
 
 
