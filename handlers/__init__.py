@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from bot.core.router import Command, Router
+from bot.core.router import Command, MenuItem, Router
 from handlers import ask, checkin, fallback, forget, language, mydata, start, stop
-from handlers.menu import Capability
-
-# What /start offers, in order. Each feature issue adds its own entry.
-CAPABILITIES: tuple[Capability, ...] = (
-    Capability("ask", "menu.ask", "menu:vraag"),
-    Capability("spinnenweb", "menu.spinnenweb", "menu:spinnenweb"),
-    Capability("help", "menu.help", "menu:help"),
-    Capability("language", "menu.language", "menu:taal"),
-)
 
 
 def build_router() -> Router:
-    """Every command, button action and conversation flow the bot knows."""
+    """Every command, button action and conversation flow the bot knows.
+
+    A command's registration also says whether the main menu offers it
+    (``menu=MenuItem(label key, place)``) and which ``/start <payload>`` deep
+    links open it (``deep_links``): there is no other list of features.
+    """
     router = Router(
         text=ask.question,
         unknown_command=fallback.unknown_command,
@@ -25,15 +21,60 @@ def build_router() -> Router:
         forbidden=fallback.forbidden,
     )
     router.command(Command("start", start.start, "help.start"))
-    router.command(Command("help", start.help_, "help.help", aliases=("hulp",)))
-    router.command(Command("vraag", ask.intro, "help.vraag", aliases=("ask", "vragen")))
-    router.command(Command("taal", language.ask, "help.taal", aliases=("language", "lang")))
-    router.command(Command("spinnenweb", checkin.begin, "help.spinnenweb", aliases=("checkin",)))
-    router.command(Command("mijnweb", mydata.my_web, "help.mijnweb", aliases=("myweb",)))
     router.command(
-        Command("mijngegevens", mydata.my_data, "help.mijngegevens", aliases=("mydata",))
+        Command("help", start.help_, "help.help", aliases=("hulp",), menu=MenuItem("menu.help", 3))
     )
-    router.command(Command("vergeetmij", forget.begin, "help.vergeetmij", aliases=("forgetme",)))
+    router.command(
+        Command(
+            "vraag",
+            ask.intro,
+            "help.vraag",
+            aliases=("ask", "vragen"),
+            menu=MenuItem("menu.ask", 1),
+        )
+    )
+    router.command(
+        Command(
+            "taal",
+            language.ask,
+            "help.taal",
+            aliases=("language", "lang"),
+            menu=MenuItem("menu.language", 4),
+        )
+    )
+    router.command(
+        Command(
+            "spinnenweb",
+            checkin.begin,
+            "help.spinnenweb",
+            aliases=("checkin",),
+            menu=MenuItem("menu.spinnenweb", 2),
+            deep_links=("checkin", "spinnenweb"),
+        )
+    )
+    router.command(
+        Command(
+            "mijnweb", mydata.my_web, "help.mijnweb", aliases=("myweb",), deep_links=("mijnweb",)
+        )
+    )
+    router.command(
+        Command(
+            "mijngegevens",
+            mydata.my_data,
+            "help.mijngegevens",
+            aliases=("mydata",),
+            deep_links=("mijngegevens",),
+        )
+    )
+    router.command(
+        Command(
+            "vergeetmij",
+            forget.begin,
+            "help.vergeetmij",
+            aliases=("forgetme",),
+            deep_links=("vergeetmij",),
+        )
+    )
     router.command(Command("stop", stop.stop, "help.stop"))
     router.command(
         Command("herlaad", ask.reload, "help.herlaad", aliases=("reload",), admin_only=True)

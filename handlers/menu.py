@@ -1,21 +1,36 @@
-"""The main menu: the capabilities /start offers as choices."""
+"""The main menu: the commands whose registration offers them there, as choices.
+
+The menu comes from the router (``Command.menu``), so a feature is offered by
+registering it in ``handlers/__init__.py``, nowhere else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.core.context import Context
 from bot.core.messages import Choice
 
+if TYPE_CHECKING:
+    from bot.core.router import Router
 
-@dataclass(frozen=True, slots=True)
-class Capability:
-    name: str
-    label_key: str  # content key of the choice label
-    action: str
+
+def registrations(ctx: Context) -> Router | None:
+    """The router (``ctx.router``), or ``None`` for a context without one, such as
+    a flow tested step by step on a fake context: it then shows no menu."""
+    router: Router | None = getattr(ctx, "router", None)
+    return router
 
 
 def menu_choices(ctx: Context) -> tuple[Choice, ...]:
-    from handlers import CAPABILITIES  # the registry imports this module
-
-    return tuple(ctx.choice(c.label_key, c.action) for c in CAPABILITIES)
+    router = registrations(ctx)
+    if router is None:
+        return ()
+    offered = router.menu(is_admin=True)
+    if any(command.admin_only for command in offered):  # only then ask who this is
+        offered = router.menu(is_admin=ctx.is_admin)
+    return tuple(
+        ctx.choice(command.menu.label_key, command.menu_action)
+        for command in offered
+        if command.menu is not None
+    )

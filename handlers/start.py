@@ -6,26 +6,19 @@ from dataclasses import replace
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, PressOutcome, Reply
-from bot.core.router import Handler
-from handlers import ask, checkin, forget, language, mydata
-from handlers.menu import menu_choices
-
-# Deep-link payloads (Telegram: t.me/<bot>?start=<payload>) that open a feature:
-# a group sends people to a private chat with these (see checkin.private_only).
-DEEP_LINKS: dict[str, Handler] = {
-    "checkin": checkin.begin,
-    "spinnenweb": checkin.begin,
-    "mijnweb": mydata.my_web,
-    "mijngegevens": mydata.my_data,
-    "vergeetmij": forget.begin,
-}
+from handlers.menu import menu_choices, registrations
 
 
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
+    # A deep link (Telegram: t.me/<bot>?start=<payload>) opens the command whose
+    # registration names the payload: a group sends people to a private chat
+    # with one (see checkin.private_only). Anything else gets the welcome.
     payload = msg.args.strip().lower()
-    opens = DEEP_LINKS.get(payload)
-    if opens is not None:  # as if the person typed the command, without arguments
-        return await opens(replace(msg, text=f"/{payload}"), ctx)
+    router = registrations(ctx)
+    opens = router.deep_link(payload) if router is not None and payload else None
+    if opens is not None and (not opens.admin_only or ctx.is_admin):
+        # as if the person typed the command, without arguments
+        return await opens.handler(replace(msg, text=f"/{payload}"), ctx)
     user = ctx.person
     replies = []
     if not user.messages_enabled:
@@ -39,7 +32,7 @@ async def start(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def help_(msg: Incoming, ctx: Context) -> list[Reply]:
-    router = ctx.services.router
+    router = registrations(ctx)
     lines = [ctx.t("help.intro")]
     if router is not None:
         for command in router.commands:
@@ -51,17 +44,15 @@ async def help_(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def menu(msg: Incoming, ctx: Context) -> list[Reply]:
+    """A main-menu button, ``menu:<name>``: the command offered under that name,
+    or ``menu:start``, the menu itself."""
     target = (msg.action or "").partition(":")[2]
-    if target == "help":
-        return await help_(msg, ctx)
-    if target == "taal":
-        return await language.ask(msg, ctx)
-    if target == "vraag":
-        return await ask.intro(msg, ctx)
-    if target == "spinnenweb":
-        return await checkin.begin(msg, ctx)
     if target == "start":
         return await start(msg, ctx)
+    router = registrations(ctx)
+    offered = router.menu_command(target, is_admin=True) if router is not None else None
+    if offered is not None and (not offered.admin_only or ctx.is_admin):
+        return await offered.handler(msg, ctx)
     return [
         Reply(
             text=ctx.t("errors.stale_button"),

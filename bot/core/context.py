@@ -103,6 +103,11 @@ class Context:
         return self.services.clock
 
     @property
+    def router(self) -> Router | None:
+        """The registrations (commands, menu, deep links): for /start, /help, the menu."""
+        return self.services.router
+
+    @property
     def web(self) -> Spinnenweb:
         if self.services.spinnenweb is None:
             raise RuntimeError("the spinnenweb content is not loaded")

@@ -3,10 +3,16 @@
 Precedence: a command always wins (so ``/stop`` works mid-conversation); a
 button goes to the handler registered for its action prefix; free text goes to
 the flow the person is in, else to the free-text handler.
+
+A command's registration is also the one source for how else it is reached:
+``menu`` offers it in the main menu (``/start``, ``/help``; its button sends
+``menu:<name>``), ``deep_links`` are the ``/start <payload>`` words that open it
+(a group's "open a private chat" button sends one).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -14,6 +20,18 @@ from bot.core.context import Context
 from bot.core.messages import Incoming, Kind, Reply
 
 Handler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
+
+# What Telegram allows after /start in a deep link, lower case because /start
+# compares the payload in lower case.
+_PAYLOAD = re.compile(r"[a-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    """A command's place in the main menu."""
+
+    label_key: str  # content key of the button label
+    order: int  # place in the menu, lowest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +42,13 @@ class Command:
     aliases: tuple[str, ...] = ()
     admin_only: bool = False
     listed: bool = True
+    menu: MenuItem | None = None  # offered in the main menu as ``menu:<name>``
+    deep_links: tuple[str, ...] = ()  # ``/start <payload>`` opens it
+
+    @property
+    def menu_action(self) -> str:
+        """The action data of this command's menu button."""
+        return f"menu:{self.name}"
 
 
 class Router:
@@ -39,6 +64,7 @@ class Router:
         self._commands: dict[str, Command] = {}
         self._ordered: list[Command] = []
         self._actions: dict[str, Handler] = {}
+        self._deep_links: dict[str, Command] = {}
         self._flows: dict[str, Handler] = {}
         self._text = text
         self._unknown_command = unknown_command
@@ -50,7 +76,17 @@ class Router:
         for name in (command.name, *command.aliases):
             if name in self._commands:
                 raise ValueError(f"command {name!r} registered twice")
+        for payload in command.deep_links:
+            if not _PAYLOAD.fullmatch(payload) or payload in self._deep_links:
+                raise ValueError(f"bad or duplicate deep link {payload!r}")
+        if command.menu is not None and any(
+            c.menu is not None and c.menu.order == command.menu.order for c in self._ordered
+        ):
+            raise ValueError(f"menu place {command.menu.order} taken twice")
+        for name in (command.name, *command.aliases):
             self._commands[name] = command
+        for payload in command.deep_links:
+            self._deep_links[payload] = command
         self._ordered.append(command)
 
     def action(self, prefix: str, handler: Handler) -> None:
@@ -70,6 +106,22 @@ class Router:
 
     def find(self, name: str) -> Command | None:
         return self._commands.get(name)
+
+    def menu(self, *, is_admin: bool = False) -> list[Command]:
+        """The commands offered in the main menu, in menu order (admin-only ones
+        only for admins)."""
+        offered = [
+            c for c in self._ordered if c.menu is not None and (is_admin or not c.admin_only)
+        ]
+        return sorted(offered, key=lambda c: c.menu.order if c.menu else 0)
+
+    def menu_command(self, name: str, *, is_admin: bool = False) -> Command | None:
+        """The command a ``menu:<name>`` button opens, if it is (still) in the menu."""
+        return next((c for c in self.menu(is_admin=is_admin) if c.name == name), None)
+
+    def deep_link(self, payload: str) -> Command | None:
+        """The command that ``/start <payload>`` opens, if any."""
+        return self._deep_links.get(payload)
 
     async def dispatch(self, msg: Incoming, ctx: Context) -> list[Reply]:
         if msg.kind is Kind.COMMAND:
