@@ -25,11 +25,13 @@ from bot.core.router import Router
 from bot.core.texts import Texts
 from bot.crypto import cipher_from_settings
 from bot.http import HttpServer
+from bot.knowledge.port import KnowledgePort
 from bot.knowledge.service import KnowledgeService
 from bot.outbox.queue import Outbox, Outgoing
 from bot.outbox.sender import OutboxSender
-from bot.paths import content_dir
+from bot.paths import OwnerFiles, content_dir
 from bot.scheduling import jobs, runtime
+from bot.scheduling.reminders import SchedulerReminders
 from bot.scheduling.scheduler import Scheduler
 from bot.settings import ConfigError, Settings
 from bot.spinnenweb.model import Spinnenweb, SpinnenwebContentError
@@ -149,6 +151,8 @@ class App:
             self.services, write_lock=asyncio.Lock() if settings.is_sqlite else None
         )
         self.services.content_reloads.append(self._read_spinnenweb)
+        self.services.files = OwnerFiles(settings.image_dir, settings.export_dir)
+        self.services.knowledge_base = KnowledgePort(knowledge, self.services.reload_content)
         self.dispatcher = Dispatcher(
             self.services, router, default_chain(settings.flood_limit_per_minute)
         )
@@ -169,6 +173,7 @@ class App:
                 timeout=settings.db_timeout_seconds,
             )
             self.services.scheduler = self.scheduler
+            self.services.reminder_jobs = SchedulerReminders(self.scheduler)
             self._stops.append(self._stop_scheduler)  # also after a failed start
             await self.scheduler.start(paused=not runs_jobs)
             if runs_jobs:

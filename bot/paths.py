@@ -1,8 +1,16 @@
-"""Where the curated content lives, and the owner-only folders and files for data."""
+"""Where the curated content lives, and the owner-only folders and files for data.
+
+:class:`OwnerFiles` is the private-files port (``bot.core.ports.PrivateFiles``):
+pictures and exports made for one person, 0600 from the moment they exist, named
+with :func:`owner_prefix` so that /vergeetmij removes them all.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -65,3 +73,71 @@ def private_file(path: Path) -> Path:
     finally:
         os.close(fd)
     return path
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path``, created with mode 0600 when opened, in an
+    owner-only folder; an existing file is emptied first and made 0600."""
+    private_dir(path.parent)
+    fd = _open_private(path)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+def _open_private(path: Path) -> int:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file, or a strict umask, gets the mode too
+    return fd
+
+
+def owner_prefix(user_id: int) -> str:
+    """Pictures and exports of one person start with this, so /vergeetmij finds them."""
+    return f"u{user_id}-"
+
+
+def remove_files(
+    folders: Iterable[Path], *, older_than: datetime | None = None, prefix: str = ""
+) -> int:
+    """Delete generated files (pictures, exports): all starting with ``prefix``, or
+    those last changed before ``older_than``. Returns how many were removed."""
+    removed = 0
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if not path.is_file() or not path.name.startswith(prefix):
+                continue
+            if older_than is not None and path.stat().st_mtime >= older_than.timestamp():
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+class OwnerFiles:
+    """Private files of people, in ``images`` (pictures) and ``exports``; the file
+    work runs in a worker thread, off the event loop."""
+
+    def __init__(self, images: Path, exports: Path) -> None:
+        self._images = images
+        self._exports = exports
+
+    async def picture(self, owner: int, name: str, draw: Callable[[Path], object]) -> Path:
+        path = self._images / f"{owner_prefix(owner)}{name}.png"
+
+        def make() -> None:
+            private_dir(path.parent)
+            os.close(_open_private(path))  # 0600 before a byte of it is written
+            draw(path)
+
+        await asyncio.to_thread(make)
+        return path
+
+    async def export(self, owner: int, name: str, text: str) -> Path:
+        path = self._exports / f"{owner_prefix(owner)}{name}"
+        return await asyncio.to_thread(write_private, path, text)
+
+    async def remove_owner(self, owner: int) -> int:
+        folders = (self._images, self._exports)
+        return await asyncio.to_thread(remove_files, folders, prefix=owner_prefix(owner))

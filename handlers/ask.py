@@ -11,20 +11,12 @@ from bot.knowledge.answer import Answer, Outcome
 from bot.knowledge.content import Entry, Knowledge
 from bot.knowledge.people import Person
 from bot.knowledge.region import REGION_ENTRY, Membership
-from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import fold
 from handlers.menu import menu_choices
 
 log = logging.getLogger(__name__)
 ACTION = "kb"
 NONE = "none"
-
-
-def _knowledge(ctx: Context) -> KnowledgeService:
-    service = ctx.services.knowledge
-    if service is None:
-        raise RuntimeError("the knowledge service is not running")
-    return service
 
 
 def _topic_choices(entries: list[Entry], language: str) -> tuple[Choice, ...]:
@@ -153,8 +145,8 @@ def render(
 
 
 async def question(msg: Incoming, ctx: Context) -> list[Reply]:
-    service = _knowledge(ctx)
-    result = service.answerer.answer(msg.text, default_language=ctx.lang)
+    service = ctx.knowledge
+    result = service.answer(msg.text, default_language=ctx.lang)
     log.info(
         "question answered: outcome=%s confidence=%.2f topic=%s",
         result.outcome.value,
@@ -164,20 +156,19 @@ async def question(msg: Incoming, ctx: Context) -> list[Reply]:
     if result.gap:  # not answered outright: the text only, never who asked
         normalized = " ".join(fold(msg.text).split())
         await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
-    knowledge = service.answerer.knowledge
-    return render(result, ctx.services.texts, knowledge, shown=msg.shown, menu=menu_choices(ctx))
+    return render(result, ctx.texts, service.loaded, shown=msg.shown, menu=menu_choices(ctx))
 
 
 async def topic(msg: Incoming, ctx: Context) -> list[Reply]:
     """A pressed topic button: show that entry, in the person's language."""
-    service = _knowledge(ctx)
+    knowledge = ctx.knowledge.loaded
     entry_id = (msg.action or "").partition(":")[2]
     if entry_id == NONE:
         return [Reply(text=ctx.t("ask.something_else"))]
-    entry = service.answerer.knowledge.get(entry_id)
+    entry = knowledge.get(entry_id)
     if entry is None:
         return [Reply(text=ctx.t("errors.stale_button"), press_outcome=PressOutcome.STALE)]
-    return [entry_reply(entry, ctx.services.texts, ctx.lang, service.answerer.knowledge)]
+    return [entry_reply(entry, ctx.texts, ctx.lang, knowledge)]
 
 
 async def intro(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -186,8 +177,7 @@ async def intro(msg: Incoming, ctx: Context) -> list[Reply]:
         return await question(
             Incoming.from_text(msg.platform, msg.user_id, msg.chat_id, msg.args), ctx
         )
-    service = _knowledge(ctx)
-    knowledge = service.answerer.knowledge
+    knowledge = ctx.knowledge.loaded
     popular = [e for i in knowledge.popular if (e := knowledge.get(i)) is not None]
     return [Reply(text=ctx.t("ask.intro"), choices=_topic_choices(popular[:6], ctx.lang))]
 
@@ -195,7 +185,7 @@ async def intro(msg: Incoming, ctx: Context) -> list[Reply]:
 async def reload(msg: Incoming, ctx: Context) -> list[Reply]:
     """/herlaad (verbinders): read content/ again without a restart."""
     try:
-        count = await ctx.services.reload_content()
+        count = await ctx.knowledge.reload_content()
     except Exception as exc:
         return [Reply(text=ctx.t("content.reload_failed", error=str(exc)[:200]))]
     await ctx.db.audit.record(ctx.clock.now(), "content.reloaded", ctx.user_key, f"entries={count}")

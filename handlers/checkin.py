@@ -12,12 +12,11 @@ reflect (×3) → followup → wish → done. ``paused`` and ``resume`` wrap the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from bot import charts
@@ -40,15 +39,6 @@ REFLECTION = ("noticed", "wish", "helpers")
 FOLLOW_UP_WEEKS = (2, 4, 6, 12)
 SUGGESTED_WEEKS = 6
 WISH_AFTER = timedelta(days=14)
-REMINDER_JOB = "user:{user}:checkin-reminder"
-WISH_JOB = "user:{user}:wish"
-REMIND_FUNC = "bot.scheduling.jobs:remind"
-WISH_FUNC = "bot.spinnenweb.jobs:wish_followup"
-
-
-def file_prefix(user_id: int) -> str:
-    """Pictures and exports of one person start with this, so /vergeetmij finds them."""
-    return f"u{user_id}-"
 
 
 # -- entry points -------------------------------------------------------------
@@ -486,24 +476,22 @@ async def draw_web(
     """The spinnenweb picture, drawn off the event loop, with a text alternative."""
     web, lang = ctx.web, ctx.lang
     labels = [d.name[lang] for d in web.dimensions]
-    path = ctx.settings.image_dir / f"{file_prefix(ctx.person.id)}{name}.png"
     legend = None
     if previous is not None:
         legend = (
             ctx.t("checkin.legend_today", date=local_date(ctx, today)),
             ctx.t("checkin.legend_previous", date=local_date(ctx, previous)),
         )
-    await asyncio.to_thread(
+    draw = partial(
         charts.render_web,
-        path,
-        labels,
-        ordered(today.scores, web.dimensions),
+        labels=labels,
+        today=ordered(today.scores, web.dimensions),
         title=ctx.t("checkin.chart_title", date=local_date(ctx, today)),
         previous=ordered(previous.scores, web.dimensions) if previous else None,
         legend=legend,
     )
-    path.chmod(0o600)
-    return Image(path=Path(path), alt=ctx.t("checkin.chart_alt"))
+    path = await ctx.files.picture(ctx.person.id, name, draw)
+    return Image(path=path, alt=ctx.t("checkin.chart_alt"))
 
 
 def summary_text(ctx: Context, record: CheckinRecord, previous: CheckinRecord | None) -> str:
@@ -572,57 +560,34 @@ async def _after_reflection(
     return await _prompt(ctx, "followup", data, before)
 
 
-def _job(template: str, user_id: int) -> str:
-    return template.format(user=user_id)
-
-
 async def _on_followup(ctx: Context, data: dict[str, Any], weeks: int) -> list[Reply]:
     user = ctx.person
-    scheduler = ctx.services.scheduler
-    job_id = _job(REMINDER_JOB, user.id)
+    reminders = ctx.reminders
     replies: list[Reply] = []
     if weeks == 0:
-        if scheduler is not None:
-            ctx.on_commit(lambda: scheduler.remove(job_id))
+        reminders.cancel_checkin_reminder(user.id)
         replies.append(Reply(text=ctx.t("checkin.followup_none")))
-    elif scheduler is None:
+    elif not reminders.available:
         replies.append(Reply(text=ctx.t("checkin.followup_unavailable")))
     else:
         run_at = ctx.clock.now() + timedelta(weeks=weeks)
-        key = f"checkin-reminder:{user.id}:{data['run']}"
-        ctx.on_commit(
-            lambda: scheduler.once(
-                job_id,
-                REMIND_FUNC,
-                run_at,
-                user_id=user.id,
-                message_key="checkin.reminder",
-                key=key,
-            )
-        )
+        reminders.checkin_reminder(user.id, run_at, key=f"checkin-reminder:{user.id}:{data['run']}")
         local = run_at.astimezone(ctx.settings.zone).strftime("%d-%m-%Y")
         replies.append(Reply(text=ctx.t("checkin.followup_set", weeks=weeks, date=local)))
         if not user.messages_enabled:
             replies.append(Reply(text=ctx.t("checkin.messages_off")))
     await ctx.db.audit.record(ctx.clock.now(), "checkin.followup", user.id, f"weeks={weeks}")
-    if data.get("refl", {}).get("wish") and scheduler is not None:
+    if data.get("refl", {}).get("wish") and reminders.available:
         return await _prompt(ctx, "wish", data, replies)
     return await _finish(ctx, replies)
 
 
 async def _on_wish(ctx: Context, data: dict[str, Any], wanted: bool) -> list[Reply]:
     user = ctx.person
-    scheduler = ctx.services.scheduler
+    reminders = ctx.reminders
     replies: list[Reply] = []
-    if wanted and scheduler is not None and data.get("checkin"):
-        job_id = _job(WISH_JOB, user.id)
-        run_at = ctx.clock.now() + WISH_AFTER
-        checkin_id = int(data["checkin"])
-        ctx.on_commit(
-            lambda: scheduler.once(
-                job_id, WISH_FUNC, run_at, user_id=user.id, checkin_id=checkin_id
-            )
-        )
+    if wanted and reminders.available and data.get("checkin"):
+        reminders.wish_followup(user.id, int(data["checkin"]), ctx.clock.now() + WISH_AFTER)
         replies.append(Reply(text=ctx.t("checkin.wish_set")))
     return await _finish(ctx, replies)
 

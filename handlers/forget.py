@@ -8,7 +8,6 @@ back to the conversation they were in (a check-in, say) before they asked.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,8 +17,7 @@ from bot.core.context import Context
 from bot.core.flow import Action, Answer, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply
 from bot.core.state import State
-from bot.scheduling.jobs import remove_files
-from handlers.checkin import file_prefix, private_only
+from handlers.checkin import private_only
 from handlers.menu import menu_choices
 
 FORGET = Action("forget", "yes", label="forget.yes", words=("yes",))
@@ -78,12 +76,9 @@ async def _forget(ctx: Context) -> None:
     await ctx.db.personal.forget(user_id)
     ctx.user, ctx.state = None, None
     await ctx.db.audit.record(now, "user.forgotten")  # no id: there is no one left to name
-    scheduler = ctx.services.scheduler
-    prefix = f"user:{user_id}:"
-    if scheduler is not None:
-        ctx.on_commit(lambda: scheduler.remove_prefix(prefix))
-    folders = (ctx.settings.image_dir, ctx.settings.export_dir)
-    ctx.on_commit(lambda: asyncio.to_thread(remove_files, folders, prefix=file_prefix(user_id)))
+    ctx.reminders.cancel_all(user_id)
+    files = ctx.files
+    ctx.on_commit(lambda: files.remove_owner(user_id))
 
 
 def _means(ctx: Context, word: str, text: str) -> bool:

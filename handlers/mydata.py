@@ -7,22 +7,19 @@ person's own id, so forged data cannot reach anyone else's check-in.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import secrets
 from datetime import date, datetime
-from pathlib import Path
+from functools import partial
 
 from dateutil import parser as dateparser
 
 from bot import charts
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Image, Incoming, PressOutcome, Reply
-from bot.paths import private_dir
 from bot.spinnenweb.model import fmt
 from bot.spinnenweb.records import CheckinRecord
-from handlers.checkin import draw_web, file_prefix, local_date, private_only, summary_text
+from handlers.checkin import draw_web, local_date, private_only, summary_text
 
 WEB_ACTION = "mw"
 COMPARE_CHOICES = 12  # the most recent check-ins offered as buttons to compare
@@ -60,11 +57,10 @@ async def _trend(ctx: Context, history: list[CheckinRecord], token: str) -> Repl
     web, lang = ctx.web, ctx.lang
     dates = [local_date(ctx, c) for c in history]
     series = {d.name[lang]: [c.scores[d.id] for c in history] for d in web.dimensions}
-    path = ctx.settings.image_dir / f"{file_prefix(ctx.person.id)}trend-{token}.png"
-    await asyncio.to_thread(
-        charts.render_trend, path, dates, series, title=ctx.t("mijnweb.trend_title")
+    draw = partial(
+        charts.render_trend, dates=dates, series=series, title=ctx.t("mijnweb.trend_title")
     )
-    path.chmod(0o600)
+    path = await ctx.files.picture(ctx.person.id, f"trend-{token}", draw)
     lines = [ctx.t("mijnweb.trend_intro", count=len(history), first=dates[0], last=dates[-1])]
     for dimension in web.dimensions:
         points = [fmt(c.scores[dimension.id], lang) for c in history[-TREND_TEXT_POINTS:]]
@@ -165,15 +161,13 @@ async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:
     user = ctx.person
     now = ctx.clock.now()
     data = await ctx.db.personal.export(user)
-    scheduler = ctx.services.scheduler
-    jobs = await scheduler.list_jobs(f"user:{user.id}:") if scheduler is not None else []
+    jobs = await ctx.reminders.scheduled(user.id)
     data["scheduled_messages"] = [
-        {"id": job_id.split(":", 2)[2], "next_run": at.isoformat() if at else None}
-        for job_id, at in jobs
+        {"id": name, "next_run": at.isoformat() if at else None} for name, at in jobs
     ]
     export = {"exported_at": now.isoformat(), "about": ctx.t("mydata.json_about"), **data}
-    path = ctx.settings.export_dir / f"{file_prefix(user.id)}{now:%Y%m%d-%H%M%S}.json"
-    await asyncio.to_thread(_write_private, path, json.dumps(export, ensure_ascii=False, indent=2))
+    exported = json.dumps(export, ensure_ascii=False, indent=2)
+    path = await ctx.files.export(user.id, f"{now:%Y%m%d-%H%M%S}.json", exported)
     checkins = data["checkins"]
     consent = (
         ctx.t(
@@ -200,13 +194,6 @@ async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:
 
 def _day(ctx: Context, iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(ctx.settings.zone).strftime("%d-%m-%Y")
-
-
-def _write_private(path: Path, text: str) -> None:
-    private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 # -- /vergeetmij ----------------------------------------------------------------------

@@ -9,11 +9,8 @@ from bot.core.messages import Incoming, Reply
 async def stop(msg: Incoming, ctx: Context) -> list[Reply]:
     user = ctx.person
     await ctx.db.state.clear(user.id)
-    cancelled = await ctx.services.outbox.cancel_for_user(ctx.db.session, user.id)
-    scheduler = ctx.services.scheduler
-    if scheduler is not None:
-        prefix = f"user:{user.id}:"
-        ctx.on_commit(lambda: scheduler.remove_prefix(prefix))
+    cancelled = await ctx.outbox.cancel_for(user.id)
+    ctx.reminders.cancel_all(user.id)
     if user.messages_enabled:
         user.messages_enabled = False
         await ctx.db.audit.record(

@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.core.clock import Clock
 from bot.core.messages import Choice
+from bot.core.ports import (
+    KnowledgeBase,
+    PrivateFiles,
+    ReminderJobs,
+    Reminders,
+    UnitOutbox,
+)
 from bot.core.state import State
 from bot.core.texts import Texts
 from bot.crypto import Cipher
@@ -59,6 +66,12 @@ class Services:
     router: Router | None = None
     knowledge: KnowledgeService | None = None
     spinnenweb: Spinnenweb | None = None
+    # The ports' implementations (bot.core.ports), wired by bot.app: the person's
+    # scheduled messages (None without a scheduler), generated private files, and
+    # the knowledge as handlers use it.
+    reminder_jobs: ReminderJobs | None = None
+    files: PrivateFiles | None = None
+    knowledge_base: KnowledgeBase | None = None
     # Content besides the knowledge and the sentences (the check-in's), registered
     # by bot.app so that the core needs no feature imports.
     content_reloads: list[ContentReload] = field(default_factory=list)
@@ -112,6 +125,35 @@ class Context:
         if self.services.spinnenweb is None:
             raise RuntimeError("the spinnenweb content is not loaded")
         return self.services.spinnenweb
+
+    @property
+    def texts(self) -> Texts:
+        return self.services.texts
+
+    # -- ports: the only way handlers reach past the database's repositories --
+
+    @property
+    def reminders(self) -> Reminders:
+        """The person's scheduled messages; every change runs after commit."""
+        return Reminders(self.services.reminder_jobs, self.on_commit)
+
+    @property
+    def outbox(self) -> UnitOutbox:
+        """The outbox inside this message's transaction."""
+        return UnitOutbox(self.services.outbox, self.db.session)
+
+    @property
+    def files(self) -> PrivateFiles:
+        """Generated files with personal data: 0600 from the start, removable by owner."""
+        if self.services.files is None:
+            raise RuntimeError("no private files: bot.app did not wire them")
+        return self.services.files
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        if self.services.knowledge_base is None:
+            raise RuntimeError("the knowledge service is not running")
+        return self.services.knowledge_base
 
     @property
     def lang(self) -> str:

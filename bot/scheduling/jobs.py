@@ -1,5 +1,8 @@
 """Job functions, referenced by the scheduler as ``bot.scheduling.jobs:<name>``.
 
+(``remove_files`` lives in :mod:`bot.paths` with the private-files port; it is
+imported here for housekeeping.)
+
 They take plain arguments only and hand their messages to the outbox, which
 does the delivery, rate limiting and retries.
 """
@@ -8,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
@@ -18,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 from bot.core.messages import Reply
 from bot.core.middleware import PRUNE_EVENTS_AFTER
 from bot.outbox.queue import Outgoing
+from bot.paths import remove_files
 from bot.scheduling import runtime
 
 if TYPE_CHECKING:
@@ -105,25 +108,6 @@ async def housekeeping() -> None:
         questions,
         files,
     )
-
-
-def remove_files(
-    folders: Iterable[Path], *, older_than: datetime | None = None, prefix: str = ""
-) -> int:
-    """Delete generated files (pictures, exports): all starting with ``prefix``, or
-    those last changed before ``older_than``. Returns how many were removed."""
-    removed = 0
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            if not path.is_file() or not path.name.startswith(prefix):
-                continue
-            if older_than is not None and path.stat().st_mtime >= older_than.timestamp():
-                continue
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
 
 
 KEEP_FINISHED_FOR = timedelta(days=30)

@@ -108,11 +108,14 @@ def test_the_channel_check_would_catch_services(tmp_path: Path) -> None:
 # the Transactions protocol and content through Services.content_reloads.
 CORE_MUST_NOT_IMPORT = ("bot.storage", "bot.spinnenweb", "bot.knowledge", "handlers")
 # Named in annotations only (under TYPE_CHECKING): the types of Context.repos,
-# Context.user, Services.knowledge and Services.spinnenweb. Nothing is loaded for them.
+# Context.user, Services.knowledge and Services.spinnenweb, and what the knowledge
+# port returns (bot/core/ports.py). Nothing is loaded for them.
 CORE_TYPE_ONLY = {
     "bot.storage.models",
     "bot.storage.repositories",
     "bot.knowledge.service",
+    "bot.knowledge.answer",
+    "bot.knowledge.content",
     "bot.spinnenweb.model",
 }
 
@@ -170,3 +173,86 @@ def test_the_core_check_would_catch_a_storage_import(tmp_path: Path) -> None:
     assert {"bot.storage", "handlers"} <= {m for m in runtime if _within(m, CORE_MUST_NOT_IMPORT)}
     assert "bot.spinnenweb.model" in typing
     assert "bot.spinnenweb.model" not in runtime
+
+
+# Handlers reach the world through Context's ports (bot/core/ports.py): reminders,
+# the outbox, private files, knowledge. Never the services, a session, the
+# scheduler or the filesystem themselves.
+HANDLER_FORBIDDEN_ATTRIBUTES = {
+    "services": "Services (use a port on Context)",
+    "session": "a database session",
+    "scheduler": "the scheduler (use ctx.reminders)",
+    "to_thread": "work in a thread (file work belongs to ctx.files)",
+    "write_text": "a file write (use ctx.files)",
+    "write_bytes": "a file write (use ctx.files)",
+    "read_text": "a file read",
+    "read_bytes": "a file read",
+    "chmod": "a file mode",
+    "unlink": "a file removal (use ctx.files)",
+    "mkdir": "a folder",
+    "touch": "a file",
+    "iterdir": "a folder listing",
+}
+HANDLER_FORBIDDEN_MODULES = ("os", "shutil", "tempfile", "bot.scheduling", "bot.paths")
+# Known and being removed: /start and the menu read the router from the services
+# until the router's registrations are the one source of the menu (issue 13, the
+# "one registration source" part, in progress in those two files).
+HANDLER_KNOWN = {"handlers/start.py: .services", "handlers/menu.py: getattr services"}
+
+
+def _reaches_around(path: Path) -> set[str]:
+    """What a handler module touches besides Context's ports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr in HANDLER_FORBIDDEN_ATTRIBUTES:
+            found.add(f".{node.attr}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "open":
+                found.add("open()")
+            elif node.func.id in {"getattr", "setattr"} and any(
+                isinstance(a, ast.Constant) and a.value in HANDLER_FORBIDDEN_ATTRIBUTES
+                for a in node.args
+            ):
+                found.add(f"{node.func.id} services")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            found.update(f"import {m}" for m in modules if _within(m, HANDLER_FORBIDDEN_MODULES))
+    return found
+
+
+def test_handlers_use_the_ports_on_context() -> None:
+    files = _python_files("handlers")
+    assert len(files) > 5
+    offenders = {
+        f"{path.relative_to(ROOT)}: {what}" for path in files for what in _reaches_around(path)
+    }
+    assert offenders - HANDLER_KNOWN == set()
+
+
+def test_the_port_check_would_catch_reaching_around(tmp_path: Path) -> None:
+    sample = tmp_path / "x.py"
+    sample.write_text(
+        "import os\n"
+        "from bot.scheduling.jobs import remove_files\n"
+        "async def h(msg, ctx):\n"
+        "    await ctx.services.outbox.cancel_for_user(ctx.db.session, 1)\n"
+        "    await ctx.services.scheduler.remove_prefix('user:1:')\n"
+        "    await asyncio.to_thread(path.write_text, '{}')\n"
+        "    with open('x', 'w') as f:\n"
+        "        f.write(getattr(ctx, 'services'))\n"
+    )
+    assert _reaches_around(sample) == {
+        "import os",
+        "import bot.scheduling.jobs",
+        ".services",
+        ".session",
+        ".scheduler",
+        ".to_thread",
+        ".write_text",
+        "open()",
+        "getattr services",
+    }

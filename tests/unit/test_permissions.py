@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.charts import render_web
-from bot.paths import private_dir, private_file
-from handlers.mydata import _write_private
+from bot.paths import private_dir, private_file, write_private
 
 
 def _mode(path: Path) -> int:
@@ -95,7 +94,7 @@ def test_picture_and_export_folders_are_created_owner_only(tmp_path: Path) -> No
     picture = tmp_path / "data" / "images" / "web.png"
     render_web(picture, ["a", "b", "c"], [1.0, 2.0, 3.0], title="t")
     export = tmp_path / "data" / "exports" / "export.json"
-    _write_private(export, "{}")
+    write_private(export, "{}")
     for folder in (tmp_path / "data", picture.parent, export.parent):
         assert _mode(folder) == 0o700, folder
     assert _mode(export) == 0o600
