@@ -27,6 +27,7 @@ import contextlib
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -98,6 +99,17 @@ def file_base_url(base_url: str) -> str:
     """``http://host/bot`` → ``http://host/file/bot`` (how a Bot API server serves files;
     the settings make the base URL end in ``/bot``)."""
     return base_url.removesuffix("/bot") + "/file/bot"
+
+
+@dataclass
+class _Delivery:
+    """What became of one update's replies, for the outbox's ``settle``."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+    later: list[Outgoing] = field(default_factory=list)  # not yet in the outbox (crisis reply)
+    retry_after: float = 0.0
 
 
 class TelegramChannel:
@@ -353,42 +365,50 @@ class TelegramChannel:
         """Send the replies in order. Most are held in the outbox already (see
         ``Outbox.hold``): they are reported sent, or left to the outbox when Telegram
         will not take them now. Once one reply waits, the rest waits behind it."""
-        sent: list[int] = []
-        failed: list[int] = []
-        deferred: list[int] = []
-        later: list[Outgoing] = []  # replies not yet in the outbox (the crisis reply)
-        retry_after = 0.0
+        tally = _Delivery()
         for number, reply in enumerate(replies):
             if reply.queued:  # earlier messages to this chat wait: the outbox sends it
                 continue
             target = reply.chat_id or incoming.chat_id
-            if deferred or later:
-                self._defer(update_id, number, target, incoming, reply, deferred, later)
-                continue
-            try:
-                await self.sender.deliver(target, reply, interactive=True)
-            except (BadRequest, Forbidden, InvalidToken) as exc:  # trying again won't help
-                log.warning("telegram: reply not delivered (%s)", type(exc).__name__)
-                if reply.outbox_id is not None:
-                    failed.append(reply.outbox_id)
-                continue
-            except TelegramError as exc:  # Telegram away for longer than the retries
-                log.warning("telegram: reply handed to the outbox (%s)", type(exc).__name__)
-                retry_after = retry_seconds(exc) if isinstance(exc, RetryAfter) else RETRY_SOON
-                self._defer(update_id, number, target, incoming, reply, deferred, later)
-                continue
-            if reply.outbox_id is not None:
-                sent.append(reply.outbox_id)
+            waiting = bool(tally.deferred or tally.later)
+            if waiting or not await self._send_now(target, reply, tally):
+                self._defer(update_id, number, target, incoming, reply, tally.deferred, tally.later)
         if self._host is None:
             return
+        await self._settle(self._host, tally)
+        if tally.later:
+            await self._hand_to_outbox(incoming, tally.later, tally.retry_after)
+
+    async def _send_now(self, target: str, reply: Reply, tally: _Delivery) -> bool:
+        """Send one reply and note in ``tally`` how it went. False when Telegram will
+        not take it now and it should wait for the outbox."""
         try:
-            await self._host.settle(
-                sent=sent, deferred=deferred, retry_after=retry_after, failed=failed
+            await self.sender.deliver(target, reply, interactive=True)
+        except (BadRequest, Forbidden, InvalidToken) as exc:  # trying again won't help
+            log.warning("telegram: reply not delivered (%s)", type(exc).__name__)
+            if reply.outbox_id is not None:
+                tally.failed.append(reply.outbox_id)
+            return True
+        except TelegramError as exc:  # Telegram away for longer than the retries
+            log.warning("telegram: reply handed to the outbox (%s)", type(exc).__name__)
+            tally.retry_after = retry_seconds(exc) if isinstance(exc, RetryAfter) else RETRY_SOON
+            return False
+        if reply.outbox_id is not None:
+            tally.sent.append(reply.outbox_id)
+        return True
+
+    @staticmethod
+    async def _settle(host: ChannelHost, tally: _Delivery) -> None:
+        """Tell the outbox which held replies went out, failed or wait."""
+        try:
+            await host.settle(
+                sent=tally.sent,
+                deferred=tally.deferred,
+                retry_after=tally.retry_after,
+                failed=tally.failed,
             )
         except Exception as exc:  # the lease runs out and the sender takes them over
             log.warning("telegram: delivered replies not recorded (%s)", type(exc).__name__)
-        if later:
-            await self._hand_to_outbox(incoming, later, retry_after)
 
     @staticmethod
     def _defer(
