@@ -386,31 +386,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_file=CHAT_LOG if args.command == "chat" else None,
     )
     try:
-        if args.command == "chat":
-            return asyncio.run(_chat(settings, args.user, http=False))
-        if args.command == "run":
-            return asyncio.run(_run(settings, args.user))
-        if args.command == "ask":
-            from bot.knowledge.cli import ask
-
-            return ask(settings, " ".join(args.question), as_json=args.json, language=args.lang)
-        if args.command == "content":
-            from bot.knowledge import cli as content_cli
-
-            if args.action == "check":
-                return content_cli.check(settings)
-            if args.action == "train":
-                return content_cli.train(settings, args.questions)
-            if args.action == "explain":
-                return content_cli.explain(settings, args.text)
-            return asyncio.run(content_cli.gaps(settings, args.limit))
-        if args.command == "keys":
-            return asyncio.run(_keys(settings, args.action, getattr(args, "batch_size", 500)))
-        return asyncio.run(_db(settings, args.action))
+        return _dispatch(settings, args)
     except ConfigError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the chosen command; its exit code."""
+    if args.command == "chat":
+        return asyncio.run(_chat(settings, args.user, http=False))
+    if args.command == "run":
+        return asyncio.run(_run(settings, args.user))
+    if args.command == "ask":
+        from bot.knowledge.cli import ask
+
+        return ask(settings, " ".join(args.question), as_json=args.json, language=args.lang)
+    if args.command == "content":
+        return _content(settings, args)
+    if args.command == "keys":
+        return asyncio.run(_keys(settings, args.action, getattr(args, "batch_size", 500)))
+    return asyncio.run(_db(settings, args.action))
+
+
+def _content(settings: Settings, args: argparse.Namespace) -> int:
+    """``alliantiebot content check|train|explain|gaps``."""
+    from bot.knowledge import cli as content_cli
+
+    if args.action == "check":
+        return content_cli.check(settings)
+    if args.action == "train":
+        return content_cli.train(settings, args.questions)
+    if args.action == "explain":
+        return content_cli.explain(settings, args.text)
+    return asyncio.run(content_cli.gaps(settings, args.limit))
 
 
 def _fail(message: str) -> int:
