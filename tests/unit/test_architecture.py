@@ -194,10 +194,6 @@ HANDLER_FORBIDDEN_ATTRIBUTES = {
     "iterdir": "a folder listing",
 }
 HANDLER_FORBIDDEN_MODULES = ("os", "shutil", "tempfile", "bot.scheduling", "bot.paths")
-# Known and being removed: /start and the menu read the router from the services
-# until the router's registrations are the one source of the menu (issue 13, the
-# "one registration source" part, in progress in those two files).
-HANDLER_KNOWN = {"handlers/start.py: .services", "handlers/menu.py: getattr services"}
 
 
 def _reaches_around(path: Path) -> set[str]:
@@ -230,7 +226,7 @@ def test_handlers_use_the_ports_on_context() -> None:
     offenders = {
         f"{path.relative_to(ROOT)}: {what}" for path in files for what in _reaches_around(path)
     }
-    assert offenders - HANDLER_KNOWN == set()
+    assert offenders == set()
 
 
 def test_the_port_check_would_catch_reaching_around(tmp_path: Path) -> None:
