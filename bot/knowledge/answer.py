@@ -28,7 +28,7 @@ from bot.knowledge.decision import Decision
 from bot.knowledge.index import FieldIndex, Hit
 from bot.knowledge.people import People, Person
 from bot.knowledge.region import Membership, Region
-from bot.knowledge.safety import Concern, Safety, SupportTopic
+from bot.knowledge.safety import Assessment, Concern, Safety, SupportTopic
 from bot.knowledge.text import Analyzer, NumberReader
 
 ANSWER = 0.62
@@ -242,19 +242,12 @@ class Answerer:
         """Answer ``question``; its language is detected unless ``language`` is given."""
         lang = language or self.detect_language(question, default_language)
         concern = self.safety.assess(question)
-        if concern.concern in _SAFETY_OUTCOMES:
-            return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
-        if self.numbers.is_number(question):
-            return Answer(Outcome.NUMBER, lang)
+        direct = self._direct(question, lang, concern)
+        if direct is not None:
+            return direct
         feeling = concern.feeling
-        place = self.region.membership(question) if self.region is not None else None
-        if place is not None:
-            return Answer(Outcome.FACT, lang, 1.0, membership=place)
-        social = self.knowledge.smalltalk.get(" ".join(self.analyzers["nl"].words(question)))
-        if social is not None:
-            return Answer(Outcome(social), lang, 1.0)
         hits, score = self._best_hits(question, lang)
-        answer_at, clarify_at = self.thresholds
+        answer_at, _ = self.thresholds
         person = self.people.find(question) if self.people is not None else None
         if person is not None and (score < answer_at or person.name not in hits[0].entry.answer):
             # "wie is Tessa den Dulk": the person, unless an entry answers it about them.
@@ -268,6 +261,27 @@ class Answerer:
             return self._support(feeling.topic, lang, score, hits)
         if score >= answer_at:
             return Answer(Outcome.ANSWER, lang, score, hits[0].entry, candidates, hits)
+        return self._below_answer(question, lang, score, hits)
+
+    def _direct(self, question: str, lang: str, concern: Assessment) -> Answer | None:
+        """The answers that need no search: safety first, then a phone number, a place's
+        membership and small talk. None when the question needs the content."""
+        if concern.concern in _SAFETY_OUTCOMES:
+            return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
+        if self.numbers.is_number(question):
+            return Answer(Outcome.NUMBER, lang)
+        place = self.region.membership(question) if self.region is not None else None
+        if place is not None:
+            return Answer(Outcome.FACT, lang, 1.0, membership=place)
+        social = self.knowledge.smalltalk.get(" ".join(self.analyzers["nl"].words(question)))
+        if social is not None:
+            return Answer(Outcome(social), lang, 1.0)
+        return None
+
+    def _below_answer(self, question: str, lang: str, score: float, hits: list[Hit]) -> Answer:
+        """No entry scores high enough to answer: support for strain, else a question
+        back (clarify) or "I don't know" with related entries."""
+        _, clarify_at = self.thresholds
         strain = self.safety.strain(question)
         if strain is not None:
             return self._support(strain, lang, score, hits)
