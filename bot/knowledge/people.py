@@ -80,23 +80,39 @@ class People:
         text = " ".join(re.sub(r"[^a-z0-9' ]", " ", fold(question).replace("-", " ")).split())
         if not _ABOUT_A_PERSON.search(text):
             return None
-        words = text.split()
-        for size in (4, 3, 2):
-            for start in range(len(words) - size + 1):
-                phrase = " ".join(words[start : start + size])
-                if phrase in self._names:
-                    return self._names[phrase]
-        for size in (4, 3, 2):
-            for start in range(len(words) - size + 1):
-                phrase = " ".join(words[start : start + size])
-                if len(phrase) < 8:
-                    continue
-                match = process.extractOne(
-                    phrase, list(self._names), scorer=fuzz.ratio, score_cutoff=NAME_CUTOFF
-                )
-                if match:
-                    return self._names[match[0]]
+        phrases = _phrases(text.split())
+        for phrase in phrases:
+            if phrase in self._names:
+                return self._names[phrase]
+        close = self._close_name(phrases)
+        if close is not None:
+            return close
+        return self._by_surname(text)
+
+    def _close_name(self, phrases: list[str]) -> Person | None:
+        """A near spelling of a known name (a typo), for phrases of 8 letters or more."""
+        for phrase in phrases:
+            if len(phrase) < 8:
+                continue
+            match = process.extractOne(
+                phrase, list(self._names), scorer=fuzz.ratio, score_cutoff=NAME_CUTOFF
+            )
+            if match:
+                return self._names[match[0]]
+        return None
+
+    def _by_surname(self, text: str) -> Person | None:
+        """A person named by their surname alone."""
         for surname, person in self._surnames.items():
             if re.search(rf"\b{re.escape(surname)}\b", text):
                 return person
         return None
+
+
+def _phrases(words: list[str]) -> list[str]:
+    """Runs of four, then three, then two words, longest first, left to right."""
+    return [
+        " ".join(words[start : start + size])
+        for size in (4, 3, 2)
+        for start in range(len(words) - size + 1)
+    ]
