@@ -307,124 +307,175 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
     bare ``&`` that does not start ``&lt;``, ``&gt;``, ``&amp;``, ``&quot;`` or a numeric
     entity is an error, as the Bot API documentation demands; tdlib itself passes it through.
     """
+    return _HtmlParser(source, strict_ampersand=strict_ampersand).parse()
 
-    def offset(pos: int) -> int:
-        return len(source[:pos].encode("utf-8"))
 
-    out: list[str] = []
-    length = 0
-    stack: list[tuple[str, int, dict[str, str]]] = []
-    entities: list[dict[str, Any]] = []
-    n = len(source)
-    i = 0
-    while i < n:
-        char = source[i]
-        if char == "&":
-            match = _HTML_ENTITY_RE.match(source, i)
-            decoded = _decode_entity(match) if match else None
-            if decoded is None or match is None:
-                if strict_ampersand:
-                    raise HtmlParseError(
-                        f'Unescaped "&" at byte offset {offset(i)}: '
-                        "use &amp;, &lt;, &gt;, &quot; or a numeric entity"
-                    )
-                decoded, i = "&", i + 1
+class _HtmlParser:
+    """One ``parse_html`` run: a cursor over ``source``, the text so far (its length in
+    UTF-16 units), the open tags and the entities of the closed ones."""
+
+    def __init__(self, source: str, *, strict_ampersand: bool) -> None:
+        self.source = source
+        self.n = len(source)
+        self.strict_ampersand = strict_ampersand
+        self.i = 0
+        self.out: list[str] = []
+        self.length = 0
+        self.stack: list[tuple[str, int, dict[str, str]]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def offset(self, pos: int) -> int:
+        """The byte offset of ``pos``, as tdlib reports it."""
+        return len(self.source[:pos].encode("utf-8"))
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        while self.i < self.n:
+            char = self.source[self.i]
+            if char == "&":
+                self._entity()
+            elif char != "<":
+                self._text(char)
+                self.i += 1
+            elif self.i + 1 < self.n and self.source[self.i + 1] == "/":
+                self._end_tag()
             else:
-                i = match.end()
-            out.append(decoded)
-            length += utf16_len(decoded)
-            continue
-        if char != "<":
-            out.append(char)
-            length += utf16_len(char)
-            i += 1
-            continue
-        begin = i
-        if i + 1 < n and source[i + 1] == "/":
-            if not stack:
-                raise HtmlParseError(f"Unexpected end tag at byte offset {offset(begin)}")
-            close = source.find(">", i + 2)
-            if close < 0:
-                raise HtmlParseError(f"Unclosed end tag at byte offset {offset(begin)}")
-            name = source[i + 2 : close].strip(_SPACE).lower()
-            tag, start, tag_attrs = stack[-1]
-            if name and name != tag:
+                self._start_tag()
+        if self.stack:
+            raise HtmlParseError(
+                f'Can\'t find end tag corresponding to start tag "{self.stack[-1][0]}"'
+            )
+        self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
+        return "".join(self.out), self.entities
+
+    def _text(self, text: str) -> None:
+        self.out.append(text)
+        self.length += utf16_len(text)
+
+    def _skip_space(self, j: int) -> int:
+        while j < self.n and self.source[j] in _SPACE:
+            j += 1
+        return j
+
+    def _entity(self) -> None:
+        """``&...;`` at the cursor: its character, or a bare ``&`` (an error if strict)."""
+        i = self.i
+        match = _HTML_ENTITY_RE.match(self.source, i)
+        decoded = _decode_entity(match) if match else None
+        if decoded is None or match is None:
+            if self.strict_ampersand:
                 raise HtmlParseError(
-                    f'Unmatched end tag at byte offset {offset(begin)}, expected "</{tag}>", '
-                    f'found "</{name}>"'
+                    f'Unescaped "&" at byte offset {self.offset(i)}: '
+                    "use &amp;, &lt;, &gt;, &quot; or a numeric entity"
                 )
-            stack.pop()
-            if length > start:
-                entities.append(_html_entity(tag, tag_attrs, start, length - start))
-            i = close + 1
-            continue
-        j = i + 1
+            decoded, self.i = "&", i + 1
+        else:
+            self.i = match.end()
+        self._text(decoded)
+
+    def _end_tag(self) -> None:
+        """``</tag>`` at the cursor: closes the innermost open tag into an entity."""
+        source, begin = self.source, self.i
+        if not self.stack:
+            raise HtmlParseError(f"Unexpected end tag at byte offset {self.offset(begin)}")
+        close = source.find(">", begin + 2)
+        if close < 0:
+            raise HtmlParseError(f"Unclosed end tag at byte offset {self.offset(begin)}")
+        name = source[begin + 2 : close].strip(_SPACE).lower()
+        tag, start, tag_attrs = self.stack[-1]
+        if name and name != tag:
+            raise HtmlParseError(
+                f'Unmatched end tag at byte offset {self.offset(begin)}, expected "</{tag}>", '
+                f'found "</{name}>"'
+            )
+        self.stack.pop()
+        if self.length > start:
+            self.entities.append(_html_entity(tag, tag_attrs, start, self.length - start))
+        self.i = close + 1
+
+    def _start_tag(self) -> None:
+        """``<tag attr=...>`` at the cursor: opens a supported tag."""
+        source, n, begin = self.source, self.n, self.i
+        j = begin + 1
         while j < n and source[j] not in _SPACE and source[j] != ">":
             j += 1
         if j >= n:
-            raise HtmlParseError(f"Unclosed start tag at byte offset {offset(begin)}")
-        name = source[i + 1 : j].lower()
+            raise HtmlParseError(f"Unclosed start tag at byte offset {self.offset(begin)}")
+        name = source[begin + 1 : j].lower()
         if name not in _HTML_TAGS:
-            raise HtmlParseError(f'Unsupported start tag "{name}" at byte offset {offset(begin)}')
+            raise HtmlParseError(
+                f'Unsupported start tag "{name}" at byte offset {self.offset(begin)}'
+            )
         attrs: dict[str, str] = {}
+        j = self._attributes(name, begin, j, attrs)
+        self._check_tag(name, attrs, begin)
+        self.stack.append((name, self.length, attrs))
+        self.i = j
+
+    def _attributes(self, name: str, begin: int, j: int, attrs: dict[str, str]) -> int:
+        """Read the attributes of the tag ``name`` (at ``begin``) from ``j`` into
+        ``attrs``; the index after the tag's ``>``."""
         while True:
-            while j < n and source[j] in _SPACE:
-                j += 1
-            if j >= n:
-                raise HtmlParseError(f'Unclosed start tag "{name}" at byte offset {offset(begin)}')
-            if source[j] == ">":
-                j += 1
-                break
-            attr_begin = j
-            while j < n and source[j] not in _SPACE and source[j] not in "=>":
-                j += 1
-            attr = source[attr_begin:j].lower()
-            if not attr:
+            j = self._skip_space(j)
+            if j >= self.n:
                 raise HtmlParseError(
-                    f'Empty attribute name in the tag "{name}" at byte offset {offset(attr_begin)}'
+                    f'Unclosed start tag "{name}" at byte offset {self.offset(begin)}'
                 )
-            while j < n and source[j] in _SPACE:
-                j += 1
-            if j >= n or source[j] != "=":
-                if name == "blockquote" and attr == "expandable":
-                    attrs[attr] = ""
-                    continue
-                raise HtmlParseError(
-                    f'Expected equal sign in declaration of an attribute of the tag "{name}" '
-                    f"at byte offset {offset(j)}"
-                )
+            if self.source[j] == ">":
+                return j + 1
+            j = self._attribute(name, begin, j, attrs)
+
+    def _attribute(self, name: str, begin: int, j: int, attrs: dict[str, str]) -> int:
+        """One ``attr=value`` (or a bare ``expandable`` on a blockquote) from ``j``; the
+        index after it."""
+        source, n = self.source, self.n
+        attr_begin = j
+        while j < n and source[j] not in _SPACE and source[j] not in "=>":
             j += 1
-            while j < n and source[j] in _SPACE:
-                j += 1
-            if j >= n:
-                raise HtmlParseError(f'Unclosed start tag "{name}" at byte offset {offset(begin)}')
-            if source[j] in "'\"":
-                end = source.find(source[j], j + 1)
-                if end < 0:
-                    raise HtmlParseError(f"Unclosed start tag at byte offset {offset(begin)}")
-                raw, j = source[j + 1 : end], end + 1
-            else:
-                k = j
-                while k < n and (
-                    (source[k].isascii() and source[k].isalnum()) or source[k] in ".-"
-                ):
-                    k += 1
-                raw, j = source[j:k], k
-            attrs[attr] = _decode_attribute(raw)
+        attr = source[attr_begin:j].lower()
+        if not attr:
+            raise HtmlParseError(
+                f'Empty attribute name in the tag "{name}" at byte offset {self.offset(attr_begin)}'
+            )
+        j = self._skip_space(j)
+        if j >= n or source[j] != "=":
+            if name == "blockquote" and attr == "expandable":
+                attrs[attr] = ""
+                return j
+            raise HtmlParseError(
+                f'Expected equal sign in declaration of an attribute of the tag "{name}" '
+                f"at byte offset {self.offset(j)}"
+            )
+        j = self._skip_space(j + 1)
+        if j >= n:
+            raise HtmlParseError(f'Unclosed start tag "{name}" at byte offset {self.offset(begin)}')
+        raw, j = self._attribute_value(begin, j)
+        attrs[attr] = _decode_attribute(raw)
+        return j
+
+    def _attribute_value(self, begin: int, j: int) -> tuple[str, int]:
+        """A quoted value, or an unquoted run of ASCII letters, digits, ``.`` and ``-``;
+        the raw value and the index after it."""
+        source, n = self.source, self.n
+        if source[j] in "'\"":
+            end = source.find(source[j], j + 1)
+            if end < 0:
+                raise HtmlParseError(f"Unclosed start tag at byte offset {self.offset(begin)}")
+            return source[j + 1 : end], end + 1
+        k = j
+        while k < n and ((source[k].isascii() and source[k].isalnum()) or source[k] in ".-"):
+            k += 1
+        return source[j:k], k
+
+    def _check_tag(self, name: str, attrs: dict[str, str], begin: int) -> None:
+        """The attributes a span and a custom emoji must have."""
         if name == "span" and attrs.get("class") != "tg-spoiler":
             raise HtmlParseError(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {offset(begin)}'
+                f'Tag "span" must have class "tg-spoiler" at byte offset {self.offset(begin)}'
             )
         if name == "tg-emoji" and "emoji-id" not in attrs:
             raise HtmlParseError(
-                f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {offset(begin)}'
+                f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {self.offset(begin)}'
             )
-        stack.append((name, length, attrs))
-        i = j
-    if stack:
-        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return "".join(out), entities
 
 
 def _html_entity(tag: str, attrs: dict[str, str], start: int, length: int) -> dict[str, Any]:
@@ -446,6 +497,23 @@ def _html_entity(tag: str, attrs: dict[str, str], start: int, length: int) -> di
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
+
+
+def _check_button(button: Any) -> None:
+    """An inline keyboard button as the Bot API accepts it: text, a kind, and valid
+    callback data (1 to 64 bytes) or URL."""
+    if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+        raise _bad("can't parse inline keyboard button: Text must be a String")
+    if not _BUTTON_KINDS & set(button):
+        raise _bad("text buttons are unallowed in the inline keyboard")
+    if "callback_data" in button:
+        data = button["callback_data"]
+        if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
+            raise _bad("BUTTON_DATA_INVALID")
+    if "url" in button:
+        url = button["url"]
+        if not isinstance(url, str) or not re.match(r"(https?|tg)://\S+$", url):
+            raise _bad("BUTTON_URL_INVALID")
 
 
 def _decode_form_value(name: str, value: str) -> Any:
@@ -1063,6 +1131,14 @@ class FakeBotApi:
             self._last_activity = call.at
         else:
             self._notify()
+        body = await self._answer(call)
+        if method != "getUpdates":
+            self._last_activity = time.monotonic()
+        self._notify()
+        return web.json_response(body, status=call.status)
+
+    async def _answer(self, call: Call) -> dict[str, Any]:
+        """Run the method; the response body, also recorded on ``call`` with its status."""
         try:
             result, description = await self._dispatch(call)
         except _ApiError as error:
@@ -1079,10 +1155,7 @@ class FakeBotApi:
             if description:
                 body["description"] = description
             call.status, call.response = 200, body
-        if method != "getUpdates":
-            self._last_activity = time.monotonic()
-        self._notify()
-        return web.json_response(body, status=call.status)
+        return body
 
     async def _read_params(
         self, request: web.Request
@@ -1176,6 +1249,19 @@ class FakeBotApi:
                 "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
+        offset, limit, timeout = self._poll_params(call)
+        self._confirm(offset)
+        await self._wait_for_updates(timeout)
+        if self._closing:
+            return []
+        updates = copy.deepcopy(self._deliverable()[:limit])
+        if updates:
+            self._last_activity = time.monotonic()
+        return updates
+
+    def _poll_params(self, call: Call) -> tuple[int, int, float]:
+        """getUpdates' offset, limit (1 to 100) and timeout, checked; keeps its
+        allowed_updates when given."""
         offset = call.params.get("offset", 0)
         limit = call.params.get("limit", 100)
         timeout = call.params.get("timeout", 0)
@@ -1186,8 +1272,12 @@ class FakeBotApi:
             raise _bad("wrong parameter timeout")
         if isinstance(allowed, list):
             self.allowed_updates = [str(kind) for kind in allowed]
-        limit = min(max(limit, 1), 100)
-        self._confirm(offset)
+        return offset, min(max(limit, 1), 100), timeout
+
+    async def _wait_for_updates(self, timeout: float) -> None:
+        """Long polling: wait up to ``timeout`` seconds for something to deliver, a
+        webhook being set or the server closing. A newer getUpdates ends this one with
+        a conflict, as Telegram does."""
         self._poll_generation += 1
         generation = self._poll_generation
         loop = asyncio.get_running_loop()
@@ -1209,12 +1299,6 @@ class FakeBotApi:
                 )
             if self.webhook is not None:
                 break
-        if self._closing:
-            return []
-        updates = copy.deepcopy(self._deliverable()[:limit])
-        if updates:
-            self._last_activity = time.monotonic()
-        return updates
 
     def _deliverable(self) -> list[dict[str, Any]]:
         allowed = set(self.allowed_updates) if self.allowed_updates else _DEFAULT_ALLOWED
@@ -1326,18 +1410,7 @@ class FakeBotApi:
             return None  # an empty inline keyboard means "no keyboard"
         for row in rows:
             for button in row:
-                if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                    raise _bad("can't parse inline keyboard button: Text must be a String")
-                if not _BUTTON_KINDS & set(button):
-                    raise _bad("text buttons are unallowed in the inline keyboard")
-                if "callback_data" in button:
-                    data = button["callback_data"]
-                    if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
-                        raise _bad("BUTTON_DATA_INVALID")
-                if "url" in button:
-                    url = button["url"]
-                    if not isinstance(url, str) or not re.match(r"(https?|tg)://\S+$", url):
-                        raise _bad("BUTTON_URL_INVALID")
+                _check_button(button)
         return copy.deepcopy(markup)
 
     def _reply_to(self, call: Call, chat_id: int) -> dict[str, Any] | None:
