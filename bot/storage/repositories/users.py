@@ -42,49 +42,67 @@ class UserRepo:
         user = await self.find(platform, platform_user_id)
         created = False
         if user is None:
-            user = User(
-                platform=platform,
-                platform_user_id=platform_user_id,
-                display_name=display_name,
-                language=language,
-                private_chat_id=private_chat_id,
-                roles="",
-                messages_enabled=True,
-                active=True,
-                created_at=now,
-                last_seen_at=now,
+            user, created = await self._create(
+                User(
+                    platform=platform,
+                    platform_user_id=platform_user_id,
+                    display_name=display_name,
+                    language=language,
+                    private_chat_id=private_chat_id,
+                    roles="",
+                    messages_enabled=True,
+                    active=True,
+                    created_at=now,
+                    last_seen_at=now,
+                )
             )
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(user)
-            except IntegrityError:  # another worker created it a moment ago
-                found = await self.find(platform, platform_user_id)
-                if found is None:  # it was deleted again in between: let the message retry
-                    raise
-                user = found
-            else:
-                created = True
         if not created:
-            if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
-                user.last_seen_at = now
-            if display_name and user.display_name != display_name:
-                user.display_name = display_name
-            if private_chat_id and user.private_chat_id != private_chat_id:
-                user.private_chat_id = private_chat_id
-            if not user.active:  # they wrote to us, so the platform lets us reach them again
-                user.active = True
-                user.blocked_at = None
-        roles = set(user.role_set)
-        if admin and "verbinder" not in roles:
-            roles.add("verbinder")
-        elif not admin and "verbinder" in roles:
-            roles.discard("verbinder")  # BOT_ADMINS is the source of truth for verbinders
-        joined = ",".join(sorted(roles))
-        if joined != user.roles:
-            user.roles = joined
+            _note_contact(user, now, display_name, private_chat_id)
+        _sync_admin(user, admin)
         return user, created
+
+    async def _create(self, user: User) -> tuple[User, bool]:
+        """Insert ``user``; when another worker created the same identity a moment ago,
+        theirs, and False."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(user)
+        except IntegrityError:  # another worker created it a moment ago
+            found = await self.find(user.platform, user.platform_user_id)
+            if found is None:  # it was deleted again in between: let the message retry
+                raise
+            return found, False
+        return user, True
 
     async def mark_inactive(self, user_id: int, now: datetime) -> None:
         await self.session.execute(
             update(User).where(User.id == user_id).values(active=False, blocked_at=now)
         )
+
+
+def _note_contact(
+    user: User, now: datetime, display_name: str | None, private_chat_id: str | None
+) -> None:
+    """A known person wrote: last seen (coarsely), their current name and private chat,
+    and reachable again."""
+    if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+        user.last_seen_at = now
+    if display_name and user.display_name != display_name:
+        user.display_name = display_name
+    if private_chat_id and user.private_chat_id != private_chat_id:
+        user.private_chat_id = private_chat_id
+    if not user.active:  # they wrote to us, so the platform lets us reach them again
+        user.active = True
+        user.blocked_at = None
+
+
+def _sync_admin(user: User, admin: bool) -> None:
+    """BOT_ADMINS is the source of truth for verbinders: add or drop the role."""
+    roles = set(user.role_set)
+    if admin and "verbinder" not in roles:
+        roles.add("verbinder")
+    elif not admin and "verbinder" in roles:
+        roles.discard("verbinder")
+    joined = ",".join(sorted(roles))
+    if joined != user.roles:
+        user.roles = joined
