@@ -63,52 +63,15 @@ def expected_ids(item: dict[str, object]) -> set[str]:
 def evaluate(answerer: Answerer, questions: dict[str, list[object]]) -> Result:
     result = Result()
     answerable = questions["answerable"]
-    first_right = answered_right = answered_wrong = 0
-    for item in answerable:
-        assert isinstance(item, dict)
-        text, expected = str(item["q"]), expected_ids(item)
-        answer = answerer.answer(text)
-        first = answer.candidates[0].id if answer.candidates else None
-        shown_first = answer.outcome in (Outcome.ANSWER, Outcome.CLARIFY) and first in expected
-        first_right += shown_first
-        if answer.outcome is Outcome.ANSWER:
-            answered_right += first in expected
-            answered_wrong += first not in expected
-        if not shown_first:
-            result.failures.append(
-                f"answerable: {text!r} expected {expected}, got "
-                f"{answer.outcome.value} {first} ({answer.confidence:.2f})"
-            )
-    abstained = 0
+    first_right, answered_right, answered_wrong = _answerable(answerer, answerable, result.failures)
     out_of_scope = [str(q) for q in questions["out_of_scope"]]
     medical = [str(q) for q in questions["medical"]]
-    for text in out_of_scope:
-        answer = answerer.answer(text)
-        ok = answer.outcome in (Outcome.UNKNOWN, Outcome.MEDICAL)
-        abstained += ok
-        if not ok:
-            result.failures.append(
-                f"out of scope: {text!r} got {answer.outcome.value} "
-                f"{answer.candidates[0].id if answer.candidates else ''} "
-                f"({answer.confidence:.2f})"
-            )
-    for text in medical:
-        answer = answerer.answer(text)
-        ok = answer.outcome is Outcome.MEDICAL
-        abstained += ok
-        if not ok:
-            result.failures.append(f"medical: {text!r} got {answer.outcome.value}")
+    abstained = _abstained(answerer, out_of_scope, medical, result.failures)
     crisis = [str(q) for q in questions["crisis"]]
-    caught = 0
-    for text in crisis:
-        ok = answerer.answer(text).outcome in CRISIS_REPLIES
-        caught += ok
-        if not ok:
-            result.failures.append(f"crisis MISSED: {text!r}")
-    for text in (str(q) for q in questions["not_crisis"]):
-        if answerer.answer(text).outcome in CRISIS_REPLIES:
-            result.false_alarms += 1
-            result.failures.append(f"false crisis alarm: {text!r}")
+    caught = _crisis_caught(answerer, crisis, result.failures)
+    result.false_alarms += _false_alarms(
+        answerer, [str(q) for q in questions["not_crisis"]], result.failures
+    )
     total = len(answerable)
     result.top1 = first_right / total
     result.answered_correctly = answered_right / total
@@ -123,6 +86,74 @@ def evaluate(answerer: Answerer, questions: dict[str, list[object]]) -> Result:
         "not_crisis": len(questions["not_crisis"]),
     }
     return result
+
+
+def _answerable(
+    answerer: Answerer, answerable: list[object], failures: list[str]
+) -> tuple[int, int, int]:
+    """Answerable questions: (expected entry shown first, answered right, answered wrong)."""
+    first_right = answered_right = answered_wrong = 0
+    for item in answerable:
+        assert isinstance(item, dict)
+        text, expected = str(item["q"]), expected_ids(item)
+        answer = answerer.answer(text)
+        first = answer.candidates[0].id if answer.candidates else None
+        shown_first = answer.outcome in (Outcome.ANSWER, Outcome.CLARIFY) and first in expected
+        first_right += shown_first
+        if answer.outcome is Outcome.ANSWER:
+            answered_right += first in expected
+            answered_wrong += first not in expected
+        if not shown_first:
+            failures.append(
+                f"answerable: {text!r} expected {expected}, got "
+                f"{answer.outcome.value} {first} ({answer.confidence:.2f})"
+            )
+    return first_right, answered_right, answered_wrong
+
+
+def _abstained(
+    answerer: Answerer, out_of_scope: list[str], medical: list[str], failures: list[str]
+) -> int:
+    """Out-of-scope questions not answered from content, and medical ones referred on."""
+    abstained = 0
+    for text in out_of_scope:
+        answer = answerer.answer(text)
+        ok = answer.outcome in (Outcome.UNKNOWN, Outcome.MEDICAL)
+        abstained += ok
+        if not ok:
+            failures.append(
+                f"out of scope: {text!r} got {answer.outcome.value} "
+                f"{answer.candidates[0].id if answer.candidates else ''} "
+                f"({answer.confidence:.2f})"
+            )
+    for text in medical:
+        answer = answerer.answer(text)
+        ok = answer.outcome is Outcome.MEDICAL
+        abstained += ok
+        if not ok:
+            failures.append(f"medical: {text!r} got {answer.outcome.value}")
+    return abstained
+
+
+def _crisis_caught(answerer: Answerer, crisis: list[str], failures: list[str]) -> int:
+    """Crisis messages that get the crisis reply."""
+    caught = 0
+    for text in crisis:
+        ok = answerer.answer(text).outcome in CRISIS_REPLIES
+        caught += ok
+        if not ok:
+            failures.append(f"crisis MISSED: {text!r}")
+    return caught
+
+
+def _false_alarms(answerer: Answerer, not_crisis: list[str], failures: list[str]) -> int:
+    """Ordinary questions that wrongly get the crisis reply."""
+    alarms = 0
+    for text in not_crisis:
+        if answerer.answer(text).outcome in CRISIS_REPLIES:
+            alarms += 1
+            failures.append(f"false crisis alarm: {text!r}")
+    return alarms
 
 
 def load_questions(path: Path = QUESTIONS) -> dict[str, list[object]]:
