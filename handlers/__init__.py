@@ -84,7 +84,7 @@ def build_router() -> Router:
     router.action(ask.ACTION, ask.topic)
     router.action(checkin.ACTION, checkin.pressed)
     router.action(mydata.WEB_ACTION, mydata.compare_pressed)
-    router.flow("taal", language.typed)
+    language.FLOW.register(router, stamped_buttons=False)
     router.flow(checkin.FLOW, checkin.typed)
     forget.FLOW.register(router)
     return router

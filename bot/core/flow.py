@@ -170,8 +170,14 @@ class Flow(Generic[D]):
             self._by_name[step.name] = step
 
     # -- wiring --------------------------------------------------------------
-    def register(self, router: Router) -> None:
-        router.action(self.prefix, self.pressed)
+    def register(self, router: Router, *, stamped_buttons: bool = True) -> None:
+        """Route this flow's buttons and the text typed while it is open to it.
+
+        ``stamped_buttons=False``: the prompts offer plain actions that work at any
+        time (``/taal``'s languages), handled elsewhere; only typed answers come here.
+        """
+        if stamped_buttons:
+            router.action(self.prefix, self.pressed)
         router.flow(self.name, self.typed)
 
     def wire(self, stamp: Stamp, code: str) -> str:

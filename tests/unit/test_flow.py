@@ -14,6 +14,7 @@ from bot.core.flow import Action, Answer, Effect, Flow, Go, Step
 from bot.core.messages import Choice, Incoming, Kind, PressOutcome, Reply
 from bot.core.state import State
 from handlers import forget
+from handlers import language as language_flow
 
 
 class FakeContext:
@@ -244,3 +245,51 @@ def test_forget_me_keeps_the_earlier_conversation_through_its_state(stored: dict
     assert data.to_data() == stored
     with pytest.raises(ValueError):
         forget.ForgetData.from_data({"earlier": "checkin"})
+
+
+# -- /taal, declared on the engine: typed answers only; its buttons are plain actions --
+
+
+class LanguageContext(FakeContext):
+    def __init__(self) -> None:
+        super().__init__()
+        self.language = "nl"
+
+    def set_language(self, code: str) -> None:
+        self.language = code
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "says"),
+    [
+        ("engels", "en", "taal.done"),
+        ("Nederlands!", "nl", "taal.done"),
+        ("klingon", "nl", "taal.unclear"),
+    ],
+)
+async def test_the_language_question_typed(text: str, language: str, says: str) -> None:
+    ctx = LanguageContext()
+    ctx.language = "fr"  # neither: a typed language must set it
+    (prompt,) = await language_flow.FLOW.start(ctx, "choose", language_flow.NoData())  # type: ignore[arg-type]
+    assert [c.action for c in prompt.choices] == ["taal:nl", "taal:en"]  # plain, not stamped
+    replies = await language_flow.FLOW.typed(typed(text), ctx)  # type: ignore[arg-type]
+    assert [r.text for r in replies] == [says]
+    assert ctx.state is None  # an answer or not, the question is over
+    assert ctx.language == (language if says == "taal.done" else "fr")
+    if says == "taal.unclear":
+        assert [c.action for c in replies[0].choices] == ["taal:nl", "taal:en"]
+
+
+def test_a_flow_with_plain_buttons_registers_only_its_typed_answers() -> None:
+    registered: list[tuple[str, str]] = []
+
+    class Router:
+        def action(self, prefix: str, handler: object) -> None:
+            registered.append(("action", prefix))
+
+        def flow(self, name: str, handler: object) -> None:
+            registered.append(("flow", name))
+
+    language_flow.FLOW.register(Router(), stamped_buttons=False)  # type: ignore[arg-type]
+    forget.FLOW.register(Router())  # type: ignore[arg-type]
+    assert registered == [("flow", "taal"), ("action", "vm"), ("flow", "vergeet")]
