@@ -266,20 +266,26 @@ def mode(path: Path) -> int:
 # -- /mijngegevens --------------------------------------------------------------------
 
 
-async def test_my_data_exports_everything_decrypted_as_a_private_file(
-    live: App, live_clock: FrozenClock, settings: Settings
-) -> None:
+EXPORT_REFLECTION = ("Mijn web is scheef", "Vaker wandelen", "Mijn zus")
+
+
+async def anna_with_a_history(
+    live: App, live_clock: FrozenClock
+) -> tuple[Person, datetime, datetime]:
+    """Anna with two check-ins three days apart (the second with talk-about choices,
+    EXPORT_REFLECTION, a follow-up and a wish), a reminder queued in the outbox, and a
+    third check-in in progress with one answer given; the clock five minutes on. Returns
+    her and the times of the two check-ins."""
     anna = Person(live)
     first_at = live_clock.now()
     await checkin(anna, [8, 7, 6, 5, 4, 3])
     live_clock.advance(days=3)
     second_at = live_clock.now()
-    reflection = ("Mijn web is scheef", "Vaker wandelen", "Mijn zus")
     await checkin(
         anna,
         [3, 4, 5, 6, 7, 8],
         talk_about={1, 4},
-        reflection=reflection,
+        reflection=EXPORT_REFLECTION,
         followup=SIX_WEEKS,
         wish="Ja",
     )
@@ -290,6 +296,15 @@ async def test_my_data_exports_everything_decrypted_as_a_private_file(
     await press(anna, SHORT)
     await press(anna, "9")
     live_clock.advance(minutes=5)
+    return anna, first_at, second_at
+
+
+async def test_my_data_exports_everything_decrypted_as_a_private_file(
+    live: App, live_clock: FrozenClock, settings: Settings
+) -> None:
+    anna, first_at, second_at = await anna_with_a_history(live, live_clock)
+    reflection = EXPORT_REFLECTION
+    uid = await user_id(live)
 
     replies = await anna.send("/mijngegevens")
 
@@ -383,27 +398,23 @@ async def test_my_data_without_checkins_says_so(bot: Person, app: App, settings:
 # -- /vergeetmij -------------------------------------------------------------------------
 
 
-async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
-    live: App, live_clock: FrozenClock, settings: Settings
-) -> None:
-    assert {
-        ("checkins", "user_id"),
-        ("conversation_state", "user_id"),
-        ("outbox", "user_id"),
-        ("audit_log", "actor_user_id"),
-    } <= USER_ID_COLUMNS
-    folders = (settings.image_dir, settings.export_dir)
+async def bob_who_stays(live: App) -> None:
+    """Bob ("bob-5528"): a check-in with a follow-up, an export and a reminder."""
     bob = Person(live, user_id="bob-5528", display_name="Bob Blijft")
-    anna = Person(live, user_id="anna-4417", display_name="Anna Vergeet")
-    anna_in_group = Person(
-        live, user_id="anna-4417", display_name="Anna Vergeet", private=False, chat_id="g1"
-    )
-
     await checkin(bob, [6, 6, 6, 6, 6, 6], followup="Over 4 weken")
     await bob.send("/mijngegevens")
     b = await user_id(live, "bob-5528")
     await jobs.remind(user_id=b, message_key="checkin.reminder", key="bob-reminder")
 
+
+async def anna_who_leaves(live: App, live_clock: FrozenClock) -> Person:
+    """Anna ("anna-4417"): two check-ins a day apart (the second with SECRET_WISH, a
+    follow-up and a wish), her picture, an export, a conversation in a group and a
+    reminder. Returns her in her private chat."""
+    anna = Person(live, user_id="anna-4417", display_name="Anna Vergeet")
+    anna_in_group = Person(
+        live, user_id="anna-4417", display_name="Anna Vergeet", private=False, chat_id="g1"
+    )
     await checkin(anna, [2, 3, 4, 5, 6, 7], talk_about={0})
     live_clock.advance(days=1)
     await checkin(
@@ -418,6 +429,23 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     await anna.send("/mijngegevens")
     await anna_in_group.send("/taal")  # a conversation in another chat
     await jobs.remind(user_id=a, message_key="checkin.reminder", key="anna-reminder")
+    return anna
+
+
+async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
+    live: App, live_clock: FrozenClock, settings: Settings
+) -> None:
+    assert {
+        ("checkins", "user_id"),
+        ("conversation_state", "user_id"),
+        ("outbox", "user_id"),
+        ("audit_log", "actor_user_id"),
+    } <= USER_ID_COLUMNS
+    folders = (settings.image_dir, settings.export_dir)
+    await bob_who_stays(live)
+    anna = await anna_who_leaves(live, live_clock)
+    b = await user_id(live, "bob-5528")
+    a = await user_id(live, "anna-4417")
     decoy = settings.image_dir / f"u{a}0-someone-else.png"  # another id's prefix
     decoy.write_bytes(b"not anna")
 
