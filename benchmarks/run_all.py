@@ -60,6 +60,21 @@ def run(cmd: list[str]) -> int:
             return -1
 
 
+def command(name: str, args: argparse.Namespace) -> list[str]:
+    """The command line for one benchmark: the database options for those that use one,
+    the repeat count, and the small sizes with ``--quick``."""
+    cmd = [sys.executable, str(HERE / name)]
+    if name in BENCHMARKS:
+        cmd += ["--db", args.db, "--pg-url", args.pg_url]
+        if args.quick:
+            cmd += ["--repeat", "2" if name == "bench_startup.py" else "1"]
+        elif args.repeat is not None:
+            cmd += ["--repeat", str(args.repeat)]
+    if args.quick:
+        cmd += QUICK[name]
+    return cmd
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
@@ -75,15 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in BENCHMARKS + WITHOUT_DATABASE:
         if not (HERE / name).exists():
             continue
-        cmd = [sys.executable, str(HERE / name)]
-        if name in BENCHMARKS:
-            cmd += ["--db", args.db, "--pg-url", args.pg_url]
-            if args.quick:
-                cmd += ["--repeat", "2" if name == "bench_startup.py" else "1"]
-            elif args.repeat is not None:
-                cmd += ["--repeat", str(args.repeat)]
-        if args.quick:
-            cmd += QUICK[name]
+        cmd = command(name, args)
         print(f"\n## {name}\n$ {' '.join(cmd)}", flush=True)
         began = time.perf_counter()
         code = run(cmd)
