@@ -66,6 +66,8 @@ import _common
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    from _bench_fake import BenchFake
+
     from bot.app import App
 
 TARGET_PER_SECOND = 300
@@ -85,7 +87,6 @@ QUESTIONS = (
     "Wat is het gangmakersplatform?",
     "Wat is zingeving?",
 )
-SEND_TEXT_KEPT = 160  # characters of each sent text the fake reports back
 
 
 # -- the pipe between the processes -------------------------------------------
@@ -128,71 +129,7 @@ def fake_main(conn: Connection) -> None:
 
 
 async def _fake_serve(conn: Connection) -> None:
-    from tests.helpers.fake_telegram import SEND_METHODS, Call, FakeBotApi
-
-    class BenchFake(FakeBotApi):
-        """The test fake, plus: first-delivery times, staged updates, a reply counter."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.delivered: dict[int, float] = {}
-            self.staged: list[dict[str, Any]] = []
-            self.paced = False
-            self.expected = 0
-            self.replies = 0
-            self.finished = asyncio.Event()
-
-        def stage(self, people: list[tuple[int, str]]) -> list[tuple[int, int]]:
-            """Build the updates now (not timed); they become available on ``go``."""
-            self.clear_calls()
-            self.delivered.clear()
-            self.staged = [self.message(user, text, enqueue=False) for user, text in people]
-            self.expected, self.replies = len(self.staged), 0
-            self.finished = asyncio.Event()
-            return [(u["update_id"], u["message"]["chat"]["id"]) for u in self.staged]
-
-        def go(self, paced: bool) -> None:
-            self.paced = paced
-            self._release(1 if paced else len(self.staged))
-
-        def _release(self, count: int) -> None:
-            batch, self.staged = self.staged[:count], self.staged[count:]
-            if batch:
-                self._pending.extend(batch)  # already in update_id order
-                self._notify()
-
-        async def _get_updates(self, call: Call) -> list[dict[str, Any]]:
-            updates = await super()._get_updates(call)
-            now = time.monotonic()
-            for update in updates:
-                self.delivered.setdefault(update["update_id"], now)
-            return updates
-
-        async def _dispatch(self, call: Call) -> tuple[Any, str | None]:
-            try:
-                return await super()._dispatch(call)
-            finally:
-                if call.method in SEND_METHODS:
-                    self.replies += 1
-                    if self.paced:
-                        self._release(1)
-                    if self.replies >= self.expected:
-                        self.finished.set()
-
-        def records(self, updates: list[tuple[int, int]]) -> dict[str, Any]:
-            sends = []
-            other: Counter[str] = Counter()
-            for call in self.calls:
-                if call.method in SEND_METHODS:
-                    text = str(call.params.get("text") or call.params.get("caption") or "")
-                    sends.append((call.chat_id, call.at, call.status, text[:SEND_TEXT_KEPT]))
-                elif call.method != "getUpdates":
-                    other[call.method] += 1
-            return {
-                "updates": [(uid, chat, self.delivered.get(uid)) for uid, chat in updates],
-                "sends": sends,
-                "other_calls": dict(other),
-            }
+    from _bench_fake import BenchFake  # in the fake's process only: the bot never loads it
 
     inbox = Inbox(conn)
     fake = BenchFake()
@@ -208,28 +145,45 @@ async def _fake_serve(conn: Connection) -> None:
                 conn.send(("loaded", len(updates)))
             elif kind == "go":
                 _, paced, timeout = message
-                getter = asyncio.ensure_future(inbox.get())
-                finished = asyncio.ensure_future(fake.finished.wait())
-                cpu = time.process_time()
-                fake.go(paced)
-                done, _ = await asyncio.wait(
-                    {getter, finished}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                )
-                cpu = time.process_time() - cpu
-                finished.cancel()
-                if getter in done:  # told to stop (or the parent is gone) mid-run
+                records = await _timed_run(fake, inbox, updates, paced=paced, max_wait=timeout)
+                if records is None:  # told to stop (or the parent is gone) mid-run
                     return
-                getter.cancel()
-                await asyncio.sleep(0.2)  # an extra reply would show up here
-                records = fake.records(updates)
-                records["fake_cpu"] = cpu
-                records["timed_out"] = not fake.finished.is_set()
                 conn.send(("done", records))
             else:  # "stop" or "eof"
                 return
     finally:
         inbox.close()
         await fake.stop()
+
+
+async def _timed_run(
+    fake: BenchFake,
+    inbox: Inbox,
+    updates: list[tuple[int, int]],
+    *,
+    paced: bool,
+    max_wait: float,
+) -> dict[str, Any] | None:
+    """Release the staged updates and wait for the last reply (or ``max_wait`` seconds):
+    what the fake saw, with its CPU time. None when told to stop (or the parent is gone)
+    mid-run."""
+    getter = asyncio.ensure_future(inbox.get())
+    finished = asyncio.ensure_future(fake.finished.wait())
+    cpu = time.process_time()
+    fake.go(paced)
+    done, _ = await asyncio.wait(
+        {getter, finished}, timeout=max_wait, return_when=asyncio.FIRST_COMPLETED
+    )
+    cpu = time.process_time() - cpu
+    finished.cancel()
+    if getter in done:
+        return None
+    getter.cancel()
+    await asyncio.sleep(0.2)  # an extra reply would show up here
+    records = fake.records(updates)
+    records["fake_cpu"] = cpu
+    records["timed_out"] = not fake.finished.is_set()
+    return records
 
 
 class FakeProcess:
