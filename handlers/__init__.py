@@ -82,9 +82,9 @@ def build_router() -> Router:
     router.action("menu", start.menu)
     router.action("taal", language.chosen)
     router.action(ask.ACTION, ask.topic)
-    router.action(checkin.ACTION, checkin.pressed)
+    router.action(checkin.FLOW.prefix, checkin.FLOW.pressed)
     router.action(mydata.WEB_ACTION, mydata.compare_pressed)
     language.FLOW.register(router, stamped_buttons=False)
-    router.flow(checkin.FLOW, checkin.typed)
+    router.flow(checkin.FLOW.name, checkin.typed)  # paused: text is a question
     forget.FLOW.register(router)
     return router

@@ -1,30 +1,32 @@
 """The spinnenweb check-in: consent, questions, the picture, reflection, follow-up.
 
-One conversation per private chat, kept in the (encrypted) conversation state
-so it survives a restart and can be paused. Every prompt has a fresh ``turn``
-number, and every button carries the run and turn it was made for
-(``sw:<run>:<turn>:<op>``): a button from an older prompt, a second press, or
-forged data does nothing but say so and show where the person is.
+A declared flow (:mod:`bot.core.flow`): one conversation per private chat, kept in
+the (encrypted) conversation state so it survives a restart and can be paused.
+Every prompt has a fresh ``turn``, and every button carries the run and turn it
+was made for (``sw:<run>:<turn>:<op>``): a button from an older prompt, a second
+press, or forged data does nothing but say so and show where the person is
+(:func:`_stale`, the flow's ``on_stale``).
 
 Steps: consent → mode → question (×6 or ×42) → result → reflect_offer →
-reflect (×3) → followup → wish → done. ``paused`` and ``resume`` wrap them.
+reflect (×3) → followup → wish → done. ``paused`` and ``resume`` wrap them: they
+are the check-in's own steps, not the engine's. The scores, the summary and the
+picture are worked out in :mod:`bot.spinnenweb.result`.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import partial
-from typing import Any
+from typing import Any, Self
 
-from bot import charts
 from bot.core.choices import pick
 from bot.core.context import Context
-from bot.core.messages import Choice, Image, Incoming, PressOutcome, PrivateChatInvite, Reply
-from bot.core.state import State
-from bot.spinnenweb.model import EXTENDED, SHORT, arrow, fmt, ordered
+from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
+from bot.core.messages import Image, Incoming, PressOutcome, PrivateChatInvite, Reply
+from bot.spinnenweb import result
+from bot.spinnenweb.model import EXTENDED, SHORT
 from bot.spinnenweb.records import CheckinRecord
 from bot.spinnenweb.scores import Verdict, parse_score, week_vocabulary
 from handlers import ask
@@ -32,8 +34,6 @@ from handlers.menu import menu_choices
 
 log = logging.getLogger(__name__)
 
-FLOW = "checkin"
-ACTION = "sw"
 STATE_TTL = timedelta(days=30)  # a paused check-in is kept this long
 REFLECTION = ("noticed", "wish", "helpers")
 FOLLOW_UP_WEEKS = (2, 4, 6, 12)
@@ -41,22 +41,143 @@ SUGGESTED_WEEKS = 6
 WISH_AFTER = timedelta(days=14)
 
 
-# -- entry points -------------------------------------------------------------
+# -- the state ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinData:
+    """What a check-in keeps between messages. Stored under the same keys as before
+    the flow engine, so a check-in begun before an upgrade resumes after it; a key
+    that is None is not stored."""
+
+    store: bool | None = None  # consent given: the result is kept
+    mode: str | None = None  # SHORT or EXTENDED
+    pos: int | None = None  # the question asked (0-based)
+    answers: dict[str, int] | None = None  # question id -> score
+    marks: list[str] | None = None  # question ids marked to talk about
+    checkin: int | None = None  # the stored check-in's id, once stored
+    rpos: int | None = None  # the reflection question asked
+    refl: dict[str, str] = field(default_factory=dict)  # the reflections given
+    resume_step: str | None = None  # where "continue" leads from ``resume``
+    paused_step: str | None = None  # where "continue" leads from ``paused``
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "store": self.store,
+            "mode": self.mode,
+            "pos": self.pos,
+            "answers": None if self.answers is None else dict(self.answers),
+            "marks": None if self.marks is None else list(self.marks),
+            "checkin": self.checkin,
+            "rpos": self.rpos,
+            "refl": dict(self.refl) if self.refl else None,
+            "resume_step": self.resume_step,
+            "paused_step": self.paused_step,
+        }
+        return {k: v for k, v in data.items() if v is not None}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        def opt_int(key: str) -> int | None:
+            value = data.get(key)
+            return None if value is None else int(value)
+
+        def opt_str(key: str) -> str | None:
+            value = data.get(key)
+            return None if value is None else str(value)
+
+        answers = data.get("answers")
+        marks = data.get("marks")
+        store = data.get("store")
+        return cls(
+            store=None if store is None else bool(store),
+            mode=opt_str("mode"),
+            pos=opt_int("pos"),
+            answers=None if answers is None else {str(k): int(v) for k, v in answers.items()},
+            marks=None if marks is None else [str(m) for m in marks],
+            checkin=opt_int("checkin"),
+            rpos=opt_int("rpos"),
+            refl={str(k): str(v) for k, v in (data.get("refl") or {}).items()},
+            resume_step=opt_str("resume_step"),
+            paused_step=opt_str("paused_step"),
+        )
+
+
+# -- the answers: one table of short codes (on the wire) and what they mean ---------
+
+STOP = Action("stop", "x", label="checkin.stop", words=("stop",))
+CONSENT_YES = Action("consent", "cy", label="checkin.consent_yes", words=("yes",))
+CONSENT_NO = Action("decline", "cn", label="checkin.consent_no", words=("no",))
+SHORT_MODE = Action("short", "mk", label="checkin.mode_short", words=("short",))
+LONG_MODE = Action("long", "mu", label="checkin.mode_long", words=("long",))
+SCORES = tuple(Action(f"score_{n}", str(n), label="checkin.score") for n in range(11))
+BACK = Action("back", "b", label="checkin.back", words=("back",))
+MARK = Action("mark", "t", label="checkin.mark", words=("talk",))
+PAUSE = Action("pause", "p", label="checkin.pause", words=("pause",))
+REFLECT_YES = Action("reflect", "ry", label="checkin.reflect_yes", words=("yes",))
+REFLECT_NO = Action("no_reflection", "rn", label="checkin.reflect_no", words=("no", "skip"))
+SKIP = Action("skip", "s", label="checkin.skip", words=("skip",))
+WEEKS = tuple(Action(f"weeks_{w}", f"f{w}") for w in FOLLOW_UP_WEEKS)
+NO_REMINDER = Action("no_reminder", "f0", words=("no",))
+WISH_YES = Action("wish", "wy", label="checkin.yes", words=("yes",))
+WISH_NO = Action("no_wish", "wn", label="checkin.no", words=("no",))
+CONTINUE = Action("continue", "r", label="checkin.resume_continue", words=("resume", "yes"))
+RESTART = Action("restart", "n", label="checkin.resume_restart", words=("restart",))
+
+ACTIONS: dict[str, Action] = {
+    a.code: a
+    for a in (
+        STOP,
+        CONSENT_YES,
+        CONSENT_NO,
+        SHORT_MODE,
+        LONG_MODE,
+        *SCORES,
+        BACK,
+        MARK,
+        PAUSE,
+        REFLECT_YES,
+        REFLECT_NO,
+        SKIP,
+        *WEEKS,
+        NO_REMINDER,
+        WISH_YES,
+        WISH_NO,
+        CONTINUE,
+        RESTART,
+    )
+}
+SCORE_OF = {f"score_{n}": n for n in range(11)}
+WEEKS_OF = {"no_reminder": 0, **{f"weeks_{w}": w for w in FOLLOW_UP_WEEKS}}
+
+# While reflecting, "stop" ends the reflection, not the check-in: typed, it is the
+# "done" button. (A pressed ``x`` still stops, as everywhere.)
+REFLECT_DONE = replace(REFLECT_NO, label="checkin.reflect_done", words=("stop",))
+STOP_PRESSED = replace(STOP, words=())
+
+
+# -- entry points -------------------------------------------------------------------
 
 
 async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
     """/spinnenweb, the menu choice, and ``/start checkin`` (a deep link)."""
     if not msg.is_private:
         return [private_only(ctx, "checkin")]
-    state = ctx.state
-    if state is not None and state.flow == FLOW and state.step not in ("", "done"):
-        data = dict(state.data)
-        if state.step == "paused":
-            data["resume_step"] = data.pop("paused_step", "question")
-        elif state.step != "resume":
-            data["resume_step"] = state.step
-        return await _prompt(ctx, "resume", data)
-    return await _new_run(ctx)
+    try:
+        open_ = FLOW.current(ctx)
+    except ValueError:
+        log.warning("check-in: stored state not readable; a new one begins")
+        await ctx.clear_state()
+        open_ = None
+    if open_ is None:
+        step, data = _new_run(ctx)
+        return await FLOW.start(ctx, step, data)
+    step, data, stamp = open_
+    if step == "paused":
+        data = replace(data, resume_step=data.paused_step or "question", paused_step=None)
+    elif step != "resume":
+        data = replace(data, resume_step=step)
+    return await FLOW.move(ctx, "resume", data, stamp, ())
 
 
 def private_only(ctx: Context, payload: str) -> Reply:
@@ -69,154 +190,66 @@ def private_only(ctx: Context, payload: str) -> Reply:
     )
 
 
-async def _new_run(ctx: Context) -> list[Reply]:
-    data: dict[str, Any] = {"run": secrets.token_hex(3), "turn": 0}
+def _new_run(ctx: Context) -> tuple[str, CheckinData]:
     user = ctx.person
     if user.consent_at is not None and user.consent_version == ctx.web.consent_version:
-        data["store"] = True
-        return await _prompt(ctx, "mode", data)
-    return await _prompt(ctx, "consent", data)
+        return "mode", CheckinData(store=True)
+    return "consent", CheckinData()
 
 
-# -- prompts ------------------------------------------------------------------
+async def typed(msg: Incoming, ctx: Context) -> list[Reply]:
+    """Free text while a check-in is open: an answer, or a word like "terug"."""
+    state = ctx.state
+    if state is None or state.flow != FLOW.name:
+        # The router sends text here only while a check-in is open. Checked at run
+        # time (an assert is gone under python -O): without one, text is a question.
+        log.warning("check-in text without an open check-in; answered as a question")
+        return await ask.question(msg, ctx)
+    if state.step == "paused":
+        return await ask.question(msg, ctx)  # paused: text is a question as usual
+    return await FLOW.typed(msg, ctx)
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
-    run: str
-    turn: int
-    op: str
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only: "²".isdigit() is true, but int("²") fails."""
-    return text.isascii() and text.isdigit()
-
-
-def _parse_action(action: str | None) -> Op | None:
-    parts = (action or "").split(":")
-    if len(parts) != 4 or parts[0] != ACTION or not _is_number(parts[2]):
-        return None
-    return Op(parts[1], int(parts[2]), parts[3])
-
-
-def _button(ctx: Context, data: dict[str, Any], key: str, op: str, **params: object) -> Choice:
-    return ctx.choice(key, f"{ACTION}:{data['run']}:{data['turn']}:{op}", **params)
-
-
-async def _save(ctx: Context, step: str, data: dict[str, Any]) -> None:
-    await ctx.set_state(State(flow=FLOW, step=step, data=data), ttl=STATE_TTL)
-
-
-async def _prompt(
-    ctx: Context, step: str, data: dict[str, Any], before: list[Reply] | None = None
-) -> list[Reply]:
-    """Move to ``step``, store it with a new turn, and ask what that step asks."""
-    data["turn"] = int(data.get("turn", 0)) + 1
-    await _save(ctx, step, data)
-    return [*(before or []), _ask(ctx, step, data)]
-
-
-def _ask(ctx: Context, step: str, data: dict[str, Any]) -> Reply:
-    def b(key: str, op: str, **params: object) -> Choice:
-        return _button(ctx, data, key, op, **params)
-
-    if step == "consent":
-        return Reply(
-            text=ctx.t(
-                "checkin.consent",
-                months=ctx.settings.checkin_retention_months,
-                hours=ctx.settings.generated_file_hours,
-            ),
-            choices=(b("checkin.consent_yes", "cy"), b("checkin.consent_no", "cn")),
+async def _stale(ctx: Context) -> list[Reply]:
+    """An old, second or forged press: the current prompt again, with fresh buttons;
+    nothing is recorded twice. With no check-in open: an offer to start one."""
+    stale = Reply(text=ctx.t("checkin.stale"), press_outcome=PressOutcome.STALE)
+    again = await FLOW.again(ctx, [stale])
+    if again is not None:
+        return again
+    return [
+        Reply(
+            text=ctx.t("checkin.stale_none"),
+            choices=(ctx.choice("checkin.start_again", "menu:spinnenweb"),),
+            press_outcome=PressOutcome.STALE,
         )
-    if step == "mode":
-        return Reply(
-            text=ctx.t("checkin.choose_mode"),
-            choices=(
-                b("checkin.mode_short", "mk"),
-                b("checkin.mode_long", "mu"),
-                b("checkin.stop", "x"),
-            ),
-        )
-    if step == "question":
-        return _question(ctx, data)
-    if step == "reflect_offer":
-        return Reply(
-            text=ctx.t("checkin.reflect_offer"),
-            choices=(b("checkin.reflect_yes", "ry"), b("checkin.reflect_no", "rn")),
-        )
-    if step == "reflect":
-        key = REFLECTION[int(data.get("rpos", 0))]
-        return Reply(
-            text=ctx.t(f"checkin.reflect.{key}"),
-            choices=(b("checkin.skip", "s"), b("checkin.reflect_done", "rn")),
-        )
-    if step == "followup":
-        options = _followup_options(ctx)
-        return Reply(
-            text=ctx.t("checkin.followup"),
-            choices=tuple(
-                Choice(label, f"{ACTION}:{data['run']}:{data['turn']}:{op}")
-                for label, op, _ in options
-            ),
-            # The options carry their weeks: "2" is "Over 2 weken" on every channel.
-            choice_numbers=tuple(weeks for _, _, weeks in options),
-        )
-    if step == "wish":
-        wish = str(data.get("refl", {}).get("wish", ""))
-        return Reply(
-            text=ctx.t("checkin.wish_followup", wish=wish),
-            choices=(b("checkin.yes", "wy"), b("checkin.no", "wn")),
-        )
-    if step == "resume":
-        resume_step = str(data.get("resume_step", "question"))
-        where = ""
-        if resume_step == "question":
-            where = ctx.t(
-                "checkin.resume_where",
-                number=int(data.get("pos", 0)) + 1,
-                total=ctx.web.count(str(data.get("mode", SHORT))),
-            )
-        return Reply(
-            text="\n".join(p for p in (ctx.t("checkin.resume"), where) if p),
-            choices=(
-                b("checkin.resume_continue", "r"),
-                b("checkin.resume_restart", "n"),
-                b("checkin.stop", "x"),
-            ),
-        )
-    if step == "paused":
-        return Reply(text=ctx.t("checkin.paused"), choices=(b("checkin.resume_continue", "r"),))
-    raise ValueError(step)  # a step without a prompt is a programming error
-
-
-def _followup_options(ctx: Context) -> list[tuple[str, str, int | None]]:
-    """(label, op, weeks) of each reminder choice; "no reminder" carries no weeks."""
-    options: list[tuple[str, str, int | None]] = [
-        (
-            ctx.t(
-                "checkin.followup_weeks_suggested"
-                if w == SUGGESTED_WEEKS
-                else "checkin.followup_weeks",
-                weeks=w,
-            ),
-            f"f{w}",
-            w,
-        )
-        for w in FOLLOW_UP_WEEKS
     ]
-    options.append((ctx.t("checkin.followup_never"), "f0", None))
-    return options
 
 
-def _question(ctx: Context, data: dict[str, Any]) -> Reply:
+# -- the steps: what each asks --------------------------------------------------------
+
+
+def _ask_consent(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    return Reply(
+        text=ctx.t(
+            "checkin.consent",
+            months=ctx.settings.checkin_retention_months,
+            hours=ctx.settings.generated_file_hours,
+        ),
+        choices=(b(CONSENT_YES), b(CONSENT_NO)),
+    )
+
+
+def _ask_mode(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    return Reply(text=ctx.t("checkin.choose_mode"), choices=(b(SHORT_MODE), b(LONG_MODE), b(STOP)))
+
+
+def _ask_question(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
     web, lang = ctx.web, ctx.lang
-    mode = str(data["mode"])
-    position = int(data["pos"])
+    mode, position = str(data.mode), int(data.pos or 0)
     question = web.question(mode, position)
     lines = []
-    if position == 0 and not data.get("answers"):
+    if position == 0 and not data.answers:
         lines += [web.intro[lang], ""]
     lines.append(
         ctx.t(
@@ -229,375 +262,347 @@ def _question(ctx: Context, data: dict[str, Any]) -> Reply:
     if question.aspect is None:
         lines.append(question.dimension.explain[lang])
     lines.append(question.text(lang))
-    earlier = data.get("answers", {}).get(question.id)
+    earlier = (data.answers or {}).get(question.id)
     if earlier is not None:
         lines.append(ctx.t("checkin.earlier", score=earlier))
-    marked = question.id in data.get("marks", [])
+    marked = question.id in (data.marks or [])
     if marked:
         lines.append(ctx.t("checkin.marked"))
-    choices = [_button(ctx, data, "checkin.score", str(n), score=n) for n in range(11)]
+    choices = [b(action, score=n) for n, action in enumerate(SCORES)]
     if position > 0:
-        choices.append(_button(ctx, data, "checkin.back", "b"))
-    choices.append(_button(ctx, data, "checkin.unmark" if marked else "checkin.mark", "t"))
-    choices.append(_button(ctx, data, "checkin.pause", "p"))
-    choices.append(_button(ctx, data, "checkin.stop", "x"))
+        choices.append(b(BACK))
+    choices += [b(MARK, key="checkin.unmark" if marked else None), b(PAUSE), b(STOP)]
     return Reply(text="\n".join(lines), choices=tuple(choices))
 
 
-# -- incoming: buttons and typed text ------------------------------------------
+def _ask_reflect_offer(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    return Reply(text=ctx.t("checkin.reflect_offer"), choices=(b(REFLECT_YES), b(REFLECT_NO)))
 
 
-async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
-    """A ``sw:`` button. Only the current prompt's buttons count."""
-    op = _parse_action(msg.action)
+def _ask_reflect(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    key = REFLECTION[data.rpos or 0]
+    return Reply(text=ctx.t(f"checkin.reflect.{key}"), choices=(b(SKIP), b(REFLECT_DONE)))
+
+
+def _followup_options(ctx: Context) -> list[tuple[str, Action, int | None]]:
+    """(label, action, weeks) of each reminder choice; "no reminder" carries no weeks."""
+    options: list[tuple[str, Action, int | None]] = [
+        (
+            ctx.t(
+                "checkin.followup_weeks_suggested"
+                if w == SUGGESTED_WEEKS
+                else "checkin.followup_weeks",
+                weeks=w,
+            ),
+            action,
+            w,
+        )
+        for w, action in zip(FOLLOW_UP_WEEKS, WEEKS, strict=True)
+    ]
+    options.append((ctx.t("checkin.followup_never"), NO_REMINDER, None))
+    return options
+
+
+def _ask_followup(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    options = _followup_options(ctx)
+    return Reply(
+        text=ctx.t("checkin.followup"),
+        choices=tuple(b.text(action, label) for label, action, _ in options),
+        # The options carry their weeks: "2" is "Over 2 weken" on every channel.
+        choice_numbers=tuple(weeks for _, _, weeks in options),
+    )
+
+
+def _ask_wish(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    return Reply(
+        text=ctx.t("checkin.wish_followup", wish=data.refl.get("wish", "")),
+        choices=(b(WISH_YES), b(WISH_NO)),
+    )
+
+
+def _ask_resume(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    where = ""
+    if (data.resume_step or "question") == "question":
+        where = ctx.t(
+            "checkin.resume_where",
+            number=(data.pos or 0) + 1,
+            total=ctx.web.count(data.mode or SHORT),
+        )
+    return Reply(
+        text="\n".join(p for p in (ctx.t("checkin.resume"), where) if p),
+        choices=(b(CONTINUE), b(RESTART), b(STOP)),
+    )
+
+
+def _ask_paused(ctx: Context, data: CheckinData, b: Buttons) -> Reply:
+    return Reply(text=ctx.t("checkin.paused"), choices=(b(CONTINUE),))
+
+
+# -- the steps: what each answer does ---------------------------------------------------
+
+
+def _unclear(step: str, ctx: Context, key: str = "checkin.unclear") -> Go[CheckinData]:
+    """Not an answer this step understands: say so (how to answer) and ask again."""
+    return Go(step, say=(Reply(text=ctx.t(key)),))
+
+
+def _stop(ctx: Context, data: CheckinData) -> Go[CheckinData]:
+    key = "checkin.stopped_saved" if data.checkin else "checkin.stopped"
+    return Go(None, say=(Reply(text=ctx.t(key), choices=menu_choices(ctx)),))
+
+
+def _done(ctx: Context, before: list[Reply]) -> Go[CheckinData]:
+    return Go(None, say=(*before, Reply(text=ctx.t("checkin.done"), choices=menu_choices(ctx))))
+
+
+async def on_consent(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    if answer.action == STOP.name:
+        return _stop(ctx, data)
+    if answer.action == CONSENT_NO.name:
+        return Go(
+            "mode", replace(data, store=False), (Reply(text=ctx.t("checkin.consent_declined")),)
+        )
+    if answer.action != CONSENT_YES.name:
+        return _unclear("consent", ctx)
+    now = ctx.clock.now()
+    ctx.person.consent_at = now
+    ctx.person.consent_version = ctx.web.consent_version
+    await ctx.db.audit.record(now, "consent.given", ctx.person.id, ctx.web.consent_version)
+    return Go("mode", replace(data, store=True), (Reply(text=ctx.t("checkin.consent_thanks")),))
+
+
+async def on_mode(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    if answer.action == STOP.name:
+        return _stop(ctx, data)
+    modes = {SHORT_MODE.name: SHORT, LONG_MODE.name: EXTENDED}
+    mode = modes.get(answer.action or "")
+    if mode is None:
+        return _unclear("mode", ctx)
+    return Go("question", replace(data, mode=mode, pos=0, answers={}, marks=[]))
+
+
+async def on_question(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    position = data.pos or 0
+    question = ctx.web.question(str(data.mode), position)
+    action = answer.action
+    if action == STOP.name:
+        return _stop(ctx, data)
+    if action == BACK.name:
+        if position == 0:
+            return Go("question", say=(Reply(text=ctx.t("checkin.first")),))
+        return Go("question", replace(data, pos=position - 1))
+    if action == MARK.name:
+        marks = list(data.marks or [])
+        if question.id in marks:
+            marks.remove(question.id)
+        else:
+            marks.append(question.id)
+        return Go("question", replace(data, marks=marks))
+    if action == PAUSE.name:
+        return Go("paused", replace(data, paused_step="question"))
+    score = SCORE_OF.get(action or "")
+    if score is None:
+        parsed = parse_score(answer.text or "", ctx.web)
+        if parsed.verdict is not Verdict.OK or parsed.score is None:
+            key = {
+                Verdict.OUT_OF_RANGE: "checkin.out_of_range",
+                Verdict.NOT_WHOLE: "checkin.not_whole",
+            }.get(parsed.verdict, "checkin.not_a_score")
+            notice = ctx.t(key, score=parsed.score if parsed.score is not None else "")
+            return Go("question", say=(Reply(text=notice),))
+        score = int(parsed.score)
+    data = replace(data, answers={**(data.answers or {}), question.id: score})
+    if position + 1 < ctx.web.count(str(data.mode)):
+        return Go("question", replace(data, pos=position + 1))
+    return await _result(ctx, data)
+
+
+def _run(ctx: Context) -> str:
+    """This check-in's run (it names its picture and its reminder)."""
     state = ctx.state
-    if (
-        op is None
-        or state is None
-        or state.flow != FLOW
-        or state.data.get("run") != op.run
-        or int(state.data.get("turn", -1)) != op.turn
-    ):
-        return await _stale(ctx)
-    return await _step(ctx, state.step, dict(state.data), op.op, None)
+    return "" if state is None else str(state.data.get("run", ""))
 
 
-async def typed(msg: Incoming, ctx: Context) -> list[Reply]:
-    """Free text while a check-in is open: an answer, or a word like "terug"."""
-    state = ctx.state
-    if state is None or state.flow != FLOW:
-        # The router sends text here only while a check-in is open. Checked at run
-        # time (an assert is gone under python -O): without one, text is a question.
-        log.warning("check-in text without an open check-in; answered as a question")
-        return await ask.question(msg, ctx)
-    if state.step == "paused":
-        return await ask.question(msg, ctx)  # paused: text is a question as usual
-    op = _word_op(ctx, state.step, msg.text)
-    return await _step(ctx, state.step, dict(state.data), op, msg.text)
+async def _result(ctx: Context, data: CheckinData) -> Go[CheckinData]:
+    user, now, mode = ctx.person, ctx.clock.now(), str(data.mode)
+    record = result.build_record(ctx.web, mode, data.answers or {}, data.marks or [], now)
+    previous = await ctx.db.checkins.latest(user.id)
+    if data.store:
+        await ctx.db.checkins.add(user.id, record, now)
+        data = replace(data, checkin=record.id)
+        await ctx.db.audit.record(now, "checkin.saved", user.id, mode)
+    picture = await draw_web(ctx, record, previous, _run(ctx))
+    shown = Reply(text=summary_text(ctx, record, previous), image=picture)
+    if not data.store:
+        return Go(
+            None, say=(shown, Reply(text=ctx.t("checkin.forgotten"), choices=menu_choices(ctx)))
+        )
+    return Go("reflect_offer", replace(data, answers=None, marks=None, pos=None), (shown,))
 
 
-def _word_op(ctx: Context, step: str, text: str) -> str | None:
-    """The button a typed word stands for in this step, or None."""
-    web = ctx.web
-    common = {"stop": "x"}
-    per_step: dict[str, dict[str, str]] = {
-        "consent": {"yes": "cy", "no": "cn"},
-        "mode": {"short": "mk", "long": "mu"},
-        "question": {"back": "b", "talk": "t", "pause": "p"},
-        "reflect_offer": {"yes": "ry", "no": "rn", "skip": "rn"},
-        "reflect": {"skip": "s"},
-        "followup": {"no": "f0"},
-        "wish": {"yes": "wy", "no": "wn"},
-        "resume": {"resume": "r", "yes": "r", "restart": "n"},
-    }
-    for word, op in {**common, **per_step.get(step, {})}.items():
-        if web.means(word, text):
-            return "rn" if step == "reflect" and op == "x" else op
-    if step == "followup":
+async def on_reflect_offer(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    if answer.action == STOP.name:
+        return _stop(ctx, data)
+    if answer.action == REFLECT_YES.name:
+        return Go("reflect", replace(data, rpos=0))
+    if answer.action == REFLECT_NO.name:
+        return Go("followup")
+    return _unclear("reflect_offer", ctx)
+
+
+async def on_reflect(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    position = data.rpos or 0
+    if answer.action == STOP.name:  # a pressed "x"; typed "stop" is REFLECT_DONE
+        return _stop(ctx, data)
+    if answer.action == REFLECT_DONE.name:
+        return Go("followup")
+    if answer.action != SKIP.name:
+        text = (answer.text or "").strip()
+        if not text:
+            return _unclear("reflect", ctx)
+        data = replace(data, refl={**data.refl, REFLECTION[position]: text})
+        if data.checkin:
+            await ctx.db.checkins.save_reflection(
+                ctx.person.id, data.checkin, dict(data.refl), ctx.clock.now()
+            )
+    if position + 1 < len(REFLECTION):
+        return Go("reflect", replace(data, rpos=position + 1))
+    return Go("followup", data, (Reply(text=ctx.t("checkin.reflect_thanks")),))
+
+
+async def on_followup(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    if answer.action == STOP.name:
+        return _stop(ctx, data)
+    weeks = WEEKS_OF.get(answer.action or "")
+    if weeks is None and answer.action is None and answer.text is not None:
         # The same rule as the console's (bot/core/choices.py): a label, or the
         # number of weeks an option carries, bare or with a unit ("2", "12 weken").
         # Positions ("1", "2") are not answers here: only the console shows them,
         # and it resolves them before the text gets here.
         options = _followup_options(ctx)
         index = pick(
-            text,
+            answer.text,
             [label for label, _, _ in options],
-            numbers=[weeks for _, _, weeks in options],
-            vocabulary=week_vocabulary(web),
+            numbers=[w for _, _, w in options],
+            vocabulary=week_vocabulary(ctx.web),
         )
-        return None if index is None else options[index][1]
-    return None
+        weeks = None if index is None else WEEKS_OF[options[index][1].name]
+    if weeks is None:
+        return _unclear("followup", ctx, "checkin.followup_unclear")
+    replies = _set_reminder(ctx, weeks)
+    await ctx.db.audit.record(ctx.clock.now(), "checkin.followup", ctx.person.id, f"weeks={weeks}")
+    if data.refl.get("wish") and ctx.reminders.available:
+        return Go("wish", data, tuple(replies))
+    return _done(ctx, replies)
 
 
-async def _step(
-    ctx: Context, step: str, data: dict[str, Any], op: str | None, text: str | None
-) -> list[Reply]:
-    if op == "x":
-        return await _stop(ctx, step, data)
-    if step == "consent":
-        if op in ("cy", "cn"):
-            return await _consent(ctx, data, op == "cy")
-    elif step == "mode":
-        if op in ("mk", "mu"):
-            data.update(mode=SHORT if op == "mk" else EXTENDED, pos=0, answers={}, marks=[])
-            return await _prompt(ctx, "question", data)
-    elif step == "question":
-        return await _on_question(ctx, data, op, text)
-    elif step == "reflect_offer":
-        if op == "ry":
-            data["rpos"] = 0
-            return await _prompt(ctx, "reflect", data)
-        if op == "rn":
-            return await _after_reflection(ctx, data)
-    elif step == "reflect":
-        return await _on_reflection(ctx, data, op, text)
-    elif step == "followup":
-        if op is not None and op.startswith("f") and _is_number(op[1:]):
-            weeks = int(op[1:])
-            if weeks == 0 or weeks in FOLLOW_UP_WEEKS:
-                return await _on_followup(ctx, data, weeks)
-    elif step == "wish":
-        if op in ("wy", "wn"):
-            return await _on_wish(ctx, data, op == "wy")
-    elif step == "resume":
-        if op == "r":
-            return await _prompt(ctx, str(data.pop("resume_step", "question")), data)
-        if op == "n":
-            return await _new_run(ctx)
-    elif step == "paused" and op == "r":
-        return await _prompt(ctx, str(data.pop("paused_step", "question")), data)
-    # Not an answer this step understands: say so (how to answer) and ask again.
-    unclear = "checkin.followup_unclear" if step == "followup" else "checkin.unclear"
-    return await _prompt(ctx, step, data, [Reply(text=ctx.t(unclear))])
+def _set_reminder(ctx: Context, weeks: int) -> list[Reply]:
+    user, reminders = ctx.person, ctx.reminders
+    if weeks == 0:
+        reminders.cancel_checkin_reminder(user.id)
+        return [Reply(text=ctx.t("checkin.followup_none"))]
+    if not reminders.available:
+        return [Reply(text=ctx.t("checkin.followup_unavailable"))]
+    run_at = ctx.clock.now() + timedelta(weeks=weeks)
+    reminders.checkin_reminder(user.id, run_at, key=f"checkin-reminder:{user.id}:{_run(ctx)}")
+    local = run_at.astimezone(ctx.settings.zone).strftime("%d-%m-%Y")
+    replies = [Reply(text=ctx.t("checkin.followup_set", weeks=weeks, date=local))]
+    if not user.messages_enabled:
+        replies.append(Reply(text=ctx.t("checkin.messages_off")))
+    return replies
 
 
-async def _stale(ctx: Context) -> list[Reply]:
-    state = ctx.state
-    if state is None or state.flow != FLOW:
-        return [
-            Reply(
-                text=ctx.t("checkin.stale_none"),
-                choices=(ctx.choice("checkin.start_again", "menu:spinnenweb"),),
-                press_outcome=PressOutcome.STALE,
-            )
-        ]
-    # Show the current prompt again with fresh buttons; nothing is recorded twice.
-    return await _prompt(
-        ctx,
-        state.step,
-        dict(state.data),
-        [Reply(text=ctx.t("checkin.stale"), press_outcome=PressOutcome.STALE)],
-    )
+async def on_wish(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    if answer.action == STOP.name:
+        return _stop(ctx, data)
+    if answer.action not in (WISH_YES.name, WISH_NO.name):
+        return _unclear("wish", ctx)
+    replies: list[Reply] = []
+    if answer.action == WISH_YES.name and ctx.reminders.available and data.checkin:
+        ctx.reminders.wish_followup(ctx.person.id, data.checkin, ctx.clock.now() + WISH_AFTER)
+        replies.append(Reply(text=ctx.t("checkin.wish_set")))
+    return _done(ctx, replies)
 
 
-async def _consent(ctx: Context, data: dict[str, Any], given: bool) -> list[Reply]:
-    now = ctx.clock.now()
-    data["store"] = given
-    if given:
-        ctx.person.consent_at = now
-        ctx.person.consent_version = ctx.web.consent_version
-        await ctx.db.audit.record(now, "consent.given", ctx.person.id, ctx.web.consent_version)
-        before = [Reply(text=ctx.t("checkin.consent_thanks"))]
-    else:
-        before = [Reply(text=ctx.t("checkin.consent_declined"))]
-    return await _prompt(ctx, "mode", data, before)
+async def on_resume(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    if answer.action == STOP.name:
+        return _stop(ctx, data)
+    if answer.action == CONTINUE.name:
+        return Go(data.resume_step or "question", replace(data, resume_step=None))
+    if answer.action == RESTART.name:
+        step, fresh = _new_run(ctx)
+        return Go(step, fresh, restart=True)
+    return _unclear("resume", ctx)
 
 
-async def _on_question(
-    ctx: Context, data: dict[str, Any], op: str | None, text: str | None
-) -> list[Reply]:
-    web = ctx.web
-    mode = str(data["mode"])
-    position = int(data["pos"])
-    question = web.question(mode, position)
-    if op == "b":
-        if position == 0:
-            return await _prompt(ctx, "question", data, [Reply(text=ctx.t("checkin.first"))])
-        data["pos"] = position - 1
-        return await _prompt(ctx, "question", data)
-    if op == "t":
-        marks = list(data.get("marks", []))
-        if question.id in marks:
-            marks.remove(question.id)
-        else:
-            marks.append(question.id)
-        data["marks"] = marks
-        return await _prompt(ctx, "question", data)
-    if op == "p":
-        data["paused_step"] = "question"
-        return await _prompt(ctx, "paused", data)
-    score: int | None = None
-    if op is not None and text is None:  # a button: a score 0-10, or forged data
-        if not _is_number(op) or not 0 <= int(op) <= 10:
-            return await _stale(ctx)
-        score = int(op)
-    elif text is not None:
-        parsed = parse_score(text, web)
-        if parsed.verdict is Verdict.OK:
-            score = parsed.score
-        else:
-            key = {
-                Verdict.OUT_OF_RANGE: "checkin.out_of_range",
-                Verdict.NOT_WHOLE: "checkin.not_whole",
-            }.get(parsed.verdict, "checkin.not_a_score")
-            notice = ctx.t(key, score=parsed.score if parsed.score is not None else "")
-            return await _prompt(ctx, "question", data, [Reply(text=notice)])
-    if score is None:
-        return await _prompt(ctx, "question", data, [Reply(text=ctx.t("checkin.not_a_score"))])
-    answers = dict(data.get("answers", {}))
-    answers[question.id] = score
-    data["answers"] = answers
-    if position + 1 < web.count(mode):
-        data["pos"] = position + 1
-        return await _prompt(ctx, "question", data)
-    return await _result(ctx, data)
+async def on_paused(ctx: Context, data: CheckinData, answer: Answer) -> Go[CheckinData]:
+    if answer.action == STOP.name:
+        return _stop(ctx, data)
+    if answer.action == CONTINUE.name:
+        return Go(data.paused_step or "question", replace(data, paused_step=None))
+    return _unclear("paused", ctx)  # typed text never comes here (see ``typed``)
 
 
-# -- the result ---------------------------------------------------------------
-
-
-async def _result(ctx: Context, data: dict[str, Any]) -> list[Reply]:
-    web, user = ctx.web, ctx.person
-    mode = str(data["mode"])
-    now = ctx.clock.now()
-    answers = {k: int(v) for k, v in data["answers"].items()}
-    order = {q.id: i for i, q in enumerate(web.questions(mode))}
-    record = CheckinRecord(
-        id=0,
-        taken_at=now,
-        mode=mode,
-        scores=web.scores(mode, answers),
-        answers=answers,
-        marked=sorted(data.get("marks", []), key=lambda q: order.get(q, 0)),
-    )
-    previous = await ctx.db.checkins.latest(user.id)
-    if data.get("store"):
-        await ctx.db.checkins.add(user.id, record, now)
-        data["checkin"] = record.id
-        await ctx.db.audit.record(now, "checkin.saved", user.id, mode)
-    picture = await draw_web(ctx, record, previous, f"{data['run']}")
-    summary = summary_text(ctx, record, previous)
-    result = Reply(text=summary, image=picture)
-    for key in ("answers", "marks", "pos"):
-        data.pop(key, None)
-    if not data.get("store"):
-        await ctx.clear_state()
-        return [result, Reply(text=ctx.t("checkin.forgotten"), choices=menu_choices(ctx))]
-    return await _prompt(ctx, "reflect_offer", data, [result])
+# -- the result: the picture and the summary (worked out in bot.spinnenweb.result) --------
 
 
 def local_date(ctx: Context, record: CheckinRecord) -> str:
-    return record.taken_at.astimezone(ctx.settings.zone).strftime("%d-%m-%Y")
+    return result.local_date(record, ctx.settings.zone)
 
 
 async def draw_web(
     ctx: Context, today: CheckinRecord, previous: CheckinRecord | None, name: str
 ) -> Image:
     """The spinnenweb picture, drawn off the event loop, with a text alternative."""
-    web, lang = ctx.web, ctx.lang
-    labels = [d.name[lang] for d in web.dimensions]
-    legend = None
-    if previous is not None:
-        legend = (
-            ctx.t("checkin.legend_today", date=local_date(ctx, today)),
-            ctx.t("checkin.legend_previous", date=local_date(ctx, previous)),
-        )
-    draw = partial(
-        charts.render_web,
-        labels=labels,
-        today=ordered(today.scores, web.dimensions),
-        title=ctx.t("checkin.chart_title", date=local_date(ctx, today)),
-        previous=ordered(previous.scores, web.dimensions) if previous else None,
-        legend=legend,
-    )
+    draw = result.drawing(ctx.t, ctx.web, ctx.lang, ctx.settings.zone, today, previous)
     path = await ctx.files.picture(ctx.person.id, name, draw)
     return Image(path=path, alt=ctx.t("checkin.chart_alt"))
 
 
 def summary_text(ctx: Context, record: CheckinRecord, previous: CheckinRecord | None) -> str:
-    """The scores in words, for screen readers and the console: six lines, the
-    change since last time (↑ ↓ =), and the aspects marked to talk about."""
-    web, lang = ctx.web, ctx.lang
-    lines = [ctx.t("checkin.summary_title", date=local_date(ctx, record))]
-    for dimension in web.dimensions:
-        score = record.scores[dimension.id]
-        before = previous.scores.get(dimension.id) if previous is not None else None
-        if before is None:
-            lines.append(
-                ctx.t("checkin.summary_line", name=dimension.name[lang], score=fmt(score, lang))
-            )
-        else:
-            lines.append(
-                ctx.t(
-                    "checkin.summary_line_change",
-                    name=dimension.name[lang],
-                    score=fmt(score, lang),
-                    arrow=arrow(score, before),
-                    before=fmt(before, lang),
-                )
-            )
-    if previous is None:
-        lines.append(ctx.t("checkin.summary_first"))
-    else:
-        lines.append(ctx.t("checkin.summary_since", date=local_date(ctx, previous)))
-    if record.marked:
-        names = web.names(lang)
-        lines.append(
-            ctx.t("checkin.summary_marked", items=", ".join(names.get(m, m) for m in record.marked))
-        )
-    lines.append(ctx.t("checkin.not_a_test"))
-    return "\n".join(lines)
+    """The scores in words (see :func:`bot.spinnenweb.result.summary_text`)."""
+    return result.summary_text(ctx.t, ctx.web, ctx.lang, ctx.settings.zone, record, previous)
 
 
-# -- reflection and follow-up ----------------------------------------------------
+def _means(ctx: Context, word: str, text: str) -> bool:
+    return ctx.web.means(word, text)
 
 
-async def _on_reflection(
-    ctx: Context, data: dict[str, Any], op: str | None, text: str | None
-) -> list[Reply]:
-    position = int(data.get("rpos", 0))
-    if op == "rn":
-        return await _after_reflection(ctx, data)
-    if op != "s":
-        if text is None or not text.strip():
-            return await _prompt(ctx, "reflect", data, [Reply(text=ctx.t("checkin.unclear"))])
-        reflection = dict(data.get("refl", {}))
-        reflection[REFLECTION[position]] = text.strip()
-        data["refl"] = reflection
-        if data.get("checkin"):
-            await ctx.db.checkins.save_reflection(
-                ctx.person.id, int(data["checkin"]), reflection, ctx.clock.now()
-            )
-    if position + 1 < len(REFLECTION):
-        data["rpos"] = position + 1
-        return await _prompt(ctx, "reflect", data)
-    return await _after_reflection(ctx, data, [Reply(text=ctx.t("checkin.reflect_thanks"))])
-
-
-async def _after_reflection(
-    ctx: Context, data: dict[str, Any], before: list[Reply] | None = None
-) -> list[Reply]:
-    return await _prompt(ctx, "followup", data, before)
-
-
-async def _on_followup(ctx: Context, data: dict[str, Any], weeks: int) -> list[Reply]:
-    user = ctx.person
-    reminders = ctx.reminders
-    replies: list[Reply] = []
-    if weeks == 0:
-        reminders.cancel_checkin_reminder(user.id)
-        replies.append(Reply(text=ctx.t("checkin.followup_none")))
-    elif not reminders.available:
-        replies.append(Reply(text=ctx.t("checkin.followup_unavailable")))
-    else:
-        run_at = ctx.clock.now() + timedelta(weeks=weeks)
-        reminders.checkin_reminder(user.id, run_at, key=f"checkin-reminder:{user.id}:{data['run']}")
-        local = run_at.astimezone(ctx.settings.zone).strftime("%d-%m-%Y")
-        replies.append(Reply(text=ctx.t("checkin.followup_set", weeks=weeks, date=local)))
-        if not user.messages_enabled:
-            replies.append(Reply(text=ctx.t("checkin.messages_off")))
-    await ctx.db.audit.record(ctx.clock.now(), "checkin.followup", user.id, f"weeks={weeks}")
-    if data.get("refl", {}).get("wish") and reminders.available:
-        return await _prompt(ctx, "wish", data, replies)
-    return await _finish(ctx, replies)
-
-
-async def _on_wish(ctx: Context, data: dict[str, Any], wanted: bool) -> list[Reply]:
-    user = ctx.person
-    reminders = ctx.reminders
-    replies: list[Reply] = []
-    if wanted and reminders.available and data.get("checkin"):
-        reminders.wish_followup(user.id, int(data["checkin"]), ctx.clock.now() + WISH_AFTER)
-        replies.append(Reply(text=ctx.t("checkin.wish_set")))
-    return await _finish(ctx, replies)
-
-
-async def _finish(ctx: Context, before: list[Reply]) -> list[Reply]:
-    await ctx.clear_state()
-    return [*before, Reply(text=ctx.t("checkin.done"), choices=menu_choices(ctx))]
-
-
-async def _stop(ctx: Context, step: str, data: dict[str, Any]) -> list[Reply]:
-    await ctx.clear_state()
-    key = "checkin.stopped_saved" if data.get("checkin") else "checkin.stopped"
-    return [Reply(text=ctx.t(key), choices=menu_choices(ctx))]
+# STOP comes first in every step: "stop" wins over the step's own words, as before.
+FLOW: Flow[CheckinData] = Flow(
+    name="checkin",
+    prefix="sw",
+    data=CheckinData,
+    steps=[
+        Step(
+            "consent",
+            on=on_consent,
+            ask=_ask_consent,
+            actions=(STOP, CONSENT_YES, CONSENT_NO),
+        ),
+        Step("mode", on=on_mode, ask=_ask_mode, actions=(STOP, SHORT_MODE, LONG_MODE)),
+        Step(
+            "question",
+            on=on_question,
+            ask=_ask_question,
+            actions=(STOP, BACK, MARK, PAUSE, *SCORES),
+        ),
+        Step(
+            "reflect_offer",
+            on=on_reflect_offer,
+            ask=_ask_reflect_offer,
+            actions=(STOP, REFLECT_YES, REFLECT_NO),
+        ),
+        Step(
+            "reflect", on=on_reflect, ask=_ask_reflect, actions=(REFLECT_DONE, SKIP, STOP_PRESSED)
+        ),
+        Step("followup", on=on_followup, ask=_ask_followup, actions=(STOP, NO_REMINDER, *WEEKS)),
+        Step("wish", on=on_wish, ask=_ask_wish, actions=(STOP, WISH_YES, WISH_NO)),
+        Step("resume", on=on_resume, ask=_ask_resume, actions=(STOP, CONTINUE, RESTART)),
+        Step("paused", on=on_paused, ask=_ask_paused, actions=(STOP_PRESSED, CONTINUE)),
+    ],
+    stale="checkin.stale",
+    ttl=STATE_TTL,
+    means=_means,
+    on_stale=_stale,
+)

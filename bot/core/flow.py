@@ -26,8 +26,14 @@ and registered with ``FORGET.register(router)``. What the engine does, in one pl
 - **Expiry.** The stored conversation expires after the flow's ``ttl``; a button
   pressed after that is refused like any old button.
 
-Not yet here: pause, resume and back across steps. They arrive with the check-in's
-move onto flows (issue 13), the first flow that has them.
+- **Stale.** By default an old button gets the flow's ``stale`` line. A flow with an
+  ``on_stale`` hook answers it itself; :meth:`Flow.again` re-asks the open step with
+  fresh buttons (the check-in: "that button has expired", and where you were).
+- **Restart.** ``Go(..., restart=True)`` begins a new run: every button of the old
+  one is stale from then on.
+
+Pause, resume and back are not the engine's: the check-in, the one flow that has
+them, declares them as its own steps (``paused``, ``resume``) and actions.
 
 Handlers stay small and testable: a step's ``on`` is an ordinary async function of
 the context, the data and the answer, so a table of (step, answer) → expected
@@ -102,6 +108,7 @@ class Go(Generic[D]):
     data: D | None = None  # the new state (None: unchanged)
     say: tuple[Reply, ...] = ()  # before the next prompt; at the end, the last words
     effects: tuple[Effect, ...] = ()
+    restart: bool = False  # True: a new run, so every earlier button is stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +149,10 @@ class Buttons:
             raise ValueError(f"action {action.name!r} has no button label")
         return self.ctx.choice(label, self.flow.wire(self.stamp, action.code), **params)
 
+    def text(self, action: Action, label: str) -> Choice:
+        """A button with a label that is already text (not a content key)."""
+        return Choice(label, self.flow.wire(self.stamp, action.code))
+
 
 @dataclass
 class Flow(Generic[D]):
@@ -155,6 +166,8 @@ class Flow(Generic[D]):
     ttl: timedelta = timedelta(days=30)
     restarted: str = "errors.state_reset"  # content key: a stored state we cannot read
     means: Callable[[Context, str, str], bool] | None = None  # does text say a word?
+    # An old, second or forged press; None: the ``stale`` line (see :meth:`again`)
+    on_stale: Callable[[Context], Awaitable[list[Reply]]] | None = None
     _by_name: dict[str, Step[D]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -210,7 +223,16 @@ class Flow(Generic[D]):
     ) -> list[Reply]:
         """Begin a new run at ``step``."""
         stamp = Stamp(secrets.token_hex(3), 0)
-        return await self._move(ctx, step, data, stamp, say)
+        return await self.move(ctx, step, data, stamp, say)
+
+    async def again(self, ctx: Context, say: Sequence[Reply] = ()) -> list[Reply] | None:
+        """Ask the open step again with fresh buttons (a new turn); nothing else
+        changes. None when this flow has no open conversation."""
+        open_ = self.current(ctx)
+        if open_ is None:
+            return None
+        step, data, stamp = open_
+        return await self.move(ctx, step, data, stamp, say)
 
     async def pressed(self, msg: Incoming, ctx: Context) -> list[Reply]:
         """A button of this flow: only the current prompt's buttons count."""
@@ -225,12 +247,12 @@ class Flow(Generic[D]):
             or not (parts[2].isascii() and parts[2].isdigit())
             or (parts[1], int(parts[2])) != (open_[2].run, open_[2].turn)
         ):
-            return self._refuse(ctx)
+            return await self._refuse(ctx)
         step_name, data, stamp = open_
         step = self._by_name[step_name]
         action = step.by_code(parts[3])
         if action is None:  # forged: a code this step never offered
-            return self._refuse(ctx)
+            return await self._refuse(ctx)
         go = await step.on(ctx, data, Answer(action.name))
         return await self._apply(ctx, step_name, data, stamp, go)
 
@@ -241,7 +263,7 @@ class Flow(Generic[D]):
         except ValueError:
             return await self._restart(ctx)
         if open_ is None:  # the router sends text here only while the flow is open
-            return self._refuse(ctx)
+            return await self._refuse(ctx)
         step_name, data, stamp = open_
         step = self._by_name[step_name]
         action = self._read(ctx, step, msg.text)
@@ -268,9 +290,11 @@ class Flow(Generic[D]):
             if ctx.state is not None and ctx.state.flow == self.name:
                 await ctx.clear_state()
             return list(go.say)
-        return await self._move(ctx, go.to, new, stamp, go.say)
+        if go.restart:
+            stamp = Stamp(secrets.token_hex(3), 0)
+        return await self.move(ctx, go.to, new, stamp, go.say)
 
-    async def _move(
+    async def move(
         self, ctx: Context, to: str, data: D, stamp: Stamp, say: Sequence[Reply]
     ) -> list[Reply]:
         """Store ``to`` with a new turn and ask what it asks."""
@@ -288,7 +312,9 @@ class Flow(Generic[D]):
         labelled = tuple(buttons(a) for a in step.actions if a.label is not None)
         return Reply(text=ctx.t(step.ask), choices=labelled)
 
-    def _refuse(self, ctx: Context) -> list[Reply]:
+    async def _refuse(self, ctx: Context) -> list[Reply]:
+        if self.on_stale is not None:
+            return await self.on_stale(ctx)
         return [Reply(text=ctx.t(self.stale), press_outcome=PressOutcome.STALE)]
 
     async def _restart(self, ctx: Context) -> list[Reply]:

@@ -13,7 +13,7 @@ import pytest
 from bot.core.flow import Action, Answer, Effect, Flow, Go, Step
 from bot.core.messages import Choice, Incoming, Kind, PressOutcome, Reply
 from bot.core.state import State
-from handlers import forget
+from handlers import checkin, forget
 from handlers import language as language_flow
 
 
@@ -293,3 +293,141 @@ def test_a_flow_with_plain_buttons_registers_only_its_typed_answers() -> None:
     language_flow.FLOW.register(Router(), stamped_buttons=False)  # type: ignore[arg-type]
     forget.FLOW.register(Router())  # type: ignore[arg-type]
     assert registered == [("flow", "taal"), ("action", "vm"), ("flow", "vergeet")]
+
+
+# -- a flow's own answer to a stale press (on_stale), again() and a restart --------
+
+
+async def _stale_again(ctx: Any) -> list[Reply]:
+    """The check-in's way: where you were, with fresh buttons; or a way to start."""
+    again = await STALE_AGAIN.again(ctx, [Reply(text="pizza.expired")])
+    return again if again is not None else [Reply(text="pizza.none_open")]
+
+
+STALE_AGAIN = pizza(on_stale=_stale_again)
+
+
+async def test_on_stale_asks_the_open_step_again_with_fresh_buttons() -> None:
+    ctx = FakeContext()
+    (prompt,) = await STALE_AGAIN.start(ctx, "size", Order())  # type: ignore[arg-type]
+    old_small = prompt.choices[0].action
+    await STALE_AGAIN.pressed(press(prompt.choices[1].action), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "confirm"
+    run, data = ctx.state.data["run"], dict(ctx.state.data)
+    expired, asked = await STALE_AGAIN.pressed(press(old_small), ctx)  # type: ignore[arg-type]
+    assert expired.text == "pizza.expired"
+    assert asked.text == "pizza.confirm"
+    # The same step, the same data and run, a new turn: only the new buttons work.
+    assert ctx.state.step == "confirm" and ctx.state.data["run"] == run
+    assert ctx.state.data["turn"] == data["turn"] + 1
+    assert {**ctx.state.data, "turn": data["turn"]} == data
+    assert [c.action for c in asked.choices] == [f"pz:{run}:{data['turn'] + 1}:y"]
+    replies = await STALE_AGAIN.pressed(press(asked.choices[0].action), ctx)  # type: ignore[arg-type]
+    assert [r.text for r in replies] == ["pizza.ordered"] and ctx.state is None
+
+
+@pytest.mark.parametrize("action", ["pz:abc:1:s", "pz:{run}:1:q", "pz"])
+async def test_on_stale_answers_old_forged_and_orphaned_presses(action: str) -> None:
+    ctx = FakeContext()
+    replies = await STALE_AGAIN.pressed(press("pz:abc:1:s"), ctx)  # type: ignore[arg-type]
+    assert [r.text for r in replies] == ["pizza.none_open"] and ctx.state is None
+    await STALE_AGAIN.start(ctx, "size", Order())  # type: ignore[arg-type]
+    assert ctx.state is not None
+    turn = ctx.state.data["turn"]
+    replies = await STALE_AGAIN.pressed(press(action.format(run=ctx.state.data["run"])), ctx)  # type: ignore[arg-type]
+    assert [r.text for r in replies] == ["pizza.expired", "pizza.size"]
+    assert ctx.state.step == "size" and ctx.state.data["turn"] == turn + 1
+
+
+async def test_again_without_an_open_conversation_is_none() -> None:
+    ctx = FakeContext()
+    assert await STALE_AGAIN.again(ctx) is None  # type: ignore[arg-type]
+    ctx.state = State(flow="other", step="x", data={})
+    assert await STALE_AGAIN.again(ctx) is None  # type: ignore[arg-type]
+
+
+async def test_a_restart_begins_a_new_run_and_the_old_buttons_are_stale() -> None:
+    async def start_over(ctx: Any, data: Order, answer: Answer) -> Go[Order]:
+        return Go("size", Order(), restart=True)
+
+    size = Step("size", on=choose_size, ask="pizza.size", actions=(SMALL, LARGE))
+    flow, ctx = (
+        pizza(steps=[size, Step("confirm", on=start_over, ask="pizza.confirm")]),
+        FakeContext(),
+    )
+    await flow.start(ctx, "confirm", Order("small"))  # type: ignore[arg-type]
+    assert ctx.state is not None
+    old = (ctx.state.data["run"], ctx.state.data["turn"])
+    (prompt,) = await flow.typed(typed("anything"), ctx)  # type: ignore[arg-type]
+    assert ctx.state.step == "size" and ctx.state.data["turn"] == 1
+    assert ctx.state.data["run"] != old[0]
+    (refused,) = await flow.pressed(press(f"pz:{old[0]}:{old[1] + 1}:s"), ctx)  # type: ignore[arg-type]
+    assert refused.text == "pizza.stale"
+    assert prompt.choices[0].action == f"pz:{ctx.state.data['run']}:1:s"
+
+
+# -- the check-in, declared on the engine ---------------------------------------
+
+
+def test_the_check_in_keeps_its_stored_keys_so_an_older_check_in_resumes() -> None:
+    # A check-in stored before the flow engine: the same keys, read and written back.
+    stored = {
+        "store": True,
+        "mode": "kort",
+        "pos": 2,
+        "answers": {"mentaal": 7, "zingeving": 6},
+        "marks": ["zingeving"],
+        "paused_step": "question",
+    }
+    data = checkin.CheckinData.from_data(stored)
+    assert data.pos == 2 and data.answers == {"mentaal": 7, "zingeving": 6}
+    assert data.to_data() == stored
+    after = {"store": True, "mode": "kort", "checkin": 12, "rpos": 1, "refl": {"noticed": "x"}}
+    assert checkin.CheckinData.from_data(after).to_data() == after
+    assert checkin.CheckinData().to_data() == {}
+    with pytest.raises(ValueError):
+        checkin.CheckinData.from_data({"pos": "twee"})
+
+
+def test_the_check_in_has_one_table_of_codes_and_every_step_uses_it() -> None:
+    assert len(checkin.ACTIONS) == len({a.name for a in checkin.ACTIONS.values()})
+    for step in checkin.FLOW.steps:
+        for action in step.actions:
+            assert checkin.ACTIONS[action.code].name == action.name, (step.name, action)
+    assert {s.name for s in checkin.FLOW.steps} == {
+        "consent", "mode", "question", "reflect_offer", "reflect",
+        "followup", "wish", "resume", "paused",
+    }  # fmt: skip
+
+
+D = checkin.CheckinData
+
+
+@pytest.mark.parametrize(
+    ("on", "data", "answer", "to", "changed", "says"),
+    [
+        (checkin.on_mode, D(store=True), Answer("short"), "question",
+         {"mode": "kort", "pos": 0, "answers": {}, "marks": []}, []),
+        (checkin.on_mode, D(), Answer(None, "misschien"), "mode", {}, ["checkin.unclear"]),
+        (checkin.on_consent, D(), Answer("decline"), "mode", {"store": False},
+         ["checkin.consent_declined"]),
+        (checkin.on_reflect_offer, D(checkin=3), Answer("reflect"), "reflect", {"rpos": 0}, []),
+        (checkin.on_reflect_offer, D(checkin=3), Answer("no_reflection"), "followup", {}, []),
+        (checkin.on_reflect, D(rpos=0), Answer("skip"), "reflect", {"rpos": 1}, []),
+        (checkin.on_reflect, D(rpos=0), Answer(None, "  "), "reflect", {}, ["checkin.unclear"]),
+        (checkin.on_reflect, D(rpos=1), Answer("no_reflection", "stop"), "followup", {}, []),
+        (checkin.on_resume, D(pos=4, resume_step="question"), Answer("continue"), "question",
+         {"resume_step": None}, []),
+        (checkin.on_paused, D(pos=4, paused_step="question"), Answer("continue"), "question",
+         {"paused_step": None}, []),
+    ],
+)  # fmt: skip
+async def test_check_in_answers(
+    on: Any, data: Any, answer: Answer, to: str, changed: dict[str, Any], says: list[str]
+) -> None:
+    go = await on(FakeContext(), data, answer)
+    assert go.to == to and not go.restart
+    after = data.to_data() if go.data is None else go.data.to_data()
+    expected = {**data.to_data(), **changed}
+    assert after == {k: v for k, v in expected.items() if v is not None}
+    assert [r.text for r in go.say] == says
