@@ -25,7 +25,6 @@ and registered with ``FORGET.register(router)``. What the engine does, in one pl
   message's unit of work or after it commits.
 - **Expiry.** The stored conversation expires after the flow's ``ttl``; a button
   pressed after that is refused like any old button.
-
 - **Stale.** By default an old button gets the flow's ``stale`` line. A flow with an
   ``on_stale`` hook answers it itself; :meth:`Flow.again` re-asks the open step with
   fresh buttons (the check-in: "that button has expired", and where you were).

@@ -385,8 +385,9 @@ def test_the_check_in_keeps_its_stored_keys_so_an_older_check_in_resumes() -> No
     after = {"store": True, "mode": "kort", "checkin": 12, "rpos": 1, "refl": {"noticed": "x"}}
     assert checkin.CheckinData.from_data(after).to_data() == after
     assert checkin.CheckinData().to_data() == {}
-    with pytest.raises(ValueError):
-        checkin.CheckinData.from_data({"pos": "twee"})
+    for unreadable in ({"pos": "twee"}, {"answers": ["mentaal"]}, {"answers": 7}):
+        with pytest.raises((TypeError, ValueError)):
+            checkin.CheckinData.from_data(unreadable)
 
 
 def test_the_check_in_has_one_table_of_codes_and_every_step_uses_it() -> None:
