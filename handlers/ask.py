@@ -105,6 +105,9 @@ def number_reply(
     return Reply(text=text, choices=menu)
 
 
+SMALL_TALK = {Outcome.GREETING: "ask.greeting", Outcome.THANKS: "ask.thanks"}
+
+
 def render(
     result: Answer,
     texts: Texts,
@@ -115,33 +118,51 @@ def render(
 ) -> list[Reply]:
     """The replies for an answer; shared by the chat handler and ``alliantiebot ask``.
     ``shown``: the options the person sees numbered; ``menu``: the main menu's."""
+    direct = _without_search(result, texts, knowledge, shown=shown, menu=menu)
+    return [direct if direct is not None else _from_search(result, texts, knowledge)]
+
+
+def _without_search(
+    result: Answer,
+    texts: Texts,
+    knowledge: Knowledge,
+    *,
+    shown: tuple[Choice, ...],
+    menu: tuple[Choice, ...],
+) -> Reply | None:
+    """A reply that needs no entry of the search: a bare number, safety, a feeling, a
+    fact, small talk. None for the others."""
+    lang, outcome = result.language, result.outcome
+    if outcome is Outcome.NUMBER:
+        return number_reply(texts, lang, shown, menu)
+    if outcome in SAFETY_TEXTS:
+        return Reply(text=texts.get(lang, SAFETY_TEXTS[outcome]))
+    if outcome is Outcome.SUPPORT:
+        return support_reply(result, texts, lang)
+    if outcome is Outcome.FACT and result.membership is not None:
+        return membership_reply(result.membership, texts, lang, knowledge)
+    if outcome is Outcome.FACT and result.person is not None:
+        return person_reply(result.person, texts, lang, knowledge)
+    if outcome in SMALL_TALK:
+        return Reply(text=texts.get(lang, SMALL_TALK[outcome]))
+    return None
+
+
+def _from_search(result: Answer, texts: Texts, knowledge: Knowledge) -> Reply:
+    """An entry, a "Bedoel je ...?" with related topics, or an honest "I don't know"."""
     lang = result.language
-    if result.outcome is Outcome.NUMBER:
-        return [number_reply(texts, lang, shown, menu)]
-    if result.outcome in SAFETY_TEXTS:
-        return [Reply(text=texts.get(lang, SAFETY_TEXTS[result.outcome]))]
-    if result.outcome is Outcome.SUPPORT:
-        return [support_reply(result, texts, lang)]
-    if result.outcome is Outcome.FACT and result.membership is not None:
-        return [membership_reply(result.membership, texts, lang, knowledge)]
-    if result.outcome is Outcome.FACT and result.person is not None:
-        return [person_reply(result.person, texts, lang, knowledge)]
-    if result.outcome is Outcome.GREETING:
-        return [Reply(text=texts.get(lang, "ask.greeting"))]
-    if result.outcome is Outcome.THANKS:
-        return [Reply(text=texts.get(lang, "ask.thanks"))]
     if result.outcome is Outcome.ANSWER and result.entry is not None:
-        return [entry_reply(result.entry, texts, lang, knowledge)]
+        return entry_reply(result.entry, texts, lang, knowledge)
     if result.outcome is Outcome.CLARIFY:
         choices = (
             *_topic_choices(result.candidates, lang),
             Choice(texts.get(lang, "ask.none_of_these"), f"{ACTION}:{NONE}"),
         )
-        return [Reply(text=texts.get(lang, "ask.clarify"), choices=choices)]
+        return Reply(text=texts.get(lang, "ask.clarify"), choices=choices)
     text = texts.get(lang, "ask.unknown")
     if result.candidates:
         text += "\n" + texts.get(lang, "ask.unknown_topics")
-    return [Reply(text=text, choices=_topic_choices(result.candidates, lang))]
+    return Reply(text=text, choices=_topic_choices(result.candidates, lang))
 
 
 async def question(msg: Incoming, ctx: Context) -> list[Reply]:
