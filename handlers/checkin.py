@@ -23,14 +23,15 @@ from datetime import timedelta
 from bot.core.choices import pick
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
-from bot.core.messages import Image, Incoming, PressOutcome, PrivateChatInvite, Reply
+from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.spinnenweb import result
 from bot.spinnenweb.model import EXTENDED, SHORT
 from bot.spinnenweb.progress import CheckinData
-from bot.spinnenweb.records import CheckinRecord
 from bot.spinnenweb.scores import Verdict, parse_score, week_vocabulary
 from handlers import ask
 from handlers.menu import menu_choices
+from handlers.private import private_only
+from handlers.webview import draw_web, summary_text
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +117,6 @@ async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
     elif step != "resume":
         data = replace(data, resume_step=step)
     return await FLOW.move(ctx, "resume", data, stamp, ())
-
-
-def private_only(ctx: Context, payload: str) -> Reply:
-    """In a group: no health data here; invite to a private chat. The invitation lets
-    a channel add a deep link (Telegram: t.me/<bot>?start=<payload>)."""
-    command = "spinnenweb" if payload == "checkin" else payload
-    return Reply(
-        text=ctx.t("checkin.private_only", command=command),
-        private_invite=PrivateChatInvite(payload, ctx.t("checkin.private_button")),
-    )
 
 
 def _new_run(ctx: Context) -> tuple[str, CheckinData]:
@@ -482,24 +473,6 @@ async def on_paused(ctx: Context, data: CheckinData, answer: Answer) -> Go[Check
 
 
 # -- the result: the picture and the summary (worked out in bot.spinnenweb.result) --------
-
-
-def local_date(ctx: Context, record: CheckinRecord) -> str:
-    return result.local_date(record, ctx.settings.zone)
-
-
-async def draw_web(
-    ctx: Context, today: CheckinRecord, previous: CheckinRecord | None, name: str
-) -> Image:
-    """The spinnenweb picture, drawn off the event loop, with a text alternative."""
-    draw = result.drawing(ctx.t, ctx.web, ctx.lang, ctx.settings.zone, today, previous)
-    path = await ctx.files.picture(ctx.person.id, name, draw)
-    return Image(path=path, alt=ctx.t("checkin.chart_alt"))
-
-
-def summary_text(ctx: Context, record: CheckinRecord, previous: CheckinRecord | None) -> str:
-    """The scores in words (see :func:`bot.spinnenweb.result.summary_text`)."""
-    return result.summary_text(ctx.t, ctx.web, ctx.lang, ctx.settings.zone, record, previous)
 
 
 def _means(ctx: Context, word: str, text: str) -> bool:

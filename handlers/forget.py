@@ -17,8 +17,8 @@ from bot.core.context import Context
 from bot.core.flow import Action, Answer, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply
 from bot.core.state import State
-from handlers.checkin import private_only
 from handlers.menu import menu_choices
+from handlers.private import private_only
 
 FORGET = Action("forget", "yes", label="forget.yes", words=("yes",))
 KEEP = Action("keep", "no", label="forget.no", words=("no", "stop"))

@@ -19,7 +19,8 @@ from bot.core.context import Context
 from bot.core.messages import Choice, Document, Image, Incoming, PressOutcome, Reply
 from bot.spinnenweb.model import fmt
 from bot.spinnenweb.records import CheckinRecord
-from handlers.checkin import draw_web, local_date, private_only, summary_text
+from handlers.private import private_only
+from handlers.webview import draw_web, local_date, summary_text
 
 WEB_ACTION = "mw"
 COMPARE_CHOICES = 12  # the most recent check-ins offered as buttons to compare

@@ -12,7 +12,7 @@ from handlers.menu import menu_choices, registrations
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
     # A deep link (Telegram: t.me/<bot>?start=<payload>) opens the command whose
     # registration names the payload: a group sends people to a private chat
-    # with one (see checkin.private_only). Anything else gets the welcome.
+    # with one (see handlers.private). Anything else gets the welcome.
     payload = msg.args.strip().lower()
     router = registrations(ctx)
     opens = router.deep_link(payload) if router is not None and payload else None
