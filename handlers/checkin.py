@@ -31,7 +31,7 @@ from bot.spinnenweb.scores import Verdict, parse_score, week_vocabulary
 from handlers import ask
 from handlers.menu import menu_choices
 from handlers.private import private_only
-from handlers.webview import draw_web, summary_text
+from handlers.webview import draw_web, summary_text, typed_word
 
 log = logging.getLogger(__name__)
 
@@ -472,13 +472,6 @@ async def on_paused(ctx: Context, data: CheckinData, answer: Answer) -> Go[Check
     return _unclear("paused", ctx)  # typed text never comes here (see ``typed``)
 
 
-# -- the result: the picture and the summary (worked out in bot.spinnenweb.result) --------
-
-
-def _means(ctx: Context, word: str, text: str) -> bool:
-    return ctx.web.means(word, text)
-
-
 # STOP comes first in every step: "stop" wins over the step's own words, as before.
 FLOW: Flow[CheckinData] = Flow(
     name="checkin",
@@ -514,6 +507,6 @@ FLOW: Flow[CheckinData] = Flow(
     ],
     stale="checkin.stale",
     ttl=STATE_TTL,
-    means=_means,
+    means=typed_word,
     on_stale=_stale,
 )

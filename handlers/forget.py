@@ -19,6 +19,7 @@ from bot.core.messages import Incoming, Reply
 from bot.core.state import State
 from handlers.menu import menu_choices
 from handlers.private import private_only
+from handlers.webview import typed_word
 
 FORGET = Action("forget", "yes", label="forget.yes", words=("yes",))
 KEEP = Action("keep", "no", label="forget.no", words=("no", "stop"))
@@ -81,10 +82,6 @@ async def _forget(ctx: Context) -> None:
     ctx.on_commit(lambda: files.remove_owner(user_id))
 
 
-def _means(ctx: Context, word: str, text: str) -> bool:
-    return ctx.web.means(word, text)
-
-
 FLOW: Flow[ForgetData] = Flow(
     name="vergeet",
     prefix="vm",
@@ -92,5 +89,5 @@ FLOW: Flow[ForgetData] = Flow(
     steps=[Step("confirm", on=confirm, ask="forget.confirm", actions=(FORGET, KEEP))],
     stale="forget.stale",
     ttl=timedelta(hours=1),
-    means=_means,
+    means=typed_word,
 )

@@ -26,3 +26,9 @@ async def draw_web(
 def summary_text(ctx: Context, record: CheckinRecord, previous: CheckinRecord | None) -> str:
     """The scores in words (see :func:`bot.spinnenweb.result.summary_text`)."""
     return result.summary_text(ctx.t, ctx.web, ctx.lang, ctx.settings.zone, record, previous)
+
+
+def typed_word(ctx: Context, word: str, text: str) -> bool:
+    """Does ``text`` say ``word`` ("ja", "stop", "terug" ...), in either language: the
+    words of content/spinnenweb.yaml, which the check-in and /vergeetmij read."""
+    return ctx.web.means(word, text)
