@@ -134,6 +134,11 @@ class Step(Generic[D]):
         return next((a for a in self.actions if a.code == code), None)
 
 
+def _new_run() -> Stamp:
+    """A new conversation: a fresh run id; the first prompt gets turn 1."""
+    return Stamp(secrets.token_hex(3), 0)
+
+
 @dataclass(frozen=True)
 class Buttons:
     """Makes the stamped buttons of one prompt."""
@@ -195,9 +200,6 @@ class Flow(Generic[D]):
     def wire(self, stamp: Stamp, code: str) -> str:
         return f"{self.prefix}:{stamp.run}:{stamp.turn}:{code}"
 
-    def step(self, name: str) -> Step[D]:
-        return self._by_name[name]
-
     # -- reading the stored conversation ------------------------------------
     def current(self, ctx: Context) -> tuple[str, D, Stamp] | None:
         """This flow's open conversation: (step, data, stamp); None when there is none.
@@ -221,8 +223,7 @@ class Flow(Generic[D]):
         self, ctx: Context, step: str, data: D, say: Sequence[Reply] = ()
     ) -> list[Reply]:
         """Begin a new run at ``step``."""
-        stamp = Stamp(secrets.token_hex(3), 0)
-        return await self.move(ctx, step, data, stamp, say)
+        return await self.move(ctx, step, data, _new_run(), say)
 
     async def again(self, ctx: Context, say: Sequence[Reply] = ()) -> list[Reply] | None:
         """Ask the open step again with fresh buttons (a new turn); nothing else
@@ -253,7 +254,7 @@ class Flow(Generic[D]):
         if action is None:  # forged: a code this step never offered
             return await self._refuse(ctx)
         go = await step.on(ctx, data, Answer(action.name))
-        return await self._apply(ctx, step_name, data, stamp, go)
+        return await self._apply(ctx, data, stamp, go)
 
     async def typed(self, msg: Incoming, ctx: Context) -> list[Reply]:
         """Typed text while this flow is open: the action its words name, or text."""
@@ -267,7 +268,7 @@ class Flow(Generic[D]):
         step = self._by_name[step_name]
         action = self._read(ctx, step, msg.text)
         go = await step.on(ctx, data, Answer(action.name if action else None, msg.text))
-        return await self._apply(ctx, step_name, data, stamp, go)
+        return await self._apply(ctx, data, stamp, go)
 
     # -- the engine ----------------------------------------------------------
     def _read(self, ctx: Context, step: Step[D], text: str) -> Action | None:
@@ -276,7 +277,7 @@ class Flow(Generic[D]):
             return None
         return next((a for a in step.actions if any(means(ctx, w, text) for w in a.words)), None)
 
-    async def _apply(self, ctx: Context, at: str, data: D, stamp: Stamp, go: Go[D]) -> list[Reply]:
+    async def _apply(self, ctx: Context, data: D, stamp: Stamp, go: Go[D]) -> list[Reply]:
         for effect in go.effects:
             if effect.after_commit:
                 ctx.on_commit(effect.run)
@@ -289,15 +290,12 @@ class Flow(Generic[D]):
             if ctx.state is not None and ctx.state.flow == self.name:
                 await ctx.clear_state()
             return list(go.say)
-        if go.restart:
-            stamp = Stamp(secrets.token_hex(3), 0)
-        return await self.move(ctx, go.to, new, stamp, go.say)
+        return await self.move(ctx, go.to, new, _new_run() if go.restart else stamp, go.say)
 
     async def move(
         self, ctx: Context, to: str, data: D, stamp: Stamp, say: Sequence[Reply]
     ) -> list[Reply]:
         """Store ``to`` with a new turn and ask what it asks."""
-
         step = self._by_name[to]
         stamp = Stamp(stamp.run, stamp.turn + 1)
         stored = {"run": stamp.run, "turn": stamp.turn, **data.to_data()}
