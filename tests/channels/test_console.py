@@ -14,6 +14,7 @@ from bot.channels.console import ConsoleChannel
 from bot.core.clock import FrozenClock
 from bot.core.messages import Choice, Image, Incoming, Kind, Reply
 from bot.settings import Settings
+from tests.helpers.conversation import typed_in_console
 
 
 def _label(key: str, **params: object) -> str:
@@ -136,8 +137,6 @@ async def live_app(settings: Settings) -> AsyncIterator[tuple[App, FrozenClock]]
 async def _check_in_until_the_reminder(app: App, user: str, answer: str) -> str:
     """A quick check-in in the console, typed the way a person would, then ``answer``
     at the reminder question; returns what the console printed."""
-    assert app.services is not None
-    texts = app.services.texts
     script = [
         "/spinnenweb",
         "1",  # Ja, bewaar mijn antwoorden (options without numbers: by position)
@@ -146,16 +145,7 @@ async def _check_in_until_the_reminder(app: App, user: str, answer: str) -> str:
         "2",  # Nee, klaar (no reflection)
         answer,
     ]
-    out = io.StringIO()
-    console = ConsoleChannel(
-        user=user,
-        label=lambda key, **kw: texts.get("nl", key, **kw),
-        stdin=io.StringIO("\n".join(script) + "\n"),
-        stdout=out,
-        echo=True,
-    )
-    await console.converse(app.handle, intro=False)
-    return out.getvalue()
+    return await typed_in_console(app, script, user=user)
 
 
 @pytest.mark.parametrize(("answer", "weeks"), [("2", 2), ("12", 12)])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.app import App
+from bot.channels.console import ConsoleChannel
 from bot.core.messages import Choice, Incoming, Kind, Reply
 
 _events = itertools.count(1)
@@ -78,3 +81,19 @@ class Person:
     @property
     def choices(self) -> list[str]:
         return [c.label for r in self.last for c in r.choices]
+
+
+async def typed_in_console(app: App, lines: Sequence[str], user: str = "fatima") -> str:
+    """Type ``lines`` in the terminal chat (Dutch labels); what the console printed."""
+    assert app.services is not None
+    texts = app.services.texts
+    out = io.StringIO()
+    console = ConsoleChannel(
+        user=user,
+        label=lambda key, **kw: texts.get("nl", key, **kw),
+        stdin=io.StringIO("\n".join(lines) + "\n"),
+        stdout=out,
+        echo=True,
+    )
+    await console.converse(app.handle, intro=False)
+    return out.getvalue()

@@ -3,30 +3,15 @@
 
 from __future__ import annotations
 
-import io
-
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.console import ConsoleChannel
 from bot.storage.models import UnansweredQuestion
-from tests.helpers.conversation import Person
+from tests.helpers.conversation import Person, typed_in_console
 
 
 async def _console(app: App, *lines: str) -> str:
-    """Type ``lines`` in the terminal chat; what the console printed."""
-    assert app.services is not None
-    texts = app.services.texts
-    out = io.StringIO()
-    console = ConsoleChannel(
-        user="fatima",
-        label=lambda key, **kw: texts.get("nl", key, **kw),
-        stdin=io.StringIO("\n".join(lines) + "\n"),
-        stdout=out,
-        echo=True,
-    )
-    await console.converse(app.handle, intro=False)
-    return out.getvalue()
+    return await typed_in_console(app, lines)
 
 
 def _t(app: App, key: str, language: str = "nl") -> str:
