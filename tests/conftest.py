@@ -25,7 +25,8 @@ TEST_KEY = Fernet.generate_key().decode()
 def _content_fingerprint(content: Path) -> tuple[object, ...]:
     """The content folder's files with their size and modification time."""
     files = sorted(p for p in content.rglob("*") if p.is_file())
-    return (content.resolve(), *((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    stats = ((str(p), p.stat()) for p in files)
+    return (content.resolve(), *((name, st.st_size, st.st_mtime_ns) for name, st in stats))
 
 
 @pytest.fixture(scope="session", autouse=True)
