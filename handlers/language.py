@@ -64,9 +64,7 @@ async def ask(msg: Incoming, ctx: Context) -> list[Reply]:
     if msg.args:
         code = _parse(msg.args)
         if code is not None:
-            if ctx.state is not None and ctx.state.flow == FLOW.name:
-                await ctx.clear_state()
-            return _switch(ctx, code)
+            return await _switch_and_close(ctx, code)
     if ctx.state is None:  # in another conversation (a check-in) the buttons do it alone
         return await FLOW.start(ctx, "choose", NoData())
     return [_languages(ctx)]
@@ -83,10 +81,7 @@ async def chosen(msg: Incoming, ctx: Context) -> list[Reply]:
                 press_outcome=PressOutcome.STALE,
             )
         ]
-    replies = _switch(ctx, code)
-    if ctx.state is not None and ctx.state.flow == FLOW.name:
-        await ctx.clear_state()
-    return replies
+    return await _switch_and_close(ctx, code)
 
 
 async def choose(ctx: Context, data: NoData, answer: Answer) -> Go[NoData]:
@@ -96,6 +91,14 @@ async def choose(ctx: Context, data: NoData, answer: Answer) -> Go[NoData]:
     if code is None:
         return Go(None, say=(Reply(text=ctx.t("taal.unclear"), choices=_languages(ctx).choices),))
     return Go(None, say=tuple(_switch(ctx, code)))
+
+
+async def _switch_and_close(ctx: Context, code: str) -> list[Reply]:
+    """A language chosen outside the typed answer (a button, ``/taal en``): the
+    language question, if open, is over too."""
+    if ctx.state is not None and ctx.state.flow == FLOW.name:
+        await ctx.clear_state()
+    return _switch(ctx, code)
 
 
 def _switch(ctx: Context, code: str) -> list[Reply]:
