@@ -78,8 +78,7 @@ async def _forget(ctx: Context) -> None:
     ctx.user, ctx.state = None, None
     await ctx.db.audit.record(now, "user.forgotten")  # no id: there is no one left to name
     ctx.reminders.cancel_all(user_id)
-    files = ctx.files
-    ctx.on_commit(lambda: files.remove_owner(user_id))
+    ctx.files.remove_owner(user_id)
 
 
 FLOW: Flow[ForgetData] = Flow(

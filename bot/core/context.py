@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.core.clock import Clock
 from bot.core.messages import Choice
 from bot.core.ports import (
+    Files,
     KnowledgeBase,
     PrivateFiles,
     ReminderJobs,
@@ -143,11 +144,12 @@ class Context:
         return UnitOutbox(self.services.outbox, self.db.session)
 
     @property
-    def files(self) -> PrivateFiles:
-        """Generated files with personal data: 0600 from the start, removable by owner."""
+    def files(self) -> Files:
+        """Generated files with personal data: 0600 from the start, removed by owner
+        after commit."""
         if self.services.files is None:
             raise RuntimeError("no private files: bot.app did not wire them")
-        return self.services.files
+        return Files(self.services.files, self.on_commit)
 
     @property
     def knowledge(self) -> KnowledgeBase:

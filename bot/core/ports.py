@@ -134,6 +134,29 @@ class PrivateFiles(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Files:
+    """The private-files port: files are made at once (the picture is shown in this
+    very reply); removing a person's files waits until the message's transaction
+    is committed, so a rolled-back /vergeetmij leaves the files with the data."""
+
+    store: PrivateFiles
+    on_commit: Callable[[Callable[[], object]], None]
+
+    async def picture(self, owner: int, name: str, draw: Callable[[Path], object]) -> Path:
+        """Create ``<owner prefix><name>.png`` (0600, empty) and let ``draw`` write it."""
+        return await self.store.picture(owner, name, draw)
+
+    async def export(self, owner: int, name: str, text: str) -> Path:
+        """Write ``text`` (0600) to the export file ``<owner prefix><name>``."""
+        return await self.store.export(owner, name, text)
+
+    def remove_owner(self, owner: int) -> None:
+        """Remove every file of ``owner``, after commit."""
+        store = self.store
+        self.on_commit(lambda: store.remove_owner(owner))
+
+
 # -- knowledge ------------------------------------------------------------------------
 
 
