@@ -82,9 +82,8 @@ def build_router() -> Router:
     router.action("menu", start.menu)
     router.action("taal", language.chosen)
     router.action(ask.ACTION, ask.topic)
-    router.action(checkin.FLOW.prefix, checkin.FLOW.pressed)
     router.action(mydata.WEB_ACTION, mydata.compare_pressed)
     language.FLOW.register(router, stamped_buttons=False)
-    router.flow(checkin.FLOW.name, checkin.typed)  # paused: text is a question
+    checkin.FLOW.register(router)
     forget.FLOW.register(router)
     return router

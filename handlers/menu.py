@@ -34,3 +34,11 @@ def menu_choices(ctx: Context) -> tuple[Choice, ...]:
         for command in offered
         if command.menu is not None
     )
+
+
+def start_choice(ctx: Context, command: str, label_key: str) -> tuple[Choice, ...]:
+    """A button that opens ``command`` as its main-menu button does (its registered
+    ``menu_action``); none when the command is not in the menu."""
+    router = registrations(ctx)
+    offered = router.menu_command(command, is_admin=True) if router is not None else None
+    return () if offered is None else (ctx.choice(label_key, offered.menu_action),)

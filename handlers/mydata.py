@@ -19,6 +19,7 @@ from bot.core.context import Context
 from bot.core.messages import Choice, Document, Image, Incoming, PressOutcome, Reply
 from bot.spinnenweb.model import fmt
 from bot.spinnenweb.records import CheckinRecord
+from handlers.menu import start_choice
 from handlers.private import private_only
 from handlers.webview import draw_web, local_date, summary_text
 
@@ -28,7 +29,7 @@ TREND_TEXT_POINTS = 8
 
 
 def _menu_web(ctx: Context) -> tuple[Choice, ...]:
-    return (ctx.choice("menu.spinnenweb", "menu:spinnenweb"),)
+    return start_choice(ctx, "spinnenweb", "menu.spinnenweb")
 
 
 # -- /mijnweb -----------------------------------------------------------------

@@ -31,8 +31,13 @@ and registered with ``FORGET.register(router)``. What the engine does, in one pl
 - **Restart.** ``Go(..., restart=True)`` begins a new run: every button of the old
   one is stale from then on.
 
-Pause, resume and back are not the engine's: the check-in, the one flow that has
-them, declares them as its own steps (``paused``, ``resume``) and actions.
+- **Stop, back, pause and resume.** A flow may name the :class:`Action` that ends
+  it from any step (``stop`` with ``stopped``: what is said), the one that goes
+  back (a step's ``back`` says where to; at the first step the flow's ``at_first``
+  line), and :class:`Pause`: the answer that puts it aside, the ``paused`` prompt,
+  and what :meth:`Flow.open` asks when the person opens the flow while it is open
+  ("go on where you were, or begin again?"). The engine keeps the two steps this
+  takes (``paused``, ``resume``) and where "go on" leads, in the stored state.
 
 Handlers stay small and testable: a step's ``on`` is an ordinary async function of
 the context, the data and the answer, so a table of (step, answer) → expected
@@ -125,10 +130,13 @@ class Step(Generic[D]):
     """One question of a flow: what it asks, what it accepts, what follows."""
 
     name: str
-    on: Handler[D]
+    on: Handler[D] | None  # None only for the engine's own steps (``paused``, ``resume``)
     ask: str | Ask[D] = ""  # a content key (the text, with the labelled actions as
     # buttons), or a function that builds the prompt with ``Buttons``
     actions: tuple[Action, ...] = ()
+    # Where the flow's ``back`` answer leads from here: (step, data), or None when
+    # there is nothing before (the flow's ``at_first`` line). None: no back here.
+    back: Callable[[D], tuple[str, D] | None] | None = None
 
     def by_code(self, code: str) -> Action | None:
         return next((a for a in self.actions if a.code == code), None)
@@ -137,6 +145,39 @@ class Step(Generic[D]):
 def _new_run() -> Stamp:
     """A new conversation: a fresh run id; the first prompt gets turn 1."""
     return Stamp(secrets.token_hex(3), 0)
+
+
+PAUSED, RESUME = "paused", "resume"  # the engine's own steps of a flow with a Pause
+# Where "go on" leads from them, stored beside the run and the turn (the names the
+# check-in stored before the engine, so an older conversation resumes).
+_GO_ON_KEY = {PAUSED: "paused_step", RESUME: "resume_step"}
+
+TextHandler = Callable[[Incoming, "Context"], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Pause(Generic[D]):
+    """A flow that can be put aside and picked up again (the check-in)."""
+
+    pause: Action  # puts it aside; a step that offers it lists it in its actions
+    go_on: Action  # picks it up where it was: on the paused and the reopened prompt
+    again: Action  # begins anew, a new run at ``Flow.first``: on the reopened prompt
+    paused: str  # content key: the prompt while it is put aside
+    reopened: Ask[D]  # asked by ``Flow.open`` while a conversation is open
+    unclear: str  # content key: an answer the reopened prompt does not understand
+    # Typed text while put aside is not an answer: it goes here (the check-in: a
+    # question to the bot). None: the paused prompt again.
+    aside: TextHandler | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Open(Generic[D]):
+    """A flow's open conversation, as stored."""
+
+    step: str
+    data: D
+    stamp: Stamp
+    go_on: str | None = None  # paused or reopened: where "go on" leads
 
 
 @dataclass(frozen=True)
@@ -157,6 +198,13 @@ class Buttons:
         """A button with a label that is already text (not a content key)."""
         return Choice(label, self.flow.wire(self.stamp, action.code))
 
+    def back(self, step: str, data: Any) -> tuple[Choice, ...]:
+        """The flow's back button, when ``step`` has somewhere to go back to."""
+        back, declared = self.flow.back, self.flow.step_named(step).back
+        if back is None or declared is None or declared(data) is None:
+            return ()
+        return (self(back),)
+
 
 @dataclass
 class Flow(Generic[D]):
@@ -172,19 +220,64 @@ class Flow(Generic[D]):
     means: Callable[[Context, str, str], bool] | None = None  # does text say a word?
     # An old, second or forged press; None: the ``stale`` line (see :meth:`again`)
     on_stale: Callable[[Context], Awaitable[list[Reply]]] | None = None
+    # Where a new conversation begins (``open``; ``Pause.again``): (step, data)
+    first: Callable[[Context], tuple[str, D]] | None = None
+    # The answer that ends the conversation from any step that lists it, and what
+    # that ends with (the last words).
+    stop: Action | None = None
+    stopped: Callable[[Context, D], Go[D]] | None = None
+    back: Action | None = None  # goes back, where the step's ``back`` says
+    at_first: str = ""  # content key: "back" where there is nothing before
+    pause: Pause[D] | None = None
     _by_name: dict[str, Step[D]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if ":" in self.prefix:
             raise ValueError(f"flow prefix {self.prefix!r} must not contain ':'")
         self._by_name = {}
-        for step in self.steps:
+        if any(step.on is None for step in self.steps):
+            raise ValueError(f"flow {self.name!r}: every declared step needs a handler")
+        for step in [*self.steps, *self._pause_steps()]:
             if step.name in self._by_name:
                 raise ValueError(f"flow {self.name!r}: step {step.name!r} declared twice")
             codes = [a.code for a in step.actions]
             if len(set(codes)) != len(codes) or any(":" in c for c in codes):
                 raise ValueError(f"flow {self.name!r}, step {step.name!r}: bad action codes")
+            if step.back is not None and self.back is None:
+                raise ValueError(f"flow {self.name!r}, step {step.name!r}: back, but no action")
             self._by_name[step.name] = step
+        self._check_codes()
+        if (self.stop is None) != (self.stopped is None):
+            raise ValueError(f"flow {self.name!r}: stop and stopped go together")
+        if self.pause is not None and self.first is None:
+            raise ValueError(f"flow {self.name!r}: a pause needs ``first`` to begin again")
+
+    def _check_codes(self) -> None:
+        """One code, one meaning, in the whole flow: the legend is a table."""
+        meanings: dict[str, str] = {}
+        for action in self._all_actions():
+            if meanings.setdefault(action.code, action.name) != action.name:
+                raise ValueError(f"flow {self.name!r}: code {action.code!r} means two things")
+
+    def _pause_steps(self) -> list[Step[D]]:
+        pause = self.pause
+        if pause is None:
+            return []
+        stop = (self.stop,) if self.stop is not None else ()
+        return [
+            Step(PAUSED, on=None, ask=pause.paused, actions=(pause.go_on,)),
+            Step(RESUME, on=None, ask=pause.reopened, actions=(*stop, pause.go_on, pause.again)),
+        ]
+
+    def _all_actions(self) -> list[Action]:
+        return [a for step in self._by_name.values() for a in step.actions]
+
+    def legend(self) -> dict[str, Action]:
+        """Every button code of this flow and the action it names (one per code)."""
+        return {a.code: a for a in self._all_actions()}
+
+    def step_named(self, name: str) -> Step[D]:
+        return self._by_name[name]
 
     # -- wiring --------------------------------------------------------------
     def register(self, router: Router, *, stamped_buttons: bool = True) -> None:
@@ -201,22 +294,26 @@ class Flow(Generic[D]):
         return f"{self.prefix}:{stamp.run}:{stamp.turn}:{code}"
 
     # -- reading the stored conversation ------------------------------------
-    def current(self, ctx: Context) -> tuple[str, D, Stamp] | None:
-        """This flow's open conversation: (step, data, stamp); None when there is none.
+    def current(self, ctx: Context) -> Open[D] | None:
+        """This flow's open conversation; None when there is none.
 
-        Raises ``ValueError`` when it is this flow's but its data cannot be read."""
+        Raises ``ValueError`` when it is this flow's but cannot be read."""
         state = ctx.state
         if state is None or state.flow != self.name:
             return None
         raw = dict(state.data)
+        go_on = [raw.pop(key, None) for key in _GO_ON_KEY.values()]
         try:
             stamp = Stamp(str(raw.pop("run")), int(raw.pop("turn")))
             data = self.data.from_data(raw)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"flow {self.name!r}: stored state not readable") from exc
-        if state.step not in self._by_name:
-            raise ValueError(f"flow {self.name!r}: unknown step {state.step!r}")
-        return state.step, data, stamp
+        back_to = next((str(g) for g in go_on if g), None)
+        if state.step not in self._by_name or (
+            back_to is not None and back_to not in self._by_name
+        ):
+            raise ValueError(f"flow {self.name!r}: unknown step {state.step!r}/{back_to!r}")
+        return Open(state.step, data, stamp, back_to)
 
     # -- entry points ---------------------------------------------------------
     async def start(
@@ -225,14 +322,37 @@ class Flow(Generic[D]):
         """Begin a new run at ``step``."""
         return await self.move(ctx, step, data, _new_run(), say)
 
+    async def open(self, ctx: Context) -> list[Reply]:
+        """The person asks for this flow (its command, a menu button, a deep link): a
+        new conversation at ``first``; while one is open, the ``Pause.reopened``
+        prompt (go on or begin again), or without a pause the open step again. A
+        stored conversation this version cannot read is dropped and begun anew."""
+        try:
+            open_ = self.current(ctx)
+        except ValueError:
+            log.warning("conversation %s: stored state not readable; a new one begins", self.name)
+            await ctx.clear_state()
+            open_ = None
+        if open_ is None:
+            return await self._begin(ctx)
+        if self.pause is None:
+            return await self.move(ctx, open_.step, open_.data, open_.stamp, ())
+        go_on = open_.go_on if open_.step in _GO_ON_KEY else open_.step
+        return await self.move(ctx, RESUME, open_.data, open_.stamp, (), go_on=go_on)
+
+    async def _begin(self, ctx: Context) -> list[Reply]:
+        if self.first is None:
+            raise RuntimeError(f"flow {self.name!r} declares no first step")
+        step, data = self.first(ctx)
+        return await self.start(ctx, step, data)
+
     async def again(self, ctx: Context, say: Sequence[Reply] = ()) -> list[Reply] | None:
         """Ask the open step again with fresh buttons (a new turn); nothing else
         changes. None when this flow has no open conversation."""
         open_ = self.current(ctx)
         if open_ is None:
             return None
-        step, data, stamp = open_
-        return await self.move(ctx, step, data, stamp, say)
+        return await self.move(ctx, open_.step, open_.data, open_.stamp, say, go_on=open_.go_on)
 
     async def pressed(self, msg: Incoming, ctx: Context) -> list[Reply]:
         """A button of this flow: only the current prompt's buttons count."""
@@ -245,16 +365,13 @@ class Flow(Generic[D]):
             len(parts) != 4
             or open_ is None
             or not (parts[2].isascii() and parts[2].isdigit())
-            or (parts[1], int(parts[2])) != (open_[2].run, open_[2].turn)
+            or (parts[1], int(parts[2])) != (open_.stamp.run, open_.stamp.turn)
         ):
             return await self._refuse(ctx)
-        step_name, data, stamp = open_
-        step = self._by_name[step_name]
-        action = step.by_code(parts[3])
+        action = self._by_name[open_.step].by_code(parts[3])
         if action is None:  # forged: a code this step never offered
             return await self._refuse(ctx)
-        go = await step.on(ctx, data, Answer(action.name))
-        return await self._apply(ctx, data, stamp, go)
+        return await self._answer(ctx, open_, Answer(action.name))
 
     async def typed(self, msg: Incoming, ctx: Context) -> list[Reply]:
         """Typed text while this flow is open: the action its words name, or text."""
@@ -264,11 +381,10 @@ class Flow(Generic[D]):
             return await self._restart(ctx)
         if open_ is None:  # the router sends text here only while the flow is open
             return await self._refuse(ctx)
-        step_name, data, stamp = open_
-        step = self._by_name[step_name]
-        action = self._read(ctx, step, msg.text)
-        go = await step.on(ctx, data, Answer(action.name if action else None, msg.text))
-        return await self._apply(ctx, data, stamp, go)
+        if open_.step == PAUSED and self.pause is not None and self.pause.aside is not None:
+            return await self.pause.aside(msg, ctx)  # put aside: text is not an answer
+        action = self._read(ctx, self._by_name[open_.step], msg.text)
+        return await self._answer(ctx, open_, Answer(action.name if action else None, msg.text))
 
     # -- the engine ----------------------------------------------------------
     def _read(self, ctx: Context, step: Step[D], text: str) -> Action | None:
@@ -277,7 +393,42 @@ class Flow(Generic[D]):
             return None
         return next((a for a in step.actions if any(means(ctx, w, text) for w in a.words)), None)
 
-    async def _apply(self, ctx: Context, data: D, stamp: Stamp, go: Go[D]) -> list[Reply]:
+    async def _answer(self, ctx: Context, open_: Open[D], answer: Answer) -> list[Reply]:
+        """What an answer does: the flow's stop, back and pause first (the engine's),
+        then the step's own handler."""
+        step, data, name = self._by_name[open_.step], open_.data, answer.action
+        go_on: str | None = None
+        if self.stop is not None and self.stopped is not None and name == self.stop.name:
+            go = self.stopped(ctx, data)
+        elif self.back is not None and step.back is not None and name == self.back.name:
+            target = step.back(data)
+            if target is None:
+                go = Go(step.name, say=(Reply(text=ctx.t(self.at_first)),))
+            else:
+                go = Go(target[0], target[1])
+        elif self.pause is not None and name == self.pause.pause.name:
+            go, go_on = Go(PAUSED), step.name
+        elif step.on is None:
+            return await self._put_aside(ctx, open_, answer)
+        else:
+            go = await step.on(ctx, data, answer)
+        return await self._apply(ctx, data, open_.stamp, go, go_on)
+
+    async def _put_aside(self, ctx: Context, open_: Open[D], answer: Answer) -> list[Reply]:
+        """An answer on the engine's own ``paused`` or ``resume`` prompt."""
+        pause = self.pause
+        if pause is None:  # only a flow with a pause has steps without a handler
+            raise RuntimeError(f"flow {self.name!r}: step {open_.step!r} has no handler")
+        if answer.action == pause.go_on.name and open_.go_on is not None:
+            return await self._apply(ctx, open_.data, open_.stamp, Go(open_.go_on))
+        if answer.action in (pause.again.name, pause.go_on.name):  # nowhere to go on to
+            return await self._begin(ctx)
+        unclear: Go[D] = Go(open_.step, say=(Reply(text=ctx.t(pause.unclear)),))
+        return await self._apply(ctx, open_.data, open_.stamp, unclear, open_.go_on)
+
+    async def _apply(
+        self, ctx: Context, data: D, stamp: Stamp, go: Go[D], go_on: str | None = None
+    ) -> list[Reply]:
         for effect in go.effects:
             if effect.after_commit:
                 ctx.on_commit(effect.run)
@@ -290,15 +441,26 @@ class Flow(Generic[D]):
             if ctx.state is not None and ctx.state.flow == self.name:
                 await ctx.clear_state()
             return list(go.say)
-        return await self.move(ctx, go.to, new, _new_run() if go.restart else stamp, go.say)
+        stamp = _new_run() if go.restart else stamp
+        return await self.move(ctx, go.to, new, stamp, go.say, go_on=go_on)
 
     async def move(
-        self, ctx: Context, to: str, data: D, stamp: Stamp, say: Sequence[Reply]
+        self,
+        ctx: Context,
+        to: str,
+        data: D,
+        stamp: Stamp,
+        say: Sequence[Reply],
+        *,
+        go_on: str | None = None,
     ) -> list[Reply]:
-        """Store ``to`` with a new turn and ask what it asks."""
+        """Store ``to`` with a new turn and ask what it asks. ``go_on``: where "go on"
+        leads from the engine's ``paused`` and ``resume`` (kept only there)."""
         step = self._by_name[to]
         stamp = Stamp(stamp.run, stamp.turn + 1)
         stored = {"run": stamp.run, "turn": stamp.turn, **data.to_data()}
+        if to in _GO_ON_KEY and go_on is not None:
+            stored[_GO_ON_KEY[to]] = go_on
         await ctx.set_state(State(flow=self.name, step=to, data=stored), ttl=self.ttl)
         return [*say, self.prompt(ctx, step, data, stamp)]
 

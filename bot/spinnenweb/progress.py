@@ -13,7 +13,8 @@ from typing import Any, Self
 class CheckinData:
     """What a check-in keeps between messages. Stored under the same keys as before
     the flow engine, so a check-in begun before an upgrade resumes after it; a key
-    that is None is not stored."""
+    that is None is not stored. Where a paused check-in goes on (``paused_step``,
+    ``resume_step``) is the engine's to keep, under the same names as before."""
 
     store: bool | None = None  # consent given: the result is kept
     mode: str | None = None  # SHORT or EXTENDED
@@ -23,8 +24,6 @@ class CheckinData:
     checkin: int | None = None  # the stored check-in's id, once stored
     rpos: int | None = None  # the reflection question asked
     refl: dict[str, str] = field(default_factory=dict)  # the reflections given
-    resume_step: str | None = None  # where "continue" leads from ``resume``
-    paused_step: str | None = None  # where "continue" leads from ``paused``
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -36,8 +35,6 @@ class CheckinData:
             "checkin": self.checkin,
             "rpos": self.rpos,
             "refl": dict(self.refl) if self.refl else None,
-            "resume_step": self.resume_step,
-            "paused_step": self.paused_step,
         }
         return {k: v for k, v in data.items() if v is not None}
 
@@ -63,6 +60,4 @@ class CheckinData:
             checkin=opt_int("checkin"),
             rpos=opt_int("rpos"),
             refl={str(k): str(v) for k, v in dict(data.get("refl") or {}).items()},
-            resume_step=opt_str("resume_step"),
-            paused_step=opt_str("paused_step"),
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.flow import Action, Answer, Effect, Flow, Go, Step
+from bot.core.flow import Action, Answer, Effect, Flow, Go, Pause, Step
 from bot.core.messages import Choice, Incoming, Kind, PressOutcome, Reply
 from bot.core.state import State
 from handlers import checkin, forget
@@ -377,7 +377,6 @@ def test_the_check_in_keeps_its_stored_keys_so_an_older_check_in_resumes() -> No
         "pos": 2,
         "answers": {"mentaal": 7, "zingeving": 6},
         "marks": ["zingeving"],
-        "paused_step": "question",
     }
     data = checkin.CheckinData.from_data(stored)
     assert data.pos == 2 and data.answers == {"mentaal": 7, "zingeving": 6}
@@ -396,9 +395,11 @@ def test_the_check_in_has_one_table_of_codes_and_every_step_uses_it() -> None:
         for action in step.actions:
             assert checkin.ACTIONS[action.code].name == action.name, (step.name, action)
     assert {s.name for s in checkin.FLOW.steps} == {
-        "consent", "mode", "question", "reflect_offer", "reflect",
-        "followup", "wish", "resume", "paused",
+        "consent", "mode", "question", "reflect_offer", "reflect", "followup", "wish",
     }  # fmt: skip
+    # The engine adds its own two for the pause; their codes are in the legend too.
+    assert {"r", "n", "p", "b", "x"} <= checkin.ACTIONS.keys()
+    assert checkin.FLOW.step_named("resume").on is None
 
 
 D = checkin.CheckinData
@@ -417,10 +418,6 @@ D = checkin.CheckinData
         (checkin.on_reflect, D(rpos=0), Answer("skip"), "reflect", {"rpos": 1}, []),
         (checkin.on_reflect, D(rpos=0), Answer(None, "  "), "reflect", {}, ["checkin.unclear"]),
         (checkin.on_reflect, D(rpos=1), Answer("no_reflection", "stop"), "followup", {}, []),
-        (checkin.on_resume, D(pos=4, resume_step="question"), Answer("continue"), "question",
-         {"resume_step": None}, []),
-        (checkin.on_paused, D(pos=4, paused_step="question"), Answer("continue"), "question",
-         {"paused_step": None}, []),
     ],
 )  # fmt: skip
 async def test_check_in_answers(
@@ -432,3 +429,212 @@ async def test_check_in_answers(
     expected = {**data.to_data(), **changed}
     assert after == {k: v for k, v in expected.items() if v is not None}
     assert [r.text for r in go.say] == says
+
+
+# -- stop, back, pause and "go on where you were?": the engine's, for any flow --------
+
+
+@dataclass(frozen=True)
+class Survey:
+    at: int = 0
+    said: tuple[str, ...] = ()
+
+    def to_data(self) -> dict[str, Any]:
+        return {"at": self.at, "said": list(self.said)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Survey:
+        return cls(int(data["at"]), tuple(str(x) for x in data["said"]))
+
+
+S_STOP = Action("stop", "x", label="survey.stop", words=("stop",))
+S_BACK = Action("back", "b", label="survey.back", words=("back",))
+S_PAUSE = Action("pause", "p", label="survey.pause", words=("pause",))
+S_GO_ON = Action("go_on", "g", label="survey.go_on", words=("yes",))
+S_AGAIN = Action("again", "a", label="survey.again", words=("again",))
+ASIDE: list[str] = []
+
+
+async def survey_answer(ctx: Any, data: Survey, answer: Answer) -> Go[Survey]:
+    said = (*data.said, answer.text or "")
+    return (
+        Go("q", Survey(data.at + 1, said)) if data.at < 2 else Go(None, say=(Reply(text="done"),))
+    )
+
+
+def survey_prompt(ctx: Any, data: Survey, b: Any) -> Reply:
+    return Reply(text=f"q{data.at}", choices=(*b.back("q", data), b(S_PAUSE), b(S_STOP)))
+
+
+def survey_reopened(ctx: Any, data: Survey, b: Any) -> Reply:
+    return Reply(text="survey.reopened", choices=(b(S_GO_ON), b(S_AGAIN), b(S_STOP)))
+
+
+async def survey_aside(msg: Incoming, ctx: Any) -> list[Reply]:
+    ASIDE.append(msg.text)
+    return [Reply(text="a question, answered")]
+
+
+SURVEY: Flow[Survey] = Flow(
+    name="survey",
+    prefix="sv",
+    data=Survey,
+    steps=[
+        Step(
+            "q",
+            survey_answer,
+            survey_prompt,
+            (S_STOP, S_BACK, S_PAUSE),
+            back=lambda d: None if d.at == 0 else ("q", Survey(d.at - 1, d.said)),
+        )
+    ],
+    stale="survey.stale",
+    means=lambda ctx, word, text: text.strip().lower() == word,
+    first=lambda ctx: ("q", Survey()),
+    stop=S_STOP,
+    stopped=lambda ctx, data: Go(None, say=(Reply(text=f"stopped at {data.at}"),)),
+    back=S_BACK,
+    at_first="survey.first",
+    pause=Pause(
+        pause=S_PAUSE,
+        go_on=S_GO_ON,
+        again=S_AGAIN,
+        paused="survey.paused",
+        reopened=survey_reopened,
+        unclear="survey.unclear",
+        aside=survey_aside,
+    ),
+)
+
+
+def labels(reply: Reply) -> list[str]:
+    return [c.label for c in reply.choices]
+
+
+async def test_open_begins_at_first_and_back_goes_where_the_step_says() -> None:
+    ctx = FakeContext()
+    (prompt,) = await SURVEY.open(ctx)  # type: ignore[arg-type]
+    assert prompt.text == "q0"
+    assert labels(prompt) == ["survey.pause", "survey.stop"]  # no back at the first
+    first, again = await SURVEY.typed(typed("back"), ctx)  # type: ignore[arg-type]
+    assert (first.text, again.text) == ("survey.first", "q0")
+    await SURVEY.typed(typed("seven"), ctx)  # type: ignore[arg-type]
+    (prompt,) = await SURVEY.typed(typed("eight"), ctx)  # type: ignore[arg-type]
+    assert prompt.text == "q2" and labels(prompt)[0] == "survey.back"
+    (prompt,) = await SURVEY.pressed(press(prompt.choices[0].action), ctx)  # type: ignore[arg-type]
+    assert prompt.text == "q1"
+    assert ctx.state is not None and ctx.state.data["said"] == ["seven", "eight"]  # kept
+
+
+async def test_stop_ends_from_any_step_with_the_flows_last_words() -> None:
+    ctx = FakeContext()
+    await SURVEY.open(ctx)  # type: ignore[arg-type]
+    await SURVEY.typed(typed("one"), ctx)  # type: ignore[arg-type]
+    assert [r.text for r in await SURVEY.typed(typed("stop"), ctx)] == ["stopped at 1"]  # type: ignore[arg-type]
+    assert ctx.state is None
+
+
+async def test_pause_puts_aside_text_goes_aside_and_go_on_returns() -> None:
+    ASIDE.clear()
+    ctx = FakeContext()
+    await SURVEY.open(ctx)  # type: ignore[arg-type]
+    await SURVEY.typed(typed("one"), ctx)  # type: ignore[arg-type]
+    (paused,) = await SURVEY.typed(typed("pause"), ctx)  # type: ignore[arg-type]
+    assert paused.text == "survey.paused" and labels(paused) == ["survey.go_on"]
+    assert ctx.state is not None and ctx.state.step == "paused"
+    assert ctx.state.data["paused_step"] == "q"  # the name the check-in stored before
+    (aside,) = await SURVEY.typed(typed("what is a gangmaker?"), ctx)  # type: ignore[arg-type]
+    assert aside.text == "a question, answered" and ASIDE == ["what is a gangmaker?"]
+    assert ctx.state.step == "paused"  # still put aside
+    (back,) = await SURVEY.pressed(press(paused.choices[0].action), ctx)  # type: ignore[arg-type]
+    assert back.text == "q1" and ctx.state.step == "q"
+    assert "paused_step" not in ctx.state.data
+
+
+@pytest.mark.parametrize("from_paused", [False, True])
+async def test_open_while_open_asks_go_on_or_again(from_paused: bool) -> None:
+    ctx = FakeContext()
+    await SURVEY.open(ctx)  # type: ignore[arg-type]
+    await SURVEY.typed(typed("one"), ctx)  # type: ignore[arg-type]
+    if from_paused:
+        await SURVEY.typed(typed("pause"), ctx)  # type: ignore[arg-type]
+    (reopened,) = await SURVEY.open(ctx)  # type: ignore[arg-type]
+    assert reopened.text == "survey.reopened"
+    assert ctx.state is not None and ctx.state.data["resume_step"] == "q"
+    unclear, asked = await SURVEY.typed(typed("hmm"), ctx)  # type: ignore[arg-type]
+    assert (unclear.text, asked.text) == ("survey.unclear", "survey.reopened")
+    (reopened,) = await SURVEY.open(ctx)  # asked twice: still goes on to the question
+    assert ctx.state.data["resume_step"] == "q"
+    (went_on,) = await SURVEY.typed(typed("yes"), ctx)  # type: ignore[arg-type]
+    assert went_on.text == "q1" and ctx.state.data["said"] == ["one"]
+
+
+async def test_again_begins_a_new_run_and_the_old_buttons_are_stale() -> None:
+    ctx = FakeContext()
+    (prompt,) = await SURVEY.open(ctx)  # type: ignore[arg-type]
+    await SURVEY.typed(typed("one"), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None
+    old_run = ctx.state.data["run"]
+    (reopened,) = await SURVEY.open(ctx)  # type: ignore[arg-type]
+    (fresh,) = await SURVEY.pressed(press(reopened.choices[1].action), ctx)  # type: ignore[arg-type]
+    assert fresh.text == "q0" and ctx.state.data["run"] != old_run
+    assert ctx.state.data["said"] == []
+    (refused,) = await SURVEY.pressed(press(prompt.choices[0].action), ctx)  # type: ignore[arg-type]
+    assert refused.press_outcome is PressOutcome.STALE
+
+
+async def test_a_conversation_stored_before_the_engine_resumes_from_paused() -> None:
+    """The check-in's stored shape from before: ``paused`` with ``paused_step``."""
+    ctx = FakeContext()
+    data = {"store": True, "mode": "kort", "pos": 2, "answers": {"a": 7, "b": 6}, "marks": []}
+    ctx.state = State(
+        flow="checkin",
+        step="paused",
+        data={"run": "ab12cd", "turn": 9, **data, "paused_step": "question"},
+    )
+    open_ = checkin.FLOW.current(ctx)  # type: ignore[arg-type]
+    assert open_ is not None and (open_.step, open_.go_on, open_.data.pos) == (
+        "paused",
+        "question",
+        2,
+    )
+    ctx.state = State(
+        flow="checkin", step="paused", data={"run": "ab12cd", "turn": 9, "paused_step": "gone"}
+    )
+    with pytest.raises(ValueError):
+        checkin.FLOW.current(ctx)  # type: ignore[arg-type]
+
+
+def test_a_flow_with_a_pause_must_say_where_to_begin_and_stop_needs_last_words() -> None:
+    with pytest.raises(ValueError, match="first"):
+        Flow(
+            name="s",
+            prefix="s",
+            data=Survey,
+            steps=SURVEY.steps,
+            stale="x",
+            back=S_BACK,
+            pause=SURVEY.pause,
+        )
+    with pytest.raises(ValueError, match="stop and stopped"):
+        Flow(
+            name="s",
+            prefix="s",
+            data=Survey,
+            steps=SURVEY.steps,
+            stale="x",
+            stop=S_STOP,
+            back=S_BACK,
+        )
+    clash = Action("other", "x")
+    with pytest.raises(ValueError, match="means two things"):
+        Flow(
+            name="s",
+            prefix="s",
+            data=Survey,
+            steps=[
+                Step("a", survey_answer, actions=(S_STOP,)),
+                Step("b", survey_answer, actions=(clash,)),
+            ],
+            stale="x",
+        )
