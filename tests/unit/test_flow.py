@@ -606,35 +606,20 @@ async def test_a_conversation_stored_before_the_engine_resumes_from_paused() -> 
 
 
 def test_a_flow_with_a_pause_must_say_where_to_begin_and_stop_needs_last_words() -> None:
+    def survey(**declared: Any) -> Flow[Survey]:
+        return Flow(name="s", prefix="s", data=Survey, stale="x", **declared)
+
     with pytest.raises(ValueError, match="first"):
-        Flow(
-            name="s",
-            prefix="s",
-            data=Survey,
-            steps=SURVEY.steps,
-            stale="x",
-            back=S_BACK,
-            pause=SURVEY.pause,
-        )
+        survey(steps=SURVEY.steps, back=S_BACK, pause=SURVEY.pause)
     with pytest.raises(ValueError, match="stop and stopped"):
-        Flow(
-            name="s",
-            prefix="s",
-            data=Survey,
-            steps=SURVEY.steps,
-            stale="x",
-            stop=S_STOP,
-            back=S_BACK,
-        )
+        survey(steps=SURVEY.steps, stop=S_STOP, back=S_BACK)
+    with pytest.raises(ValueError, match="back, but no action"):
+        survey(steps=SURVEY.steps)
     clash = Action("other", "x")
     with pytest.raises(ValueError, match="means two things"):
-        Flow(
-            name="s",
-            prefix="s",
-            data=Survey,
+        survey(
             steps=[
                 Step("a", survey_answer, actions=(S_STOP,)),
                 Step("b", survey_answer, actions=(clash,)),
-            ],
-            stale="x",
+            ]
         )
