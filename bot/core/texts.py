@@ -52,13 +52,20 @@ class Texts:
 
     @staticmethod
     def _read(content: Path) -> dict[str, dict[str, str]]:
+        """``messages/<lang>.yaml`` and, per feature, ``messages/<lang>/*.yaml``: one
+        catalogue per language; a key given in two files is refused."""
         catalogues: dict[str, dict[str, str]] = {}
         for language in SUPPORTED_LANGUAGES:
-            path = content / "messages" / f"{language}.yaml"
-            if not path.exists():
+            main = content / "messages" / f"{language}.yaml"
+            if not main.exists():
                 continue
             flat: dict[str, str] = {}
-            _flatten("", load_yaml(path.read_text(encoding="utf-8")) or {}, flat)
+            for path in (main, *sorted((content / "messages" / language).glob("*.yaml"))):
+                part: dict[str, str] = {}
+                _flatten("", load_yaml(path.read_text(encoding="utf-8")) or {}, part)
+                if twice := part.keys() & flat.keys():
+                    raise ValueError(f"{path}: messages given twice: {sorted(twice)[:5]}")
+                flat.update(part)
             catalogues[language] = flat
         return catalogues
 

@@ -75,6 +75,10 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(128), default="")  # comma-separated
     gemeente: Mapped[str | None] = mapped_column(String(64))
     organisation: Mapped[str | None] = mapped_column(String(128))
+    # Announcement topics the person does not want (comma-separated): by default
+    # everyone hears every topic; one tap under an announcement turns its topic off.
+    topics_off: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    profile_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_version: Mapped[str | None] = mapped_column(String(16))
     messages_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -86,6 +90,10 @@ class User(Base):
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(r for r in self.roles.split(",") if r)
+
+    @property
+    def topics_off_set(self) -> frozenset[str]:
+        return frozenset(t for t in self.topics_off.split(",") if t)
 
 
 class ConversationState(Base):
@@ -180,6 +188,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The announcement this row delivers (None for other messages), for its counts.
+    announcement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("announcements.id", ondelete="SET NULL"), index=True
+    )
 
 
 class BotMeta(Base):
@@ -216,3 +228,84 @@ class Checkin(Base):
     mode: Mapped[str] = mapped_column(String(16))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Invite(Base):
+    """An invitation to a role, made by a verbinder. Only the token's SHA-256 is kept:
+    the token itself is shown once, in the link and the code."""
+
+    __tablename__ = "invites"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    organisation: Mapped[str | None] = mapped_column(String(128))
+    gemeente: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InviteUse(Base):
+    """Who redeemed an invite, once per person."""
+
+    __tablename__ = "invite_uses"
+    __table_args__ = (UniqueConstraint("invite_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    invite_id: Mapped[int] = mapped_column(ForeignKey("invites.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GroupLink(Base):
+    """A group chat a verbinder linked to the bot (``/koppel``): an audience."""
+
+    __tablename__ = "group_links"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(128))
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class Announcement(Base):
+    """A verbinder's announcement (not health data: its text is kept for /berichten).
+
+    Status: scheduled → queuing (recipients being written to the outbox, under a
+    lease) → sending → done | cancelled. ``audience`` is the audience expression
+    (``role:gangmaker,gemeente:leiden``); ``left_out`` a JSON object of counts.
+    """
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_due", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audience: Mapped[str] = mapped_column(String(512))
+    topic: Mapped[str] = mapped_column(String(32))
+    urgent: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )  # before ``text``, which names a column here
+    text: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[str | None] = mapped_column(Text)  # JSON: kind, path or url, label
+    status: Mapped[str] = mapped_column(String(16))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    left_out: Mapped[str | None] = mapped_column(Text)
+    # Where the verbinder follows it: the progress message, edited in place.
+    report_platform: Mapped[str | None] = mapped_column(String(16))
+    report_chat_id: Mapped[str | None] = mapped_column(String(64))
+    report_message_id: Mapped[str | None] = mapped_column(String(64))

@@ -92,3 +92,15 @@ def test_no_dutch_prose_in_handlers() -> None:
                 and " " in node.value.strip()
             ):
                 pytest.fail(f"{path.name}: sentence in code: {node.value!r}")
+
+
+def test_a_feature_may_keep_its_sentences_in_a_file_of_its_own(tmp_path: Path) -> None:
+    messages = tmp_path / "messages"
+    (messages / "nl").mkdir(parents=True)
+    (messages / "nl.yaml").write_text("start:\n  hi: Hoi\n", encoding="utf-8")
+    (messages / "nl" / "people.yaml").write_text("people:\n  hi: Dag\n", encoding="utf-8")
+    texts = Texts.load(tmp_path)
+    assert (texts.get("nl", "start.hi"), texts.get("nl", "people.hi")) == ("Hoi", "Dag")
+    (messages / "nl" / "twice.yaml").write_text("start:\n  hi: Hallo\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="given twice"):
+        Texts.load(tmp_path)
