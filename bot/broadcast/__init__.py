@@ -1,0 +1,1 @@
+"""Announcements from verbinders: audience, preview, schedule, delivery, report."""

@@ -1,0 +1,1 @@
+"""People: roles, profile, invites and linked groups (see ``docs/verbinders.md``)."""
