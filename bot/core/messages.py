@@ -11,6 +11,7 @@ import enum
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Control characters a person cannot mean (NUL among them: PostgreSQL refuses it in
 # text, SQLite keeps it), leaving tab, newline and carriage return.
@@ -20,6 +21,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 NAME_LIMIT = 64  # characters of a display name we keep (Telegram's own limit)
 ID_LIMIT = 64  # characters of a platform's user or chat id
+_URL_LIMIT = 2048  # characters of a link a button may open
+_URL_BAD = re.compile(r"[\s\x00-\x1f\x7f]")  # a link with these is no link
 
 
 class Kind(enum.StrEnum):
@@ -28,7 +31,28 @@ class Kind(enum.StrEnum):
     TEXT = "text"
     COMMAND = "command"
     ACTION = "action"  # a pressed button / chosen option
-    UNSUPPORTED = "unsupported"  # sticker, photo, voice, ...
+    UNSUPPORTED = "unsupported"  # sticker, voice, ...; a photo or file (see attachment)
+
+
+class FileKind(enum.StrEnum):
+    """What kind of file a person sent along with a message."""
+
+    IMAGE = "image"  # a picture (Telegram: a photo, the largest size)
+    DOCUMENT = "document"  # any other file
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    """A picture or file a person sent. The channel has downloaded it to ``path``
+    (under ``MEDIA_DIR``) unless it was larger than ``MEDIA_MAX_BYTES``: then
+    ``too_large`` is set, ``path`` is None, and the handler can say so."""
+
+    kind: FileKind
+    path: Path | None  # the local copy; None when it was not downloaded
+    filename: str  # the name the sender gave it ("" when the platform gave none)
+    size: int | None  # bytes, as the platform reported them (None: not reported)
+    mime_type: str | None = None
+    too_large: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +76,10 @@ class Incoming:
     # The options the channel shows numbered right now (the console), sent along with
     # typed text that chose none of them: "4" after three options is shown them again.
     shown: tuple[Choice, ...] = ()
+    # A picture or file sent with the message (its caption is ``text``). Such a
+    # message has kind UNSUPPORTED, so a handler that expects none answers it as
+    # before; one that does (the announcement composer) reads this.
+    attachment: IncomingFile | None = None
 
     @property
     def command(self) -> str | None:
@@ -127,14 +155,45 @@ def cleaned(msg: Incoming) -> Incoming:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """An option offered to the person: a button, or a numbered line in the console."""
+    """An option offered to the person: a button, or a numbered line in the console.
+
+    With ``url`` it is a link button instead: pressing it opens the link and sends the
+    bot nothing, so it has no ``action`` (build it with :meth:`Choice.link`)."""
 
     label: str
-    action: str  # opaque data routed back as Incoming.action (max 64 bytes for Telegram)
+    action: str = ""  # opaque data routed back as Incoming.action (max 64 bytes for Telegram)
+    url: str | None = None  # an http(s) link the button opens
 
     def __post_init__(self) -> None:
         if len(self.action.encode()) > 64:
             raise ValueError("choice action data must fit in 64 bytes")
+        if self.url is None:
+            if not self.action:
+                raise ValueError("a choice needs action data (or a url: a link button)")
+            return
+        if self.action:
+            raise ValueError("a link button sends no action data")
+        if not is_web_link(self.url):
+            raise ValueError("a link button needs an http:// or https:// link")
+
+    @classmethod
+    def link(cls, label: str, url: str) -> Choice:
+        """A button that opens ``url`` (http or https only; anything else: ValueError)."""
+        return cls(label, url=url)
+
+
+def is_web_link(url: str) -> bool:
+    """An absolute http(s) link with a host, no spaces or control characters, and of a
+    length every platform takes: what a link button may open (not javascript:, file:,
+    tg:, or a relative path)."""
+    if len(url) > _URL_LIMIT or _URL_BAD.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0  # "host:abc" raises ValueError
+    except ValueError:
+        return False
+    return port_ok and parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,3 +257,7 @@ class Reply:
     # Earlier messages to this chat are still waiting in the outbox: the channel does
     # not send this one itself; the outbox sends it after them, in order.
     queued: bool = False
+    # The platform's id of an earlier message of the bot in the same chat that this
+    # reply replaces (its text and buttons), such as a progress line edited in place.
+    # A channel that cannot edit it (gone, too old, no editing) sends a new message.
+    edit_of: str | None = None

@@ -54,7 +54,11 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     defaults are left out, so a plain text reply is stored as it always was."""
     data: dict[str, Any] = {"text": reply.text}
     if reply.choices:
-        data["choices"] = [[c.label, c.action] for c in reply.choices]
+        # A link button adds its url: [label, "", url]; a plain one stays [label, action].
+        data["choices"] = [
+            [c.label, c.action] if c.url is None else [c.label, c.action, c.url]
+            for c in reply.choices
+        ]
     if reply.image:
         data["image"] = [str(reply.image.path), reply.image.alt]
     if reply.document:
@@ -68,6 +72,8 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         ]
     if reply.choice_numbers is not None:
         data["choice_numbers"] = list(reply.choice_numbers)
+    if reply.edit_of is not None:
+        data["edit_of"] = reply.edit_of
     return data
 
 
@@ -80,12 +86,13 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
     numbers = data.get("choice_numbers")
     return Reply(
         text=data.get("text", ""),
-        choices=tuple(Choice(label, action) for label, action in data.get("choices", [])),
+        choices=tuple(Choice(*choice) for choice in data.get("choices", [])),
         image=Image(Path(image[0]), image[1]) if image else None,
         document=Document(Path(document[0]), document[1]) if document else None,
         press_outcome=PressOutcome(data.get("press_outcome", PressOutcome.ACCEPTED)),
         private_invite=PrivateChatInvite(invite[0], invite[1]) if invite else None,
         choice_numbers=tuple(numbers) if numbers is not None else None,
+        edit_of=data.get("edit_of"),
     )
 
 

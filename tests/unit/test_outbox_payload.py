@@ -31,6 +31,11 @@ from bot.outbox.queue import reply_from_json, reply_to_json
             image=Image(Path("/data/web.png"), "spinnenweb"),
             document=Document(Path("/data/export.json"), "gegevens.json"),
         ),
+        Reply(
+            text="Nieuws",
+            choices=(Choice.link("Lees meer", "https://example.org/a?b=1"), Choice("Stop", "af:1")),
+        ),
+        Reply(text="Verzonden: 10 van 20", edit_of="4711"),
     ],
 )
 def test_a_reply_survives_the_payload(reply: Reply) -> None:
@@ -55,3 +60,12 @@ def test_a_row_written_before_the_typed_fields_still_loads() -> None:
     )
     assert reply.press_outcome is PressOutcome.ACCEPTED
     assert reply.private_invite is None and reply.choice_numbers is None
+
+
+def test_a_link_button_and_an_edit_are_stored_beside_the_old_fields() -> None:
+    reply = Reply(text="Klaar", choices=(Choice.link("Site", "https://a.nl"),), edit_of="7")
+    assert reply_to_json(reply) == {
+        "text": "Klaar",
+        "choices": [["Site", "", "https://a.nl"]],
+        "edit_of": "7",
+    }
