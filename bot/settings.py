@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     content_dir: Path | None = None
     image_dir: Path = Path("./data/images")
     export_dir: Path = Path("./data/exports")
+    # Pictures and files people send (an announcement's attachment), downloaded here.
+    media_dir: Path = Path("./data/media")
+    # The largest of those a channel downloads; Telegram lets a bot download at most 20 MB.
+    media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=20 * 1024 * 1024)
     # Pictures and exports hold health data in plain form: removed after this many hours.
     generated_file_hours: int = Field(default=24, ge=1)
     checkin_retention_months: int = Field(default=24, ge=1)
