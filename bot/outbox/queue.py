@@ -107,6 +107,7 @@ class Outgoing:
     user_id: int | None = None
     kind: str = "message"
     not_before: datetime | None = None
+    announcement_id: int | None = None  # the announcement this row delivers, for its counts
 
 
 @dataclass(slots=True)
@@ -158,6 +159,7 @@ class Outbox:
             "attempts": 0,
             "next_attempt_at": item.not_before or now,
             "created_at": now,
+            "announcement_id": item.announcement_id,
         }
 
     async def enqueue_for(

@@ -21,6 +21,10 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
     "checkins",
     "outbox",
+    "announcements",
+    "invite_uses",
+    "invites",
+    "group_links",
     "conversation_state",
     "audit_log",
     "processed_events",

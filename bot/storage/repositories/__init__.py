@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
+from bot.storage.repositories.announcements import AnnouncementRepo
 from bot.storage.repositories.audit import AuditRepo
 from bot.storage.repositories.checkins import CheckinRepo
 from bot.storage.repositories.conversation import StateRepo
@@ -33,3 +34,4 @@ class Repos:
         self.gaps = GapRepo(session)
         self.checkins = CheckinRepo(session, cipher)
         self.personal = PersonalDataRepo(session, cipher)
+        self.announcements = AnnouncementRepo(session)

@@ -1,0 +1,163 @@
+"""Who an announcement is for: an audience expression, parsed and written back.
+
+``all`` is everyone who has messages on; ``role:``, ``gemeente:``,
+``organisation:`` and ``topic:`` narrow it down (within one kind OR, across
+kinds AND); ``groups`` adds the linked group chats. The expression is what the
+CLI takes and what ``announcements.audience`` stores::
+
+    role:gangmaker,gemeente:leiden,gemeente:teylingen   # gangmakers in Leiden or Teylingen
+    all,groups                                          # everyone, and every linked group
+
+Turning an audience into recipients (in batches) is the repository's work
+(:mod:`bot.storage.repositories.announcements`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.people.vocab import ROLES, TOPICS
+from bot.yamltext import load_yaml
+
+EVERYONE = "all"
+GROUPS = "groups"
+# The kinds of filter and the other words people write for them (Dutch, English).
+KIND_WORDS = {
+    "role": ("role", "rol"),
+    "gemeente": ("gemeente", "municipality"),
+    "organisation": ("organisation", "organization", "organisatie", "org"),
+    "topic": ("topic", "onderwerp"),
+}
+_FLAG_WORDS = {
+    **dict.fromkeys((EVERYONE, "alle", "iedereen", "everyone"), EVERYONE),
+    **dict.fromkeys((GROUPS, "groepen"), GROUPS),
+}
+_LOOSE = re.compile(r"[\s_-]+")
+
+
+class AudienceError(ValueError):
+    """An audience expression with a word that is not understood (``word``; "" when
+    the expression is empty or names nobody)."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__(f"unknown audience word: {word!r}" if word else "empty audience")
+        self.word = word
+
+
+def _loose(value: str) -> str:
+    """A value as compared: case, spaces, hyphens and underscores do not matter."""
+    return _LOOSE.sub("", value.strip().casefold())
+
+
+def _slug(value: str) -> str:
+    return _LOOSE.sub("-", value.strip().casefold())
+
+
+@dataclass(frozen=True)
+class Audience:
+    everyone: bool = False
+    roles: frozenset[str] = field(default_factory=frozenset)
+    gemeenten: frozenset[str] = field(default_factory=frozenset)
+    organisations: frozenset[str] = field(default_factory=frozenset)
+    topics: frozenset[str] = field(default_factory=frozenset)
+    groups: bool = False
+
+    @property
+    def filtered(self) -> bool:
+        """Whether people are chosen by role, gemeente, organisation or topic."""
+        return bool(self.roles or self.gemeenten or self.organisations or self.topics)
+
+    @property
+    def people(self) -> bool:
+        """Whether people (private chats) are in it, not only linked groups."""
+        return self.everyone or self.filtered
+
+    def text(self) -> str:
+        """The canonical expression: ``all`` or ``role:gangmaker,gemeente:leiden``."""
+        words: list[str] = [EVERYONE] if self.everyone else []
+        words += [f"role:{r}" for r in ROLES if r in self.roles]
+        words += [f"gemeente:{_slug(g)}" for g in sorted(self.gemeenten, key=_slug)]
+        words += [f"organisation:{_slug(o)}" for o in sorted(self.organisations, key=_slug)]
+        words += [f"topic:{t}" for t in TOPICS if t in self.topics]
+        if self.groups:
+            words.append(GROUPS)
+        return ",".join(words)
+
+    @classmethod
+    def parse(
+        cls, expression: str, *, gemeenten: Collection[str], organisations: Collection[str]
+    ) -> Audience:
+        """Read an expression; raises :class:`AudienceError` naming the first word that
+        is not understood. Values are matched regardless of case, spaces and hyphens
+        and kept in the caller's spelling (``gemeente:kaag-en-braassem`` → the
+        gemeente as given in ``gemeenten``)."""
+        known = {
+            "role": {r: r for r in ROLES},
+            "gemeente": {_loose(g): g for g in gemeenten},
+            "organisation": {_loose(o): o for o in organisations},
+            "topic": {_loose(t): t for t in TOPICS},
+        }
+        return cls._read(expression, lambda kind, value: known[kind].get(_loose(value)))
+
+    @classmethod
+    def stored(cls, expression: str) -> Audience:
+        """An expression as stored (written by :meth:`text`): gemeenten and
+        organisations are taken as they are, since the lists may have changed since."""
+        fixed = {"role": set(ROLES), "topic": set(TOPICS)}
+
+        def lookup(kind: str, value: str) -> str | None:
+            if kind in fixed:
+                return value if value in fixed[kind] else None
+            return value or None
+
+        return cls._read(expression, lookup)
+
+    @classmethod
+    def _read(cls, expression: str, lookup: Callable[[str, str], str | None]) -> Audience:
+        kinds = {word: kind for kind, words in KIND_WORDS.items() for word in words}
+        chosen: dict[str, set[str]] = {kind: set() for kind in KIND_WORDS}
+        flags = {EVERYONE: False, GROUPS: False}
+        words = [w.strip() for w in expression.split(",") if w.strip()]
+        if not words:
+            raise AudienceError("")
+        for word in words:
+            flag = _FLAG_WORDS.get(word.casefold())
+            if flag is not None:
+                flags[flag] = True
+                continue
+            head, _, value = word.partition(":")
+            kind = kinds.get(head.strip().casefold())
+            found = lookup(kind, value.strip()) if kind is not None else None
+            if kind is None or found is None:
+                raise AudienceError(word)
+            chosen[kind].add(found)
+        audience = cls(
+            everyone=flags[EVERYONE],
+            roles=frozenset(chosen["role"]),
+            gemeenten=frozenset(chosen["gemeente"]),
+            organisations=frozenset(chosen["organisation"]),
+            topics=frozenset(chosen["topic"]),
+            groups=flags[GROUPS],
+        )
+        if audience.everyone and audience.filtered:
+            raise AudienceError(EVERYONE)  # "all" and a filter: which of the two was meant?
+        return audience
+
+
+def region_gemeenten(content: Path) -> list[str]:
+    """The 13 gemeenten of ``content/regio.yaml``, as they are named there."""
+    data = load_yaml((content / "regio.yaml").read_text(encoding="utf-8")) or {}
+    return [str(name) for name in data.get("gemeenten", {})]
+
+
+def known_values(*sources: Iterable[str | None]) -> list[str]:
+    """Distinct non-empty values from several sources, first spelling kept."""
+    seen: dict[str, str] = {}
+    for source in sources:
+        for value in source:
+            if value and _loose(value) not in seen:
+                seen[_loose(value)] = value
+    return list(seen.values())

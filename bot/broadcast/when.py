@@ -1,0 +1,234 @@
+"""When an announcement goes out, as a verbinder types it: Dutch first, English too.
+
+``nu``, ``morgen 9:00``, ``vr 13 maart 10u``, ``13-03 10:00``, ``over 2 uur``,
+``2026-03-13 10:00``, ``tomorrow 9am``, ``fri 13 march 10:00``, ``in 2 hours``:
+read in the bot's time zone (``TIMEZONE``), returned in UTC.
+
+Rules where a person leaves something out:
+
+- a date without a time is at 09:00;
+- a time without a date is the next such moment (today, or tomorrow when it has
+  passed); a weekday without a date is the coming one (today when the time is still
+  ahead);
+- a day and month without a year are this year, or next year when that date lies
+  more than 30 days back ("3 januari" typed in December); a date less far back is
+  in the past, and said so;
+- a weekday that does not fit the date ("do 13 maart" when it is a Friday) is not
+  understood, rather than guessed.
+
+``dateparser`` was measured for this and not taken: it read "vr 13 maart 10u" as
+the year 2110, "9 uur" as nine hours from now and "maandag 9u" as last Monday at
+midnight (see docs/announcements.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+PAST, UNREADABLE = "past", "unreadable"
+DEFAULT_TIME = time(9, 0)
+NEXT_YEAR_AFTER = timedelta(days=30)  # a date further back than this is next year's
+GRACE = timedelta(minutes=1)  # "10:00" typed at 10:00:30 is now, not the past
+
+NOW_WORDS = frozenset({"nu", "now", "direct", "meteen", "immediately", "asap"})
+DAY_WORDS = {
+    "vandaag": 0,
+    "today": 0,
+    "morgen": 1,
+    "tomorrow": 1,
+    "overmorgen": 2,
+    "gisteren": -1,  # understood, so that it is said to be in the past
+    "yesterday": -1,
+    "eergisteren": -2,
+}
+WEEKDAYS = {
+    **dict.fromkeys(("maandag", "ma", "monday", "mon"), 0),
+    **dict.fromkeys(("dinsdag", "di", "tuesday", "tue", "tues"), 1),
+    **dict.fromkeys(("woensdag", "wo", "wednesday", "wed"), 2),
+    **dict.fromkeys(("donderdag", "do", "thursday", "thu", "thur", "thurs"), 3),
+    **dict.fromkeys(("vrijdag", "vr", "vrij", "friday", "fri"), 4),
+    **dict.fromkeys(("zaterdag", "za", "saturday", "sat"), 5),
+    **dict.fromkeys(("zondag", "zo", "sunday", "sun"), 6),
+}
+MONTHS = {
+    **dict.fromkeys(("januari", "january", "jan"), 1),
+    **dict.fromkeys(("februari", "february", "feb"), 2),
+    **dict.fromkeys(("maart", "march", "mrt", "mar"), 3),
+    **dict.fromkeys(("april", "apr"), 4),
+    **dict.fromkeys(("mei", "may"), 5),
+    **dict.fromkeys(("juni", "june", "jun"), 6),
+    **dict.fromkeys(("juli", "july", "jul"), 7),
+    **dict.fromkeys(("augustus", "august", "aug"), 8),
+    **dict.fromkeys(("september", "sept", "sep"), 9),
+    **dict.fromkeys(("oktober", "october", "okt", "oct"), 10),
+    **dict.fromkeys(("november", "nov"), 11),
+    **dict.fromkeys(("december", "dec"), 12),
+}
+UNITS = {
+    **dict.fromkeys(("min", "mins", "minuut", "minuten", "minute", "minutes", "m"), "minutes"),
+    **dict.fromkeys(("u", "uur", "uren", "hour", "hours", "h"), "hours"),
+    **dict.fromkeys(("dag", "dagen", "day", "days", "d"), "days"),
+    **dict.fromkeys(("week", "weken", "weeks", "w"), "weeks"),
+}
+COUNT_WORDS = {"een": 1, "a": 1, "an": 1, "one": 1, "twee": 2, "two": 2, "drie": 3, "three": 3}
+FILLER = frozenset({"om", "at", "op", "on", "de", "the", "van", "of", "volgende", "komende"})
+FILLER |= {"aanstaande", "next", "this", "deze", "a.s.", "as"}
+
+_RELATIVE = re.compile(r"(?:over|in)\s+(\d+|[a-z]+)\s*([a-z]+)")
+_TIMES = (
+    # 10:00, 10:00u, 10:00 am; 10.00u (a bare 13.03 is a date); 10u, 10u30, 10 uur, 10h;
+    # 10am, 3 pm
+    re.compile(r"(?<![\d:.\-/])(\d{1,2}):(\d{2})\s*(?:u|uur|h)?\s*(am|pm)?(?![\d:.\-/])"),
+    re.compile(r"(?<![\d:.\-/])(\d{1,2})\.(\d{2})\s*(?:u|uur|h)()(?![\w])"),
+    re.compile(r"(?<![\d:.\-/])(\d{1,2})\s*(?:u|uur|h)(\d{2})?(?![\w])()"),
+    re.compile(r"(?<![\d:.\-/])(\d{1,2})()\s*(am|pm)(?![\w])"),
+)
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC = re.compile(r"(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{2}|\d{4}))?")
+_ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th|e|ste|de)?")
+
+
+@dataclass(frozen=True)
+class When:
+    at: datetime | None  # UTC
+    problem: str | None = None  # "past" | "unreadable"
+
+
+@dataclass
+class _Parts:
+    """What the words said; None where they said nothing."""
+
+    day: int | None = None
+    month: int | None = None
+    year: int | None = None
+    weekday: int | None = None
+    offset: int | None = None  # days from today
+    clock: time | None = None
+
+
+def parse_when(text: str, now: datetime, zone: tzinfo) -> When:
+    """A moment typed by a person, read in ``zone``; ``now`` is timezone-aware."""
+    s = " ".join(text.casefold().replace(",", " ").split())
+    if s in NOW_WORDS:
+        return When(now.astimezone(UTC))
+    relative = _relative(s)
+    if relative is not None:
+        return When((now + relative).astimezone(UTC)) if relative else When(None, UNREADABLE)
+    parts = _read(s)
+    if parts is None:
+        return When(None, UNREADABLE)
+    local = _moment(parts, now.astimezone(zone))
+    if local is None:
+        return When(None, UNREADABLE)
+    at = local.astimezone(UTC)
+    if at < now - GRACE:
+        return When(None, PAST)
+    return When(max(at, now.astimezone(UTC)))
+
+
+def _relative(s: str) -> timedelta | None:
+    """``over 2 uur`` / ``in 10 minutes``: the delta; timedelta(0) when it starts so
+    but is not understood; None when it is no relative time at all."""
+    match = _RELATIVE.fullmatch(s)
+    if match is None:
+        return None
+    raw, unit = match.groups()
+    count = int(raw) if raw.isdigit() else COUNT_WORDS.get(raw)
+    name = UNITS.get(unit)
+    if count is None or name is None or count <= 0:
+        return timedelta(0)
+    return timedelta(**{name: count})
+
+
+def _take_time(s: str) -> tuple[time | None, str] | None:
+    """The clock time in ``s`` and the rest; None for an impossible time (25:00)."""
+    for pattern in _TIMES:
+        match = pattern.search(s)
+        if match is None:
+            continue
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        half = match.group(3)
+        if half:
+            if not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if half == "pm" else 0)
+        if hour > 23 or minute > 59:
+            return None
+        return time(hour, minute), s[: match.start()] + " " + s[match.end() :]
+    return None, s
+
+
+def _read(s: str) -> _Parts | None:
+    """Every word as a part of a date; None when a word is not understood."""
+    taken = _take_time(s)
+    if taken is None:
+        return None
+    clock, rest = taken
+    parts = _Parts(clock=clock)
+    for token in rest.split():
+        if token not in FILLER and not _token(token, parts):
+            return None
+    return parts
+
+
+def _token(token: str, parts: _Parts) -> bool:
+    """Put one word into ``parts``; False when it means nothing here."""
+    if token in DAY_WORDS:
+        parts.offset = DAY_WORDS[token]
+    elif token.rstrip(".") in WEEKDAYS:
+        parts.weekday = WEEKDAYS[token.rstrip(".")]
+    elif token.rstrip(".") in MONTHS:
+        parts.month = MONTHS[token.rstrip(".")]
+    elif match := _ISO.fullmatch(token):
+        parts.year, parts.month, parts.day = (int(g) for g in match.groups())
+    elif match := _NUMERIC.fullmatch(token):
+        parts.day, parts.month = int(match.group(1)), int(match.group(2))
+        if match.group(3):
+            parts.year = _full_year(int(match.group(3)))
+    elif token.isdigit() and len(token) == 4:
+        parts.year = int(token)
+    elif match := _ORDINAL.fullmatch(token):
+        parts.day = int(match.group(1))
+    else:
+        return False
+    return True
+
+
+def _full_year(year: int) -> int:
+    return year + 2000 if year < 100 else year
+
+
+def _moment(parts: _Parts, now: datetime) -> datetime | None:
+    """The local moment the parts name, or None when they do not fit together."""
+    today = now.date()
+    clock = parts.clock
+    ahead = clock is not None and datetime.combine(today, clock, now.tzinfo) >= now - GRACE
+    if parts.day is not None or parts.month is not None:
+        day = _calendar_date(parts, today)
+    elif parts.offset is not None:
+        day = today + timedelta(days=parts.offset)
+    elif parts.weekday is not None:
+        day = today + timedelta(days=(parts.weekday - today.weekday()) % 7)
+        if day == today and clock is not None and not ahead:
+            day += timedelta(days=7)
+    elif clock is not None:
+        day = today if ahead else today + timedelta(days=1)
+    else:
+        return None
+    if day is None or (parts.weekday is not None and day.weekday() != parts.weekday):
+        return None
+    return datetime.combine(day, clock or DEFAULT_TIME, tzinfo=now.tzinfo)
+
+
+def _calendar_date(parts: _Parts, today: date) -> date | None:
+    if parts.day is None or parts.month is None or parts.offset is not None:
+        return None
+    try:
+        found = date(parts.year or today.year, parts.month, parts.day)
+        if parts.year is None and found < today - NEXT_YEAR_AFTER:
+            found = found.replace(year=today.year + 1)
+    except ValueError:  # 31 februari, or 29 februari next year
+        return None
+    return found
