@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.broadcast.engine import engine_for
 from bot.channels.base import Channel, ChannelHost
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import Services
@@ -189,6 +190,8 @@ class App:
                 max_attempts=settings.outbox_max_attempts,
                 lease=timedelta(seconds=settings.outbox_lease_seconds),
                 poll_interval=settings.outbox_poll_interval,
+                # The process that sends also releases announcements (bot.broadcast.engine).
+                before_claim=[engine_for(self.services).tick],
             )
             self.sender.start()
             self._stops.append(self.sender.stop)

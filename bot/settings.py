@@ -138,11 +138,23 @@ class Settings(BaseSettings):
     run_scheduler: bool = True
     run_outbox_sender: bool = True
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+    # Non-urgent announcements wait during these hours (HH:MM-HH:MM in TIMEZONE; empty: none).
+    quiet_hours: str = "21:00-08:00"
 
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from datetime import UTC
+
+        from bot.broadcast.quiet import QuietHours
+
+        QuietHours.parse(value, UTC)  # raises ValueError with what is expected
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

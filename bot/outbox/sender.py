@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,6 +55,7 @@ class OutboxSender:
         max_attempts: int = 8,
         lease: timedelta = timedelta(minutes=2),
         poll_interval: float = 1.0,
+        before_claim: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -68,11 +69,16 @@ class OutboxSender:
         self._stopping = False
         self._failing: str | None = None  # the error of the current outage, logged once
         outbox.on_enqueue.append(self._wake.set)
+        # Work that must come before each claim (the announcement engine: quiet hours,
+        # releasing due announcements); an error in it pauses delivery like an outage.
+        self.before_claim: list[Callable[[], Awaitable[None]]] = list(before_claim)
 
     async def deliver_due(self) -> int:
         """Deliver one claimed batch; returns how many rows were handled."""
         # Only rows for the channels this process has: a worker without the row's
         # channel leaves it to one that has it, instead of putting it back for later.
+        for work in self.before_claim:
+            await work()
         rows = await self.outbox.claim(self.batch_size, self.lease, platforms=list(self.channels))
         for start in range(0, len(rows), self.concurrency):
             group = rows[start : start + self.concurrency]

@@ -170,7 +170,7 @@ def _receives(topic: str) -> ColumnElement[bool]:
     )
 
 
-def _is_blocked(error: str | None) -> bool:
+def is_blocked(error: str | None) -> bool:
     lowered = (error or "").lower()
     return any(word in lowered for word in _BLOCKED_WORDS)
 
@@ -314,29 +314,52 @@ class AnnouncementRepo:
     ) -> AsyncIterator[list[Recipient]]:
         """The chats an announcement goes to, ``batch`` at a time: the people by id,
         then the linked groups."""
-        last = 0
-        condition = and_(matches(audience), _receives(topic), User.private_chat_id.is_not(None))
-        while True:
-            rows = (
-                await self.session.execute(
-                    select(User.id, User.platform, User.private_chat_id, User.language)
-                    .where(condition, User.id > last)
-                    .order_by(User.id)
-                    .limit(batch)
+        for read in (self.people_batch, self.group_batch):
+            after = 0
+            while True:
+                found, after = await read(audience, topic, after, batch)
+                if found:
+                    yield found
+                if len(found) < batch:
+                    break
+
+    async def people_batch(
+        self, audience: Audience, topic: str, after: int, batch: int = BATCH
+    ) -> tuple[list[Recipient], int]:
+        """Up to ``batch`` people who get it, with ids above ``after``; and the last id."""
+        rows = (
+            await self.session.execute(
+                select(User.id, User.platform, User.private_chat_id, User.language)
+                .where(
+                    matches(audience),
+                    _receives(topic),
+                    User.private_chat_id.is_not(None),
+                    User.id > after,
                 )
-            ).all()
-            if not rows:
-                break
-            last = rows[-1][0]
-            yield [Recipient(r[1], str(r[2]), r[3], r[0]) for r in rows]
-        if audience.groups:
-            groups = await self.session.execute(
-                select(GroupLink.platform, GroupLink.chat_id)
-                .where(GroupLink.active.is_(True))
-                .order_by(GroupLink.id)
+                .order_by(User.id)
+                .limit(batch)
             )
-            for chunk in _chunks([Recipient(p, c, None) for p, c in groups], batch):
-                yield chunk
+        ).all()
+        found = [Recipient(r[1], str(r[2]), r[3], r[0]) for r in rows]
+        return found, (rows[-1][0] if rows else after)
+
+    async def group_batch(
+        self, audience: Audience, topic: str, after: int, batch: int = BATCH
+    ) -> tuple[list[Recipient], int]:
+        """Up to ``batch`` linked groups (when the audience has them) with ids above
+        ``after``; and the last id."""
+        if not audience.groups:
+            return [], after
+        rows = (
+            await self.session.execute(
+                select(GroupLink.id, GroupLink.platform, GroupLink.chat_id)
+                .where(GroupLink.active.is_(True), GroupLink.id > after)
+                .order_by(GroupLink.id)
+                .limit(batch)
+            )
+        ).all()
+        found = [Recipient(r[1], r[2], None) for r in rows]
+        return found, (rows[-1][0] if rows else after)
 
     async def counts(self, announcement_id: int) -> Counts:
         """Delivered, failed, blocked (the platform said so), held (quiet hours),
@@ -351,7 +374,7 @@ class AnnouncementRepo:
             if status == _SENT:
                 tally["delivered"] += count
             elif status == _FAILED:
-                tally["blocked" if _is_blocked(error) else "failed"] += count
+                tally["blocked" if is_blocked(error) else "failed"] += count
             elif status == _HELD:
                 tally["held"] += count
             elif status in _WAITING:
@@ -368,7 +391,7 @@ class AnnouncementRepo:
             )
             .group_by(OutboxMessage.last_error)
         )
-        found = {(e or "?"): int(n) for e, n in rows if not _is_blocked(e)}
+        found = {(e or "?"): int(n) for e, n in rows if not is_blocked(e)}
         return dict(sorted(found.items(), key=lambda item: -item[1]))
 
     async def _view(self, row: Announcement) -> AnnouncementView:
@@ -389,7 +412,3 @@ class AnnouncementRepo:
             recipients=row.recipients,
             counts=counts,
         )
-
-
-def _chunks(items: list[Recipient], size: int) -> list[list[Recipient]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
