@@ -5,19 +5,30 @@ and prints replies. Choices are numbered and the person answers with the number
 or the label, unless the choices carry numbers themselves (scores, "Over 2
 weken"): then they are shown without positions and a number means the number in
 the label, as on every channel (:mod:`bot.core.choices`). Pictures and files are
-already on disk; their path is printed.
+already on disk; their path is printed. A link button is printed with its link and
+is not numbered (choosing it sends the bot nothing). A reply that edits an earlier
+message (``Reply.edit_of``) is printed again, marked as an update.
+
+``/bijlage <path> [caption]`` sends a local file as a person would send a picture
+or file (``Incoming.attachment``, the caption as text): a picture by its type,
+anything else a document; a path with spaces in quotes. With ``media_dir`` the file
+is copied there first, as a platform's download would be; without, it is attached
+where it is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.channels.base import ChannelHost, HandleIncoming
+from bot.channels.media import DEFAULT_MAX_BYTES, local_file
 from bot.core.choices import carried_numbers, pick
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.outbox.ratelimit import RateLimiter
@@ -29,6 +40,10 @@ Label = Callable[..., str]
 
 
 DEFAULT_USER = "local"
+ATTACH_COMMAND = "/bijlage"  # /bijlage <path> [caption]: send a local file
+# The path: in double or single quotes (spaces allowed), or up to the first space;
+# the rest of the line, as typed, is the caption.
+_ATTACH_LINE = re.compile(r"""\s*(?:"([^"]+)"|'([^']+)'|(\S+))\s*(.*)""", re.DOTALL)
 
 
 class ConsoleChannel:
@@ -42,6 +57,8 @@ class ConsoleChannel:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         echo: bool | None = None,
+        media_dir: Path | None = None,
+        media_max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.user = user
         # "local" is a placeholder, not a name to greet someone with.
@@ -55,6 +72,8 @@ class ConsoleChannel:
         self._choices: tuple[Choice, ...] = ()
         self._numbers: tuple[int | None, ...] = ()  # the number each choice carries
         self._ids = itertools.count(1)
+        self.media_dir = media_dir  # None: a /bijlage file is attached where it is
+        self.media_max_bytes = media_max_bytes
 
     def attach(self, host: ChannelHost, http: HttpServer | None) -> None:
         """Nothing to ask of the bot: the console knows no menus, routes or groups."""
@@ -66,6 +85,8 @@ class ConsoleChannel:
         self.stdout.flush()
 
     def render(self, reply: Reply) -> None:
+        if reply.edit_of is not None:
+            self._write(self.label("channels.console.updated"))
         if reply.text:
             self._write(reply.text)
         if reply.image is not None:
@@ -76,11 +97,18 @@ class ConsoleChannel:
                     "console.document", filename=reply.document.filename, path=reply.document.path
                 )
             )
-        if reply.choices:
-            labels = [c.label for c in reply.choices]
-            self._choices = reply.choices
-            self._numbers = carried_numbers(reply.choice_numbers, labels)
-            scores = [c.label for c in reply.choices if c.label.isascii() and c.label.isdigit()]
+        self._offer(*_answers(reply))
+        for link in (c for c in reply.choices if c.url is not None):
+            self._write("  " + self.label("channels.console.link", label=link.label, url=link.url))
+        self._write("")
+
+    def _offer(self, choices: tuple[Choice, ...], numbers: tuple[int | None, ...] | None) -> None:
+        """Show the choices that answer the bot, and remember them for the next line."""
+        if choices:
+            labels = [c.label for c in choices]
+            self._choices = choices
+            self._numbers = carried_numbers(numbers, labels)
+            scores = [c.label for c in choices if c.label.isascii() and c.label.isdigit()]
             if scores:
                 # Scores: one row of numbers; the other choices are typed by their words.
                 self._write("  " + "  ".join(f"[{label}]" for label in scores))
@@ -95,13 +123,14 @@ class ConsoleChannel:
             else:
                 for number, label in enumerate(labels, start=1):
                     self._write(f"  {number}. {label}")
-        self._write("")
 
     async def send(self, chat_id: str, reply: Reply) -> str:
-        """Deliver an outbox message (a reminder, a broadcast) to the terminal."""
-        self._write(self.label("console.message"))
+        """Deliver an outbox message (a reminder, a broadcast) to the terminal. An edit
+        keeps the id of the message it replaces, as on Telegram."""
+        if reply.edit_of is None:
+            self._write(self.label("console.message"))
         self.render(reply)
-        return f"console-{next(self._ids)}"
+        return reply.edit_of or f"console-{next(self._ids)}"
 
     # -- incoming -----------------------------------------------------------
     def to_incoming(self, line: str) -> Incoming:
@@ -126,6 +155,38 @@ class ConsoleChannel:
             text,
             display_name=self.display_name,
             shown=self._choices,
+        )
+
+    async def read_line(self, line: str) -> Incoming | None:
+        """What a typed line sends: ``/bijlage`` a local file, anything else
+        :meth:`to_incoming`. None when there is nothing to send (said why)."""
+        head, _, rest = line.strip().partition(" ")
+        if head.lower() != ATTACH_COMMAND:
+            return self.to_incoming(line)
+        found = _ATTACH_LINE.fullmatch(rest)
+        if found is None:
+            self._write(self.label("channels.console.attach_usage", command=ATTACH_COMMAND))
+            return None
+        path = Path(next(group for group in found.groups()[:3] if group))
+        try:
+            attachment = await local_file(
+                path,
+                platform=self.name,
+                user_id=self.user,
+                folder=self.media_dir,
+                max_bytes=self.media_max_bytes,
+            )
+        except OSError:
+            self._write(self.label("channels.console.attach_missing", path=path))
+            return None
+        return Incoming(
+            platform=self.name,
+            user_id=self.user,
+            chat_id=self.user,
+            kind=Kind.UNSUPPORTED,
+            text=found.group(4).strip(),
+            display_name=self.display_name,
+            attachment=attachment,
         )
 
     def _match(self, text: str) -> Choice | None:
@@ -175,17 +236,32 @@ class ConsoleChannel:
                 continue  # a blank line in a terminal is not a message
             if self.echo:
                 self._write(f"> {line.rstrip()}")
-            incoming = self.to_incoming(line)
-            if incoming.kind is Kind.ACTION:
-                self._choices, self._numbers = (), ()
-            for reply in await handle(incoming):
-                self.render(reply)
+            await self._answer(handle, line)
         if not self.echo:
             self._write("")
         self._write(self.label("console.bye"))
+
+    async def _answer(self, handle: HandleIncoming, line: str) -> None:
+        incoming = await self.read_line(line)
+        if incoming is None:
+            return
+        if incoming.kind is Kind.ACTION:
+            self._choices, self._numbers = (), ()
+        for reply in await handle(incoming):
+            self.render(reply)
 
     async def start(self, handle: HandleIncoming) -> None:  # pragma: no cover - see converse
         await self.converse(handle)
 
     async def stop(self) -> None:
         return None
+
+
+def _answers(reply: Reply) -> tuple[tuple[Choice, ...], tuple[int | None, ...] | None]:
+    """The choices that answer the bot (not the link buttons), with their numbers."""
+    choices = tuple(c for c in reply.choices if c.url is None)
+    numbers = reply.choice_numbers
+    if numbers is not None and len(choices) != len(reply.choices):
+        pairs = zip(reply.choices, numbers, strict=False)
+        numbers = tuple(n for c, n in pairs if c.url is None)
+    return choices, numbers

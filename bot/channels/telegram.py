@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import logging
 import secrets
@@ -56,6 +57,7 @@ from bot.channels.telegram_format import (
     utf16_len,
 )
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_media import MediaFetcher, file_in
 from bot.channels.telegram_send import TelegramSender, retry_seconds
 from bot.channels.telegram_updates import (
     PLATFORM,
@@ -64,7 +66,7 @@ from bot.channels.telegram_updates import (
     UpdateReader,
     pressed_label,
 )
-from bot.core.messages import Incoming, PressOutcome, Reply
+from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.outbox.queue import Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.settings import ConfigError, Settings
@@ -128,6 +130,9 @@ class TelegramChannel:
         self.application = self._build()
         self.reader = UpdateReader(self.me, self._knows)
         self.sender = TelegramSender(self.application.bot, self.me)
+        self.media = MediaFetcher(
+            self.application.bot, settings.media_dir, settings.media_max_bytes
+        )
 
     def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
         token = self.settings.telegram_bot_token
@@ -350,7 +355,7 @@ class TelegramChannel:
                 await query.answer()
             except TelegramError as exc:  # too old to answer: the press still counts
                 log.info("telegram: answerCallbackQuery failed (%s)", type(exc).__name__)
-        incoming = self.reader.to_incoming(update)
+        incoming = await self._read(update)
         if incoming is None or self._handle is None:
             return
         replies = await self._handle(incoming)
@@ -360,6 +365,16 @@ class TelegramChannel:
         if query is not None and replies and PressOutcome.TRY_AGAIN not in outcomes:
             await self._close_keyboard(query, chosen=PressOutcome.STALE not in outcomes)
         await self._deliver(update.update_id, incoming, replies)
+
+    async def _read(self, update: Update) -> Incoming | None:
+        """The update as the core sees it, with the photo or file it carries downloaded
+        (or marked too large)."""
+        incoming = self.reader.to_incoming(update)
+        found = file_in(update.message) if incoming is not None else None
+        if incoming is None or found is None or incoming.kind is not Kind.UNSUPPORTED:
+            return incoming
+        attachment = await self.media.fetch(found, incoming.user_id)
+        return dataclasses.replace(incoming, attachment=attachment)
 
     async def _deliver(self, update_id: int, incoming: Incoming, replies: list[Reply]) -> None:
         """Send the replies in order. Most are held in the outbox already (see

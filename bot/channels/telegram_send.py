@@ -15,6 +15,7 @@ import logging
 import random
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from bot.channels.telegram_format import (
     valid_callback_data,
 )
 from bot.channels.telegram_updates import Me
+from bot.channels.telegram_uploads import UploadCache, UploadKey, upload_key
 from bot.core.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,52 @@ NETWORK_RETRY_SECONDS = 0.5  # the first wait after a network error or 5xx; doub
 MAX_INLINE_RETRY_AFTER = 30.0
 # Bad requests after which this chat will never receive anything.
 UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
+# An edit Telegram refuses because there is nothing (left) to edit: send anew instead.
+NOT_EDITABLE = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+    "there is no text in the message to edit",
+)
+NOT_MODIFIED = "message is not modified"  # the edit says what the message says already
+
+
+@dataclass(slots=True)
+class _Upload:
+    """The file a part sends: which parameter, from where, and its cache key."""
+
+    field: str  # "photo" or "document"
+    path: Path
+    key: UploadKey | None
+
+
+@dataclass(slots=True)
+class _Part:
+    """One API call of a reply."""
+
+    method: Callable[..., Awaitable[Message]]
+    kwargs: dict[str, Any]
+    upload: _Upload | None = None
+    by_id: bool = False  # the file goes by a remembered file_id, not uploaded
+
+
+def _editable(reply: Reply) -> tuple[int, str] | None:
+    """(message id, text) when ``reply`` can replace its ``edit_of`` message: a text
+    message (no picture or file) of one part, and an id Telegram could have given."""
+    edit_of = reply.edit_of or ""
+    if not (edit_of.isascii() and edit_of.isdigit()) or reply.image or reply.document:
+        return None
+    chunks = split_text(reply.text.strip())
+    if len(chunks) > 1 or not (chunks or reply.choices or reply.private_invite):
+        return None
+    return int(edit_of), chunks[0] if chunks else "…"
+
+
+def uploaded_id(message: Message) -> str:
+    """The file id Telegram gave the picture (its largest size) or file just sent."""
+    if message.photo:
+        return message.photo[-1].file_id
+    return message.document.file_id if message.document is not None else ""
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -67,6 +115,7 @@ class TelegramSender:
         self.bot = bot
         self.me = me
         self._moved: dict[str, str] = {}  # group chat id -> its supergroup's id
+        self.uploads = UploadCache()  # send a picture to thousands, upload it once
 
     async def for_outbox(self, chat_id: str, reply: Reply) -> str | None:
         """For the outbox: one attempt; the outbox's sender decides about retries."""
@@ -86,9 +135,11 @@ class TelegramSender:
         rows: list[list[InlineKeyboardButton]] = []
         for row in keyboard_rows(reply.choices):
             buttons = [
-                InlineKeyboardButton(choice.label, callback_data=choice.action)
+                InlineKeyboardButton(choice.label, url=choice.url)
+                if choice.url is not None
+                else InlineKeyboardButton(choice.label, callback_data=choice.action)
                 for choice in row
-                if valid_callback_data(choice.action)
+                if choice.url is not None or valid_callback_data(choice.action)
             ]
             if buttons:
                 rows.append(buttons)
@@ -99,20 +150,32 @@ class TelegramSender:
             rows.append([InlineKeyboardButton(label, url=link)])
         return InlineKeyboardMarkup(rows) if rows else None
 
+    def text_of(self, reply: Reply) -> str:
+        """The reply's text, with its share link (an invite) below it."""
+        share = reply.share_link
+        link = deep_link(self.me.username, share.start_payload) if share else None
+        if share is None or link is None:
+            return reply.text.strip()
+        return f"{reply.text.strip()}\n\n{share.label}\n{link}"
+
     async def deliver(self, chat_id: str, reply: Reply, *, interactive: bool) -> str | None:
         """Render one reply as one or more API calls; returns the last message id.
 
-        Once one part is out, the rest is retried here even for the outbox: a
-        retry by the outbox would send the first parts again. If a later part
-        still fails, the outbox gets the partial delivery as sent (logged)."""
-        sent: Message | None = None
+        A reply with ``edit_of`` replaces that message when Telegram lets it (the id
+        stays); otherwise it goes out as a new message. Once one part is out, the
+        rest is retried here even for the outbox: a retry by the outbox would send
+        the first parts again. If a later part still fails, the outbox gets the
+        partial delivery as sent (logged)."""
         chat_id = self._moved.get(chat_id, chat_id)
-        for method, kwargs in await self._parts(chat_id, reply):
-            kwargs["chat_id"] = self._moved.get(chat_id, chat_id)
+        if reply.edit_of is not None:
+            edited = await self._edit(chat_id, reply, interactive=interactive)
+            if edited is not None:
+                return edited
+        sent: Message | None = None
+        for part in await self._parts(chat_id, reply):
+            part.kwargs["chat_id"] = self._moved.get(chat_id, chat_id)
             try:
-                sent = await self.call(
-                    method, interactive=interactive or sent is not None, **kwargs
-                )
+                sent = await self._send_part(part, interactive=interactive or sent is not None)
             except TelegramError as exc:
                 if interactive or sent is None:
                     raise
@@ -120,9 +183,51 @@ class TelegramSender:
                 break
         return str(sent.message_id) if sent is not None else None
 
-    async def _parts(
-        self, chat_id: str, reply: Reply
-    ) -> list[tuple[Callable[..., Awaitable[Message]], dict[str, Any]]]:
+    async def _edit(self, chat_id: str, reply: Reply, *, interactive: bool) -> str | None:
+        """Replace message ``reply.edit_of`` with the reply's text and buttons. Its id,
+        or None when the reply must go as a new message: the message is gone or cannot
+        be edited (too old, a picture), or the reply does not fit one text message."""
+        target = _editable(reply)
+        if target is None:
+            return None
+        message_id, text = target
+        try:
+            await self.call(
+                self.bot.edit_message_text,
+                interactive=interactive,
+                chat_id=chat_id,
+                message_id=message_id,
+                text=escape(text),
+                parse_mode=ParseMode.HTML,
+                reply_markup=self.markup(reply),
+            )
+        except BadRequest as exc:
+            reason = exc.message.lower()
+            if NOT_MODIFIED in reason:  # it says this already: done
+                return str(message_id)
+            if not any(s in reason for s in NOT_EDITABLE):
+                raise
+            log.info("telegram: message not editable; sending it anew")
+            return None
+        return str(message_id)
+
+    async def _send_part(self, part: _Part, *, interactive: bool) -> Message:
+        """One API call of a reply. A file sent by a remembered id that Telegram no
+        longer takes is uploaded after all."""
+        try:
+            sent: Message = await self.call(part.method, interactive=interactive, **part.kwargs)
+        except BadRequest:
+            if not part.by_id or part.upload is None:
+                raise
+            self.uploads.forget(part.upload.key)
+            part.kwargs[part.upload.field] = await asyncio.to_thread(part.upload.path.read_bytes)
+            part.by_id = False
+            sent = await self.call(part.method, interactive=interactive, **part.kwargs)
+        if part.upload is not None and not part.by_id:
+            self.uploads.put(part.upload.key, uploaded_id(sent))
+        return sent
+
+    async def _parts(self, chat_id: str, reply: Reply) -> list[_Part]:
         """The API calls for one reply: text (split), then any picture or file; the
         keyboard on the last call, a short text as the caption."""
         bot = self.bot
@@ -140,24 +245,34 @@ class TelegramSender:
         elif utf16_len(text) > CAPTION_LIMIT:
             texts = split_text(text)
             text = reply.image.alt if reply.image is not None else ""
-        parts: list[tuple[Callable[..., Awaitable[Message]], dict[str, Any]]] = [
-            (bot.send_message, {"chat_id": chat_id, "text": escape(chunk)}) for chunk in texts
+        parts = [
+            _Part(bot.send_message, {"chat_id": chat_id, "text": escape(chunk)}) for chunk in texts
         ]
         for number, (method, field, path, filename) in enumerate(files, start=1):
             caption = split_text(text, CAPTION_LIMIT)[0] if number == 1 and text else ""
-            kwargs: dict[str, Any] = {
-                "chat_id": chat_id,
-                field: await asyncio.to_thread(path.read_bytes),
-                "caption": escape(caption) or None,
-            }
+            kwargs: dict[str, Any] = {"chat_id": chat_id, "caption": escape(caption) or None}
             if filename is not None:
                 kwargs["filename"] = filename
-            parts.append((method, kwargs))
-        for _, kwargs in parts:
-            kwargs["parse_mode"] = ParseMode.HTML
+            parts.append(await self._file_part(method, kwargs, field, path))
+        for part in parts:
+            part.kwargs["parse_mode"] = ParseMode.HTML
         if parts and markup is not None:
-            parts[-1][1]["reply_markup"] = markup
+            parts[-1].kwargs["reply_markup"] = markup
         return parts
+
+    async def _file_part(
+        self,
+        method: Callable[..., Awaitable[Message]],
+        kwargs: dict[str, Any],
+        field: str,
+        path: Path,
+    ) -> _Part:
+        """A picture or file: by the id Telegram gave it when it was last uploaded from
+        this path (unchanged since), else its bytes."""
+        key = await asyncio.to_thread(upload_key, path)
+        file_id = self.uploads.get(key)
+        kwargs[field] = file_id or await asyncio.to_thread(path.read_bytes)
+        return _Part(method, kwargs, _Upload(field, path, key), by_id=file_id is not None)
 
     async def call(
         self, method: Callable[..., Awaitable[Any]], *, interactive: bool, **kwargs: Any

@@ -3,7 +3,8 @@
 - :class:`ChatOrderProcessor`: several updates at once, one chat's in order.
 - :class:`UpdateReader`: a Telegram update → an :class:`Incoming`, or None when it
   is not for us (a group message not addressed to the bot, a bot's message, an
-  edit).
+  edit). A photo or file in a private chat is UNSUPPORTED with its caption as text;
+  the channel downloads the file (``telegram_media``) and adds it as the attachment.
 """
 
 from __future__ import annotations
@@ -117,7 +118,10 @@ class UpdateReader:
         if message.text is None:
             if not private:
                 return None
-            return Incoming(PLATFORM, user_id, chat_id, Kind.UNSUPPORTED, **common)
+            # A photo's or file's caption is its text (the channel adds the file);
+            # stickers, voice and the rest come without.
+            caption = (message.caption or "") if (message.photo or message.document) else ""
+            return Incoming(PLATFORM, user_id, chat_id, Kind.UNSUPPORTED, text=caption, **common)
         text = message.text if private else self._addressed(message)
         if text is None:
             return None

@@ -12,7 +12,7 @@ import pytest
 from bot.app import App
 from bot.channels.console import ConsoleChannel
 from bot.core.clock import FrozenClock
-from bot.core.messages import Choice, Image, Incoming, Kind, Reply
+from bot.core.messages import Choice, FileKind, Image, Incoming, Kind, Reply
 from bot.settings import Settings
 from tests.helpers.conversation import typed_in_console
 
@@ -117,6 +117,118 @@ async def test_converse_reads_until_end_of_input_and_skips_blank_lines() -> None
     text = out.getvalue()
     assert "> /start\nok 1" in text and "> hallo\nok 2" in text
     assert text.rstrip().endswith("<console.bye>")
+
+
+# -- what announcements need: link buttons, edits, files ----------------------------
+
+
+def test_a_link_button_is_printed_with_its_link_and_not_numbered() -> None:
+    console, out = _console()
+    choices = (
+        Choice("Ik kom", "rsvp:1"),
+        Choice.link("Meer informatie", "https://alliantie.example/agenda"),
+        Choice("Ik kom niet", "rsvp:0"),
+    )
+    console.render(Reply(text="Leeratelier", choices=choices))
+    text = out.getvalue()
+    assert "  1. Ik kom\n  2. Ik kom niet\n" in text
+    link = "  <channels.console.link label=Meer informatie url=https://alliantie.example/agenda>"
+    assert link in text
+    assert console.to_incoming("2").action == "rsvp:0"  # the link has no number
+    assert console.to_incoming("meer informatie").kind is Kind.TEXT  # nor can it be chosen
+
+
+def test_numbers_declared_for_choices_with_a_link_among_them_stay_with_their_choice() -> None:
+    console, out = _console()
+    choices = (
+        Choice("Over 2 weken", "r:2"),
+        Choice.link("Uitleg", "https://alliantie.example/uitleg"),
+        Choice("Over 4 weken", "r:4"),
+    )
+    console.render(Reply(text="Wanneer?", choices=choices, choice_numbers=(2, None, 4)))
+    assert "  - Over 2 weken\n  - Over 4 weken\n" in out.getvalue()
+    assert console.to_incoming("4").action == "r:4"
+
+
+async def test_an_edit_is_printed_again_as_an_update_with_the_same_id() -> None:
+    console, out = _console()
+    first = await console.send("fatima", Reply(text="Verzonden: 0 van 3"))
+    again = await console.send("fatima", Reply(text="Verzonden: 3 van 3", edit_of=first))
+    assert again == first
+    text = out.getvalue()
+    assert text.count("<console.message>") == 1
+    assert "<channels.console.updated>\nVerzonden: 3 van 3\n" in text
+
+
+async def test_bijlage_sends_a_local_file_with_its_caption(tmp_path: Path) -> None:
+    picture = tmp_path / "mijn foto.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    console, _ = _console()
+    incoming = await console.read_line(f'/bijlage "{picture}" Onze bijeenkomst, zo\'n 20 mensen')
+    assert incoming is not None and incoming.kind is Kind.UNSUPPORTED
+    assert incoming.text == "Onze bijeenkomst, zo'n 20 mensen"
+    file = incoming.attachment
+    assert file is not None and file.kind is FileKind.IMAGE and file.mime_type == "image/png"
+    assert file.path == picture and file.filename == "mijn foto.png" and file.size == 108
+    pdf = tmp_path / "programma.pdf"
+    pdf.write_bytes(b"%PDF")
+    incoming = await console.read_line(f"/bijlage {pdf}")
+    assert incoming is not None and incoming.text == ""
+    assert incoming.attachment is not None and incoming.attachment.kind is FileKind.DOCUMENT
+
+
+async def test_bijlage_copies_into_the_media_folder_and_knows_the_limit(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    console = ConsoleChannel(
+        user="fatima", label=_label, stdout=io.StringIO(), media_dir=media, media_max_bytes=50
+    )
+    small, big = tmp_path / "klein.txt", tmp_path / "groot.txt"
+    small.write_bytes(b"kort")
+    big.write_bytes(b"x" * 51)
+    incoming = await console.read_line(f"/bijlage {small}")
+    assert incoming is not None and incoming.attachment is not None
+    copy = incoming.attachment.path
+    assert copy is not None and copy.parent == media and copy.read_bytes() == b"kort"
+    assert copy.name.startswith("console-fatima-") and copy.suffix == ".txt"
+    assert copy.stat().st_mode & 0o777 == 0o600
+    incoming = await console.read_line(f"/bijlage {big}")
+    assert incoming is not None and incoming.attachment is not None
+    assert incoming.attachment.too_large and incoming.attachment.path is None
+    assert incoming.attachment.size == 51
+    assert [p.name for p in media.iterdir()] == [copy.name]
+
+
+async def test_bijlage_without_a_file_says_so_and_sends_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "weg.png"
+    console, out = _console(f"/bijlage {missing}\n/bijlage\n/bijlage {tmp_path}\nhallo\n")
+    seen: list[Incoming] = []
+
+    async def handle(msg: Incoming) -> list[Reply]:
+        seen.append(msg)
+        return [Reply(text="ok")]
+
+    await console.converse(handle, intro=False)
+    assert [m.text for m in seen] == ["hallo"]
+    text = out.getvalue()
+    assert f"<channels.console.attach_missing path={missing}>" in text
+    assert f"<channels.console.attach_missing path={tmp_path}>" in text  # a folder
+    assert "<channels.console.attach_usage command=/bijlage>" in text
+
+
+async def test_a_file_typed_in_the_console_reaches_the_bot(tmp_path: Path) -> None:
+    picture = tmp_path / "web.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    console, out = _console(f"/bijlage {picture} kijk\n")
+    seen: list[Incoming] = []
+
+    async def handle(msg: Incoming) -> list[Reply]:
+        seen.append(msg)
+        return [Reply(text="Mooi plaatje")]
+
+    await console.converse(handle, intro=False)
+    [incoming] = seen
+    assert incoming.attachment is not None and incoming.attachment.path == picture
+    assert "Mooi plaatje" in out.getvalue()
 
 
 # -- the reminder step of a real check-in: options that carry numbers ---------------

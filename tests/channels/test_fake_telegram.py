@@ -124,6 +124,51 @@ async def test_send_photo_upload(fake: FakeBotApi, bot: Bot, tmp_path: Path) -> 
     assert fake.calls_of("sendDocument")[0].files["document"] == ("data.csv", b"a;b\n1;2\n")
 
 
+async def test_files_people_send_can_be_downloaded_once_looked_up(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    png = tiny_png(40, 30)
+    photo = fake.photo(CHAT, png, caption="kijk")["message"]
+    assert photo["caption"] == "kijk"
+    thumbnail, picture = photo["photo"]
+    assert thumbnail["file_id"] != picture["file_id"] and picture["file_size"] == len(png)
+    file = await bot.get_file(picture["file_id"])
+    assert file.file_size == len(png) and file.file_path
+    assert bytes(await file.download_as_bytearray()) == png
+    assert len(fake.downloads) == 1 and str(file.file_path).endswith(fake.downloads[0])
+    document = fake.document(CHAT, b"%PDF", file_name="a.pdf")["message"]["document"]
+    assert document["mime_type"] == "application/pdf" and document["file_size"] == 4
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+        await bot.get_file("onbekend")
+    big = fake.document(CHAT, b"x", size=21 * 1024 * 1024)["message"]["document"]
+    with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+        await bot.get_file(big["file_id"])
+
+
+async def test_a_file_sent_again_by_its_id_must_be_known_and_of_its_kind(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    first = await bot.send_photo(CHAT, photo=tiny_png())
+    again = await bot.send_photo(CHAT + 1, photo=first.photo[-1].file_id)
+    assert again.photo[-1].file_id == first.photo[-1].file_id
+    assert fake.calls_of("sendPhoto")[1].files == {}
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_photo(CHAT, photo="AgACAgQAAxkBAAFonbekend")
+    with pytest.raises(BadRequest, match=r"(?i)type of file mismatch"):
+        await bot.send_document(CHAT, document=first.photo[-1].file_id)
+    doc = await bot.send_document(CHAT, document=b"a;b", filename="data.csv")
+    assert doc.document is not None
+    again_doc = await bot.send_document(CHAT, document=doc.document.file_id)
+    assert again_doc.document is not None and again_doc.document.file_name == "data.csv"
+
+
+async def test_an_edit_of_a_deleted_message_is_not_found(fake: FakeBotApi, bot: Bot) -> None:
+    sent = await bot.send_message(CHAT, "bezig")
+    fake.delete_message(CHAT, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("klaar", chat_id=CHAT, message_id=sent.message_id)
+
+
 async def test_flood_control_raises_retry_after(fake: FakeBotApi, bot: Bot) -> None:
     fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
     with warnings.catch_warnings():

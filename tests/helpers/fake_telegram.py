@@ -59,6 +59,7 @@ STRING_PARAMS = frozenset(
         "description",
         "document",
         "emoji",
+        "file_id",
         "file_name",
         "inline_message_id",
         "ip_address",
@@ -95,6 +96,7 @@ _METHODS = (
     "getMyCommands",
     "deleteMyCommands",
     "sendChatAction",
+    "getFile",
 )
 _CANONICAL = {name.lower(): name for name in _METHODS}
 
@@ -166,6 +168,8 @@ _NOT_MODIFIED = (
 )
 _QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 _BLOCKED = "Forbidden: bot was blocked by the user"
+_WRONG_FILE = "wrong file identifier/HTTP URL specified"
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the most a bot may download through the Bot API
 
 
 def tiny_png(width: int = 3, height: int = 2) -> bytes:
@@ -228,6 +232,19 @@ class Call:
         if self.response is not None and not self.response.get("ok", False):
             state += f" {self.response.get('description')!r}"
         return f"{' '.join(parts)} -> {state}"
+
+
+@dataclass
+class _File:
+    """A file Telegram keeps: one a user sent, or one the bot uploaded."""
+
+    file_id: str
+    unique_id: str
+    kind: str  # "photo" or "document": a file id works only for its own kind
+    size: int  # as Telegram reports it (a test may claim more than ``data`` holds)
+    data: bytes
+    path: str  # getFile's file_path: the download URL's tail
+    sizes: list[dict[str, Any]]  # a photo: all its sizes, as a message carries them
 
 
 @dataclass
@@ -613,6 +630,9 @@ class FakeBotApi:
         self._next_callback = 1
         self._next_file = 1
         self._failures: list[_Failure] = []
+        self._files: dict[str, _File] = {}  # by file_id
+        self._document_meta: dict[str, dict[str, Any]] = {}  # file name and type, by id
+        self.downloads: list[str] = []  # file paths the bot downloaded, in order
         self._poll_generation = 0
 
         self._changed = asyncio.Event()
@@ -799,6 +819,90 @@ class FakeBotApi:
         }
         self._store(message)
         return self.add_update({"message": message}, enqueue=enqueue)
+
+    def photo(
+        self,
+        user_id: int,
+        data: bytes | None = None,
+        *,
+        caption: str | None = None,
+        size: int | None = None,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        enqueue: bool = True,
+    ) -> dict[str, Any]:
+        """A photo from a user (``data``: a PNG by default), in two sizes as Telegram
+        sends them, smallest first: a thumbnail and the picture itself; each can be
+        downloaded (getFile, then the file URL). ``size`` claims a larger file_size for
+        the picture than ``data`` has (a photo too large to download)."""
+        user = self._users.get(user_id) or self._register_user(user_id, "Anna", "nl")
+        chat = self._register_chat(user_id, chat_id, chat_type)
+        message = self._user_message(user, chat)
+        full = tiny_png() if data is None else data
+        width, height = _image_size(full) or (1280, 960)
+        sizes: list[dict[str, Any]] = []
+        for content, (w, h), claimed in (
+            (tiny_png(1, 1), _scaled(width, height, 90), None),
+            (full, (width, height), size),
+        ):
+            file = self._add_file("photo", content, claimed, "photos", ".jpg", sizes)
+            sizes.append(
+                {
+                    "file_id": file.file_id,
+                    "file_unique_id": file.unique_id,
+                    "width": w,
+                    "height": h,
+                    "file_size": file.size,
+                }
+            )
+        message["photo"] = sizes
+        return self._user_media(message, caption, enqueue)
+
+    def document(
+        self,
+        user_id: int,
+        data: bytes = b"%PDF-1.4 fake document",
+        *,
+        file_name: str | None = "stuk.pdf",
+        mime_type: str | None = None,
+        caption: str | None = None,
+        size: int | None = None,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        enqueue: bool = True,
+    ) -> dict[str, Any]:
+        """A file (document) from a user; ``size`` claims a larger file_size than
+        ``data`` has (a file too large to download)."""
+        user = self._users.get(user_id) or self._register_user(user_id, "Anna", "nl")
+        chat = self._register_chat(user_id, chat_id, chat_type)
+        message = self._user_message(user, chat)
+        file = self._add_file("document", data, size, "documents", "", [])
+        document: dict[str, Any] = {
+            "file_id": file.file_id,
+            "file_unique_id": file.unique_id,
+            "file_size": file.size,
+        }
+        meta: dict[str, Any] = {}
+        if file_name is not None:
+            meta["file_name"] = file_name
+            guessed = mimetypes.guess_type(file_name)[0]
+            meta["mime_type"] = mime_type or guessed or "application/octet-stream"
+        elif mime_type is not None:
+            meta["mime_type"] = mime_type
+        self._document_meta[file.file_id] = meta
+        message["document"] = {**document, **meta}
+        return self._user_media(message, caption, enqueue)
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """The message is deleted (by the user, or by Telegram): editing it fails."""
+        self._messages.pop((chat_id, message_id), None)
+        ids = self._bot_messages.get(chat_id, [])
+        if message_id in ids:
+            ids.remove(message_id)
+
+    def file_ids(self) -> set[str]:
+        """Every file id the fake knows (uploads by the bot included)."""
+        return set(self._files)
 
     def callback(
         self,
@@ -1086,6 +1190,42 @@ class FakeBotApi:
     def _store(self, message: dict[str, Any]) -> None:
         self._messages[(message["chat"]["id"], message["message_id"])] = copy.deepcopy(message)
 
+    def _user_media(
+        self, message: dict[str, Any], caption: str | None, enqueue: bool
+    ) -> dict[str, Any]:
+        if caption is not None:
+            if utf16_len(caption) > 1024:
+                raise AssertionError("Telegram allows captions of at most 1,024 characters")
+            message["caption"] = caption
+        self._store(message)
+        return self.add_update({"message": message}, enqueue=enqueue)
+
+    def _add_file(
+        self,
+        kind: str,
+        data: bytes,
+        size: int | None,
+        folder: str,
+        suffix: str,
+        sizes: list[dict[str, Any]],
+    ) -> _File:
+        """Keep a file as Telegram would: under a new id, downloadable by its path.
+        ``sizes`` is the photo's list of sizes (shared by all of them, filled in by
+        the caller)."""
+        number = self._file_number()
+        prefix = "AgACAgQAAxkBAAF" if kind == "photo" else "BQACAgQAAxkBAAF"
+        file = _File(
+            file_id=f"{prefix}{number:08d}",
+            unique_id=f"AQAD{number:06d}",
+            kind=kind,
+            size=len(data) if size is None else size,
+            data=data,
+            path=f"{folder}/file_{number}{suffix}",
+            sizes=sizes,
+        )
+        self._files[file.file_id] = file
+        return file
+
     def _file_number(self) -> int:
         number = self._next_file
         self._next_file += 1
@@ -1104,9 +1244,7 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         if path.startswith("/file/"):
-            return web.json_response(
-                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-            )
+            return self._download(path)
         match = re.fullmatch(r"/bot([^/]+)/([A-Za-z]*)", path)
         if match is None:
             return web.json_response(
@@ -1136,6 +1274,22 @@ class FakeBotApi:
             self._last_activity = time.monotonic()
         self._notify()
         return web.json_response(body, status=call.status)
+
+    def _download(self, path: str) -> web.StreamResponse:
+        """``/file/bot<token>/<file_path>``: the bytes of a file getFile showed."""
+        match = re.fullmatch(r"/file/bot([^/]+)/(.+)", path)
+        if match is None or match.group(1) != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        file = next((f for f in self._files.values() if f.path == match.group(2)), None)
+        if file is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        self.downloads.append(file.path)
+        self._last_activity = time.monotonic()
+        return web.Response(body=file.data, content_type="application/octet-stream")
 
     async def _answer(self, call: Call) -> dict[str, Any]:
         """Run the method; the response body, also recorded on ``call`` with its status."""
@@ -1225,6 +1379,7 @@ class FakeBotApi:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "sendChatAction": self._send_chat_action,
+            "getFile": self._get_file,
         }
 
     # -- internals: methods ---------------------------------------------------------------
@@ -1489,30 +1644,47 @@ class FakeBotApi:
             return value
         raise _bad(f"there is no {key} in the request")
 
+    def _known_file(self, value: str, kind: str) -> _File | None:
+        """A file sent by id (None for an http(s) URL Telegram would fetch): it must be
+        one Telegram knows, of the same kind."""
+        if re.match(r"https?://\S+$", value):
+            return None
+        file = self._files.get(value)
+        if file is None:
+            raise _bad(_WRONG_FILE)
+        if file.kind != kind:
+            raise _bad("type of file mismatch")
+        return file
+
     def _send_photo(self, call: Call) -> tuple[Any, str | None]:
         chat_id = self._target_chat(call)
         upload = self._upload(call, "photo")
         content = self._caption_content(call)
         markup = self._checked_markup(call)
-        number = self._file_number()
-        if isinstance(upload, str):
-            size, length = (800, 600), 50_000
-        else:
-            size = _image_size(upload[1]) or (800, 600)
-            length = len(upload[1])
+        known = self._known_file(upload, "photo") if isinstance(upload, str) else None
+        if known is not None:  # sent again by its id: the same picture, no upload
+            content["photo"] = copy.deepcopy(known.sizes)
+            return self._new_bot_message(call, chat_id, markup, content)
+        data = b"" if isinstance(upload, str) else upload[1]
+        size = _image_size(data) if data else None
+        width, height = size or (800, 600)
         photo: list[dict[str, Any]] = []
         for limit in (90, 320, 800, 1280):
-            width, height = _scaled(size[0], size[1], limit)
-            entry = {
-                "file_id": f"AgACAgQAAxkDAAF{number:08d}-{limit}",
-                "file_unique_id": f"AQAD{number:06d}{limit}",
-                "width": width,
-                "height": height,
-                "file_size": max(1, length * width * height // max(1, size[0] * size[1])),
-            }
-            if not photo or (width, height) != (photo[-1]["width"], photo[-1]["height"]):
-                photo.append(entry)
-            if max(size) <= limit:
+            w, h = _scaled(width, height, limit)
+            if not photo or (w, h) != (photo[-1]["width"], photo[-1]["height"]):
+                length = len(data) or 50_000
+                part = max(1, length * w * h // max(1, width * height))
+                file = self._add_file("photo", data, part, "photos", ".jpg", photo)
+                photo.append(
+                    {
+                        "file_id": file.file_id,
+                        "file_unique_id": file.unique_id,
+                        "width": w,
+                        "height": h,
+                        "file_size": file.size,
+                    }
+                )
+            if max(width, height) <= limit:
                 break
         content["photo"] = photo
         return self._new_bot_message(call, chat_id, markup, content)
@@ -1522,18 +1694,38 @@ class FakeBotApi:
         upload = self._upload(call, "document")
         content = self._caption_content(call)
         markup = self._checked_markup(call)
-        number = self._file_number()
-        document: dict[str, Any] = {
-            "file_id": f"BQACAgQAAxkDAAF{number:08d}",
-            "file_unique_id": f"AgAD{number:06d}",
-        }
         if isinstance(upload, tuple):
             name, data = upload
-            document["file_name"] = name
-            document["mime_type"] = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            document["file_size"] = len(data)
-        content["document"] = document
+            file = self._add_file("document", data, None, "documents", "", [])
+            self._document_meta[file.file_id] = {
+                "file_name": name,
+                "mime_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+            }
+        else:  # sent again by its id, or an http(s) URL Telegram fetches
+            known = self._known_file(upload, "document")
+            file = known or self._add_file("document", b"", 50_000, "documents", "", [])
+        content["document"] = {
+            "file_id": file.file_id,
+            "file_unique_id": file.unique_id,
+            "file_size": file.size,
+            **self._document_meta.get(file.file_id, {}),
+        }
         return self._new_bot_message(call, chat_id, markup, content)
+
+    def _get_file(self, call: Call) -> tuple[Any, str | None]:
+        file_id = call.params.get("file_id")
+        file = self._files.get(file_id) if isinstance(file_id, str) else None
+        if file is None:
+            raise _bad("invalid file_id")
+        if file.size > DOWNLOAD_LIMIT:
+            raise _bad("file is too big")
+        result = {
+            "file_id": file.file_id,
+            "file_unique_id": file.unique_id,
+            "file_size": file.size,
+            "file_path": file.path,
+        }
+        return result, None
 
     def _editable(self, call: Call) -> dict[str, Any]:
         if "inline_message_id" in call.params:
