@@ -237,6 +237,18 @@ class PrivateChatInvite:
 
 
 @dataclass(frozen=True, slots=True)
+class ShareLink:
+    """A link for the reader to pass on (an invite): it opens a private chat with the
+    bot and sends ``/start <start_payload>``. Only the channel knows the bot's address:
+    a channel with deep links adds ``label`` and the link below the text (Telegram:
+    t.me/<bot>?start=<payload>); the others leave it out, so the text must say what to
+    do without it (the invite's ``/code``)."""
+
+    start_payload: str  # "inv_<token>"
+    label: str  # the line above the link
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message from the bot."""
 
@@ -247,6 +259,7 @@ class Reply:
     chat_id: str | None = None  # None: the chat the Incoming came from
     press_outcome: PressOutcome = PressOutcome.ACCEPTED
     private_invite: PrivateChatInvite | None = None
+    share_link: ShareLink | None = None  # a deep link to pass on (see ShareLink)
     # The number each choice carries, where the labels carry numbers that are not bare
     # ("Over 2 weken": 2; None for a choice without one), declared by the flow so every
     # channel reads a typed "2" the same way (bot.core.choices). None: the labels say.

@@ -30,7 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
-from bot.core.messages import Choice, Document, Image, PressOutcome, PrivateChatInvite, Reply
+from bot.core.messages import (
+    Choice,
+    Document,
+    Image,
+    PressOutcome,
+    PrivateChatInvite,
+    Reply,
+    ShareLink,
+)
 from bot.crypto import Cipher, DecryptionError
 from bot.storage.dialect import upsert
 from bot.storage.models import OutboxMessage
@@ -70,6 +78,8 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
             reply.private_invite.start_payload,
             reply.private_invite.button_label,
         ]
+    if reply.share_link:
+        data["share_link"] = [reply.share_link.start_payload, reply.share_link.label]
     if reply.choice_numbers is not None:
         data["choice_numbers"] = list(reply.choice_numbers)
     if reply.edit_of is not None:
@@ -84,6 +94,7 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
     document = data.get("document")
     invite = data.get("private_invite")
     numbers = data.get("choice_numbers")
+    share = data.get("share_link")
     return Reply(
         text=data.get("text", ""),
         choices=tuple(Choice(*choice) for choice in data.get("choices", [])),
@@ -92,6 +103,7 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         press_outcome=PressOutcome(data.get("press_outcome", PressOutcome.ACCEPTED)),
         private_invite=PrivateChatInvite(invite[0], invite[1]) if invite else None,
         choice_numbers=tuple(numbers) if numbers is not None else None,
+        share_link=ShareLink(share[0], share[1]) if share else None,
         edit_of=data.get("edit_of"),
     )
 
