@@ -82,7 +82,9 @@ async def test_users_are_created_once_and_updated(app: App, clock: FrozenClock) 
         )
         assert not created and again.id == user.id
         assert again.language == "nl"  # a chosen language is kept
-        assert again.display_name == "Anna B" and again.role_set == frozenset()
+        # Out of BOT_ADMINS: still a verbinder until one revokes it with /rollen (the
+        # role is kept in the database, as one granted in the chat is).
+        assert again.display_name == "Anna B" and again.role_set == {"verbinder"}
         assert again.last_seen_at == clock.now()
         assert again.created_at.tzinfo is not None
 

@@ -18,6 +18,7 @@ from bot.storage.repositories.checkins import CheckinRepo
 from bot.storage.repositories.conversation import StateRepo
 from bot.storage.repositories.events import EventRepo
 from bot.storage.repositories.gaps import GapRepo
+from bot.storage.repositories.people import PeopleRepo
 from bot.storage.repositories.privacy import PersonalDataRepo
 from bot.storage.repositories.users import UserRepo
 
@@ -34,4 +35,5 @@ class Repos:
         self.gaps = GapRepo(session)
         self.checkins = CheckinRepo(session, cipher)
         self.personal = PersonalDataRepo(session, cipher)
+        self.people = PeopleRepo(session)
         self.announcements = AnnouncementRepo(session)

@@ -97,12 +97,9 @@ def _note_contact(
 
 
 def _sync_admin(user: User, admin: bool) -> None:
-    """BOT_ADMINS is the source of truth for verbinders: add or drop the role."""
-    roles = set(user.role_set)
-    if admin and "verbinder" not in roles:
-        roles.add("verbinder")
-    elif not admin and "verbinder" in roles:
-        roles.discard("verbinder")
-    joined = ",".join(sorted(roles))
-    if joined != user.roles:
-        user.roles = joined
+    """BOT_ADMINS are always verbinders: the role is added on every message, and the
+    chat cannot take it away (/rollen refuses). A verbinder granted in the chat (an
+    invite, /rollen) keeps the role until a verbinder revokes it there; so does one
+    taken out of BOT_ADMINS (docs/verbinders.md says so)."""
+    if admin and "verbinder" not in user.role_set:
+        user.roles = ",".join(sorted(user.role_set | {"verbinder"}))
