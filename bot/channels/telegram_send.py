@@ -83,13 +83,14 @@ class _Part:
     by_id: bool = False  # the file goes by a remembered file_id, not uploaded
 
 
-def _editable(reply: Reply) -> tuple[int, str] | None:
-    """(message id, text) when ``reply`` can replace its ``edit_of`` message: a text
-    message (no picture or file) of one part, and an id Telegram could have given."""
+def _editable(reply: Reply, text: str) -> tuple[int, str] | None:
+    """(message id, text) when ``reply`` can replace its ``edit_of`` message with
+    ``text``: a text message (no picture or file) of one part, and an id Telegram
+    could have given."""
     edit_of = reply.edit_of or ""
     if not (edit_of.isascii() and edit_of.isdigit()) or reply.image or reply.document:
         return None
-    chunks = split_text(reply.text.strip())
+    chunks = split_text(text)
     if len(chunks) > 1 or not (chunks or reply.choices or reply.private_invite):
         return None
     return int(edit_of), chunks[0] if chunks else "…"
@@ -187,7 +188,7 @@ class TelegramSender:
         """Replace message ``reply.edit_of`` with the reply's text and buttons. Its id,
         or None when the reply must go as a new message: the message is gone or cannot
         be edited (too old, a picture), or the reply does not fit one text message."""
-        target = _editable(reply)
+        target = _editable(reply, self.text_of(reply))
         if target is None:
             return None
         message_id, text = target
@@ -232,7 +233,7 @@ class TelegramSender:
         keyboard on the last call, a short text as the caption."""
         bot = self.bot
         markup = self.markup(reply)
-        text = reply.text.strip()
+        text = self.text_of(reply)
         files: list[tuple[Callable[..., Awaitable[Message]], str, Path, str | None]] = []
         if reply.image is not None:
             files.append((bot.send_photo, "photo", reply.image.path, None))

@@ -10,6 +10,7 @@ sends. One test goes through the whole bot and the outbox (SQLite and PostgreSQL
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,16 @@ from bot.channels.telegram_media import FileRef, MediaFetcher
 from bot.channels.telegram_updates import Me, UpdateReader
 from bot.channels.telegram_uploads import upload_key
 from bot.core.clock import FrozenClock
-from bot.core.messages import Choice, Document, FileKind, Image, Incoming, Kind, Reply
+from bot.core.messages import (
+    Choice,
+    Document,
+    FileKind,
+    Image,
+    Incoming,
+    Kind,
+    Reply,
+    ShareLink,
+)
 from bot.outbox.queue import SENT, Outgoing
 from bot.outbox.sender import OutboxSender
 from bot.settings import Settings
@@ -160,6 +170,16 @@ async def test_an_edit_that_cannot_be_made_goes_out_as_a_new_message(
     tried = [c.status for c in rig.fake.calls_of("editMessageText")]
     assert tried == ([] if why == "not an id" else [400])
     assert text_of(rig.fake.last_message(ANNA)) == "Verzonden: 3 van 3"
+
+
+async def test_an_invites_share_link_goes_below_the_text_when_sent_or_edited(rig: Rig) -> None:
+    invite = Reply(text="Uitnodiging klaar.", share_link=ShareLink("inv_abc123", "Link:"))
+    first = await rig.channel.send(str(ANNA), invite)
+    link = f"https://t.me/{rig.fake.username}?start=inv_abc123"
+    assert text_of(rig.fake.last_message(ANNA)) == f"Uitnodiging klaar.\n\nLink:\n{link}"
+    edited = dataclasses.replace(invite, text="Uitnodiging verlengd.", edit_of=first)
+    assert await rig.channel.send(str(ANNA), edited) == first
+    assert text_of(rig.fake.last_message(ANNA)) == f"Uitnodiging verlengd.\n\nLink:\n{link}"
 
 
 async def test_an_edit_fails_like_a_send_when_the_chat_is_gone(rig: Rig) -> None:
