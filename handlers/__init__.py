@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from bot.core.router import Command, MenuItem, Router
-from handlers import ask, checkin, fallback, forget, language, mydata, start, stop
+from handlers import (
+    ask,
+    checkin,
+    fallback,
+    forget,
+    groups,
+    invites,
+    language,
+    mydata,
+    profile,
+    redeem,
+    roles,
+    start,
+    stop,
+)
 
 
 def build_router() -> Router:
@@ -79,6 +93,41 @@ def build_router() -> Router:
     router.command(
         Command("herlaad", ask.reload, "help.herlaad", aliases=("reload",), admin_only=True)
     )
+    # People and roles (issue 14)
+    router.command(
+        Command(
+            "profiel",
+            profile.begin,
+            "help.profiel",
+            aliases=("profile",),
+            deep_links=("profiel",),
+        )
+    )
+    router.command(Command("code", redeem.redeem_code, "help.code"))
+    router.command(
+        Command(
+            "uitnodiging",
+            invites.begin,
+            "help.uitnodiging",
+            aliases=("invite",),
+            admin_only=True,
+            deep_links=("uitnodiging",),
+        )
+    )
+    router.command(
+        Command("rollen", roles.rollen, "help.rollen", aliases=("roles",), admin_only=True)
+    )
+    router.command(
+        Command("koppel", groups.koppel, "help.koppel", aliases=("link",), admin_only=True)
+    )
+    router.command(
+        Command(
+            "ontkoppel", groups.ontkoppel, "help.ontkoppel", aliases=("unlink",), admin_only=True
+        )
+    )
+    router.command(
+        Command("groepen", groups.list_groups, "help.groepen", aliases=("groups",), admin_only=True)
+    )
     router.action("menu", start.menu)
     router.action("taal", language.chosen)
     router.action(ask.ACTION, ask.topic)
@@ -86,4 +135,8 @@ def build_router() -> Router:
     language.FLOW.register(router, stamped_buttons=False)
     checkin.FLOW.register(router)
     forget.FLOW.register(router)
+    profile.FLOW.register(router)
+    invites.FLOW.register(router)
+    redeem.FLOW.register(router)
+    roles.FLOW.register(router)
     return router

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.messages import Incoming, PressOutcome, Reply
 from handlers.menu import menu_choices
+from handlers.verbinders import refuse
 
 
 async def unknown_command(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -28,4 +29,5 @@ async def stale_action(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def forbidden(msg: Incoming, ctx: Context) -> list[Reply]:
-    return [Reply(text=ctx.t("errors.forbidden"))]
+    """A verbinders' command from someone else: refused politely, and audited."""
+    return await refuse(ctx, f"command={msg.command or ''}")

@@ -163,6 +163,7 @@ async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:
     user = ctx.person
     now = ctx.clock.now()
     data = await ctx.db.personal.export(user)
+    data["people"] = await ctx.db.people.export(user)  # gemeente, organisation, topics, invites
     jobs = await ctx.reminders.scheduled(user.id)
     data["scheduled_messages"] = [
         {"id": name, "next_run": at.isoformat() if at else None} for name, at in jobs

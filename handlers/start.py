@@ -6,6 +6,8 @@ from dataclasses import replace
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, PressOutcome, Reply
+from bot.people.tokens import LINK_PREFIX
+from handlers import redeem
 from handlers.menu import menu_choices, registrations
 
 
@@ -14,6 +16,8 @@ async def start(msg: Incoming, ctx: Context) -> list[Reply]:
     # registration names the payload: a group sends people to a private chat
     # with one (see handlers.private). Anything else gets the welcome.
     payload = msg.args.strip().lower()
+    if payload.startswith(LINK_PREFIX):  # an invite: t.me/<bot>?start=inv_<token>
+        return await redeem.offer(msg, ctx, payload)
     router = registrations(ctx)
     opens = router.deep_link(payload) if router is not None and payload else None
     if opens is not None and (not opens.admin_only or ctx.is_admin):
@@ -28,6 +32,9 @@ async def start(msg: Incoming, ctx: Context) -> list[Reply]:
     name = user.display_name or ""
     key = "start.welcome_named" if name else "start.welcome"
     replies.append(Reply(text=ctx.t(key, name=name), choices=menu_choices(ctx)))
+    if msg.is_private and user.profile_offered_at is None:  # once, never again
+        user.profile_offered_at = ctx.clock.now()
+        replies.append(Reply(text=ctx.t("profiel.offer")))
     return replies
 
 
