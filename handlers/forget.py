@@ -74,6 +74,7 @@ async def _back(ctx: Context, data: ForgetData) -> None:
 async def _forget(ctx: Context) -> None:
     user_id = ctx.person.id
     now = ctx.clock.now()
+    await ctx.db.people.forget(user_id)  # the verbinders' role changes keep no id
     await ctx.db.personal.forget(user_id)
     ctx.user, ctx.state = None, None
     await ctx.db.audit.record(now, "user.forgotten")  # no id: there is no one left to name

@@ -21,6 +21,7 @@ from bot.core.messages import Incoming, Reply
 from bot.people.roles import read_role, why_not_revoke, with_role, without_role
 from bot.people.vocab import ROLES
 from bot.storage.models import User
+from bot.storage.repositories.people import TARGET
 from handlers.menu import menu_choices
 from handlers.verbinders import stale_or_refused, verbinders_only
 from handlers.webview import typed_word
@@ -128,7 +129,7 @@ async def on_confirm(ctx: Context, data: RoleData, answer: Answer) -> Go[RoleDat
             return _end(ctx, why)
         target.roles = without_role(target.role_set, data.role)
     action = "role.granted" if data.grant else "role.revoked"
-    detail = f"user={target.id} role={data.role}"
+    detail = f"{TARGET}{target.id} role={data.role}"
     await ctx.db.audit.record(ctx.clock.now(), action, ctx.person.id, detail)
     key = "rollen.granted" if data.grant else "rollen.revoked"
     return _end(ctx, key, who=label(target), role=ctx.t(f"roles.{data.role}"))

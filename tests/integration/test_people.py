@@ -274,6 +274,15 @@ async def test_roles_granted_listed_revoked_and_audited(app: App) -> None:
         ("role.revoked", lotte.id, f"user={user.id} role=verbinder"),
     ]
 
+    await anna.send("/vergeetmij")  # the role changes stay in the log, without her id
+    await anna.press("Ja, verwijder alles")
+    changes = [(a, d) for a, _, d in await _audit(app) if a.startswith("role.")]
+    assert changes == [
+        ("role.granted", "user=forgotten role=partner"),
+        ("role.granted", "user=forgotten role=verbinder"),
+        ("role.revoked", "user=forgotten role=verbinder"),
+    ]
+
 
 async def test_roles_by_a_name_several_people_share_and_unknown_names(app: App) -> None:
     await Person(app, user_id="a1", display_name="Sam").send("hoi")

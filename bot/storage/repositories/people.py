@@ -9,10 +9,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import GroupLink, Invite, InviteUse, User
+from bot.storage.models import AuditLog, GroupLink, Invite, InviteUse, User
 
 LIST_LIMIT = 50  # people, invites or groups shown in one list
 USED, TWICE, GONE = "used", "twice", "gone"  # what became of a use of an invite
+# Audit rows of role changes name the person changed first: "user=<id> role=<role>".
+ROLE_ACTIONS = ("role.granted", "role.revoked")
+TARGET, FORGOTTEN = "user=", "user=forgotten "
 
 
 class PeopleRepo:
@@ -225,6 +228,18 @@ class PeopleRepo:
             "invites_made": made.scalar_one(),
             "groups_linked": linked.scalar_one(),
         }
+
+    async def forget(self, user_id: int) -> None:
+        """Before the person is deleted (/vergeetmij): the verbinders' audit rows about
+        them (``role.granted``, ``role.revoked``) keep what was done, not to whom."""
+        about = f"{TARGET}{user_id} "
+        rows = await self.session.execute(
+            select(AuditLog).where(
+                AuditLog.action.in_(ROLE_ACTIONS), AuditLog.detail.startswith(about)
+            )
+        )
+        for row in rows.scalars():
+            row.detail = FORGOTTEN + row.detail.removeprefix(about)
 
 
 class _Gone(Exception):
