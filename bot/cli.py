@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
+from bot.broadcast import cli as broadcast_cli
 from bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     _content_parser(sub)
     _db_parser(sub)
     _keys_parser(sub)
+    broadcast_cli.add_parser(sub, _command, _subcommands)
     return parser
 
 
@@ -381,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure(
         settings.log_level,
-        quiet=args.command in ("chat", "ask", "content", "keys"),
+        quiet=args.command in ("chat", "ask", "content", "keys", "broadcast"),
         # The terminal chat: log lines to a file, not between the lines of the conversation.
         log_file=CHAT_LOG if args.command == "chat" else None,
     )
@@ -405,6 +407,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return ask(settings, " ".join(args.question), as_json=args.json, language=args.lang)
     if args.command == "content":
         return _content(settings, args)
+    if args.command == "broadcast":
+        return asyncio.run(broadcast_cli.run(settings, args))
     if args.command == "keys":
         return asyncio.run(_keys(settings, args.action, getattr(args, "batch_size", 500)))
     return asyncio.run(_db(settings, args.action))
