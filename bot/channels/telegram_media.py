@@ -88,7 +88,11 @@ class MediaFetcher:
             return self._too_large(ref, ref.size)
         suffix = extension(ref.filename, ref.mime_type, ".bin")
         name = stored_name(PLATFORM, user_id, ref.unique_id, suffix)
-        path = await store(self.folder, name, data)
+        try:
+            path = await store(self.folder, name, data)
+        except OSError as exc:  # MEDIA_DIR not writable, disk full: said in the log
+            log.error("telegram: file not stored in MEDIA_DIR (%s)", type(exc).__name__)
+            return self._without_path(ref)
         return IncomingFile(ref.kind, path, ref.filename, len(data), ref.mime_type)
 
     async def _download(self, ref: FileRef) -> bytes | None:

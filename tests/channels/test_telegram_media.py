@@ -315,6 +315,17 @@ async def test_a_failed_download_hands_over_the_file_without_a_path(rig: Rig) ->
     assert incoming.text == "kijk"
 
 
+async def test_a_media_folder_that_cannot_be_written_costs_the_file_not_the_update(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    async with channel_rig(make_settings, tmp_path) as rig:
+        rig.media.write_text("een bestand, geen map")
+        await rig.feed(rig.fake.photo(ANNA, caption="kijk"))
+        [incoming] = rig.core.seen
+        assert incoming.attachment is not None and incoming.attachment.path is None
+        assert not incoming.attachment.too_large
+
+
 async def test_stickers_stay_unsupported_and_group_pictures_are_not_read(rig: Rig) -> None:
     await rig.feed(rig.fake.sticker(ANNA))
     await rig.feed(rig.fake.photo(BOB, chat_id=GROUP, chat_type="supergroup", caption="hoi"))
