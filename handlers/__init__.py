@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.core.router import Command, MenuItem, Router
 from handlers import (
     ask,
+    broadcast,
+    broadcast_manage,
     checkin,
     fallback,
     forget,
@@ -30,7 +32,7 @@ def build_router() -> Router:
     router = Router(
         text=ask.question,
         unknown_command=fallback.unknown_command,
-        unsupported=fallback.unsupported,
+        unsupported=broadcast.with_attachments(fallback.unsupported),
         stale_action=fallback.stale_action,
         forbidden=fallback.forbidden,
     )
@@ -93,6 +95,25 @@ def build_router() -> Router:
     router.command(
         Command("herlaad", ask.reload, "help.herlaad", aliases=("reload",), admin_only=True)
     )
+    router.command(
+        Command(
+            "bericht",
+            broadcast.begin,
+            "compose.help.bericht",
+            aliases=("announce",),
+            admin_only=True,
+            deep_links=("bericht",),
+        )
+    )
+    router.command(
+        Command(
+            "berichten",
+            broadcast_manage.recent,
+            "compose.help.berichten",
+            aliases=("announcements",),
+            admin_only=True,
+        )
+    )
     # People and roles (issue 14)
     router.command(
         Command(
@@ -139,4 +160,8 @@ def build_router() -> Router:
     invites.FLOW.register(router)
     redeem.FLOW.register(router)
     roles.FLOW.register(router)
+    broadcast.FLOW.register(router)
+    broadcast_manage.FLOW.register(router)
+    router.action(broadcast.UNSUBSCRIBE, broadcast.unsubscribe)
+    router.action(broadcast_manage.ACTION, broadcast_manage.pressed)
     return router
