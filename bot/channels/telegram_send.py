@@ -70,7 +70,7 @@ class _Upload:
 
     field: str  # "photo" or "document"
     path: Path
-    key: UploadKey | None
+    key: UploadKey
 
 
 @dataclass(slots=True)
@@ -79,8 +79,7 @@ class _Part:
 
     method: Callable[..., Awaitable[Message]]
     kwargs: dict[str, Any]
-    upload: _Upload | None = None
-    by_id: bool = False  # the file goes by a remembered file_id, not uploaded
+    upload: _Upload | None = None  # a picture or file: sent by id, or uploaded
 
 
 def _editable(reply: Reply, text: str) -> tuple[int, str] | None:
@@ -117,6 +116,7 @@ class TelegramSender:
         self.me = me
         self._moved: dict[str, str] = {}  # group chat id -> its supergroup's id
         self.uploads = UploadCache()  # send a picture to thousands, upload it once
+        self._uploading: dict[UploadKey, asyncio.Lock] = {}  # files being uploaded now
 
     async def for_outbox(self, chat_id: str, reply: Reply) -> str | None:
         """For the outbox: one attempt; the outbox's sender decides about retries."""
@@ -213,19 +213,41 @@ class TelegramSender:
         return str(message_id)
 
     async def _send_part(self, part: _Part, *, interactive: bool) -> Message:
-        """One API call of a reply. A file sent by a remembered id that Telegram no
-        longer takes is uploaded after all."""
+        """One API call of a reply."""
+        if part.upload is None:
+            sent: Message = await self.call(part.method, interactive=interactive, **part.kwargs)
+            return sent
+        return await self._send_file(part, part.upload, interactive=interactive)
+
+    async def _send_file(self, part: _Part, upload: _Upload, *, interactive: bool) -> Message:
+        """A picture or file by the id Telegram gave it when it was uploaded from this
+        path (unchanged since), else uploaded. One delivery uploads it while the others
+        to the same file wait, then go by its id: an announcement to thousands, sent 50
+        at a time, uploads once. An id Telegram no longer takes is forgotten and the
+        file uploaded after all."""
+        file_id = self.uploads.get(upload.key)
+        if file_id is None:
+            lock = self._uploading.setdefault(upload.key, asyncio.Lock())
+            try:
+                async with lock:
+                    file_id = self.uploads.get(upload.key)
+                    if file_id is None:
+                        return await self._upload(part, upload, interactive=interactive)
+            finally:
+                if not lock.locked():
+                    self._uploading.pop(upload.key, None)
+        part.kwargs[upload.field] = file_id
         try:
             sent: Message = await self.call(part.method, interactive=interactive, **part.kwargs)
         except BadRequest:
-            if not part.by_id or part.upload is None:
-                raise
-            self.uploads.forget(part.upload.key)
-            part.kwargs[part.upload.field] = await asyncio.to_thread(part.upload.path.read_bytes)
-            part.by_id = False
-            sent = await self.call(part.method, interactive=interactive, **part.kwargs)
-        if part.upload is not None and not part.by_id:
-            self.uploads.put(part.upload.key, uploaded_id(sent))
+            self.uploads.forget(upload.key)
+            return await self._upload(part, upload, interactive=interactive)
+        return sent
+
+    async def _upload(self, part: _Part, upload: _Upload, *, interactive: bool) -> Message:
+        part.kwargs[upload.field] = await asyncio.to_thread(upload.path.read_bytes)
+        sent: Message = await self.call(part.method, interactive=interactive, **part.kwargs)
+        self.uploads.put(upload.key, uploaded_id(sent))
         return sent
 
     async def _parts(self, chat_id: str, reply: Reply) -> list[_Part]:
@@ -261,19 +283,19 @@ class TelegramSender:
             parts[-1].kwargs["reply_markup"] = markup
         return parts
 
+    @staticmethod
     async def _file_part(
-        self,
         method: Callable[..., Awaitable[Message]],
         kwargs: dict[str, Any],
         field: str,
         path: Path,
     ) -> _Part:
-        """A picture or file: by the id Telegram gave it when it was last uploaded from
-        this path (unchanged since), else its bytes."""
+        """A picture or file; sent by id or uploaded when its turn comes (``_send_file``).
+        A file that is not there fails the reply before any part of it is sent."""
         key = await asyncio.to_thread(upload_key, path)
-        file_id = self.uploads.get(key)
-        kwargs[field] = file_id or await asyncio.to_thread(path.read_bytes)
-        return _Part(method, kwargs, _Upload(field, path, key), by_id=file_id is not None)
+        if key is None:
+            raise FileNotFoundError(str(path))
+        return _Part(method, kwargs, _Upload(field, path, key))
 
     async def call(
         self, method: Callable[..., Awaitable[Any]], *, interactive: bool, **kwargs: Any

@@ -9,6 +9,7 @@ sends. One test goes through the whole bot and the outbox (SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
@@ -376,6 +377,20 @@ async def test_a_picture_for_many_is_uploaded_once(rig: Rig, tmp_path: Path) -> 
     picture.write_bytes(tiny_png(80, 60))
     await rig.channel.send(str(ANNA), Reply(image=Image(picture, "nieuw")))
     assert bool(rig.fake.calls_of("sendPhoto")[-1].files)
+
+
+async def test_sent_at_once_to_many_the_picture_is_still_uploaded_once(
+    rig: Rig, tmp_path: Path
+) -> None:
+    picture = tmp_path / "aankondiging.png"
+    picture.write_bytes(tiny_png(64, 48))
+    reply = Reply(text="Nieuws", image=Image(picture, "aankondiging"))
+    chats = [str(5000 + n) for n in range(20)]  # the outbox sends a group at once
+    ids = await asyncio.gather(*(rig.channel.send(chat, reply) for chat in chats))
+    assert all(ids)
+    photos = rig.fake.calls_of("sendPhoto")
+    assert len(photos) == 20 and all(c.ok for c in photos)
+    assert sum(bool(c.files) for c in photos) == 1
 
 
 async def test_a_file_id_telegram_no_longer_takes_is_uploaded_after_all(
