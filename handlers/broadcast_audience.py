@@ -128,6 +128,13 @@ def _attachment(value: object) -> dict[str, str] | None:
     return dict(value)
 
 
+def unclear(
+    step: str, ctx: Context, key: str = "compose.unclear", **params: object
+) -> Go[ComposeData]:
+    """Not an answer ``step`` can use: say why (``key``) and ask it again."""
+    return Go(step, say=(Reply(text=ctx.t(key, **params)),))
+
+
 def loose(value: str) -> str:
     """A name as compared: case, spaces, hyphens and underscores do not matter."""
     return _LOOSE.sub("", value.strip().casefold())

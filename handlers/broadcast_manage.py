@@ -19,7 +19,8 @@ from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.storage.repositories.announcements import AnnouncementView
-from handlers import broadcast
+from handlers.broadcast import TEXT_LIMIT
+from handlers.broadcast_preview import moment
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
@@ -65,7 +66,7 @@ def _line(ctx: Context, view: AnnouncementView) -> str:
         "compose.list_item",
         id=view.id,
         status=ctx.t(f"compose.status.{view.status}"),
-        when=broadcast.moment(ctx, view.send_at),
+        when=moment(ctx, view.send_at),
         audience=view.audience,
         text=text,
         recipients=view.recipients,
@@ -118,7 +119,7 @@ def _ask_choose(ctx: Context, data: ChangeData, b: Buttons) -> Reply:
 
 
 def _ask_text(ctx: Context, data: ChangeData, b: Buttons) -> Reply:
-    text = ctx.t("compose.change_text_ask", id=data.announcement, limit=broadcast.TEXT_LIMIT)
+    text = ctx.t("compose.change_text_ask", id=data.announcement, limit=TEXT_LIMIT)
     return Reply(text=text, choices=(b(LEAVE),))
 
 
@@ -152,8 +153,8 @@ async def on_text(ctx: Context, data: ChangeData, answer: Answer) -> Go[ChangeDa
     text = (answer.text or "").strip()
     if not text:
         return Go("text", say=(Reply(text=ctx.t("compose.text_empty")),))
-    if len(text) > broadcast.TEXT_LIMIT:
-        limit = broadcast.TEXT_LIMIT
+    if len(text) > TEXT_LIMIT:
+        limit = TEXT_LIMIT
         say = Reply(text=ctx.t("compose.text_too_long", length=len(text), limit=limit))
         return Go("text", say=(say,))
     return await _change(ctx, data, text=text)
@@ -179,7 +180,7 @@ async def _change(
         ctx.clock.now(), "announcement.changed", ctx.person.id, f"id={number} {detail}"
     )
     if send_at is not None:
-        return _end(ctx, "compose.changed_time", id=number, when=broadcast.moment(ctx, send_at))
+        return _end(ctx, "compose.changed_time", id=number, when=moment(ctx, send_at))
     return _end(ctx, "compose.changed_text", id=number)
 
 

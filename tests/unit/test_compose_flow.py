@@ -20,7 +20,7 @@ from bot.core.texts import Texts
 from bot.paths import content_dir
 from bot.people.vocab import GRANTED_ROLES
 from bot.storage.repositories.announcements import AnnouncementView, Counts, Preview
-from handlers import broadcast, broadcast_manage
+from handlers import broadcast, broadcast_manage, broadcast_preview
 from handlers.broadcast_audience import PICK_STEPS, ComposeData, options
 from handlers.broadcast_manage import ChangeData
 
@@ -427,7 +427,7 @@ async def test_a_bad_link_or_a_long_label_is_said_so(text: str, say: str) -> Non
 
 async def test_the_preview_is_the_message_as_recipients_see_it_with_the_counts() -> None:
     data = replace(READY, attachment={"kind": "link", "url": "https://a.nl", "name": "Meer"})
-    go = await broadcast.to_preview(FakeContext(), data)  # type: ignore[arg-type]
+    go = await broadcast_preview.to_preview(FakeContext(), data)  # type: ignore[arg-type]
     intro, shown, counts = go.say
     assert (go.to, intro.text, shown.text) == ("preview", t("compose.preview"), "Hallo allemaal")
     assert [(c.label, c.url, c.action) for c in shown.choices] == [
@@ -453,7 +453,7 @@ async def test_the_preview_is_the_message_as_recipients_see_it_with_the_counts()
 
 async def test_send_creates_the_announcement_once_with_where_to_report() -> None:
     ctx = FakeContext()
-    go = await broadcast.on_preview(ctx, READY, by("send"))  # type: ignore[arg-type]
+    go = await broadcast_preview.on_preview(ctx, READY, by("send"))  # type: ignore[arg-type]
     assert go.to is None and said(go) == [t("compose.created_now", id=1, total=3)]
     (created,) = ctx.db.announcements.created
     assert created == {
@@ -497,7 +497,7 @@ async def test_the_preview_answers(
     data: ComposeData, answer: Answer, to: str, check: dict[str, Any], say: str | None
 ) -> None:
     ctx = FakeContext()
-    go = await broadcast.on_preview(ctx, data, answer)  # type: ignore[arg-type]
+    go = await broadcast_preview.on_preview(ctx, data, answer)  # type: ignore[arg-type]
     assert go.to == to
     new = go.data or data
     assert {name: getattr(new, name) for name in check} == check
@@ -508,7 +508,7 @@ async def test_the_preview_answers(
 async def test_nobody_to_send_to_is_not_sent() -> None:
     ctx = FakeContext()
     ctx.db.announcements.per_platform = {}
-    go = await broadcast.on_preview(ctx, READY, by("send"))  # type: ignore[arg-type]
+    go = await broadcast_preview.on_preview(ctx, READY, by("send"))  # type: ignore[arg-type]
     assert (go.to, said(go)) == ("preview", [t("compose.nobody")])
     assert ctx.db.announcements.created == []
 
@@ -528,7 +528,7 @@ async def test_when_it_goes_out(
     answer: Answer, to: str, send_at: datetime | None, say: str | None
 ) -> None:
     data = replace(READY, send_at=NOW + timedelta(days=9))
-    go = await broadcast.on_when(FakeContext(), data, answer)  # type: ignore[arg-type]
+    go = await broadcast_preview.on_when(FakeContext(), data, answer)  # type: ignore[arg-type]
     assert (go.to, (go.data or data).send_at) == (to, send_at)
     assert said(go) == ([t(say)] if say else [])
 
@@ -536,7 +536,7 @@ async def test_when_it_goes_out(
 async def test_a_scheduled_one_says_when_it_goes_out() -> None:
     ctx = FakeContext()
     data = replace(READY, send_at=datetime(2026, 3, 13, 9, 0, tzinfo=UTC), urgent=True)
-    go = await broadcast.on_preview(ctx, data, by("send"))  # type: ignore[arg-type]
+    go = await broadcast_preview.on_preview(ctx, data, by("send"))  # type: ignore[arg-type]
     when = t("compose.moment", date="13-03-2026", time="10:00")
     assert said(go) == [t("compose.created_at", id=1, total=3, when=when)]
     (created,) = ctx.db.announcements.created
@@ -554,7 +554,7 @@ async def test_a_scheduled_one_says_when_it_goes_out() -> None:
     ],
 )
 async def test_edit_goes_back_to_a_step(action: str, to: str) -> None:
-    go = await broadcast.on_edit(FakeContext(), READY, by(action))  # type: ignore[arg-type]
+    go = await broadcast_preview.on_edit(FakeContext(), READY, by(action))  # type: ignore[arg-type]
     assert go.to == to
 
 

@@ -1,0 +1,201 @@
+"""/bericht's last steps: the preview, when it goes out, what to change, and sending.
+
+The preview is the announcement exactly as recipients see it (the engine's
+``announcement_reply``; its unsubscribe tap is ``afmelden:0`` here, which only
+explains), with who gets it per platform and who is left out and why. "Versturen"
+creates it with ``ctx.db.announcements.create``: the engine sends it, now or at the
+time given in Dutch (``parse_when``), and reports in this chat. The steps are
+declared with the rest of the flow in :mod:`handlers.broadcast`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.broadcast.render import announcement_reply
+from bot.broadcast.when import PAST, parse_when
+from bot.core.context import Context
+from bot.core.flow import Action, Answer, Buttons, Go, Step
+from bot.core.messages import Reply
+from bot.storage.repositories.announcements import Attachment
+from handlers.broadcast_audience import BACK, NAME, STOP, ComposeData, unclear
+from handlers.verbinders import verbinders_only
+
+SEND = Action("send", "s", label="compose.send_now")
+LATER = Action("later", "w", label="compose.later")
+URGENT = Action("urgent", "u", label="compose.urgent_on")
+EDIT = Action("edit", "e", label="compose.edit")
+NOW = Action("now", "wn", label="compose.now")
+EDITS = {
+    "audience": Action("edit_audience", "ea", label="compose.edit_audience"),
+    "topic": Action("edit_topic", "et", label="compose.edit_topic"),
+    "text": Action("edit_text", "ex", label="compose.edit_text"),
+    "extra": Action("edit_extra", "ee", label="compose.edit_extra"),
+}
+TO_PREVIEW = Action("to_preview", "ep", label="compose.to_preview")
+
+
+def moment(ctx: Context, at: datetime) -> str:
+    """A moment as a verbinder reads it, in ``TIMEZONE``: "13-03-2026 om 10:00"."""
+    local = at.astimezone(ctx.settings.zone)
+    return ctx.t("compose.moment", date=local.strftime("%d-%m-%Y"), time=local.strftime("%H:%M"))
+
+
+def _local(ctx: Context, data: ComposeData) -> str:
+    return "" if data.send_at is None else moment(ctx, data.send_at)
+
+
+def _ask_preview(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
+    when = _local(ctx, data)
+    lines = [ctx.t("compose.confirm_at", when=when) if when else ctx.t("compose.confirm_now")]
+    lines.append(ctx.t("compose.urgent_yes" if data.urgent else "compose.urgent_no"))
+    send = b(SEND, key="compose.send_at" if when else None)
+    urgent = b(URGENT, key="compose.urgent_off" if data.urgent else None)
+    return Reply(text="\n".join(lines), choices=(send, b(LATER), urgent, b(EDIT), b(STOP)))
+
+
+def _ask_when(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
+    return Reply(text=ctx.t("compose.when"), choices=(b(NOW), b(BACK), b(STOP)))
+
+
+def _ask_edit(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
+    edits = tuple(b(action) for action in EDITS.values())
+    return Reply(text=ctx.t("compose.edit_what"), choices=(*edits, b(TO_PREVIEW), b(STOP)))
+
+
+# -- the preview ---------------------------------------------------------------------
+
+
+def attachment_of(data: ComposeData) -> Attachment | None:
+    raw = data.attachment
+    if raw is None:
+        return None
+    return Attachment(
+        kind=raw["kind"], path=raw.get("path"), name=raw.get("name"), url=raw.get("url")
+    )
+
+
+def describe(ctx: Context, raw: dict[str, str]) -> str:
+    shown = raw.get("name") or raw.get("url") or ""
+    return ctx.t(f"compose.attachment.{raw['kind']}", name=shown)
+
+
+def _counts(ctx: Context, per_platform: dict[str, int], left_out: dict[str, int]) -> str:
+    total = sum(per_platform.values())
+    if total == 0:
+        lines = [ctx.t("compose.count_none")]
+    else:
+        platforms = ", ".join(
+            f"{_platform(ctx, name)} {count}"
+            for name, count in sorted(per_platform.items())
+            if count
+        )
+        lines = [ctx.t("compose.count", total=total, platforms=platforms)]
+    reasons = [
+        ctx.t(f"compose.left_out.{reason}", count=count)
+        for reason, count in left_out.items()
+        if count and ctx.texts.has(f"compose.left_out.{reason}")
+    ]
+    if reasons:
+        lines.append(ctx.t("compose.left_out_line", reasons=", ".join(reasons)))
+    return "\n".join(lines)
+
+
+def _platform(ctx: Context, name: str) -> str:
+    key = f"compose.platforms.{name}"
+    return ctx.t(key) if ctx.texts.has(key) else name
+
+
+async def to_preview(ctx: Context, data: ComposeData) -> Go[ComposeData]:
+    """The announcement as recipients will see it, who gets it and who not; then
+    what to do with it."""
+    data = replace(data, review=True, options=())
+    shown = announcement_reply(ctx.texts, ctx.lang, 0, data.text, attachment_of(data), data.topic)
+    preview = await ctx.db.announcements.preview(data.audience(), data.topic)
+    counts = Reply(text=_counts(ctx, preview.per_platform, preview.left_out))
+    return Go("preview", data, (Reply(text=ctx.t("compose.preview")), shown, counts))
+
+
+async def on_preview(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
+    if answer.action == SEND.name:
+        return await _send(ctx, data)
+    if answer.action == URGENT.name:
+        return Go("preview", replace(data, urgent=not data.urgent))
+    step = {LATER.name: "when", EDIT.name: "edit"}.get(answer.action or "")
+    if step is not None:
+        return Go(step)
+    if answer.action is None and answer.text:  # a time typed straight away
+        return await on_when(ctx, data, answer)
+    return unclear("preview", ctx)
+
+
+async def on_when(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
+    if answer.action == NOW.name:
+        return Go("preview", replace(data, send_at=None))
+    now = ctx.clock.now()
+    when = parse_when(answer.text or "", now, ctx.settings.zone)
+    if when.at is None:
+        key = "compose.when_past" if when.problem == PAST else "compose.when_unreadable"
+        return unclear("when", ctx, key)
+    at = None if when.at <= now + timedelta(minutes=1) else when.at  # "nu": right away
+    return Go("preview", replace(data, send_at=at))
+
+
+async def on_edit(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
+    step = next((s for s, action in EDITS.items() if action.name == answer.action), None)
+    if step is not None:
+        return Go(step)
+    if answer.action == TO_PREVIEW.name:
+        return await to_preview(ctx, data)
+    return unclear("edit", ctx)
+
+
+async def _send(ctx: Context, data: ComposeData) -> Go[ComposeData]:
+    """Create the announcement; the engine sends it (now or at ``send_at``) and
+    reports in this chat. The flow ends here, so a second press is stale."""
+    now = ctx.clock.now()
+    if data.send_at is not None and data.send_at <= now:
+        return unclear("when", ctx, "compose.when_past")
+    repo, chosen = ctx.db.announcements, data.audience()
+    preview = await repo.preview(chosen, data.topic)
+    if preview.total == 0:
+        return unclear("preview", ctx, "compose.nobody")
+    user = ctx.person
+    number = await repo.create(
+        created_by=user.id,
+        audience=chosen,
+        topic=data.topic,
+        text=data.text,
+        attachment=attachment_of(data),
+        urgent=data.urgent,
+        send_at=data.send_at or now,
+        report_to=(user.platform, ctx.chat_id),
+        now=now,
+    )
+    when = _local(ctx, data)
+    key = "compose.created_at" if when else "compose.created_now"
+    done = ctx.t(key, id=number, total=preview.total, when=when)
+    return Go(None, say=(Reply(text=done),))
+
+
+def _back_to_preview(data: ComposeData) -> tuple[str, ComposeData]:
+    return "preview", data
+
+
+STEPS: tuple[Step[ComposeData], ...] = (
+    Step(
+        "preview",
+        verbinders_only(NAME, on_preview),
+        _ask_preview,
+        (STOP, SEND, LATER, URGENT, EDIT),
+    ),
+    Step(
+        "when",
+        verbinders_only(NAME, on_when),
+        _ask_when,
+        (STOP, BACK, NOW),
+        back=_back_to_preview,
+    ),
+    Step("edit", verbinders_only(NAME, on_edit), _ask_edit, (STOP, *EDITS.values(), TO_PREVIEW)),
+)
