@@ -5,6 +5,11 @@ Inside an update (``interactive``) every call gets a few attempts: 429 waits
 outbox, :meth:`TelegramSender.for_outbox` makes one attempt and raises a
 :class:`DeliveryError` the outbox's sender understands. A group that became a
 supergroup is followed to its new id, for this and every later message.
+
+A reply with ``edit_of`` is an ``editMessageText`` of that message when it can be
+("not modified" is done), else a new message. A picture or file goes by the
+``file_id`` Telegram gave it the last time it was uploaded from the same, unchanged
+file (``telegram_uploads``), so an announcement to thousands uploads it once.
 """
 
 from __future__ import annotations
