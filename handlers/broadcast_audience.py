@@ -33,9 +33,13 @@ NAME = "bericht"  # the composer's flow (handlers.broadcast)
 PICK_SLOTS = max(MAX_GEMEENTEN, MAX_ORGANISATIONS, len(GRANTED_ROLES), len(TOPICS))
 ITEMS = tuple(Action(f"item_{n}", f"i{n}") for n in range(PICK_SLOTS))
 ITEM_OF = {action.name: n for n, action in enumerate(ITEMS)}
-DONE = Action("done", "d", label="compose.done", words=("yes",))
+# In a picker a typed "klaar" or "stop" ends the picking, not the composing (the
+# Dutch "klaar" is a stop word, and the button says "Klaar"); a pressed Annuleren
+# still cancels.
+DONE = Action("done", "d", label="compose.done", words=("yes", "stop"))
 BACK = Action("back", "b", label="compose.back", words=("back",))
 STOP = Action("stop", "x", label="compose.cancel", words=("stop",))
+STOP_PRESSED = replace(STOP, words=())
 CHECK = "✓"
 _LOOSE = re.compile(r"[\s_-]+")
 # The kinds of filter: the state's field, and whether its values are codes (shown
@@ -197,7 +201,8 @@ def _ask_pick(kind: str) -> Ask[ComposeData]:
             for n, v in enumerate(shown)
         )
         return Reply(
-            text=ctx.t(f"compose.pick.{kind}"), choices=(*buttons, b(DONE), b(BACK), b(STOP))
+            text=ctx.t(f"compose.pick.{kind}"),
+            choices=(*buttons, b(DONE), b(BACK), b(STOP_PRESSED)),
         )
 
     return ask
@@ -257,7 +262,7 @@ PICK_STEPS: tuple[Step[ComposeData], ...] = tuple(
         kind,
         verbinders_only(NAME, _on_pick(kind)),
         _ask_pick(kind),
-        (STOP, BACK, DONE, *ITEMS),
+        (DONE, STOP_PRESSED, BACK, *ITEMS),
         back=_back_to_audience,
     )
     for kind in PICKS

@@ -13,12 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.broadcast.engine import BroadcastEngine
 from bot.core.clock import FrozenClock
 from bot.core.messages import FileKind, Incoming, IncomingFile, Kind, PressOutcome
+from bot.outbox.sender import OutboxSender
 from bot.settings import Settings
 from bot.storage.models import Announcement, User
 from tests.helpers.broadcast_people import add_group, add_people, person
 from tests.helpers.conversation import Person, typed_in_console
+from tests.helpers.fakes import RecordingChannel
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # a Tuesday, 11:00 in Amsterdam
 
@@ -349,3 +352,33 @@ async def test_in_the_console_the_taps_are_numbered_choices(app: App, people: No
     assert t(app, "compose.created_now", id=1, total=6) in out
     (row,) = await announcements(app)
     assert (row.audience, row.topic, row.text) == ("all", "nieuws", "Hallo allemaal")
+
+
+async def test_from_the_chat_to_the_recipients_and_their_tap(
+    app: App, people: None, lotte: Person, channel: RecordingChannel
+) -> None:
+    """Composed in the chat, sent by the engine (a sender's round), received as the
+    preview showed it; a recipient's tap turns the topic off."""
+    assert app.services is not None
+    await compose_until_preview(app, lotte)
+    shown = lotte.last[1]
+    await lotte.press(t(app, "compose.send_now"))
+    engine = BroadcastEngine(
+        sessions=app.services.sessions,
+        outbox=app.services.outbox,
+        texts=app.services.texts,
+        clock=app.services.clock,
+        interval=0.0,
+    )
+    sender = OutboxSender(app.services.outbox, app.channels, before_claim=[engine.tick])
+    while await sender.drain():
+        pass
+    received = {chat: reply for chat, reply in channel.sent if reply.text == shown.text}
+    assert sorted(received) == ["p1", "p2", "p3"]
+    tap = received["p1"].choices[-1]
+    assert (tap.label, tap.action) == (shown.choices[-1].label, "afmelden:1")
+    assert any(chat == "verbinder1" for chat, _ in channel.sent)  # progress and report
+    gangmaker = Person(app, user_id="p1", display_name=None)
+    await gangmaker.press(tap.action)
+    assert gangmaker.text == t(app, "compose.unsubscribed", topic="nieuws")
+    assert (await user(app, "p1")).topics_off == "nieuws"

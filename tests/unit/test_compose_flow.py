@@ -788,3 +788,16 @@ def test_the_state_survives_storing() -> None:
     )
     assert ComposeData.from_data(data.to_data()) == data
     assert ChangeData.from_data(ChangeData(3, False).to_data()) == ChangeData(3, False)
+
+
+@pytest.mark.parametrize("word", ["stop", "ja", "terug"])
+async def test_in_a_picker_a_typed_stop_word_ends_the_picking_not_the_message(word: str) -> None:
+    ctx = FakeContext()
+    replies = await broadcast.FLOW.start(ctx, "audience", ComposeData())  # type: ignore[arg-type]
+    replies = await broadcast.FLOW.pressed(press(button(replies, "compose.by.roles")), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "roles"
+    replies = await broadcast.FLOW.typed(message(word), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "audience"
+    replies = await broadcast.FLOW.pressed(press(button(replies, "compose.by.roles")), ctx)  # type: ignore[arg-type]
+    (last,) = await broadcast.FLOW.pressed(press(button(replies, "compose.cancel")), ctx)  # type: ignore[arg-type]
+    assert last.text == t("compose.cancelled") and ctx.state is None  # pressed: cancels
