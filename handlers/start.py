@@ -31,10 +31,11 @@ async def start(msg: Incoming, ctx: Context) -> list[Reply]:
         replies.append(Reply(text=ctx.t("stop.resumed")))
     name = user.display_name or ""
     key = "start.welcome_named" if name else "start.welcome"
-    replies.append(Reply(text=ctx.t(key, name=name), choices=menu_choices(ctx)))
-    if msg.is_private and user.profile_offered_at is None:  # once, never again
+    text = ctx.t(key, name=name)
+    if msg.is_private and user.profile_offered_at is None:  # the profile: once, never again
         user.profile_offered_at = ctx.clock.now()
-        replies.append(Reply(text=ctx.t("profiel.offer")))
+        text += "\n\n" + ctx.t("profiel.offer")
+    replies.append(Reply(text=text, choices=menu_choices(ctx)))
     return replies
 
 

@@ -172,7 +172,7 @@ async def test_deep_link_start_opens_consent_and_commands_are_registered(
 
     # Someone whose Telegram is in English is answered in English.
     sent = await tg.say(BOB, "/start", first_name="Bob", language_code="en")
-    assert plain(sent[0]) == tg.t("start.welcome_named", "en", name="Bob")
+    assert plain(sent[0]).startswith(tg.t("start.welcome_named", "en", name="Bob"))
 
 
 # -- 2. a question and its answer --------------------------------------------------------
