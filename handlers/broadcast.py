@@ -29,7 +29,7 @@ from bot.broadcast.audience import EVERYONE as ALL
 from bot.broadcast.audience import Audience, AudienceError
 from bot.broadcast.render import topic_name
 from bot.core.context import Context
-from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
+from bot.core.flow import Action, Answer, Buttons, Flow, Go, Open, Step
 from bot.core.messages import (
     FileKind,
     Incoming,
@@ -181,12 +181,20 @@ async def on_topic(ctx: Context, data: ComposeData, answer: Answer) -> Go[Compos
     return await _next(ctx, replace(data, topic=code), "text")
 
 
+def text_problem(ctx: Context, text: str) -> Reply | None:
+    """Why ``text`` (stripped) cannot be an announcement's text; None when it can."""
+    if not text:
+        return Reply(text=ctx.t("compose.text_empty"))
+    if len(text) > TEXT_LIMIT:
+        return Reply(text=ctx.t("compose.text_too_long", length=len(text), limit=TEXT_LIMIT))
+    return None
+
+
 async def on_text(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
     text = (answer.text or "").strip()
-    if not text:
-        return unclear("text", ctx, "compose.text_empty")
-    if len(text) > TEXT_LIMIT:
-        return unclear("text", ctx, "compose.text_too_long", length=len(text), limit=TEXT_LIMIT)
+    problem = text_problem(ctx, text)
+    if problem is not None:
+        return Go("text", say=(problem,))
     return await _next(ctx, replace(data, text=text), "extra")
 
 
@@ -276,37 +284,49 @@ ACTIONS = FLOW.legend()
 
 def with_attachments(otherwise: Handler) -> Handler:
     """The router's answer to a picture or file (``Kind.UNSUPPORTED``): the
-    composer's at its ``extra`` step, ``otherwise`` anywhere else."""
+    composer's while one is open, ``otherwise`` anywhere else."""
 
     async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
         state = ctx.state
         if msg.attachment is None or state is None or state.flow != FLOW.name:
             return await otherwise(msg, ctx)
-        return await _attached(msg, ctx)
+        if not ctx.is_admin:
+            return await refuse(ctx, f"file={NAME}")
+        try:
+            open_ = FLOW.current(ctx)
+        except ValueError:
+            return await otherwise(msg, ctx)
+        if open_ is None:
+            return await otherwise(msg, ctx)
+        return await _attached(msg, ctx, open_)
 
     return handle
 
 
-async def _attached(msg: Incoming, ctx: Context) -> list[Reply]:
-    try:
-        open_ = FLOW.current(ctx)
-    except ValueError:
-        open_ = None
-    sent = msg.attachment
-    if not ctx.is_admin:
-        return await refuse(ctx, f"file={NAME}")
-    if open_ is None or sent is None or open_.step != "extra":
-        again = await FLOW.again(ctx, [Reply(text=ctx.t("compose.attachment_not_now"))])
-        return again or [Reply(text=ctx.t("compose.attachment_not_now"))]
-    if sent.too_large or sent.path is None:
-        key = "compose.file_too_large" if sent.too_large else "compose.file_missing"
-        return await FLOW.again(ctx, [Reply(text=ctx.t(key))]) or []
+async def _attached(msg: Incoming, ctx: Context, open_: Open[ComposeData]) -> list[Reply]:
+    """At the extra step: the picture or file; at the text step, with a caption: the
+    caption is the text and the picture comes with it. Then the preview."""
+    data, sent, caption = open_.data, msg.attachment, msg.text.strip()
+    if open_.step == "text" and caption:
+        problem = text_problem(ctx, caption)
+        if problem is not None:
+            return await _again(ctx, problem)
+        data = replace(data, text=caption)
+    elif open_.step != "extra":
+        return await _again(ctx, Reply(text=ctx.t("compose.attachment_not_now")))
+    if sent is None or sent.too_large or sent.path is None:
+        key = "compose.file_too_large" if sent and sent.too_large else "compose.file_missing"
+        return await _again(ctx, Reply(text=ctx.t(key)))
     kind = "image" if sent.kind is FileKind.IMAGE else "document"
     name = sent.filename or sent.path.name
-    go = await preview.to_preview(
-        ctx, replace(open_.data, attachment={"kind": kind, "path": str(sent.path), "name": name})
-    )
-    return await FLOW.move(ctx, "preview", go.data or open_.data, open_.stamp, go.say)
+    attached = {"kind": kind, "path": str(sent.path), "name": name}
+    go = await preview.to_preview(ctx, replace(data, attachment=attached))
+    return await FLOW.move(ctx, "preview", go.data or data, open_.stamp, go.say)
+
+
+async def _again(ctx: Context, say: Reply) -> list[Reply]:
+    """Say why, and ask the open step again."""
+    return await FLOW.again(ctx, [say]) or [say]
 
 
 # -- the unsubscribe tap under an announcement --------------------------------------------

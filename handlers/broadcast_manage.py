@@ -19,7 +19,7 @@ from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.storage.repositories.announcements import AnnouncementView
-from handlers.broadcast import TEXT_LIMIT
+from handlers.broadcast import TEXT_LIMIT, text_problem
 from handlers.broadcast_preview import moment
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
@@ -151,12 +151,9 @@ async def on_choose(ctx: Context, data: ChangeData, answer: Answer) -> Go[Change
 
 async def on_text(ctx: Context, data: ChangeData, answer: Answer) -> Go[ChangeData]:
     text = (answer.text or "").strip()
-    if not text:
-        return Go("text", say=(Reply(text=ctx.t("compose.text_empty")),))
-    if len(text) > TEXT_LIMIT:
-        limit = TEXT_LIMIT
-        say = Reply(text=ctx.t("compose.text_too_long", length=len(text), limit=limit))
-        return Go("text", say=(say,))
+    problem = text_problem(ctx, text)
+    if problem is not None:
+        return Go("text", say=(problem,))
     return await _change(ctx, data, text=text)
 
 

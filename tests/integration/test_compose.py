@@ -227,6 +227,19 @@ async def test_a_link_button_is_in_the_preview(app: App, people: None, lotte: Pe
     assert row.attachment is not None and "https://www.alliantiepg.nl/verslag" in row.attachment
 
 
+def attachment(picture: Path | None, caption: str = "", **kw: object) -> Incoming:
+    """What a channel makes of a picture Lotte sends (the caption as text)."""
+    sent = IncomingFile(FileKind.IMAGE, picture, "foto.png", 8, **kw)  # type: ignore[arg-type]
+    return Incoming(
+        platform="console",
+        user_id="verbinder1",
+        chat_id="verbinder1",
+        kind=Kind.UNSUPPORTED,
+        text=caption,
+        attachment=sent,
+    )
+
+
 async def test_a_picture_sent_at_the_extra_step_is_in_the_preview(
     app: App, people: None, lotte: Person, tmp_path: Path
 ) -> None:
@@ -234,19 +247,45 @@ async def test_a_picture_sent_at_the_extra_step_is_in_the_preview(
     picture.write_bytes(b"\x89PNG\r\n\x1a\n")
     await lotte.send("/bericht")
     await lotte.send("all")
+    early = await lotte.deliver(attachment(picture))  # at the topic step
+    assert early[0].text == t(app, "compose.attachment_not_now")
+    assert early[-1].text == t(app, "compose.topic")  # asked again
     await lotte.press(t(app, "compose.topics.nieuws"))
-    sent = IncomingFile(FileKind.IMAGE, picture, "foto.png", 8)
-    attached = Incoming(
-        platform="console", user_id="verbinder1", chat_id="verbinder1", kind=Kind.UNSUPPORTED
-    )
-    early = await lotte.deliver(replace(attached, attachment=sent))  # before the text
-    assert t(app, "compose.attachment_not_now") in "\n".join(r.text for r in early)
     await lotte.send("Met foto")
-    await lotte.deliver(replace(attached, attachment=sent))
+    await lotte.deliver(attachment(None, too_large=True))
+    assert lotte.last[0].text == t(app, "compose.file_too_large")
+    await lotte.deliver(attachment(picture))
     assert lotte.last[1].image is not None and lotte.last[1].image.path == picture
     await lotte.press(t(app, "compose.send_now"))
     (row,) = await announcements(app)
     assert row.attachment is not None and '"kind": "image"' in row.attachment
+    assert row.text == "Met foto"
+
+
+async def test_a_picture_with_a_caption_at_the_text_step_is_text_and_picture(
+    app: App, people: None, lotte: Person, tmp_path: Path
+) -> None:
+    picture = tmp_path / "foto.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    await lotte.send("/bericht")
+    await lotte.send("all")
+    await lotte.press(t(app, "compose.topics.nieuws"))
+    await lotte.deliver(attachment(picture, "x" * 4001))
+    assert lotte.last[0].text == t(app, "compose.text_too_long", length=4001, limit=4000)
+    await lotte.deliver(attachment(picture, "  Zo was het leeratelier  "))
+    shown = lotte.last[1]
+    assert shown.text == "Zo was het leeratelier" and shown.image is not None
+    await lotte.press(t(app, "compose.send_now"))
+    (row,) = await announcements(app)
+    assert row.text == "Zo was het leeratelier" and row.attachment is not None
+
+
+async def test_a_picture_from_someone_not_composing_gets_the_usual_answer(
+    app: App, bot: Person, tmp_path: Path
+) -> None:
+    sent = replace(attachment(tmp_path / "x.png"), user_id="anna", chat_id="anna")
+    replies = await bot.deliver(sent)
+    assert replies[0].text == t(app, "fallback.unsupported")
 
 
 async def test_nobody_in_the_audience_is_not_sent(app: App, people: None, lotte: Person) -> None:
