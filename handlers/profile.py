@@ -19,6 +19,7 @@ from typing import Any, Self
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply
+from bot.core.state import State
 from bot.people.directory import (
     MAX_GEMEENTEN,
     MAX_ORGANISATIONS,
@@ -38,6 +39,7 @@ GEMEENTE = tuple(Action(f"gemeente{i}", f"g{i}") for i in range(MAX_GEMEENTEN))
 ORGANISATION = tuple(Action(f"organisation{i}", f"o{i}") for i in range(MAX_ORGANISATIONS))
 TOPIC = tuple(Action(f"topic:{code}", f"t{i}") for i, code in enumerate(TOPICS))
 LANGUAGE = tuple(Action(f"language:{code}", code) for code in LANGUAGES)
+Earlier = dict[str, Any] | None  # {"flow", "step", "data"} of another conversation
 OUTSIDE_REGION = Action("outside", "gx", label="profiel.outside")
 OTHER_ORG = Action("other", "ox", label="profiel.other")
 NO_ORG = Action("no_organisation", "on", label="profiel.no_organisation")
@@ -55,6 +57,7 @@ class ProfileData:
     gemeente: str | None = None
     organisation: str | None = None
     topics_off: tuple[str, ...] = ()
+    earlier: Earlier = None  # the conversation open before /profiel, to go back to
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class ProfileData:
             "gemeente": self.gemeente,
             "organisation": self.organisation,
             "topics_off": list(self.topics_off),
+            "earlier": self.earlier,
         }
 
     @classmethod
@@ -74,7 +78,34 @@ class ProfileData:
             raise ValueError("profile data of an unknown shape")
         if not all(v is None or isinstance(v, str) for v in (gemeente, organisation)):
             raise TypeError("gemeente and organisation are text")
-        return cls(language, gemeente, organisation, tuple(t for t in topics if t in TOPICS))
+        topics_off = tuple(t for t in topics if t in TOPICS)
+        return cls(language, gemeente, organisation, topics_off, read_earlier(data))
+
+
+def earlier_conversation(ctx: Context, own: str) -> Earlier:
+    """The conversation open in this chat (a check-in put aside, say), kept while a
+    short one of ours runs, so that it is not lost: ``back_to`` opens it again."""
+    state = ctx.state
+    if state is None or state.flow == own:
+        return None
+    return {"flow": state.flow, "step": state.step, "data": dict(state.data)}
+
+
+def read_earlier(data: Mapping[str, Any]) -> Earlier:
+    earlier = data.get("earlier")
+    if earlier is not None and not (
+        isinstance(earlier, dict) and {"flow", "step", "data"} <= earlier.keys()
+    ):
+        raise ValueError("earlier conversation of an unknown shape")
+    return earlier
+
+
+def back_to(ctx: Context, earlier: Earlier) -> tuple[Effect, ...]:
+    """At the end: the conversation from before is open again (none: nothing to do)."""
+    if earlier is None:
+        return ()
+    state = State(flow=earlier["flow"], step=earlier["step"], data=earlier["data"])
+    return (Effect("return_to_earlier_conversation", lambda: ctx.set_state(state)),)
 
 
 def lists(ctx: Context) -> Directory:
@@ -248,7 +279,8 @@ async def on_organisation(ctx: Context, data: ProfileData, answer: Answer) -> Go
 async def on_topics(ctx: Context, data: ProfileData, answer: Answer) -> Go[ProfileData]:
     action = answer.action or ""
     if action == DONE.name:
-        return Go(None, say=(Reply(text=summary(ctx, data), choices=menu_choices(ctx)),))
+        done = Reply(text=summary(ctx, data), choices=menu_choices(ctx))
+        return Go(None, say=(done,), effects=back_to(ctx, data.earlier))
     code = action.partition(":")[2] if action.startswith("topic:") else None
     if code not in TOPICS:
         return _unclear("topics", ctx)
@@ -259,7 +291,8 @@ async def on_topics(ctx: Context, data: ProfileData, answer: Answer) -> Go[Profi
 
 
 def stopped(ctx: Context, data: ProfileData) -> Go[ProfileData]:
-    return Go(None, say=(Reply(text=ctx.t("profiel.stopped"), choices=menu_choices(ctx)),))
+    said = Reply(text=ctx.t("profiel.stopped"), choices=menu_choices(ctx))
+    return Go(None, say=(said,), effects=back_to(ctx, data.earlier))
 
 
 # -- opening it -------------------------------------------------------------------------
@@ -273,6 +306,7 @@ def _first(ctx: Context) -> tuple[str, ProfileData]:
         gemeente=person.gemeente,
         organisation=person.organisation,
         topics_off=tuple(c for c in TOPICS if c in off),
+        earlier=earlier_conversation(ctx, FLOW.name),
     )
     return "language", data
 

@@ -8,7 +8,7 @@ invite once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 
@@ -22,6 +22,7 @@ from bot.storage.models import Invite
 from bot.storage.repositories.people import TWICE, USED
 from handlers.invites import describe
 from handlers.menu import menu_choices
+from handlers.profile import Earlier, back_to, earlier_conversation, read_earlier
 from handlers.webview import typed_word
 
 ACCEPT = Action("accept", "y", label="code.accept", words=("yes",))
@@ -36,6 +37,7 @@ class RedeemData:
     role: str
     organisation: str | None = None
     gemeente: str | None = None
+    earlier: Earlier = None  # the conversation open before, to go back to
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -43,13 +45,15 @@ class RedeemData:
             "role": self.role,
             "organisation": self.organisation,
             "gemeente": self.gemeente,
+            "earlier": self.earlier,
         }
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Self:
         if data["role"] not in GRANTED_ROLES:
             raise ValueError("not a role an invite gives")
-        return cls(int(data["invite"]), data["role"], data["organisation"], data["gemeente"])
+        org, gemeente = data["organisation"], data["gemeente"]
+        return cls(int(data["invite"]), data["role"], org, gemeente, read_earlier(data))
 
 
 def problem(invite: Invite | None, now: datetime) -> str | None:
@@ -88,7 +92,8 @@ async def offer(msg: Incoming, ctx: Context, given: str) -> list[Reply]:
         refused = "code.twice"
     if refused is not None or invite is None:
         return await _refused(ctx, refused or "code.unknown", invite)
-    data = RedeemData(invite.id, invite.role, invite.organisation, invite.gemeente)
+    earlier = earlier_conversation(ctx, FLOW.name)
+    data = RedeemData(invite.id, invite.role, invite.organisation, invite.gemeente, earlier)
     return await FLOW.start(ctx, "confirm", data)
 
 
@@ -104,6 +109,12 @@ def _ask(ctx: Context, data: RedeemData, buttons: Buttons) -> Reply:
 
 
 async def confirm(ctx: Context, data: RedeemData, answer: Answer) -> Go[RedeemData]:
+    """Yes or no; either way, the conversation from before is open again."""
+    go = await _answered(ctx, data, answer)
+    return replace(go, effects=(*go.effects, *back_to(ctx, data.earlier)))
+
+
+async def _answered(ctx: Context, data: RedeemData, answer: Answer) -> Go[RedeemData]:
     if answer.action != ACCEPT.name:
         key = "code.declined" if answer.action == DECLINE.name else "code.not_confirmed"
         return Go(None, say=(Reply(text=ctx.t(key), choices=menu_choices(ctx)),))

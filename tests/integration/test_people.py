@@ -129,6 +129,32 @@ async def test_profile_typed_answers_back_stop_and_english(app: App) -> None:
     assert user is not None and (user.gemeente, user.organisation) == ("buiten-de-regio", None)
 
 
+def _t(app: App, key: str) -> str:
+    assert app.services is not None
+    return app.services.texts.get("nl", key)
+
+
+async def test_a_check_in_half_way_is_still_there_after_the_profile_and_a_code(
+    app: App,
+) -> None:
+    anna = Person(app)
+    await anna.send("/spinnenweb")
+    await anna.press(_t(app, "checkin.consent_yes"))
+    await anna.press(_t(app, "checkin.mode_short"))
+    await anna.press("7")
+    await anna.send("/profiel")
+    await anna.press("Overslaan")
+    await anna.send("stop")
+    await anna.send("/code " + "1" * 40)  # unknown: no conversation of its own
+    token = await _make_invite(_verbinder(app), "partner", "Geen", "Geen", "7 dagen", "5")
+    await anna.send(f"/code {token}")
+    await anna.press("Nee, liever niet")
+    await anna.send("/spinnenweb")
+    assert _t(app, "checkin.resume") in anna.text
+    await anna.press(_t(app, "checkin.resume_continue"))
+    assert "Vraag 2 van" in anna.text
+
+
 async def test_an_old_profile_button_changes_nothing(app: App) -> None:
     anna = Person(app)
     await anna.send("/profiel")
