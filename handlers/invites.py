@@ -5,6 +5,7 @@ Both are declared flows (:mod:`bot.core.flow`). Making one: the role, optionally
 organisation and a gemeente, how long it is valid, how many may use it, a check, and
 then the link and the code, shown once: only the token's SHA-256 is stored
 (:mod:`bot.people.tokens`). The same flow lists the open invites and revokes them.
+What each step offers and asks is in :mod:`handlers.invite_prompts`.
 Redeeming shows what the person will become and asks to confirm; an unknown,
 expired, used-up or revoked code gets a clear reply, and one person uses an invite
 once (``invite_uses``).
@@ -18,31 +19,39 @@ from datetime import timedelta
 from typing import Any, Self
 
 from bot.core.context import Context
-from bot.core.flow import Action, Answer, Buttons, Effect, Flow, Go, Step
+from bot.core.flow import Answer, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply, ShareLink
 from bot.people.tokens import LINK_PREFIX, new_token, token_hash
 from bot.people.vocab import GRANTED_ROLES
+from handlers.invite_prompts import (
+    BACK,
+    EXPIRY,
+    LIMITS,
+    LIST,
+    LISTED,
+    MAKE,
+    MAX_USES,
+    NEW,
+    NO_GEMEENTE,
+    NO_ORG,
+    REVOKE,
+    ROLE,
+    STOP,
+    ask_confirm,
+    ask_days,
+    ask_gemeente,
+    ask_list,
+    ask_organisation,
+    ask_role,
+    ask_uses,
+    describe,
+)
 from handlers.menu import menu_choices
 from handlers.private import private_only
-from handlers.profile import GEMEENTE, ORGANISATION, chosen_gemeente, lists
+from handlers.profile import chosen_gemeente
+from handlers.profile_prompts import GEMEENTE, ORGANISATION, lists
 from handlers.verbinders import stale_or_refused, verbinders_only
 from handlers.webview import typed_word
-
-ROLE = tuple(Action(f"role:{code}", f"r-{code}") for code in GRANTED_ROLES)
-NO_ORG = Action("no_organisation", "on", label="uitnodiging.none")
-NO_GEMEENTE = Action("no_gemeente", "gn", label="uitnodiging.none")
-DAYS = (1, 7, 30)
-USES = (1, 5, 25, 100)
-EXPIRY = tuple(Action(f"days:{n}", f"e{n}") for n in DAYS)
-MAX_USES = tuple(Action(f"uses:{n}", f"u{n}") for n in USES)
-MAKE = Action("make", "m", label="uitnodiging.make", words=("yes",))
-LIST = Action("list", "l", label="uitnodiging.list")
-NEW = Action("new", "n", label="uitnodiging.new")
-LISTED = 10  # open invites offered for revoking at once
-REVOKE = tuple(Action(f"revoke{i}", f"v{i}") for i in range(LISTED))
-BACK = Action("back", "b", label="uitnodiging.back", words=("back",))
-STOP = Action("stop", "x", label="uitnodiging.stop", words=("stop",))
-LIMITS = {"days": (1, 365), "uses": (1, 1000)}  # what may be typed instead of a button
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,73 +84,6 @@ class InviteData:
         if not all(v is None or isinstance(v, str) for v in (org, gemeente)):
             raise TypeError("organisation and gemeente are text")
         return cls(role, org, gemeente, int(days), int(uses), tuple(int(i) for i in listed))
-
-
-def describe(ctx: Context, role: str, organisation: str | None, gemeente: str | None) -> str:
-    """ "gangmaker, bij DSV, in Leiden": what an invite makes of someone."""
-    places = lists(ctx)
-    parts = [ctx.t(f"roles.{role}")]
-    org = places.organisation(organisation)
-    if organisation is not None:
-        parts.append(ctx.t("uitnodiging.at", organisation=org.name if org else organisation))
-    place = places.gemeente(gemeente)
-    if gemeente is not None:
-        parts.append(ctx.t("uitnodiging.in", gemeente=place.name if place else gemeente))
-    return ", ".join(parts)
-
-
-# -- making one: what each step asks ---------------------------------------------------
-
-
-def _ask_role(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    roles = [buttons.text(a, ctx.t(f"roles.{a.name[5:]}")) for a in ROLE]
-    return Reply(text=ctx.t("uitnodiging.ask_role"), choices=(*roles, buttons(LIST), buttons(STOP)))
-
-
-def _ask_organisation(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    orgs = lists(ctx).organisations
-    choices = [buttons.text(a, o.name) for a, o in zip(ORGANISATION, orgs, strict=False)]
-    choices += [buttons(NO_ORG), buttons(BACK), buttons(STOP)]
-    return Reply(text=ctx.t("uitnodiging.ask_organisation"), choices=tuple(choices))
-
-
-def _ask_gemeente(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    places = lists(ctx).gemeenten
-    choices = [buttons.text(a, g.name) for a, g in zip(GEMEENTE, places, strict=False)]
-    choices += [buttons(NO_GEMEENTE), buttons(BACK), buttons(STOP)]
-    return Reply(text=ctx.t("uitnodiging.ask_gemeente"), choices=tuple(choices))
-
-
-def _ask_days(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    days = [
-        buttons.text(a, ctx.t("uitnodiging.days", days=n))
-        for a, n in zip(EXPIRY, DAYS, strict=True)
-    ]
-    return Reply(text=ctx.t("uitnodiging.ask_days"), choices=(*days, buttons(BACK), buttons(STOP)))
-
-
-def _ask_uses(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    uses = [buttons.text(a, str(n)) for a, n in zip(MAX_USES, USES, strict=True)]
-    return Reply(text=ctx.t("uitnodiging.ask_uses"), choices=(*uses, buttons(BACK), buttons(STOP)))
-
-
-def _ask_confirm(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    text = ctx.t(
-        "uitnodiging.check",
-        what=describe(ctx, data.role, data.organisation, data.gemeente),
-        days=data.days,
-        uses=data.uses,
-    )
-    return Reply(text=text, choices=(buttons(MAKE), buttons(BACK), buttons(STOP)))
-
-
-def _ask_list(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    revoke = [
-        buttons.text(a, ctx.t("uitnodiging.revoke", number=invite_id))
-        for a, invite_id in zip(REVOKE, data.listed, strict=False)
-    ]
-    key = "uitnodiging.list_ask" if data.listed else "uitnodiging.list_none"
-    return Reply(text=ctx.t(key), choices=(*revoke, buttons(NEW), buttons(STOP)))
 
 
 # -- making one: what each answer does -----------------------------------------------
@@ -303,43 +245,43 @@ FLOW: Flow[InviteData] = Flow(
     prefix="ui",
     data=InviteData,
     steps=[
-        Step("role", on=_guard(on_role), ask=_ask_role, actions=(*ROLE, LIST, STOP)),
+        Step("role", on=_guard(on_role), ask=ask_role, actions=(*ROLE, LIST, STOP)),
         Step(
             "organisation",
             on=_guard(on_organisation),
-            ask=_ask_organisation,
+            ask=ask_organisation,
             actions=(*ORGANISATION, NO_ORG, BACK, STOP),
             back=_back_to("role"),
         ),
         Step(
             "gemeente",
             on=_guard(on_gemeente),
-            ask=_ask_gemeente,
+            ask=ask_gemeente,
             actions=(*GEMEENTE, NO_GEMEENTE, BACK, STOP),
             back=_back_to("organisation"),
         ),
         Step(
             "days",
             on=_guard(on_days),
-            ask=_ask_days,
+            ask=ask_days,
             actions=(*EXPIRY, BACK, STOP),
             back=_back_to("gemeente"),
         ),
         Step(
             "uses",
             on=_guard(on_uses),
-            ask=_ask_uses,
+            ask=ask_uses,
             actions=(*MAX_USES, BACK, STOP),
             back=_back_to("days"),
         ),
         Step(
             "confirm",
             on=_guard(on_confirm),
-            ask=_ask_confirm,
+            ask=ask_confirm,
             actions=(MAKE, BACK, STOP),
             back=_back_to("uses"),
         ),
-        Step("list", on=_guard(on_list), ask=_ask_list, actions=(*REVOKE, NEW, STOP)),
+        Step("list", on=_guard(on_list), ask=ask_list, actions=(*REVOKE, NEW, STOP)),
     ],
     stale="uitnodiging.stale",
     ttl=timedelta(hours=2),

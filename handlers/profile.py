@@ -6,7 +6,8 @@ Language comes first, so the rest is asked in the language chosen. The gemeenten
 organisations come from ``content/`` (:mod:`bot.people.directory`); their buttons are
 numbered codes (``g0``, ``o3``) declared up to the lists' maximum, so the flow is
 declared once, whatever the content holds. Topics are all on by default; the person
-turns off what they do not want (stored as ``users.topics_off``).
+turns off what they do not want (stored as ``users.topics_off``). What each step
+offers and asks is in :mod:`handlers.profile_prompts`.
 """
 
 from __future__ import annotations
@@ -17,36 +18,34 @@ from datetime import timedelta
 from typing import Any, Self
 
 from bot.core.context import Context
-from bot.core.flow import Action, Answer, Buttons, Effect, Flow, Go, Step
+from bot.core.flow import Answer, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply
-from bot.core.state import State
-from bot.people.directory import (
-    MAX_GEMEENTEN,
-    MAX_ORGANISATIONS,
-    OTHER,
-    OUTSIDE,
-    Directory,
-    directory,
-    place_id,
-)
+from bot.people.directory import OTHER, OUTSIDE, place_id
 from bot.people.vocab import TOPICS, join
+from handlers.earlier import Earlier, back_to, earlier_conversation, read_earlier
 from handlers.menu import menu_choices
 from handlers.private import private_only
+from handlers.profile_prompts import (
+    BACK,
+    DONE,
+    GEMEENTE,
+    LANGUAGE,
+    LANGUAGES,
+    NO_ORG,
+    ORGANISATION,
+    OTHER_ORG,
+    OUTSIDE_REGION,
+    SKIP,
+    STOP,
+    TOPIC,
+    ask_gemeente,
+    ask_language,
+    ask_organisation,
+    ask_topics,
+    lists,
+    summary,
+)
 from handlers.webview import typed_word
-
-LANGUAGES = ("nl", "en")
-GEMEENTE = tuple(Action(f"gemeente{i}", f"g{i}") for i in range(MAX_GEMEENTEN))
-ORGANISATION = tuple(Action(f"organisation{i}", f"o{i}") for i in range(MAX_ORGANISATIONS))
-TOPIC = tuple(Action(f"topic:{code}", f"t{i}") for i, code in enumerate(TOPICS))
-LANGUAGE = tuple(Action(f"language:{code}", code) for code in LANGUAGES)
-Earlier = dict[str, Any] | None  # {"flow", "step", "data"} of another conversation
-OUTSIDE_REGION = Action("outside", "gx", label="profiel.outside")
-OTHER_ORG = Action("other", "ox", label="profiel.other")
-NO_ORG = Action("no_organisation", "on", label="profiel.no_organisation")
-DONE = Action("done", "d", label="profiel.done_topics")
-SKIP = Action("skip", "s", label="profiel.skip")
-BACK = Action("back", "b", label="profiel.back", words=("back",))
-STOP = Action("stop", "x", label="profiel.stop", words=("stop",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,113 +79,6 @@ class ProfileData:
             raise TypeError("gemeente and organisation are text")
         topics_off = tuple(t for t in topics if t in TOPICS)
         return cls(language, gemeente, organisation, topics_off, read_earlier(data))
-
-
-def earlier_conversation(ctx: Context, own: str) -> Earlier:
-    """The conversation open in this chat (a check-in put aside, say), kept while a
-    short one of ours runs, so that it is not lost: ``back_to`` opens it again."""
-    state = ctx.state
-    if state is None or state.flow == own:
-        return None
-    return {"flow": state.flow, "step": state.step, "data": dict(state.data)}
-
-
-def read_earlier(data: Mapping[str, Any]) -> Earlier:
-    earlier = data.get("earlier")
-    if earlier is not None and not (
-        isinstance(earlier, dict) and {"flow", "step", "data"} <= earlier.keys()
-    ):
-        raise ValueError("earlier conversation of an unknown shape")
-    return earlier
-
-
-def back_to(ctx: Context, earlier: Earlier) -> tuple[Effect, ...]:
-    """At the end: the conversation from before is open again (none: nothing to do)."""
-    if earlier is None:
-        return ()
-    state = State(flow=earlier["flow"], step=earlier["step"], data=earlier["data"])
-    return (Effect("return_to_earlier_conversation", lambda: ctx.set_state(state)),)
-
-
-def lists(ctx: Context) -> Directory:
-    return directory(ctx.settings.content_dir)
-
-
-# -- what each step asks --------------------------------------------------------------
-
-
-def _ask_language(ctx: Context, data: ProfileData, buttons: Buttons) -> Reply:
-    labels = (buttons.text(a, ctx.t(f"profiel.language_{a.code}")) for a in LANGUAGE)
-    return Reply(
-        text=ctx.t("profiel.ask_language"), choices=(*labels, buttons(SKIP), buttons(STOP))
-    )
-
-
-def _ask_gemeente(ctx: Context, data: ProfileData, buttons: Buttons) -> Reply:
-    places = lists(ctx).gemeenten
-    now = _gemeente_name(ctx, data.gemeente)
-    choices = [buttons.text(a, g.name) for a, g in zip(GEMEENTE, places, strict=False)]
-    choices += [
-        buttons(OUTSIDE_REGION),
-        buttons(SKIP),
-        *buttons.back("gemeente", data),
-        buttons(STOP),
-    ]
-    return Reply(text=ctx.t("profiel.ask_gemeente", now=now), choices=tuple(choices))
-
-
-def _ask_organisation(ctx: Context, data: ProfileData, buttons: Buttons) -> Reply:
-    orgs = lists(ctx).organisations
-    now = _organisation_name(ctx, data.organisation)
-    choices = [buttons.text(a, o.name) for a, o in zip(ORGANISATION, orgs, strict=False)]
-    choices += [buttons(OTHER_ORG), buttons(NO_ORG), buttons(SKIP)]
-    choices += [*buttons.back("organisation", data), buttons(STOP)]
-    return Reply(text=ctx.t("profiel.ask_organisation", now=now), choices=tuple(choices))
-
-
-def _ask_topics(ctx: Context, data: ProfileData, buttons: Buttons) -> Reply:
-    choices = [
-        buttons.text(
-            action,
-            ctx.t(
-                "profiel.topic_off" if code in data.topics_off else "profiel.topic_on",
-                topic=ctx.t(f"topics.{code}"),
-            ),
-        )
-        for action, code in zip(TOPIC, TOPICS, strict=True)
-    ]
-    choices += [buttons(DONE), *buttons.back("topics", data), buttons(STOP)]
-    return Reply(text=ctx.t("profiel.ask_topics"), choices=tuple(choices))
-
-
-def _gemeente_name(ctx: Context, code: str | None) -> str:
-    if code is None:
-        return ctx.t("profiel.not_chosen")
-    if code == OUTSIDE:
-        return ctx.t("profiel.outside_name")
-    found = lists(ctx).gemeente(code)
-    return found.name if found else code
-
-
-def _organisation_name(ctx: Context, code: str | None) -> str:
-    if code is None:
-        return ctx.t("profiel.not_chosen")
-    if code == OTHER:
-        return ctx.t("profiel.other_name")
-    found = lists(ctx).organisation(code)
-    return found.name if found else code
-
-
-def summary(ctx: Context, data: ProfileData) -> str:
-    """The profile in one message: the end of /profiel."""
-    on = [ctx.t(f"topics.{code}") for code in TOPICS if code not in data.topics_off]
-    return ctx.t(
-        "profiel.summary",
-        chosen_language=ctx.t(f"profiel.language_{data.language}"),
-        gemeente=_gemeente_name(ctx, data.gemeente),
-        organisation=_organisation_name(ctx, data.organisation),
-        topics=", ".join(on) if on else ctx.t("profiel.no_topics"),
-    )
 
 
 # -- what each answer does ------------------------------------------------------------
@@ -323,25 +215,25 @@ FLOW: Flow[ProfileData] = Flow(
     prefix="pf",
     data=ProfileData,
     steps=[
-        Step("language", on=on_language, ask=_ask_language, actions=(*LANGUAGE, SKIP, STOP)),
+        Step("language", on=on_language, ask=ask_language, actions=(*LANGUAGE, SKIP, STOP)),
         Step(
             "gemeente",
             on=on_gemeente,
-            ask=_ask_gemeente,
+            ask=ask_gemeente,
             actions=(*GEMEENTE, OUTSIDE_REGION, SKIP, BACK, STOP),
             back=lambda data: ("language", data),
         ),
         Step(
             "organisation",
             on=on_organisation,
-            ask=_ask_organisation,
+            ask=ask_organisation,
             actions=(*ORGANISATION, OTHER_ORG, NO_ORG, SKIP, BACK, STOP),
             back=lambda data: ("gemeente", data),
         ),
         Step(
             "topics",
             on=on_topics,
-            ask=_ask_topics,
+            ask=ask_topics,
             actions=(*TOPIC, DONE, BACK, STOP),
             back=lambda data: ("organisation", data),
         ),

@@ -20,9 +20,9 @@ from bot.people.tokens import read_token, token_hash
 from bot.people.vocab import GRANTED_ROLES
 from bot.storage.models import Invite
 from bot.storage.repositories.people import TWICE, USED
-from handlers.invites import describe
+from handlers.earlier import Earlier, back_to, earlier_conversation, read_earlier
+from handlers.invite_prompts import describe
 from handlers.menu import menu_choices
-from handlers.profile import Earlier, back_to, earlier_conversation, read_earlier
 from handlers.webview import typed_word
 
 ACCEPT = Action("accept", "y", label="code.accept", words=("yes",))
