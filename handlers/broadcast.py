@@ -205,17 +205,17 @@ async def on_extra(ctx: Context, data: ComposeData, answer: Answer) -> Go[Compos
         return await preview.to_preview(ctx, data)
     if answer.action == DROP.name:
         return Go("extra", replace(data, attachment=None))
-    if answer.action is None and answer.text and answer.text.split()[0].startswith("http"):
+    if answer.action is None and (answer.text or "").lstrip().startswith("http"):
         return await on_link(ctx, data, answer)  # a link typed straight away
     return unclear("extra", ctx, "compose.extra_unclear")
 
 
 async def on_link(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
     """``https://… Lees meer``: the link, then the text on the button."""
-    url, _, words = (answer.text or "").strip().partition(" ")
+    url, *words = (answer.text or "").split(maxsplit=1) or [""]
     if not is_web_link(url):
         return unclear("link", ctx, "compose.link_bad")
-    label = " ".join(words.split()) or ctx.t("compose.link_label")
+    label = " ".join(" ".join(words).split()) or ctx.t("compose.link_label")
     if len(label) > LABEL_LIMIT:
         return unclear("link", ctx, "compose.link_label_long", limit=LABEL_LIMIT)
     return await preview.to_preview(

@@ -397,6 +397,12 @@ async def test_an_edited_text_goes_straight_back_to_the_preview() -> None:
             {"kind": "link", "url": "https://www.alliantiepg.nl/agenda", "name": "Naar de agenda"},
             None,
         ),
+        (
+            typed("https://www.alliantiepg.nl\nNaar  de site "),
+            "preview",
+            {"kind": "link", "url": "https://www.alliantiepg.nl", "name": "Naar de site"},
+            None,
+        ),
         (typed("een foto komt nog"), "extra", None, "compose.extra_unclear"),
     ],
 )
