@@ -238,7 +238,9 @@ async def safety_first(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
     kept), even when flooding, even when the database is down. So it runs before
     the flood limit and the unit of work, and touches no storage."""
     knowledge = ctx.services.knowledge
-    if knowledge is not None and msg.kind is Kind.TEXT:
+    # Typed text, and the caption of a picture or file (it comes as UNSUPPORTED).
+    said = msg.kind is Kind.TEXT or (msg.kind is Kind.UNSUPPORTED and bool(msg.text))
+    if knowledge is not None and said:
         answerer = knowledge.answerer
         found = answerer.safety.crisis(msg.text)
         if found is not None and found.is_crisis:

@@ -6,10 +6,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.app import App
+from bot.core.messages import FileKind, Incoming, IncomingFile, Kind
 from bot.paths import content_dir
 from bot.settings import Settings
 from bot.storage.models import UnansweredQuestion
@@ -67,6 +69,24 @@ async def test_crisis_comes_first_even_in_a_conversation(bot: Person, app: App) 
     assert "huisarts" in bot.text
     await bot.send("engels")  # the conversation they were in is kept
     assert "English" in bot.text
+
+
+@pytest.mark.parametrize("kind", [FileKind.IMAGE, FileKind.DOCUMENT])
+async def test_a_crisis_in_the_caption_of_a_picture_or_file_gets_the_crisis_reply(
+    bot: Person, kind: FileKind, tmp_path: Path
+) -> None:
+    picture = IncomingFile(kind, tmp_path / "foto.jpg", "foto.jpg", 1000)
+    await bot.deliver(
+        Incoming(
+            platform=bot.platform,
+            user_id=bot.user_id,
+            chat_id=bot.user_id,
+            kind=Kind.UNSUPPORTED,
+            text="ik wil niet meer leven",
+            attachment=picture,
+        )
+    )
+    assert "113" in bot.text and "0800-0113" in bot.text and "112" in bot.text
 
 
 def _database_down(app: App, monkeypatch: object) -> None:
