@@ -461,7 +461,12 @@ async def _chat(settings: Settings, user: str, *, http: bool) -> int:
     # The console's own lines (the intro, "Tot ziens!") in the person's language:
     # looked up once after each message, since /taal may have changed it.
     language: list[str] = [settings.default_language]
-    console = ConsoleChannel(user=user, label=lambda key, **kw: texts.get(language[0], key, **kw))
+    console = ConsoleChannel(
+        user=user,
+        label=lambda key, **kw: texts.get(language[0], key, **kw),
+        media_dir=settings.media_dir,
+        media_max_bytes=settings.media_max_bytes,
+    )
 
     async def handle(msg: Incoming) -> list[Reply]:
         replies = await app.handle(msg)
