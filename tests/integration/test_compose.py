@@ -380,10 +380,14 @@ async def test_a_group_is_sent_to_a_private_chat(app: App, lotte: Person) -> Non
     assert replies[-1].private_invite.start_payload == "bericht"
 
 
-async def test_in_the_console_the_taps_are_numbered_choices(app: App, people: None) -> None:
-    """The whole composer by typed numbers; the preview's unsubscribe tap is a
-    numbered choice like any other."""
-    lines = ["/bericht", "all", "1", "Hallo allemaal", "2", "1"]
+async def test_in_the_console_the_taps_are_numbered_choices(
+    app: App, people: None, tmp_path: Path
+) -> None:
+    """The whole composer by typed numbers, a picture with /bijlage; the preview's
+    unsubscribe tap is a numbered choice like any other."""
+    picture = tmp_path / "foto.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    lines = ["/bericht", "all", "1", "Hallo allemaal", f"/bijlage {picture}", "1"]
     out = await typed_in_console(app, lines, user="verbinder1")
     unsubscribe = t(app, "announce.unsubscribe", topic="nieuws")
     assert f"  1. {unsubscribe}" in out
@@ -391,6 +395,7 @@ async def test_in_the_console_the_taps_are_numbered_choices(app: App, people: No
     assert t(app, "compose.created_now", id=1, total=6) in out
     (row,) = await announcements(app)
     assert (row.audience, row.topic, row.text) == ("all", "nieuws", "Hallo allemaal")
+    assert row.attachment is not None and str(picture) in row.attachment
 
 
 async def test_from_the_chat_to_the_recipients_and_their_tap(
