@@ -125,19 +125,24 @@ async def on_preview(ctx: Context, data: ComposeData, answer: Answer) -> Go[Comp
     step = {LATER.name: "when", EDIT.name: "edit"}.get(answer.action or "")
     if step is not None:
         return Go(step)
-    if answer.action is None and answer.text:  # a time typed straight away
-        return await on_when(ctx, data, answer)
-    return unclear("preview", ctx)
+    if answer.action is None and answer.text:  # a time typed straight away?
+        return _at(ctx, data, answer.text, "preview", "compose.preview_unclear")
+    return unclear("preview", ctx, "compose.preview_unclear")
 
 
 async def on_when(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
     if answer.action == NOW.name:
         return Go("preview", replace(data, send_at=None))
+    return _at(ctx, data, answer.text or "", "when", "compose.when_unreadable")
+
+
+def _at(ctx: Context, data: ComposeData, text: str, step: str, unreadable: str) -> Go[ComposeData]:
+    """The moment ``text`` names, in ``TIMEZONE``, and back to the preview; a moment
+    past or not understood is said so (``unreadable``) and ``step`` asked again."""
     now = ctx.clock.now()
-    when = parse_when(answer.text or "", now, ctx.settings.zone)
+    when = parse_when(text, now, ctx.settings.zone)
     if when.at is None:
-        key = "compose.when_past" if when.problem == PAST else "compose.when_unreadable"
-        return unclear("when", ctx, key)
+        return unclear(step, ctx, "compose.when_past" if when.problem == PAST else unreadable)
     at = None if when.at <= now + timedelta(minutes=1) else when.at  # "nu": right away
     return Go("preview", replace(data, send_at=at))
 

@@ -489,7 +489,9 @@ async def test_send_creates_the_announcement_once_with_where_to_report() -> None
             {"send_at": datetime(2026, 3, 11, 8, 0, tzinfo=UTC)},
             None,
         ),
-        (READY, typed("jazeker"), "when", {}, "compose.when_unreadable"),
+        (READY, typed("jazeker"), "preview", {"send_at": None}, "compose.preview_unclear"),
+        (READY, typed("9 maart 10:00"), "preview", {"send_at": None}, "compose.when_past"),
+        (READY, by("now"), "preview", {}, "compose.preview_unclear"),
         (
             replace(READY, send_at=NOW - timedelta(minutes=5)),
             by("send"),
