@@ -61,11 +61,11 @@ def _line(ctx: Context, view: AnnouncementView) -> str:
     text = " ".join(view.text.split())
     if len(text) > PREVIEW_CHARACTERS:
         text = text[: PREVIEW_CHARACTERS - 1] + "…"
-    counts = view.counts
+    counts, status = view.counts, f"compose.status.{view.status}"
     return ctx.t(
         "compose.list_item",
         id=view.id,
-        status=ctx.t(f"compose.status.{view.status}"),
+        status=ctx.t(status) if ctx.texts.has(status) else view.status,
         when=moment(ctx, view.send_at),
         audience=view.audience,
         text=text,
