@@ -139,6 +139,12 @@ class BroadcastEngine:
         """Held rows go out again; not to someone who stopped or blocked the bot since."""
         gone = select(User.id).where(or_(User.messages_enabled.is_(False), User.active.is_(False)))
         async with self.sessions() as session, session.begin():
+            # Mostly there are none: one index probe, not the people scan below, each round.
+            waiting = await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.status == HELD).limit(1)
+            )
+            if waiting is None:
+                return 0
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.status == HELD, OutboxMessage.user_id.in_(gone))
