@@ -335,3 +335,36 @@ async def test_the_log_holds_no_announcement_text(
     await broadcast.tick()
     assert "recipients queued" in caplog.text
     assert "Leeratelier" not in caplog.text
+
+
+async def test_the_progress_message_is_edited_in_place_while_it_sends(
+    app: App, channel: RecordingChannel, clock: FrozenClock
+) -> None:
+    clock.set(at(10))
+    await people(app, 6)
+    channel.failures["p5"] = too_many(60.0)
+    made = await announce(app, at(10))
+    broadcast = engine(app)
+    await sender(app, broadcast).drain()
+    to_verbinder = [reply for chat, reply in channel.sent if chat == "verbinder"]
+    assert [r.text for r in to_verbinder] == [f"Bericht {made} gaat nu naar 6 ontvangers."]
+    first_id = next(
+        r.platform_message_id for r in await rows(app) if r.key == f"ann:{made}:progress"
+    )
+    clock.advance(seconds=11)
+    await sender(app, broadcast).drain()
+    edits = [reply for chat, reply in channel.sent if chat == "verbinder"][1:]
+    assert [(r.text, r.edit_of) for r in edits] == [
+        (f"Bericht {made}: 5 van de 6 verstuurd.", first_id)
+    ]
+    clock.advance(seconds=2)  # not again within ten seconds
+    await sender(app, broadcast).drain()
+    assert len([c for c, _ in channel.sent if c == "verbinder"]) == 2
+    del channel.failures["p5"]
+    clock.advance(seconds=60)
+    await sender(app, broadcast).drain()
+    await broadcast.tick()
+    await sender(app, broadcast).drain()
+    report = channel.texts_to("verbinder")[-1]
+    assert report.startswith(f"Bericht {made} is klaar.\nAangekomen: 6\n")
+    assert (await view(app, made)).counts == Counts(delivered=6)
