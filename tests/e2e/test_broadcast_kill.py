@@ -1,4 +1,5 @@
-"""kill -9 in the middle of an announcement to a thousand people on Telegram.
+"""kill -9 in the middle of an announcement to a thousand people on Telegram; and
+``alliantiebot broadcast send`` from a second process while the bot runs.
 
 The real ``alliantiebot run`` against the fake Bot API: killed while sending, started
 again, and the fake's calls are counted. After the restart the rest is delivered;
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,3 +123,53 @@ async def test_kill_9_while_sending_loses_nothing_and_repeats_at_most_the_group_
     log = (tmp_path / "first.log").read_text() + (tmp_path / "stderr.log").read_text()
     assert "Nieuws van de Alliantie" not in log  # no message text in the logs
     assert f"announcement {made}: {PEOPLE} recipients queued" in log
+
+
+async def test_the_cli_in_a_second_process_while_the_bot_runs(
+    tmp_path: Path, database_url: str
+) -> None:
+    url = normalise_database_url(database_url)
+    async with db.connected(url, 5) as engine:
+        await db.upgrade(engine)
+        await add_people(
+            db.session_factory(engine),
+            [
+                person(
+                    i,
+                    platform="telegram",
+                    platform_user_id=str(FIRST + i),
+                    private_chat_id=str(FIRST + i),
+                    roles="gangmaker" if i < 3 else "",
+                )
+                for i in range(5)
+            ],
+        )
+    (tmp_path / "bericht.txt").write_text("Gangmakersoverleg verplaatst", encoding="utf-8")
+    async with FakeBotApi(token=TOKEN) as fake:
+        env = _env(
+            tmp_path,
+            database_url,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=fake.base_url,
+            RUN_SCHEDULER="false",
+            QUIET_HOURS="",
+        )
+        process = await _run(tmp_path, env)
+        try:
+            await fake.wait_for("getUpdates", 1, timeout=60)
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "broadcast", "send",
+                "--audience", "role:gangmaker", "--text-file", "bericht.txt", "--yes",
+                env=env, cwd=tmp_path,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await asyncio.wait_for(cli.communicate(), timeout=60)
+            assert cli.returncode == 0, err.decode()
+            assert "recipients: 3 (telegram 3)" in out.decode()
+            await fake.wait_until(lambda: len(_delivered(fake)) >= 3, timeout=30)
+        finally:
+            await _stop(process)
+    assert set(_delivered(fake)) == {FIRST, FIRST + 1, FIRST + 2}
+    assert fake.texts(FIRST) == ["Gangmakersoverleg verplaatst"]
