@@ -152,7 +152,9 @@ class App:
             self.services, write_lock=asyncio.Lock() if settings.is_sqlite else None
         )
         self.services.content_reloads.append(self._read_spinnenweb)
-        self.services.files = OwnerFiles(settings.image_dir, settings.export_dir)
+        self.services.files = OwnerFiles(
+            settings.image_dir, settings.export_dir, settings.media_dir
+        )
         self.services.knowledge_base = KnowledgePort(knowledge, self.services.reload_content)
         self.dispatcher = Dispatcher(
             self.services, router, default_chain(settings.flood_limit_per_minute)

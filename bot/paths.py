@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -96,17 +97,33 @@ def owner_prefix(user_id: int) -> str:
     return f"u{user_id}-"
 
 
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def sender_prefix(platform: str, platform_user_id: str) -> str:
+    """Pictures and files a person sent (``MEDIA_DIR``) start with this."""
+    return f"{_UNSAFE_NAME.sub('_', platform)}-{_UNSAFE_NAME.sub('_', platform_user_id)}-"
+
+
 def remove_files(
-    folders: Iterable[Path], *, older_than: datetime | None = None, prefix: str = ""
+    folders: Iterable[Path],
+    *,
+    older_than: datetime | None = None,
+    prefix: str = "",
+    keep: Collection[Path] = (),
 ) -> int:
-    """Delete generated files (pictures, exports): all starting with ``prefix``, or
-    those last changed before ``older_than``. Returns how many were removed."""
+    """Delete generated files (pictures, exports) or received ones: all starting with
+    ``prefix``, or those last changed before ``older_than``; never one in ``keep``
+    (a picture a scheduled announcement still needs). Returns how many were removed."""
+    kept = {path.resolve() for path in keep}
     removed = 0
     for folder in folders:
         if not folder.is_dir():
             continue
         for path in folder.iterdir():
             if not path.is_file() or not path.name.startswith(prefix):
+                continue
+            if kept and path.resolve() in kept:
                 continue
             if older_than is not None and path.stat().st_mtime >= older_than.timestamp():
                 continue
@@ -119,9 +136,10 @@ class OwnerFiles:
     """Private files of people, in ``images`` (pictures) and ``exports``; the file
     work runs in a worker thread, off the event loop."""
 
-    def __init__(self, images: Path, exports: Path) -> None:
+    def __init__(self, images: Path, exports: Path, media: Path | None = None) -> None:
         self._images = images
         self._exports = exports
+        self._media = media
 
     async def picture(self, owner: int, name: str, draw: Callable[[Path], object]) -> Path:
         path = self._images / f"{owner_prefix(owner)}{name}.png"
@@ -141,3 +159,9 @@ class OwnerFiles:
     async def remove_owner(self, owner: int) -> int:
         folders = (self._images, self._exports)
         return await asyncio.to_thread(remove_files, folders, prefix=owner_prefix(owner))
+
+    async def remove_sent(self, platform: str, user_id: str, keep: Collection[Path]) -> int:
+        if self._media is None:
+            return 0
+        prefix = sender_prefix(platform, user_id)
+        return await asyncio.to_thread(remove_files, (self._media,), prefix=prefix, keep=keep)

@@ -72,14 +72,16 @@ async def _back(ctx: Context, data: ForgetData) -> None:
 
 
 async def _forget(ctx: Context) -> None:
-    user_id = ctx.person.id
+    user_id, platform, platform_id = ctx.person.id, ctx.person.platform, ctx.person.platform_user_id
     now = ctx.clock.now()
+    needed = await ctx.db.announcements.open_attachments()  # a verbinder's scheduled picture
     await ctx.db.people.forget(user_id)  # the verbinders' role changes keep no id
     await ctx.db.personal.forget(user_id)
     ctx.user, ctx.state = None, None
     await ctx.db.audit.record(now, "user.forgotten")  # no id: there is no one left to name
     ctx.reminders.cancel_all(user_id)
     ctx.files.remove_owner(user_id)
+    ctx.files.remove_sent(platform, platform_id, keep=needed)
 
 
 FLOW: Flow[ForgetData] = Flow(

@@ -18,7 +18,7 @@ import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from bot.core.messages import FileKind, IncomingFile, clean_text
-from bot.paths import private_dir
+from bot.paths import private_dir, sender_prefix
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # MEDIA_MAX_BYTES' default
 NAME_LIMIT = 255  # characters of a sender's file name we keep
@@ -27,8 +27,9 @@ _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}")
 
 
 def owner_prefix(platform: str, user_id: str) -> str:
-    """Every stored file of one person starts with this."""
-    return f"{_UNSAFE.sub('_', platform)}-{_UNSAFE.sub('_', user_id)}-"
+    """Every stored file of one person starts with this (``/vergeetmij`` removes them
+    by it: :func:`bot.paths.sender_prefix`)."""
+    return sender_prefix(platform, user_id)
 
 
 def original_name(name: str | None) -> str:

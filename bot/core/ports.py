@@ -9,7 +9,7 @@ no storage or feature module at run time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -133,6 +133,11 @@ class PrivateFiles(Protocol):
         """Remove every file of ``owner``; returns how many."""
         ...
 
+    async def remove_sent(self, platform: str, user_id: str, keep: Collection[Path]) -> int:
+        """Remove the pictures and files the person sent (``MEDIA_DIR``), except those
+        in ``keep``; returns how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Files:
@@ -155,6 +160,12 @@ class Files:
         """Remove every file of ``owner``, after commit."""
         store = self.store
         self.on_commit(lambda: store.remove_owner(owner))
+
+    def remove_sent(self, platform: str, user_id: str, keep: Collection[Path] = ()) -> None:
+        """Remove what the person sent (pictures, files), after commit; ``keep``: files
+        an announcement still needs."""
+        store, kept = self.store, tuple(keep)
+        self.on_commit(lambda: store.remove_sent(platform, user_id, kept))
 
 
 # -- knowledge ------------------------------------------------------------------------

@@ -83,8 +83,9 @@ async def send_to_person(
 async def housekeeping() -> None:
     """Forget deduplication ids older than any platform would redeliver, finished
     outbox rows after a month (their content is no longer needed), check-ins and
-    unanswered questions older than their retention periods, and generated
-    pictures and exports."""
+    unanswered questions older than their retention periods, generated pictures
+    and exports, and the pictures and files people sent (``MEDIA_DIR``) that no
+    announcement still waiting to go out needs."""
     services = runtime.services()
     settings = services.settings
     now = services.clock.now()
@@ -95,10 +96,11 @@ async def housekeeping() -> None:
             now - relativedelta(months=settings.checkin_retention_months)
         )
         questions = await repos.gaps.prune(now - timedelta(days=settings.unanswered_retention_days))
+        needed = await repos.announcements.open_attachments()
     cutoff = now - timedelta(hours=settings.generated_file_hours)
-    files = await asyncio.to_thread(
-        remove_files, (settings.image_dir, settings.export_dir), older_than=cutoff
-    )
+    folders = (settings.image_dir, settings.export_dir, settings.media_dir)
+    # Pictures and files people sent go too, except one an announcement still needs.
+    files = await asyncio.to_thread(remove_files, folders, older_than=cutoff, keep=needed)
     log.info(
         "housekeeping: pruned %d event ids, %d outbox rows, %d check-ins, "
         "%d unanswered questions, %d files",

@@ -22,6 +22,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, text
 
 from bot.app import App
+from bot.broadcast.audience import Audience
 from bot.core.clock import FrozenClock
 from bot.core.messages import PrivateChatInvite, Reply
 from bot.crypto import Cipher
@@ -31,6 +32,7 @@ from bot.settings import ConfigError, Settings
 from bot.spinnenweb.jobs import wish_followup
 from bot.spinnenweb.records import CheckinRecord
 from bot.storage.models import AuditLog, Base, User
+from bot.storage.repositories.announcements import Attachment
 from bot.storage.repositories.checkins import CheckinRepo
 from tests.helpers.conversation import Person
 from tests.helpers.fakes import RecordingChannel
@@ -763,6 +765,64 @@ async def test_housekeeping_removes_old_checkins_and_old_generated_files(
     assert await history(app, b) == []
     assert {p.name for p in settings.image_dir.iterdir()} == {"u1-new.png"}
     assert {p.name for p in settings.export_dir.iterdir()} == {"u1-new.json"}
+
+
+async def _schedule_with_picture(app: App, picture: Path, when: datetime) -> None:
+    assert app.services is not None
+    async with app.services.work.begin() as repos:
+        await repos.announcements.create(
+            created_by=None,
+            audience=Audience(everyone=True),
+            topic="nieuws",
+            text="Leeratelier op 12 maart",
+            attachment=Attachment("image", path=str(picture)),
+            urgent=False,
+            send_at=when + timedelta(days=3),
+            report_to=None,
+            now=when,
+        )
+
+
+def _sent_file(settings: Settings, name: str, hours_old: int, now: datetime) -> Path:
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.media_dir / name
+    path.write_bytes(b"jpeg")
+    moment = (now - timedelta(hours=hours_old)).timestamp()
+    os.utime(path, (moment, moment))
+    return path
+
+
+async def test_housekeeping_removes_old_pictures_people_sent_but_not_a_scheduled_ones(
+    app: App, clock: FrozenClock, settings: Settings
+) -> None:
+    now = clock.now()
+    old = _sent_file(settings, "telegram-42-AQADold.jpg", 30, now)
+    recent = _sent_file(settings, "telegram-42-AQADnew.jpg", 1, now)
+    needed = _sent_file(settings, "telegram-7-AQADleeratelier.jpg", 30, now)
+    await _schedule_with_picture(app, needed, now)
+
+    await jobs.housekeeping()
+
+    assert not old.exists()
+    assert recent.exists() and needed.exists()
+
+
+async def test_forget_me_removes_the_pictures_the_person_sent(
+    bot: Person, app: App, clock: FrozenClock, settings: Settings
+) -> None:
+    await bot.send("/start")
+    now = clock.now()
+    mine = _sent_file(settings, "console-anna-foto.jpg", 1, now)
+    announced = _sent_file(settings, "console-anna-affiche.jpg", 1, now)
+    someone_elses = _sent_file(settings, "console-annabel-foto.jpg", 1, now)
+    await _schedule_with_picture(app, announced, now)
+
+    await bot.send("/vergeetmij")
+    await bot.press(FORGET_YES)
+
+    assert not mine.exists()
+    assert announced.exists()  # the announcement still goes out with it
+    assert someone_elses.exists()
 
 
 # -- the data key --------------------------------------------------------------------------

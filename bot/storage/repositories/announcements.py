@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -380,6 +381,16 @@ class AnnouncementRepo:
             elif status in _WAITING:
                 tally["pending"] += count
         return Counts(**tally)
+
+    async def open_attachments(self) -> set[Path]:
+        """The files that announcements not yet sent still need (not to be cleaned)."""
+        rows = await self.session.scalars(
+            select(Announcement.attachment).where(
+                Announcement.status.in_(OPEN_STATUSES), Announcement.attachment.is_not(None)
+            )
+        )
+        found = (Attachment.from_json(raw) for raw in rows)
+        return {Path(a.path) for a in found if a is not None and a.path}
 
     async def failures(self, announcement_id: int) -> dict[str, int]:
         """Failed deliveries (not blocked ones) by their error, most frequent first."""
