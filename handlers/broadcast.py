@@ -30,6 +30,7 @@ from bot.broadcast.audience import Audience, AudienceError
 from bot.broadcast.render import topic_name
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Open, Step
+from bot.core.markup import parse
 from bot.core.messages import (
     FileKind,
     Incoming,
@@ -185,8 +186,9 @@ def text_problem(ctx: Context, text: str) -> Reply | None:
     """Why ``text`` (stripped) cannot be an announcement's text; None when it can."""
     if not text:
         return Reply(text=ctx.t("compose.text_empty"))
-    if len(text) > TEXT_LIMIT:
-        return Reply(text=ctx.t("compose.text_too_long", length=len(text), limit=TEXT_LIMIT))
+    length = len(parse(text).plain)  # as recipients see it: the markup's markers not counted
+    if length > TEXT_LIMIT:
+        return Reply(text=ctx.t("compose.text_too_long", length=length, limit=TEXT_LIMIT))
     return None
 
 

@@ -54,4 +54,4 @@ def announcement_reply(
             language, "announce.unsubscribe", topic=topic_name(texts, language, topic)
         )
         choices.append(Choice(label, f"{UNSUBSCRIBE_PREFIX}:{announcement_id}"))
-    return Reply(text=body, choices=tuple(choices), image=image, document=document)
+    return Reply(text=body, choices=tuple(choices), image=image, document=document, markup=True)

@@ -7,7 +7,9 @@ weken"): then they are shown without positions and a number means the number in
 the label, as on every channel (:mod:`bot.core.choices`). Pictures and files are
 already on disk; their path is printed. A link button is printed with its link and
 is not numbered (choosing it sends the bot nothing). A reply that edits an earlier
-message (``Reply.edit_of``) is printed again, marked as an update.
+message (``Reply.edit_of``) is printed again, marked as an update. Text in the light
+markup (``Reply.markup``) is printed without its markers, a link's address in brackets
+after its text.
 
 ``/bijlage <path> [caption]`` sends a local file as a person would send a picture
 or file (``Incoming.attachment``, the caption as text): a picture by its type,
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.channels.base import ChannelHost, HandleIncoming
 from bot.channels.media import DEFAULT_MAX_BYTES, local_file
 from bot.core.choices import carried_numbers, pick
+from bot.core.markup import marked_text, readable
 from bot.core.messages import Choice, Incoming, Kind, Reply
 from bot.outbox.ratelimit import RateLimiter
 
@@ -88,7 +91,7 @@ class ConsoleChannel:
         if reply.edit_of is not None:
             self._write(self.label("channels.console.updated"))
         if reply.text:
-            self._write(reply.text)
+            self._write(readable(marked_text(reply)))
         if reply.image is not None:
             self._write(self.label("console.image", alt=reply.image.alt, path=reply.image.path))
         if reply.document is not None:

@@ -1,7 +1,9 @@
 """Telegram's rendering rules as plain functions: no SDK import, easy to test.
 
 - Text goes out with ``parse_mode=HTML``; everything we send is escaped first, so
-  a ``<``, ``&`` or ``*`` in content or in a person's words shows as typed.
+  a ``<``, ``&`` or ``*`` in content or in a person's words shows as typed. Text in
+  the light markup (``Reply.markup``) is parsed first; its spans become ``<b>``,
+  ``<i>`` and ``<a href>`` around the escaped pieces, per message part after the split.
 - A message holds at most 4,096 characters and a caption 1,024, counted after
   entity parsing in UTF-16 code units (an emoji can count twice). Longer text is
   split on paragraph boundaries, then lines, then words.
@@ -15,6 +17,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from bot.core.markup import Marked, Span
 from bot.core.messages import Choice
 
 MESSAGE_LIMIT = 4096
@@ -87,6 +90,45 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     paragraphs where possible, else between lines, else between words."""
     chunks = _split(text.strip("\n"), limit, ["\n\n", "\n", " "])
     return [chunk for chunk in (c.strip("\n") for c in chunks) if chunk.strip()]
+
+
+def split_marked(marked: Marked, limit: int = MESSAGE_LIMIT) -> list[Marked]:
+    """:func:`split_text` for marked text: the same parts of the plain text, each with
+    the spans that reach into it cut to fit (a span across a split is in both)."""
+    parts: list[Marked] = []
+    position = 0
+    for chunk in split_text(marked.plain, limit):
+        start = marked.plain.index(chunk, position)  # the parts are in order
+        position = start + len(chunk)
+        parts.append(marked.slice(start, position))
+    return parts
+
+
+def _tag(span: Span, closing: bool = False) -> str:
+    name = {"bold": "b", "italic": "i", "link": "a"}[span.kind]
+    if closing:
+        return f"</{name}>"
+    if span.kind == "link" and span.url:
+        return f'<a href="{html.escape(span.url, quote=True)}">'
+    return f"<{name}>"
+
+
+def to_html(marked: Marked) -> str:
+    """Marked text → Telegram HTML: the plain pieces escaped, the spans as tags,
+    nested as the spans are (a span that would cross another is closed and opened)."""
+    bounds = sorted({0, len(marked.plain)} | {p for s in marked.spans for p in (s.start, s.end)})
+    out: list[str] = []
+    stack: list[Span] = []
+    for here, following in zip(bounds, [*bounds[1:], len(marked.plain)], strict=True):
+        ending = [i for i, span in enumerate(stack) if span.end <= here]
+        depth = ending[0] if ending else len(stack)
+        out.extend(_tag(span, closing=True) for span in reversed(stack[depth:]))
+        reopened = [span for span in stack[depth:] if span.end > here]
+        starting = [s for s in marked.spans if s.start == here and s.end > here]
+        stack[depth:] = reopened + starting
+        out.extend(_tag(span) for span in reopened + starting)
+        out.append(escape(marked.plain[here:following]))
+    return "".join(out)
 
 
 def valid_callback_data(data: str | None) -> bool:

@@ -41,14 +41,15 @@ from bot.channels.base import DeliveryError
 from bot.channels.telegram_format import (
     CAPTION_LIMIT,
     deep_link,
-    escape,
     keyboard_rows,
-    split_text,
+    split_marked,
+    to_html,
     utf16_len,
     valid_callback_data,
 )
 from bot.channels.telegram_updates import Me
 from bot.channels.telegram_uploads import UploadCache, UploadKey, upload_key
+from bot.core.markup import Marked, marked_text
 from bot.core.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -87,17 +88,17 @@ class _Part:
     upload: _Upload | None = None  # a picture or file: sent by id, or uploaded
 
 
-def _editable(reply: Reply, text: str) -> tuple[int, str] | None:
-    """(message id, text) when ``reply`` can replace its ``edit_of`` message with
+def _editable(reply: Reply, text: Marked) -> tuple[int, str] | None:
+    """(message id, HTML) when ``reply`` can replace its ``edit_of`` message with
     ``text``: a text message (no picture or file) of one part, and an id Telegram
     could have given."""
     edit_of = reply.edit_of or ""
     if not (edit_of.isascii() and edit_of.isdigit()) or reply.image or reply.document:
         return None
-    chunks = split_text(text)
+    chunks = split_marked(text)
     if len(chunks) > 1 or not (chunks or reply.choices or reply.private_invite):
         return None
-    return int(edit_of), chunks[0] if chunks else "…"
+    return int(edit_of), to_html(chunks[0]) if chunks else "…"
 
 
 def uploaded_id(message: Message) -> str:
@@ -157,12 +158,17 @@ class TelegramSender:
         return InlineKeyboardMarkup(rows) if rows else None
 
     def text_of(self, reply: Reply) -> str:
-        """The reply's text, with its share link (an invite) below it."""
+        """The reply's text as it reads, with its share link (an invite) below it."""
+        return self.marked_of(reply).plain
+
+    def marked_of(self, reply: Reply) -> Marked:
+        """:meth:`text_of` with its spans, when the reply is in the markup."""
         share = reply.share_link
         link = deep_link(self.me.username, share.start_payload) if share else None
+        marked = marked_text(reply).strip()
         if share is None or link is None:
-            return reply.text.strip()
-        return f"{reply.text.strip()}\n\n{share.label}\n{link}"
+            return marked
+        return Marked(f"{marked.plain}\n\n{share.label}\n{link}", marked.spans)
 
     async def deliver(self, chat_id: str, reply: Reply, *, interactive: bool) -> str | None:
         """Render one reply as one or more API calls; returns the last message id.
@@ -193,7 +199,7 @@ class TelegramSender:
         """Replace message ``reply.edit_of`` with the reply's text and buttons. Its id,
         or None when the reply must go as a new message: the message is gone or cannot
         be edited (too old, a picture), or the reply does not fit one text message."""
-        target = _editable(reply, self.text_of(reply))
+        target = _editable(reply, self.marked_of(reply))
         if target is None:
             return None
         message_id, text = target
@@ -203,7 +209,7 @@ class TelegramSender:
                 interactive=interactive,
                 chat_id=chat_id,
                 message_id=message_id,
-                text=escape(text),
+                text=text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=self.markup(reply),
             )
@@ -260,25 +266,26 @@ class TelegramSender:
         keyboard on the last call, a short text as the caption."""
         bot = self.bot
         markup = self.markup(reply)
-        text = self.text_of(reply)
+        text = self.marked_of(reply)
         files: list[tuple[Callable[..., Awaitable[Message]], str, Path, str | None]] = []
         if reply.image is not None:
             files.append((bot.send_photo, "photo", reply.image.path, None))
         if reply.document is not None:
             doc = reply.document
             files.append((bot.send_document, "document", doc.path, doc.filename))
-        texts: list[str] = []
+        texts: list[Marked] = []
         if not files:
-            texts = split_text(text) or (["…"] if markup else [])
-        elif utf16_len(text) > CAPTION_LIMIT:
-            texts = split_text(text)
-            text = reply.image.alt if reply.image is not None else ""
+            texts = split_marked(text) or ([Marked("…")] if markup else [])
+        elif utf16_len(text.plain) > CAPTION_LIMIT:
+            texts = split_marked(text)
+            text = Marked(reply.image.alt if reply.image is not None else "")
         parts = [
-            _Part(bot.send_message, {"chat_id": chat_id, "text": escape(chunk)}) for chunk in texts
+            _Part(bot.send_message, {"chat_id": chat_id, "text": to_html(chunk)}) for chunk in texts
         ]
         for number, (method, field, path, filename) in enumerate(files, start=1):
-            caption = split_text(text, CAPTION_LIMIT)[0] if number == 1 and text else ""
-            kwargs: dict[str, Any] = {"chat_id": chat_id, "caption": escape(caption) or None}
+            first = number == 1 and text.plain
+            caption = split_marked(text, CAPTION_LIMIT)[0] if first else Marked("")
+            kwargs: dict[str, Any] = {"chat_id": chat_id, "caption": to_html(caption) or None}
             if filename is not None:
                 kwargs["filename"] = filename
             parts.append(await self._file_part(method, kwargs, field, path))

@@ -274,3 +274,6 @@ class Reply:
     # reply replaces (its text and buttons), such as a progress line edited in place.
     # A channel that cannot edit it (gone, too old, no editing) sends a new message.
     edit_of: str | None = None
+    # ``text`` is in the light markup (*vet*, _cursief_, [tekst](https://…)), parsed
+    # by bot.core.markup and drawn by each channel; False: shown exactly as written.
+    markup: bool = False

@@ -84,6 +84,8 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         data["choice_numbers"] = list(reply.choice_numbers)
     if reply.edit_of is not None:
         data["edit_of"] = reply.edit_of
+    if reply.markup:
+        data["markup"] = True
     return data
 
 
@@ -105,6 +107,7 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         choice_numbers=tuple(numbers) if numbers is not None else None,
         share_link=ShareLink(share[0], share[1]) if share else None,
         edit_of=data.get("edit_of"),
+        markup=bool(data.get("markup", False)),
     )
 
 

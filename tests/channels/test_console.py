@@ -286,3 +286,14 @@ async def test_a_number_without_an_option_at_the_reminder_is_asked_again(
     assert out.count(app.services.texts.get("nl", "checkin.followup")) == 2
     assert app.scheduler is not None
     assert app.scheduler.jobs_with_prefix("user:") == []
+
+
+def test_text_in_the_markup_is_printed_without_markers_and_a_link_with_its_address() -> None:
+    console, out = _console()
+    typed = "*Leeratelier* op _3 april_: [aanmelden](https://alliantie.example/agenda)."
+    console.render(Reply(text=typed, markup=True))
+    console.render(Reply(text="Ik gaf een *5*, _echt_"))  # not in the markup: as typed
+    assert out.getvalue() == (
+        "Leeratelier op 3 april: aanmelden (https://alliantie.example/agenda).\n\n"
+        "Ik gaf een *5*, _echt_\n\n"
+    )

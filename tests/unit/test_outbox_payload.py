@@ -69,3 +69,11 @@ def test_a_link_button_and_an_edit_are_stored_beside_the_old_fields() -> None:
         "choices": [["Site", "", "https://a.nl"]],
         "edit_of": "7",
     }
+
+
+def test_text_in_the_markup_keeps_its_flag_and_plain_text_stores_none() -> None:
+    reply = Reply(text="*Leeratelier* op _3 april_", markup=True)
+    assert reply_to_json(reply) == {"text": "*Leeratelier* op _3 april_", "markup": True}
+    assert reply_from_json(json.loads(json.dumps(reply_to_json(reply)))) == reply
+    assert "markup" not in reply_to_json(Reply(text="*geen opmaak*"))
+    assert reply_from_json({"text": "*geen opmaak*"}).markup is False
