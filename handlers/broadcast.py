@@ -27,10 +27,9 @@ from datetime import timedelta
 
 from bot.broadcast.audience import EVERYONE as ALL
 from bot.broadcast.audience import Audience, AudienceError
-from bot.broadcast.render import topic_name
+from bot.broadcast.render import TEXT_LIMIT, shown_length, topic_name
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Open, Step
-from bot.core.markup import parse
 from bot.core.messages import (
     FileKind,
     Incoming,
@@ -47,7 +46,6 @@ from handlers.broadcast_audience import BACK, NAME, PICK_STEPS, PICKS, STOP, Com
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
-TEXT_LIMIT = 4000  # characters of an announcement's text
 LABEL_LIMIT = 40  # characters on a link button
 UNSUBSCRIBE = "afmelden"  # the action prefix of the tap under an announcement
 
@@ -186,7 +184,7 @@ def text_problem(ctx: Context, text: str) -> Reply | None:
     """Why ``text`` (stripped) cannot be an announcement's text; None when it can."""
     if not text:
         return Reply(text=ctx.t("compose.text_empty"))
-    length = len(parse(text).plain)  # as recipients see it: the markup's markers not counted
+    length = shown_length(text)  # as recipients see it: the markup's markers not counted
     if length > TEXT_LIMIT:
         return Reply(text=ctx.t("compose.text_too_long", length=length, limit=TEXT_LIMIT))
     return None

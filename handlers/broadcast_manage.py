@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Self
 
+from bot.broadcast.render import TEXT_LIMIT
 from bot.broadcast.when import PAST, parse_when
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.storage.repositories.announcements import AnnouncementView
-from handlers.broadcast import TEXT_LIMIT, text_problem
+from handlers.broadcast import text_problem
 from handlers.broadcast_preview import moment
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word

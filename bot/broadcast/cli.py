@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.broadcast.render import TEXT_LIMIT, shown_length
 from bot.people import vocab
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from bot.storage.repositories.announcements import AnnouncementView
 
-MAX_TEXT = 4000  # characters: what the chat composer allows too
 Command = Callable[..., argparse.ArgumentParser]
 
 
@@ -121,7 +121,11 @@ def _send_parser(actions: Any, command: Command) -> None:
         "--text-file",
         required=True,
         type=Path,
-        help=f"a UTF-8 file with the text (at most {MAX_TEXT} characters); - reads standard input",
+        help=(
+            f"a UTF-8 file with the text, at most {TEXT_LIMIT} characters as recipients "
+            "read them; *vet*, _cursief_ and [tekst](https://...) work as in the chat; "
+            "- reads standard input"
+        ),
     )
     send.add_argument(
         "--at", default="nu", help='when, read in TIMEZONE (default "nu": now); e.g. "morgen 9:00"'
@@ -187,8 +191,9 @@ def _read_text(path: Path) -> str:
     text = clean_text(raw).strip()
     if not text:
         raise Refused("--text-file: the text is empty")
-    if len(text) > MAX_TEXT:
-        raise Refused(f"--text-file: the text has {len(text)} characters; at most {MAX_TEXT}")
+    length = shown_length(text)  # as recipients read it: the markup's markers do not count
+    if length > TEXT_LIMIT:
+        raise Refused(f"--text-file: the text has {length} characters; at most {TEXT_LIMIT}")
     return text
 
 
@@ -286,13 +291,14 @@ def _print_preview(
     urgent: bool,
 ) -> None:
     from bot.broadcast.render import announcement_reply
+    from bot.core.markup import marked_text, readable
     from bot.core.texts import Texts
     from bot.paths import content_dir
 
     texts = Texts.load(content_dir(settings.content_dir))
     reply = announcement_reply(texts, settings.default_language, 0, text, None, topic)
     print("---- as recipients see it ----")
-    print(reply.text)
+    print(readable(marked_text(reply)))  # as the terminal shows it: no markers
     for number, choice in enumerate(reply.choices, start=1):
         print(f"  {number}. {choice.label}")
     print("------------------------------")

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.markup import parse
 from bot.core.messages import Choice, Document, Image, Reply, is_web_link
 from bot.core.texts import Texts
 from bot.storage.repositories.announcements import Attachment
 
 UNSUBSCRIBE_PREFIX = "afmelden"
+TEXT_LIMIT = 4000  # characters of an announcement's text, as recipients see it
+
+
+def shown_length(text: str) -> int:
+    """The length of ``text`` as recipients read it: the markup's markers (``*``,
+    ``_``, a link's address) do not count."""
+    return len(parse(text).plain)
 
 
 def topic_name(texts: Texts, language: str, topic: str) -> str:

@@ -147,6 +147,14 @@ def test_bad_input_is_one_clear_line_and_stores_nothing(
     assert stored(env) == []
 
 
+def test_the_limit_counts_the_text_as_recipients_read_it(env: str, tmp_path: Path) -> None:
+    """*vet* is three characters to a recipient: the markers do not count."""
+    path = text_file(tmp_path, "*" + "x" * 3999 + "*")
+    args = ["broadcast", "send", "--audience", "all", "--text-file", str(path), "--yes"]
+    assert cli.main(args) == 0
+    assert len(stored(env)) == 1
+
+
 def test_an_unknown_id(env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["broadcast", "status", "99"]) == 1
     assert "there is no announcement 99" in capsys.readouterr().err

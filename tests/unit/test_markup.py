@@ -137,7 +137,8 @@ class _Context:
 
 
 def test_the_composers_limit_counts_the_text_as_recipients_see_it() -> None:
-    from handlers.broadcast import TEXT_LIMIT, text_problem
+    from bot.broadcast.render import TEXT_LIMIT
+    from handlers.broadcast import text_problem
 
     context: Any = _Context()
     fits = "*" + "x" * (TEXT_LIMIT - 11) + "* [" + "y" * 10 + "](https://www.alliantiepg.nl)"
