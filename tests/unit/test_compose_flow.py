@@ -1,6 +1,6 @@
 """/bericht, /berichten and the unsubscribe tap step by step, without a database: a
 fake context keeps the conversation in memory and a fake repository stands in for
-``ctx.db.announcements`` (the seam in docs/dev/announcements-api.md)."""
+``ctx.db.announcements`` (``bot/storage/repositories/announcements.py``)."""
 
 from __future__ import annotations
 
