@@ -83,7 +83,11 @@ class ChannelHost(Protocol):
 
 
 class Channel(Protocol):
-    """A platform the bot talks on."""
+    """A platform the bot talks on.
+
+    A channel that serves only some chats of its platform (the terminal: one person)
+    says which in an attribute ``only_chats``; the outbox's sender then claims only
+    their rows (``OutboxSender._only_chats``)."""
 
     name: str
     limiter: RateLimiter

@@ -72,6 +72,9 @@ class ConsoleChannel:
         # Echo what was read when input is piped, so a transcript reads as a conversation.
         self.echo = (not self.stdin.isatty()) if echo is None else echo
         self.limiter = RateLimiter.unlimited()
+        # A terminal serves one person: the outbox gives it only their rows, so that
+        # several terminals on one database each show their own messages.
+        self.only_chats: tuple[str, ...] = (user,)
         self._choices: tuple[Choice, ...] = ()
         self._numbers: tuple[int | None, ...] = ()  # the number each choice carries
         self._ids = itertools.count(1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,6 +111,22 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
     )
 
 
+def _served(
+    platforms: Sequence[str], only_chats: Mapping[str, Collection[str]]
+) -> ColumnElement[bool]:
+    """Rows for these platforms, and for one named in ``only_chats`` only its chats."""
+    everywhere = [p for p in platforms if p not in only_chats]
+    parts: list[ColumnElement[bool]] = []
+    if everywhere:
+        parts.append(OutboxMessage.platform.in_(everywhere))
+    parts += [
+        and_(OutboxMessage.platform == p, OutboxMessage.chat_id.in_(list(only_chats[p])))
+        for p in platforms
+        if p in only_chats
+    ]
+    return or_(*parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """A message to enqueue. ``key`` makes enqueueing the same thing twice a no-op."""
@@ -204,11 +220,17 @@ class Outbox:
         return len((await session.execute(stmt, rows)).all())
 
     async def claim(
-        self, limit: int, lease: timedelta, platforms: Sequence[str] | None = None
+        self,
+        limit: int,
+        lease: timedelta,
+        platforms: Sequence[str] | None = None,
+        only_chats: Mapping[str, Collection[str]] | None = None,
     ) -> list[Claimed]:
         """Take up to ``limit`` due rows for delivery under a lease.
 
         ``platforms``: only rows for these channels (the ones this process runs).
+        ``only_chats``: for a platform named here, only rows to these chats (a
+        terminal serves one person: the others' rows wait for their own terminal).
         A row is due only when no earlier row to the same chat is still unsent, so
         one chat's messages go out strictly in order (at most one per chat in a
         batch), while different chats go in parallel.
@@ -239,7 +261,7 @@ class Outbox:
             OutboxMessage.status == SENDING, OutboxMessage.lease_until < now, first_in_chat
         )
         if platforms is not None:
-            mine = OutboxMessage.platform.in_(list(platforms))
+            mine = _served(platforms, only_chats or {})
             pending_due, lease_expired = and_(pending_due, mine), and_(lease_expired, mine)
         async with self.sessions() as session, session.begin():
             postgres = session.bind is not None and session.bind.dialect.name == "postgresql"

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,12 +79,27 @@ class OutboxSender:
         # channel leaves it to one that has it, instead of putting it back for later.
         for work in self.before_claim:
             await work()
-        rows = await self.outbox.claim(self.batch_size, self.lease, platforms=list(self.channels))
+        rows = await self.outbox.claim(
+            self.batch_size,
+            self.lease,
+            platforms=list(self.channels),
+            only_chats=self._only_chats(),
+        )
         for start in range(0, len(rows), self.concurrency):
             group = rows[start : start + self.concurrency]
             outcomes = await asyncio.gather(*(self._send(row) for row in group))
             await self._record(outcomes)
         return len(rows)
+
+    def _only_chats(self) -> dict[str, Collection[str]]:
+        """Channels that serve some chats only (``only_chats``: the terminal, one
+        person), so that another person's rows wait for their own terminal."""
+        found = {}
+        for name, channel in self.channels.items():
+            chats: Collection[str] | None = getattr(channel, "only_chats", None)
+            if chats is not None:
+                found[name] = chats
+        return found
 
     async def drain(self, max_rounds: int = 10_000) -> int:
         """Deliver until nothing is due (for tests, benchmarks and the CLI)."""

@@ -186,6 +186,17 @@ async def test_missing_channel_leaves_the_message_for_a_sender_that_has_it(
     assert row.status == PENDING and row.attempts == 0 and row.next_attempt_at == clock.now()
 
 
+async def test_a_channel_for_some_chats_only_leaves_the_others_rows_waiting(
+    app: App, channel: RecordingChannel
+) -> None:
+    """Two terminals on one database: each shows only its own person's messages."""
+    await _outbox(app).enqueue(_items(3))  # to c0, c1, c2
+    channel.only_chats = ("c1",)  # type: ignore[attr-defined]
+    assert await _sender(app).drain() == 1
+    assert [chat for chat, _ in channel.sent] == ["c1"]
+    assert [row.status for row in await _rows(app)] == [PENDING, SENT, PENDING]
+
+
 async def test_running_sender_wakes_on_enqueue(app: App, channel: RecordingChannel) -> None:
     sender = _sender(app, poll_interval=60)
     sender.start()
