@@ -127,7 +127,9 @@ class Settings(BaseSettings):
     # Connecting, waiting for a pooled connection or a lock, one statement: each at most this.
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     flood_limit_per_minute: int = Field(default=30, ge=1)
-    max_message_length: int = Field(default=4000, ge=1)
+    # Telegram delivers at most 4,096 characters; an announcement typed with markup
+    # (`*vet*`) may be longer than its 4,000 characters as read, so the guard allows more.
+    max_message_length: int = Field(default=8000, ge=1)
     outbox_poll_interval: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)

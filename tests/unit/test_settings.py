@@ -300,3 +300,11 @@ def test_run_with_a_malformed_token_stops_at_once_with_one_line(tmp_path: Path) 
     assert lines[0].startswith("alliantiebot: configuration error: TELEGRAM_BOT_TOKEN: not a ")
     assert "abc" not in lines[0] and result.stdout == ""
     assert not (tmp_path / "x.db").exists()  # stopped before touching anything
+
+
+def test_the_input_guard_lets_an_announcement_typed_with_markup_through() -> None:
+    """An announcement may hold 4,000 characters as read; its markers (*vet*, links)
+    come on top, so the guard's default must not refuse it before the composer counts."""
+    from bot.broadcast.render import TEXT_LIMIT
+
+    assert Settings.model_fields["max_message_length"].default >= 2 * TEXT_LIMIT
