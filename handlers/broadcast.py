@@ -56,7 +56,9 @@ BY = {
 }
 GROUPS = Action("groups", "ak", label="compose.groups_add")
 CLEAR = Action("clear", "ac", label="compose.clear")
-NEXT = Action("next", "n", label="compose.next")
+NEXT = Action("next", "n", label="compose.next", words=("done",))
+# "klaar" typed where no Verder or Klaar button is: asked again, never taken as text.
+DONE_TYPED = Action("done_typed", "dt", words=("done",))
 TOPIC = {
     code: Action(f"topic_{n}", f"u{n}", label=f"compose.topics.{code}")
     for n, code in enumerate(TOPICS)
@@ -191,6 +193,12 @@ def text_problem(ctx: Context, text: str) -> Reply | None:
 
 
 async def on_text(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
+    if answer.action == DONE_TYPED.name:  # "klaar": go on with the text there is
+        return (
+            await _next(ctx, data, "extra")
+            if data.text
+            else unclear("text", ctx, "compose.text_empty")
+        )
     text = (answer.text or "").strip()
     problem = text_problem(ctx, text)
     if problem is not None:
@@ -253,7 +261,13 @@ FLOW: Flow[ComposeData] = Flow(
             (STOP, BACK, *TOPIC.values()),
             back=_back_to("audience"),
         ),
-        Step("text", verbinders_only(NAME, on_text), _ask_text, (STOP, BACK), back=_text_back),
+        Step(
+            "text",
+            verbinders_only(NAME, on_text),
+            _ask_text,
+            (STOP, BACK, DONE_TYPED),
+            back=_text_back,
+        ),
         Step(
             "extra",
             verbinders_only(NAME, on_extra),

@@ -33,12 +33,13 @@ NAME = "bericht"  # the composer's flow (handlers.broadcast)
 PICK_SLOTS = max(MAX_GEMEENTEN, MAX_ORGANISATIONS, len(GRANTED_ROLES), len(TOPICS))
 ITEMS = tuple(Action(f"item_{n}", f"i{n}") for n in range(PICK_SLOTS))
 ITEM_OF = {action.name: n for n, action in enumerate(ITEMS)}
-# In a picker a typed "klaar" or "stop" ends the picking, not the composing (the
-# Dutch "klaar" is a stop word, and the button says "Klaar"); a pressed Annuleren
-# still cancels.
-DONE = Action("done", "d", label="compose.done", words=("yes", "stop"))
+# Typed, only the clear cancel words cancel ("annuleren", "stop": the ``cancel`` words
+# of content/spinnenweb.yaml), never "klaar": that is done, and means "go on" where a
+# Verder or Klaar button is (the ``done`` words). In a picker a typed cancel word ends
+# the picking, not the composing; a pressed Annuleren still cancels.
+DONE = Action("done", "d", label="compose.done", words=("yes", "done", "cancel"))
 BACK = Action("back", "b", label="compose.back", words=("back",))
-STOP = Action("stop", "x", label="compose.cancel", words=("stop",))
+STOP = Action("stop", "x", label="compose.cancel", words=("cancel",))
 STOP_PRESSED = replace(STOP, words=())
 CHECK = "✓"
 _LOOSE = re.compile(r"[\s_-]+")

@@ -35,7 +35,7 @@ NEW_TIME = Action("new_time", "cw", label="compose.change_time")
 CANCEL = Action("cancel", "cc", label="compose.cancel_announcement")
 CANCEL_YES = Action("cancel_yes", "cy", label="compose.cancel_yes", words=("yes",))
 CANCEL_NO = Action("cancel_no", "cn", label="compose.cancel_no", words=("no",))
-LEAVE = Action("leave", "x", label="compose.leave", words=("stop",))
+LEAVE = Action("leave", "x", label="compose.leave", words=("cancel",))
 
 
 @dataclass(frozen=True, slots=True)

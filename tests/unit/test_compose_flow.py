@@ -19,6 +19,7 @@ from bot.core.state import State
 from bot.core.texts import Texts
 from bot.paths import content_dir
 from bot.people.vocab import GRANTED_ROLES
+from bot.spinnenweb.model import Spinnenweb
 from bot.storage.repositories.announcements import AnnouncementView, Counts, Preview
 from handlers import broadcast, broadcast_manage, broadcast_preview
 from handlers.broadcast_audience import PICK_STEPS, ComposeData, options
@@ -26,7 +27,6 @@ from handlers.broadcast_manage import ChangeData
 
 TEXTS = Texts.load(content_dir())
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # Tuesday 11:00 in Amsterdam
-WORDS = {"stop": "stop", "back": "terug", "yes": "ja", "no": "nee", "skip": "overslaan"}
 
 
 def t(key: str, **params: object) -> str:
@@ -106,9 +106,7 @@ class FakeClock:
         return NOW
 
 
-class FakeWeb:
-    def means(self, word: str, text: str) -> bool:
-        return text.strip().casefold() == WORDS.get(word)
+WEB = Spinnenweb.load(content_dir())  # the real words: "klaar" is done, not cancel
 
 
 @dataclass
@@ -127,7 +125,7 @@ class FakeContext:
         self.person = self.user = FakePerson()
         self.clock = FakeClock()
         self.settings = FakeSettings()
-        self.web = FakeWeb()
+        self.web = WEB
         self.texts = TEXTS
         self.lang = "nl"
         self.chat_id = "chat-1"
@@ -809,3 +807,43 @@ async def test_in_a_picker_a_typed_stop_word_ends_the_picking_not_the_message(wo
     replies = await broadcast.FLOW.pressed(press(button(replies, "compose.by.roles")), ctx)  # type: ignore[arg-type]
     (last,) = await broadcast.FLOW.pressed(press(button(replies, "compose.cancel")), ctx)  # type: ignore[arg-type]
     assert last.text == t("compose.cancelled") and ctx.state is None  # pressed: cancels
+
+
+# -- typed words: only clear cancel words cancel; "klaar" is done -----------------------
+
+
+@pytest.mark.parametrize("word", ["klaar", "Klaar", "verder", "done"])
+async def test_a_typed_klaar_goes_on_at_verder_and_never_cancels(word: str) -> None:
+    ctx = FakeContext()
+    replies = await broadcast.FLOW.start(ctx, "audience", ComposeData())  # type: ignore[arg-type]
+    replies = await broadcast.FLOW.typed(message(word), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "audience"  # nobody chosen: asked again
+    replies = await broadcast.FLOW.typed(message("role:gangmaker"), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "topic"
+    replies = await broadcast.FLOW.typed(message(word), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "topic"  # no Verder here: asked again
+    assert replies[0].text == t("compose.unclear")
+    replies = await broadcast.FLOW.typed(message("terug"), ctx)  # type: ignore[arg-type]
+    replies = await broadcast.FLOW.typed(message(word), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "topic"  # Verder: on to the topic
+    replies = await broadcast.FLOW.pressed(press(button(replies, "compose.topics.nieuws")), ctx)  # type: ignore[arg-type]
+    replies = await broadcast.FLOW.typed(message(word), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "text"  # no text yet: asked again
+    assert all(r.text != t("compose.cancelled") for r in replies)
+
+
+@pytest.mark.parametrize("word", ["annuleren", "annuleer", "stoppen", "stop", "cancel"])
+async def test_a_clear_cancel_word_cancels(word: str) -> None:
+    ctx = FakeContext()
+    await broadcast.FLOW.start(ctx, "audience", ComposeData())  # type: ignore[arg-type]
+    await broadcast.FLOW.typed(message("role:gangmaker"), ctx)  # type: ignore[arg-type]
+    (last,) = await broadcast.FLOW.typed(message(word), ctx)  # type: ignore[arg-type]
+    assert last.text == t("compose.cancelled") and ctx.state is None
+
+
+async def test_a_typed_klaar_does_not_leave_the_change_flow() -> None:
+    ctx = FakeContext()
+    ctx.db.announcements.views = {3: view(3, "scheduled")}
+    await broadcast_manage.pressed(press("berichten:w:3"), ctx)  # type: ignore[arg-type]
+    await broadcast_manage.FLOW.typed(message("klaar"), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "choose"
