@@ -142,15 +142,37 @@ def _send_parser(actions: Any, command: Command) -> None:
     send.add_argument("--yes", action="store_true", help="do not ask to confirm")
 
 
+READS_ONLY = ("list", "status")
+CANNOT_CANCEL = {"done": "has gone out", "cancelled": "was cancelled already"}
+
+
+def _audience_problem(expression: str, word: str) -> str:
+    """One line on what is wrong with ``--audience``."""
+    if not word:
+        return "--audience: empty; e.g. all, or role:gangmaker,gemeente:leiden"
+    if word.strip().lower() in ("all", "iedereen") and "," in expression:
+        return "--audience: all is everyone; leave it out to send to the filters only"
+    return f"--audience: {word!r} is not understood"
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run ``broadcast <action>``; its exit code."""
     from bot.storage import db
 
-    async with db.connected(settings.database_url, settings.db_startup_timeout) as engine:
-        await db.upgrade(engine)  # safe while the bot runs (it migrates the same way)
-        sessions = db.session_factory(engine)
+    # The bot's own database, never a new one: a mistyped DATABASE_URL is an error.
+    async with db.existing(settings.database_url, settings.db_startup_timeout) as (
+        engine,
+        revision,
+    ):
         try:
-            async with sessions() as session, session.begin():
+            if revision != db.head_revision():
+                if args.action in READS_ONLY:
+                    raise Refused(
+                        f"the database is at revision {revision}, this version needs "
+                        f"{db.head_revision()}: run alliantiebot db upgrade (or start the bot)"
+                    )
+                await db.upgrade(engine)  # safe while the bot runs (it migrates the same way)
+            async with db.session_factory(engine)() as session, session.begin():
                 return await _action(settings, session, args)
         except Refused as exc:
             print(f"alliantiebot: {exc}", file=sys.stderr)
@@ -176,7 +198,8 @@ async def _action(settings: Settings, session: AsyncSession, args: argparse.Name
         _print_status(settings, found, await repo.failures(found.id))
         return 0
     if not await repo.cancel(found.id, now):
-        raise Refused(f"announcement {found.id} is {found.status}: it cannot be cancelled")
+        why = CANNOT_CANCEL.get(found.status, f"is {found.status}")
+        raise Refused(f"announcement {found.id} {why}: nothing to cancel")
     print(f"announcement {found.id} cancelled")
     return 0
 
@@ -186,8 +209,12 @@ def _read_text(path: Path) -> str:
 
     try:
         raw = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Refused(f"--text-file: cannot read {path}: {type(exc).__name__}") from None
+    except FileNotFoundError:
+        raise Refused(f"--text-file: there is no file {path}") from None
+    except UnicodeDecodeError:
+        raise Refused(f"--text-file: {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise Refused(f"--text-file: cannot read {path}: {exc.strerror or exc}") from None
     text = clean_text(raw).strip()
     if not text:
         raise Refused("--text-file: the text is empty")
@@ -236,9 +263,7 @@ async def _send(
     try:
         audience = Audience.parse(args.audience, gemeenten=gemeenten, organisations=organisations)
     except AudienceError as exc:
-        raise Refused(
-            f"--audience: {exc.word!r} is not understood" if exc.word else "--audience: empty"
-        ) from None
+        raise Refused(_audience_problem(args.audience, exc.word)) from None
     when = parse_when(args.at, now, settings.zone)
     if when.at is None:
         problem = "lies in the past" if when.problem == PAST else "is not understood"

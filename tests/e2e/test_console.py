@@ -189,3 +189,27 @@ def test_console_labels_follow_language_and_logs_stay_out_of_the_chat(
     log = tmp_path / "data" / "alliantiebot-chat.log"
     assert "WARNING" in log.read_text(encoding="utf-8")
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_reader_that_goes_away_ends_the_chat_quietly(tmp_path: Path) -> None:
+    """``alliantiebot chat < script | head -3``: no BrokenPipeError traceback."""
+    database_url = f"sqlite:///{tmp_path}/bot.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(tmp_path, database_url, ALLOW_CONSOLE="1"),
+        cwd=tmp_path,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"/help\n" * 50)
+    process.stdin.close()
+    process.stdout.readline()
+    process.stdout.close()  # as head does after its lines
+    assert process.wait(timeout=120) is not None
+    assert process.stderr is not None
+    err = process.stderr.read()
+    process.stderr.close()
+    assert b"Traceback" not in err, err.decode()
+    assert process.returncode == 0

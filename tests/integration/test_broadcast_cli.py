@@ -101,7 +101,7 @@ def test_send_shows_the_preview_and_stores_it(
     assert "Leeratelier op 3 april!" in capsys.readouterr().out
     assert cli.main(["broadcast", "cancel", "1"]) == 0
     assert cli.main(["broadcast", "cancel", "1"]) == 1  # cancelled already
-    assert "cannot be cancelled" in capsys.readouterr().err
+    assert "announcement 1 was cancelled already: nothing to cancel" in capsys.readouterr().err
     assert stored(env) == [(1, "cancelled", "all")]
 
 
@@ -125,6 +125,7 @@ def test_it_asks_before_storing(
         ("", [], "the text is empty"),
         ("x" * 4001, [], "at most 4000"),
         ("Hoi", ["--audience", "role:koning"], "'role:koning' is not understood"),
+        ("Hoi", ["--audience", "all,role:gangmaker"], "all is everyone; leave it out"),
         ("Hoi", ["--at", "gisteren 9:00"], "lies in the past"),
         ("Hoi", ["--at", "ooit"], "is not understood"),
         ("Hoi", ["--topic", "sport"], "--topic"),
@@ -147,12 +148,33 @@ def test_bad_input_is_one_clear_line_and_stores_nothing(
     assert stored(env) == []
 
 
+def test_a_missing_text_file_is_named(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["broadcast", "send", "--audience", "all", "--text-file", "weg.txt", "--yes"]
+    assert cli.main(args) == 1
+    assert "--text-file: there is no file weg.txt" in capsys.readouterr().err
+
+
 def test_the_limit_counts_the_text_as_recipients_read_it(env: str, tmp_path: Path) -> None:
     """*vet* is three characters to a recipient: the markers do not count."""
     path = text_file(tmp_path, "*" + "x" * 3999 + "*")
     args = ["broadcast", "send", "--audience", "all", "--text-file", str(path), "--yes"]
     assert cli.main(args) == 0
     assert len(stored(env)) == 1
+
+
+@pytest.mark.parametrize("action", [["list"], ["status", "1"], ["cancel", "1"]])
+def test_a_mistyped_sqlite_database_is_an_error_and_nothing_is_created(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    action: list[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/typo/bot.db")
+    monkeypatch.setenv("DATA_KEY", TEST_KEY)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["broadcast", *action]) != 0
+    assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
 
 
 def test_an_unknown_id(env: str, capsys: pytest.CaptureFixture[str]) -> None:
