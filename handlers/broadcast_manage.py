@@ -21,7 +21,7 @@ from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.storage.repositories.announcements import AnnouncementView
 from handlers.broadcast import text_problem
-from handlers.broadcast_preview import moment
+from handlers.broadcast_preview import moment, quiet_wait
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
@@ -178,7 +178,10 @@ async def _change(
         ctx.clock.now(), "announcement.changed", ctx.person.id, f"id={number} {detail}"
     )
     if send_at is not None:
-        return _end(ctx, "compose.changed_time", id=number, when=moment(ctx, send_at))
+        view = await ctx.db.announcements.get(number)
+        wait = quiet_wait(ctx, send_at, view is not None and view.urgent)
+        key = "compose.changed_time_quiet" if wait else "compose.changed_time"
+        return _end(ctx, key, id=number, when=moment(ctx, send_at), **(wait or {}))
     return _end(ctx, "compose.changed_text", id=number)
 
 

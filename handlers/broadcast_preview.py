@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.broadcast.quiet import QuietHours
 from bot.broadcast.render import announcement_reply
 from bot.broadcast.when import PAST, parse_when
 from bot.core.context import Context
@@ -46,10 +47,47 @@ def _local(ctx: Context, data: ComposeData) -> str:
     return "" if data.send_at is None else moment(ctx, data.send_at)
 
 
+def quiet_hours(ctx: Context) -> QuietHours | None:
+    """The engine's quiet hours (``QUIET_HOURS`` in ``TIMEZONE``); None: none."""
+    return QuietHours.parse(ctx.settings.quiet_hours, ctx.settings.zone)
+
+
+def _release(ctx: Context, at: datetime) -> str:
+    """When it goes out, as read from today: "om 08:00", "morgen om 08:00", or
+    "op 13-03-2026 om 08:00"."""
+    zone = ctx.settings.zone
+    local, today = at.astimezone(zone), ctx.clock.now().astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return ctx.t("compose.release.today", time=clock)
+    if local.date() == today + timedelta(days=1):
+        return ctx.t("compose.release.tomorrow", time=clock)
+    return ctx.t("compose.release.later", when=moment(ctx, at))
+
+
+def quiet_wait(ctx: Context, at: datetime, urgent: bool) -> dict[str, str] | None:
+    """A non-urgent announcement due at ``at`` in the quiet hours waits: the hours
+    and when it really goes out (``hours``, ``release``); None when it does not wait."""
+    quiet = quiet_hours(ctx)
+    if urgent or quiet is None or not quiet.contains(at):
+        return None
+    return {"hours": quiet.text(), "release": _release(ctx, quiet.ends_after(at))}
+
+
+def _urgent_line(ctx: Context, urgent: bool) -> str:
+    quiet = quiet_hours(ctx)
+    if urgent:
+        return ctx.t("compose.urgent_yes")
+    if quiet is None:
+        return ctx.t("compose.urgent_no_hours")
+    return ctx.t("compose.urgent_no", hours=quiet.text())
+
+
 def _ask_preview(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
     when = _local(ctx, data)
-    lines = [ctx.t("compose.confirm_at", when=when) if when else ctx.t("compose.confirm_now")]
-    lines.append(ctx.t("compose.urgent_yes" if data.urgent else "compose.urgent_no"))
+    wait = quiet_wait(ctx, data.send_at or ctx.clock.now(), data.urgent)
+    key = ("compose.confirm_at" if when else "compose.confirm_now") + ("_quiet" if wait else "")
+    lines = [ctx.t(key, when=when, **(wait or {})), _urgent_line(ctx, data.urgent)]
     send = b(SEND, key="compose.send_at" if when else None)
     urgent = b(URGENT, key="compose.urgent_off" if data.urgent else None)
     return Reply(text="\n".join(lines), choices=(send, b(LATER), urgent, b(EDIT), b(STOP)))
@@ -179,8 +217,9 @@ async def _send(ctx: Context, data: ComposeData) -> Go[ComposeData]:
         now=now,
     )
     when = _local(ctx, data)
-    key = "compose.created_at" if when else "compose.created_now"
-    done = ctx.t(key, id=number, total=preview.total, when=when)
+    wait = quiet_wait(ctx, data.send_at or now, data.urgent)
+    key = ("compose.created_at" if when else "compose.created_now") + ("_quiet" if wait else "")
+    done = ctx.t(key, id=number, total=preview.total, when=when, **(wait or {}))
     return Go(None, say=(Reply(text=done),))
 
 

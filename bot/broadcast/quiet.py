@@ -51,3 +51,7 @@ class QuietHours:
         if end <= local:
             end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=self.zone)
         return end.astimezone(UTC)
+
+    def text(self) -> str:
+        """The span as people read it: "21:00–08:00"."""
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"

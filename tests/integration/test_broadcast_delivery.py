@@ -136,7 +136,7 @@ async def test_an_announcement_reaches_everyone_once_in_their_language(
     assert shown.status == DONE and shown.recipients == 9
     assert shown.counts == Counts(delivered=9)
     verbinder = channel.texts_to("verbinder")
-    assert verbinder[0] == f"Bericht {made} gaat nu naar 9 ontvangers."
+    assert verbinder[0] == f"Bericht {made} gaat nu weg. Ontvangers: 9."
     assert verbinder[-1].startswith(f"Bericht {made} is klaar.\nAangekomen: 9\n")
     assert "uit heeft gezet: 1" in verbinder[-1]  # the blocked one, left out before
     assert len(channel.sent) == 9 + len(verbinder)
@@ -347,7 +347,7 @@ async def test_the_progress_message_is_edited_in_place_while_it_sends(
     broadcast = engine(app)
     await sender(app, broadcast).drain()
     to_verbinder = [reply for chat, reply in channel.sent if chat == "verbinder"]
-    assert [r.text for r in to_verbinder] == [f"Bericht {made} gaat nu naar 6 ontvangers."]
+    assert [r.text for r in to_verbinder] == [f"Bericht {made} gaat nu weg. Ontvangers: 6."]
     first_id = next(
         r.platform_message_id for r in await rows(app) if r.key == f"ann:{made}:progress"
     )

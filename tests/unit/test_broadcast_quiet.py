@@ -44,3 +44,8 @@ def test_a_span_within_a_day_and_none() -> None:
 def test_a_wrong_setting_is_one_clear_line(value: str) -> None:
     with pytest.raises(ConfigError, match=r"^QUIET_HOURS: "):
         load_settings(_env_file=None, quiet_hours=value)
+
+
+def test_the_span_as_people_read_it() -> None:
+    quiet = QuietHours.parse("21:00-8:00", ZONE)
+    assert quiet is not None and quiet.text() == "21:00–08:00"

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.broadcast.audience import Audience
-from bot.core.flow import Answer, Go
+from bot.core.flow import Answer, Go, Stamp
 from bot.core.messages import Choice, Incoming, Kind, PressOutcome, Reply
 from bot.core.state import State
 from bot.core.texts import Texts
@@ -102,8 +102,11 @@ class FakePerson:
 
 
 class FakeClock:
+    def __init__(self) -> None:
+        self.at = NOW
+
     def now(self) -> datetime:
-        return NOW
+        return self.at
 
 
 WEB = Spinnenweb.load(content_dir())  # the real words: "klaar" is done, not cancel
@@ -112,6 +115,7 @@ WEB = Spinnenweb.load(content_dir())  # the real words: "klaar" is done, not can
 @dataclass
 class FakeSettings:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
+    quiet_hours: str = "21:00-08:00"
 
 
 class FakeContext:
@@ -847,3 +851,57 @@ async def test_a_typed_klaar_does_not_leave_the_change_flow() -> None:
     await broadcast_manage.pressed(press("berichten:w:3"), ctx)  # type: ignore[arg-type]
     await broadcast_manage.FLOW.typed(message("klaar"), ctx)  # type: ignore[arg-type]
     assert ctx.state is not None and ctx.state.step == "choose"
+
+
+# -- quiet hours: when it really goes out ---------------------------------------------------
+
+EVENING = datetime(2026, 3, 10, 21, 30, tzinfo=UTC)  # 22:30 in Amsterdam: quiet
+
+
+async def test_in_the_quiet_hours_the_preview_and_the_confirmation_say_when_it_goes() -> None:
+    ctx = FakeContext()
+    ctx.clock.at = EVENING
+    go = await broadcast_preview.to_preview(ctx, READY)  # type: ignore[arg-type]
+    replies = await broadcast.FLOW.move(ctx, "preview", go.data or READY, go_stamp(), go.say)  # type: ignore[arg-type]
+    wait = {"hours": "21:00–08:00", "release": t("compose.release.tomorrow", time="08:00")}
+    assert replies[-1].text.startswith(t("compose.confirm_now_quiet", **wait))
+    assert t("compose.confirm_now") not in replies[-1].text
+    replies = await broadcast.FLOW.pressed(press(button(replies, "compose.send_now")), ctx)  # type: ignore[arg-type]
+    assert replies[-1].text == t("compose.created_now_quiet", id=1, total=3, **wait)
+
+
+async def test_urgent_in_the_quiet_hours_goes_at_once() -> None:
+    ctx = FakeContext()
+    ctx.clock.at = EVENING
+    urgent = replace(READY, urgent=True)
+    go = await broadcast_preview.on_preview(ctx, urgent, by("send"))  # type: ignore[arg-type]
+    assert said(go) == [t("compose.created_now", id=1, total=3)]
+
+
+async def test_a_time_in_the_quiet_hours_is_said_to_wait() -> None:
+    ctx = FakeContext()  # 11:00
+    go = await broadcast_preview.on_preview(ctx, READY, typed("vandaag 22:00"))  # type: ignore[arg-type]
+    assert go.data is not None
+    when = t("compose.moment", date="10-03-2026", time="22:00")
+    wait = {"hours": "21:00–08:00", "release": t("compose.release.tomorrow", time="08:00")}
+    replies = await broadcast.FLOW.move(ctx, "preview", go.data, go_stamp(), ())  # type: ignore[arg-type]
+    assert replies[-1].text.startswith(t("compose.confirm_at_quiet", when=when, **wait))
+    go = await broadcast_preview.on_preview(ctx, go.data, by("send"))  # type: ignore[arg-type]
+    assert said(go) == [t("compose.created_at_quiet", id=1, total=3, when=when, **wait)]
+
+
+async def test_a_changed_time_in_the_quiet_hours_is_said_to_wait() -> None:
+    ctx = FakeContext()
+    ctx.db.announcements.views = {3: view(3, "scheduled")}
+    on = broadcast_manage.FLOW.step_named("time").on
+    assert on is not None
+    go = await on(ctx, ChangeData(3), typed("vandaag 23:00"))  # type: ignore[arg-type]
+    when = t("compose.moment", date="10-03-2026", time="23:00")
+    release = t("compose.release.tomorrow", time="08:00")
+    assert said(go) == [
+        t("compose.changed_time_quiet", id=3, when=when, hours="21:00–08:00", release=release)
+    ]
+
+
+def go_stamp() -> Stamp:
+    return Stamp("r1", 1)
