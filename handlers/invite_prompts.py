@@ -25,11 +25,27 @@ MAX_USES = tuple(Action(f"uses:{n}", f"u{n}") for n in USES)
 MAKE = Action("make", "m", label="uitnodiging.make", words=("yes",))
 LIST = Action("list", "l", label="uitnodiging.list")
 NEW = Action("new", "n", label="uitnodiging.new")
+DONE = Action("done", "k", label="uitnodiging.done", words=("stop",))  # the list: nothing more
+REVOKE_YES = Action("revoke_yes", "ry", label="uitnodiging.revoke_yes", words=("yes",))
+REVOKE_NO = Action("revoke_no", "rn", label="uitnodiging.revoke_no", words=("no", "stop", "back"))
 LISTED = 10  # open invites offered for revoking at once
 REVOKE = tuple(Action(f"revoke{i}", f"v{i}") for i in range(LISTED))
 BACK = Action("back", "b", label="uitnodiging.back", words=("back",))
 STOP = Action("stop", "x", label="uitnodiging.stop", words=("stop",))
 LIMITS = {"days": (1, 365), "uses": (1, 1000)}  # what may be typed instead of a button
+
+
+def counted(ctx: Context, key: str, number: int) -> str:
+    """ "1 dag", "7 dagen": ``key`` for any number, ``key_one`` for 1 (``{count}``)."""
+    return ctx.t(f"{key}_one" if number == 1 else key, count=number)
+
+
+def days_text(ctx: Context, days: int) -> str:
+    return counted(ctx, "uitnodiging.days", days)
+
+
+def uses_text(ctx: Context, uses: int) -> str:
+    return counted(ctx, "uitnodiging.people", uses)
 
 
 def describe(ctx: Context, role: str, organisation: str | None, gemeente: str | None) -> str:
@@ -68,24 +84,30 @@ def ask_gemeente(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
 
 
 def ask_days(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
-    days = [
-        buttons.text(a, ctx.t("uitnodiging.days", days=n))
-        for a, n in zip(EXPIRY, DAYS, strict=True)
-    ]
-    return Reply(text=ctx.t("uitnodiging.ask_days"), choices=(*days, buttons(BACK), buttons(STOP)))
+    days = [buttons.text(a, days_text(ctx, n)) for a, n in zip(EXPIRY, DAYS, strict=True)]
+    return Reply(
+        text=ctx.t("uitnodiging.ask_days"),
+        choices=(*days, buttons(BACK), buttons(STOP)),
+        # The options carry their days: a typed "2" is 2 days, on every channel.
+        choice_numbers=(*DAYS, None, None),
+    )
 
 
 def ask_uses(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
     uses = [buttons.text(a, str(n)) for a, n in zip(MAX_USES, USES, strict=True)]
-    return Reply(text=ctx.t("uitnodiging.ask_uses"), choices=(*uses, buttons(BACK), buttons(STOP)))
+    return Reply(
+        text=ctx.t("uitnodiging.ask_uses"),
+        choices=(*uses, buttons(BACK), buttons(STOP)),
+        choice_numbers=(*USES, None, None),  # a typed "2" is 2 people
+    )
 
 
 def ask_confirm(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
     text = ctx.t(
         "uitnodiging.check",
         what=describe(ctx, data.role, data.organisation, data.gemeente),
-        days=data.days,
-        uses=data.uses,
+        days=days_text(ctx, data.days),
+        uses=uses_text(ctx, data.uses),
     )
     return Reply(text=text, choices=(buttons(MAKE), buttons(BACK), buttons(STOP)))
 
@@ -96,4 +118,9 @@ def ask_list(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
         for a, invite_id in zip(REVOKE, data.listed, strict=False)
     ]
     key = "uitnodiging.list_ask" if data.listed else "uitnodiging.list_none"
-    return Reply(text=ctx.t(key), choices=(*revoke, buttons(NEW), buttons(STOP)))
+    return Reply(text=ctx.t(key), choices=(*revoke, buttons(NEW), buttons(DONE)))
+
+
+def ask_revoke(ctx: Context, data: InviteData, buttons: Buttons) -> Reply:
+    text = ctx.t("uitnodiging.revoke_check", number=data.revoking)
+    return Reply(text=text, choices=(buttons(REVOKE_YES), buttons(REVOKE_NO)))

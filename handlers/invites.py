@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Self
 
+from bot.core.choices import Vocabulary, read_number
 from bot.core.context import Context
 from bot.core.flow import Answer, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply, ShareLink
@@ -25,6 +26,7 @@ from bot.people.tokens import LINK_PREFIX, new_token, token_hash
 from bot.people.vocab import GRANTED_ROLES
 from handlers.invite_prompts import (
     BACK,
+    DONE,
     EXPIRY,
     LIMITS,
     LIST,
@@ -35,6 +37,8 @@ from handlers.invite_prompts import (
     NO_GEMEENTE,
     NO_ORG,
     REVOKE,
+    REVOKE_NO,
+    REVOKE_YES,
     ROLE,
     STOP,
     ask_confirm,
@@ -42,9 +46,12 @@ from handlers.invite_prompts import (
     ask_gemeente,
     ask_list,
     ask_organisation,
+    ask_revoke,
     ask_role,
     ask_uses,
+    days_text,
     describe,
+    uses_text,
 )
 from handlers.menu import menu_choices
 from handlers.private import private_only
@@ -56,7 +63,8 @@ from handlers.webview import typed_word
 
 @dataclass(frozen=True, slots=True)
 class InviteData:
-    """The invite being made, or the open invites listed (their ids)."""
+    """The invite being made, or the open invites listed (their ids) and the one
+    about to be revoked."""
 
     role: str = ""
     organisation: str | None = None
@@ -64,6 +72,7 @@ class InviteData:
     days: int = 7
     uses: int = 1
     listed: tuple[int, ...] = ()
+    revoking: int | None = None
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -73,6 +82,7 @@ class InviteData:
             "days": self.days,
             "uses": self.uses,
             "listed": list(self.listed),
+            "revoking": self.revoking,
         }
 
     @classmethod
@@ -83,7 +93,17 @@ class InviteData:
         org, gemeente = data["organisation"], data["gemeente"]
         if not all(v is None or isinstance(v, str) for v in (org, gemeente)):
             raise TypeError("organisation and gemeente are text")
-        return cls(role, org, gemeente, int(days), int(uses), tuple(int(i) for i in listed))
+        revoking = data.get("revoking")  # absent in a conversation begun before it was
+        found = tuple(int(i) for i in listed)
+        return cls(
+            role,
+            org,
+            gemeente,
+            int(days),
+            int(uses),
+            found,
+            None if revoking is None else int(revoking),
+        )
 
 
 # -- making one: what each answer does -----------------------------------------------
@@ -93,16 +113,23 @@ def _unclear(step: str, ctx: Context) -> Go[InviteData]:
     return Go(step, say=(Reply(text=ctx.t("uitnodiging.unclear")),))
 
 
-def _number(answer: Answer, kind: str) -> int | None:
-    """A button's number (``days:7``), or a number typed within the limits."""
+def _vocabulary(ctx: Context, kind: str) -> Vocabulary:
+    """What may come with a typed number of ``kind``: its units (content, e.g.
+    "dagen", "days") and the number words of both languages ("twee", "two")."""
+    units = ctx.t(f"uitnodiging.{kind}_units").casefold().split()
+    words = {word: n for found in ctx.web.numbers.values() for n, word in enumerate(found)}
+    return Vocabulary(units=frozenset(units), numbers=words)
+
+
+def _number(ctx: Context, answer: Answer, kind: str) -> int | None:
+    """A button's number (``days:7``), or a number typed within the limits: bare or
+    with a unit ("2", "2 dagen", "twee dagen"), the rule of :mod:`bot.core.choices`."""
     action = answer.action or ""
     if action.startswith(kind + ":"):
         return int(action.partition(":")[2])
-    text = (answer.text or "").strip()
+    number = read_number(answer.text or "", _vocabulary(ctx, kind))
     low, high = LIMITS[kind]
-    if text.isascii() and text.isdigit() and low <= int(text) <= high:
-        return int(text)
-    return None
+    return number if number is not None and low <= number <= high else None
 
 
 async def on_role(ctx: Context, data: InviteData, answer: Answer) -> Go[InviteData]:
@@ -137,12 +164,12 @@ async def on_gemeente(ctx: Context, data: InviteData, answer: Answer) -> Go[Invi
 
 
 async def on_days(ctx: Context, data: InviteData, answer: Answer) -> Go[InviteData]:
-    days = _number(answer, "days")
+    days = _number(ctx, answer, "days")
     return _unclear("days", ctx) if days is None else Go("uses", replace(data, days=days))
 
 
 async def on_uses(ctx: Context, data: InviteData, answer: Answer) -> Go[InviteData]:
-    uses = _number(answer, "uses")
+    uses = _number(ctx, answer, "uses")
     return _unclear("uses", ctx) if uses is None else Go("confirm", replace(data, uses=uses))
 
 
@@ -155,8 +182,8 @@ async def on_confirm(ctx: Context, data: InviteData, answer: Answer) -> Go[Invit
             "uitnodiging.made",
             what=describe(ctx, data.role, data.organisation, data.gemeente),
             code=token,
-            days=data.days,
-            uses=data.uses,
+            days=days_text(ctx, data.days),
+            uses=uses_text(ctx, data.uses),
         ),
         share_link=ShareLink(LINK_PREFIX + token, ctx.t("uitnodiging.link_label")),
     )
@@ -208,10 +235,23 @@ async def on_list(ctx: Context, data: InviteData, answer: Answer) -> Go[InviteDa
     action = answer.action or ""
     if action == NEW.name:
         return Go("role", InviteData())
-    index = int(action[6:]) if action.startswith("revoke") else -1
+    if action == DONE.name:
+        return Go(
+            None, say=(Reply(text=ctx.t("uitnodiging.done_said"), choices=menu_choices(ctx)),)
+        )
+    index = int(action[6:]) if action.startswith("revoke") and action[6:].isdigit() else -1
     if not 0 <= index < len(data.listed):
         return _unclear("list", ctx)
-    invite_id = data.listed[index]
+    return Go("revoke", replace(data, revoking=data.listed[index]))
+
+
+async def on_revoke(ctx: Context, data: InviteData, answer: Answer) -> Go[InviteData]:
+    """Revoke the invite chosen in the list, after a yes; a no goes back to the list."""
+    invite_id = data.revoking
+    if answer.action == REVOKE_NO.name or invite_id is None:
+        return await _listing(ctx)
+    if answer.action != REVOKE_YES.name:
+        return _unclear("revoke", ctx)
     now = ctx.clock.now()
     revoked = await ctx.db.people.revoke_invite(invite_id, now)
     if revoked:
@@ -281,7 +321,8 @@ FLOW: Flow[InviteData] = Flow(
             actions=(MAKE, BACK, STOP),
             back=_back_to("uses"),
         ),
-        Step("list", on=_guard(on_list), ask=ask_list, actions=(*REVOKE, NEW, STOP)),
+        Step("list", on=_guard(on_list), ask=ask_list, actions=(*REVOKE, NEW, DONE)),
+        Step("revoke", on=_guard(on_revoke), ask=ask_revoke, actions=(REVOKE_YES, REVOKE_NO)),
     ],
     stale="uitnodiging.stale",
     ttl=timedelta(hours=2),

@@ -19,7 +19,7 @@ from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Incoming, Reply
 from bot.people.roles import read_role, why_not_revoke, with_role, without_role
-from bot.people.vocab import ROLES
+from bot.people.vocab import GRANTED_ROLES, ROLES
 from bot.storage.models import User
 from bot.storage.repositories.people import TARGET
 from handlers.menu import menu_choices
@@ -59,8 +59,10 @@ class RoleData:
 
 
 def label(user: User) -> str:
-    """ "Anna (telegram:123)": a name with the platform id that tells two Annas apart."""
-    return f"{user.display_name or '?'} ({user.platform}:{user.platform_user_id})"
+    """ "Anna (telegram:123)": a name with the platform id that tells two Annas apart;
+    only the platform id ("telegram:123") for someone without a name."""
+    where = f"{user.platform}:{user.platform_user_id}"
+    return f"{user.display_name} ({where})" if user.display_name else where
 
 
 def _role_names(ctx: Context, user: User) -> str:
@@ -73,9 +75,11 @@ async def rollen(msg: Incoming, ctx: Context) -> list[Reply]:
     if not words:
         return await _overview(ctx)
     op = words[0].lower()
-    role = read_role(words[-1]) if len(words) >= 3 else None
-    if op not in GRANT_WORDS | REVOKE_WORDS or role is None:
+    if op not in GRANT_WORDS | REVOKE_WORDS or len(words) < 3:
         return [Reply(text=ctx.t("rollen.how"))]
+    role = read_role(words[-1])
+    if role is None:
+        return [Reply(text=_not_a_role(ctx, words[-1]))]
     who = " ".join(words[1:-1])
     found = await ctx.db.people.find_people(who)
     if not found:
@@ -83,8 +87,33 @@ async def rollen(msg: Incoming, ctx: Context) -> list[Reply]:
     people = tuple((u.id, label(u)) for u in found[:CANDIDATES])
     data = RoleData(op in GRANT_WORDS, role, people)
     if len(found) == 1:
+        refused = _refusal(ctx, data, found[0])
+        if refused is not None:  # said at once: no question that can only end in "no"
+            return [Reply(text=refused)]
         return await FLOW.start(ctx, "confirm", replace(data, target=found[0].id))
     return await FLOW.start(ctx, "who", data)
+
+
+def _not_a_role(ctx: Context, typed: str) -> str:
+    names = ", ".join(ctx.t(f"roles.{r}") for r in GRANTED_ROLES)
+    return ctx.t("rollen.not_a_role", role=typed, roles=names)
+
+
+def _refusal(ctx: Context, data: RoleData, target: User) -> str | None:
+    """Why this change cannot or need not be made (said before any question), or None:
+    BOT_ADMINS and one's own verbinder role stay; a role held is not given again,
+    nor one not held taken."""
+    who, role = label(target), ctx.t(f"roles.{data.role}")
+    if data.grant:
+        held = data.role in target.role_set
+        return ctx.t("rollen.has_already", who=who, role=role) if held else None
+    bot_admin = ctx.settings.is_admin(target.platform, target.platform_user_id)
+    why = why_not_revoke(data.role, bot_admin=bot_admin, self_=target.id == ctx.person.id)
+    if why is not None:
+        return ctx.t(why)
+    if data.role not in target.role_set:
+        return ctx.t("rollen.not_held", who=who, role=role)
+    return None
 
 
 async def _overview(ctx: Context) -> list[Reply]:
@@ -111,7 +140,13 @@ async def on_who(ctx: Context, data: RoleData, answer: Answer) -> Go[RoleData]:
     index = int(action[6:]) if action.startswith("person") else -1
     if not 0 <= index < len(data.people):
         return Go("who", say=(Reply(text=ctx.t("rollen.unclear")),))
-    return Go("confirm", replace(data, target=data.people[index][0]))
+    target = await ctx.db.users.get(data.people[index][0])
+    if target is None:
+        return _end(ctx, "rollen.gone")
+    refused = _refusal(ctx, data, target)
+    if refused is not None:
+        return Go(None, say=(Reply(text=refused, choices=menu_choices(ctx)),))
+    return Go("confirm", replace(data, target=target.id))
 
 
 async def on_confirm(ctx: Context, data: RoleData, answer: Answer) -> Go[RoleData]:
@@ -120,14 +155,11 @@ async def on_confirm(ctx: Context, data: RoleData, answer: Answer) -> Go[RoleDat
     target = await ctx.db.users.get(data.target) if data.target is not None else None
     if target is None:
         return _end(ctx, "rollen.gone")
-    if data.grant:
-        target.roles = with_role(target.role_set, data.role)
-    else:
-        bot_admin = ctx.settings.is_admin(target.platform, target.platform_user_id)
-        why = why_not_revoke(data.role, bot_admin=bot_admin, self_=target.id == ctx.person.id)
-        if why is not None:
-            return _end(ctx, why)
-        target.roles = without_role(target.role_set, data.role)
+    refused = _refusal(ctx, data, target)  # again: things may have changed since the question
+    if refused is not None:
+        return Go(None, say=(Reply(text=refused, choices=menu_choices(ctx)),))
+    change = with_role if data.grant else without_role
+    target.roles = change(target.role_set, data.role)
     action = "role.granted" if data.grant else "role.revoked"
     detail = f"{TARGET}{target.id} role={data.role}"
     await ctx.db.audit.record(ctx.clock.now(), action, ctx.person.id, detail)

@@ -14,7 +14,7 @@ from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import PressOutcome
 from bot.storage.models import AuditLog, GroupLink, Invite, InviteUse, User
-from tests.helpers.conversation import Person
+from tests.helpers.conversation import Person, typed_in_console
 
 
 async def _user(app: App, user_id: str = "anna") -> User | None:
@@ -212,7 +212,7 @@ async def test_invite_declined_expired_used_up_revoked_unknown(
     app: App, clock: FrozenClock
 ) -> None:
     verbinder = _verbinder(app)
-    once = await _make_invite(verbinder, "partner", "Geen", "Geen", "1 dagen", "1")
+    once = await _make_invite(verbinder, "partner", "Geen", "Geen", "1 dag", "1")
     anna, bob = Person(app), Person(app, user_id="bob", display_name="Bob")
 
     await anna.send(f"/code {once}")
@@ -230,13 +230,14 @@ async def test_invite_declined_expired_used_up_revoked_unknown(
     assert "bestuurder" in verbinder.text and "Gebruikt: 0 van 5" in verbinder.text
     (revoke,) = [c for c in verbinder.choices if c.startswith("Trek")]
     await verbinder.press(revoke)
+    await verbinder.press("Ja, trek in")
     assert "is ingetrokken" in verbinder.text
     await anna.press("Ja, graag")
     assert "ingetrokken" in anna.text
     user = await _user(app)
     assert user is not None and "bestuurder" not in user.role_set
 
-    later = await _make_invite(verbinder, "gangmaker", "Geen", "Geen", "1 dagen", "5")
+    later = await _make_invite(verbinder, "gangmaker", "Geen", "Geen", "1 dag", "5")
     clock.advance(days=1, seconds=1)
     await anna.send(f"/code {later}")
     assert "verlopen" in anna.text
@@ -251,6 +252,69 @@ async def test_invite_declined_expired_used_up_revoked_unknown(
         "reason=expired",
         "reason=unknown",
     }
+
+
+async def test_invite_days_and_uses_typed_in_the_console_are_that_many(app: App) -> None:
+    out = await typed_in_console(
+        app,
+        ["/uitnodiging", "partner", "Geen", "Geen", "5", "2", "Stoppen"],
+        user="verbinder1",
+    )
+    days_step = out.split("(1 tot 365)")[1].split("> 5")[0]
+    assert "  - 1 dag\n  - 7 dagen\n  - 30 dagen\n" in days_step  # shown without positions
+    assert "4. Terug" not in days_step and "5. Stoppen" not in days_step
+    assert "Geldig: 5 dagen" in out and "Te gebruiken door: 2 mensen" in out
+    assert "Goed, ik heb geen uitnodiging gemaakt" in out  # "Stoppen" stopped it, at the end
+
+
+async def test_invite_days_and_uses_typed_with_a_unit_or_in_words(app: App) -> None:
+    verbinder = _verbinder(app)
+    for days, uses, shown in (
+        ("2 dagen", "twee mensen", "Geldig: 2 dagen\n- Te gebruiken door: 2 mensen"),
+        ("twee dagen", "1", "Geldig: 2 dagen\n- Te gebruiken door: 1 persoon"),
+        ("3 days", "5 people", "Geldig: 3 dagen\n- Te gebruiken door: 5 mensen"),
+        ("een dag", "100", "Geldig: 1 dag\n- Te gebruiken door: 100 mensen"),
+    ):
+        await verbinder.send("/uitnodiging")
+        await _press_all(verbinder, ["partner", "Geen", "Geen"])
+        await verbinder.send(days)
+        await verbinder.send(uses)
+        assert shown in verbinder.text, (days, uses, verbinder.text)
+        await verbinder.send("stop")
+    await verbinder.send("/uitnodiging")
+    await _press_all(verbinder, ["partner", "Geen", "Geen", "1 dag", "1"])
+    await verbinder.press("Ja, maak de uitnodiging")
+    assert "Geldig: 1 dag, voor 1 persoon." in verbinder.text
+    await verbinder.send("/uitnodiging")
+    await _press_all(verbinder, ["partner", "Geen", "Geen"])
+    await verbinder.send("400 dagen")
+    assert "begrijp ik niet" in verbinder.text
+
+
+async def test_revoking_an_invite_asks_first_and_the_list_ends_with_done(app: App) -> None:
+    verbinder = _verbinder(app)
+    for _ in range(3):
+        await _make_invite(verbinder, "partner", "Geen", "Geen", "7 dagen", "5")
+    await verbinder.send("/uitnodiging")
+    await verbinder.press("Open uitnodigingen")
+    await verbinder.press("Trek #3 in")
+    assert "Wil je uitnodiging #3 intrekken?" in verbinder.text
+    assert verbinder.choices == ["Ja, trek in", "Nee"]
+    assert all(i.revoked_at is None for i in await _rows(app, Invite))  # not yet
+    await verbinder.send("nee")
+    assert "Open uitnodigingen: 3" in verbinder.text
+    assert [i.revoked_at for i in await _rows(app, Invite)] == [None, None, None]
+    await verbinder.press("Trek #2 in")
+    await verbinder.send("ja")
+    assert "Uitnodiging #2 is ingetrokken" in verbinder.text
+    assert [i.revoked_at is None for i in await _rows(app, Invite)] == [True, False, True]
+    assert "Klaar" in verbinder.choices and "Stoppen" not in verbinder.choices
+    (done,) = await verbinder.press("Klaar")
+    assert done.text == "Klaar."
+    await verbinder.send("/uitnodiging")
+    await verbinder.press("Open uitnodigingen")
+    (done,) = await verbinder.send("stop")
+    assert done.text == "Klaar."
 
 
 async def test_a_code_in_a_group_is_not_taken(app: App) -> None:
@@ -282,11 +346,9 @@ async def test_roles_granted_listed_revoked_and_audited(app: App) -> None:
     user = await _user(app)
     assert user is not None and user.role_set == {"partner", "verbinder"}
     await anna.send("/rollen neem Lotte verbinder")
-    await anna.press("Ja")
-    assert "BOT_ADMINS" in anna.text
+    assert "BOT_ADMINS" in anna.text and anna.choices == []  # at once, no question
     await anna.send("/rollen neem Anna verbinder")
-    await anna.press("Ja")
-    assert "eigen rol" in anna.text
+    assert "eigen rol" in anna.text and anna.choices == []
     await verbinder.send("/rollen neem anna verbinder")
     await verbinder.press("Ja")
     assert "heeft de rol verbinder niet meer" in verbinder.text
@@ -310,6 +372,30 @@ async def test_roles_granted_listed_revoked_and_audited(app: App) -> None:
     ]
 
 
+async def test_roles_refused_before_the_question_and_said_as_they_are(app: App) -> None:
+    verbinder = _verbinder(app)
+    await verbinder.send("hallo")
+    await Person(app, user_id="local", display_name=None).send("hallo")  # no name
+    await verbinder.send("/rollen neem console:verbinder1 verbinder")  # in BOT_ADMINS, herself
+    assert "BOT_ADMINS" in verbinder.text and verbinder.choices == []
+    await verbinder.send("/rollen neem console:local gangmaker")
+    assert verbinder.text == "console:local heeft die rol niet: gangmaker. Er is niets veranderd."
+    assert verbinder.choices == []
+    await verbinder.send("/rollen geef console:local gangmaker")
+    assert "Wil je console:local de rol gangmaker geven?" in verbinder.text
+    await verbinder.press("Ja")
+    assert "console:local heeft nu de rol gangmaker" in verbinder.text
+    await verbinder.send("/rollen geef console:local gangmaker")
+    assert verbinder.text == "console:local heeft die rol al: gangmaker. Er is niets veranderd."
+    await verbinder.send("/rollen")
+    assert "- console:local: gangmaker" in verbinder.text and "?" not in verbinder.text
+    await verbinder.send("/rollen geef console:local kapper")
+    assert verbinder.text.startswith("'kapper' is geen rol")
+    assert "gangmaker, partner, bestuurder, verbinder" in verbinder.text
+    grants = [a for a, _, _ in await _audit(app) if a.startswith("role.")]
+    assert grants == ["role.granted"]
+
+
 async def test_roles_by_a_name_several_people_share_and_unknown_names(app: App) -> None:
     await Person(app, user_id="a1", display_name="Sam").send("hoi")
     await Person(app, user_id="a2", display_name="Sam").send("hoi")
@@ -324,7 +410,11 @@ async def test_roles_by_a_name_several_people_share_and_unknown_names(app: App) 
     await verbinder.send("/rollen geef Niemand gangmaker")
     assert "Ik vind niemand" in verbinder.text
     await verbinder.send("/rollen geef Sam koning")
-    assert "Een rol geven" in verbinder.text
+    assert "'koning' is geen rol" in verbinder.text
+    assert "gangmaker, partner, bestuurder, verbinder" in verbinder.text
+    await verbinder.send("/rollen geef sam gangmaker")  # a2 has it already: said once picked
+    await verbinder.press("Sam (console:a2)")
+    assert "Sam (console:a2) heeft die rol al" in verbinder.text and "Ja" not in verbinder.choices
 
 
 async def test_anyone_else_is_refused_politely_and_audited(app: App) -> None:

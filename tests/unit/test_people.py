@@ -23,13 +23,33 @@ from handlers.profile import ProfileData
 from handlers.redeem import RedeemData
 from handlers.roles import RoleData
 
+NUMBERS = {"nl": ("nul", "een", "twee", "drie"), "en": ("zero", "one", "two", "three")}
+
+
+class Users:
+    """Everyone exists, without roles, under the platform id ``console:<id>``."""
+
+    async def get(self, user_id: int) -> Any:
+        return SimpleNamespace(
+            id=user_id,
+            platform="console",
+            platform_user_id=str(user_id),
+            display_name=None,
+            role_set=frozenset(),
+        )
+
 
 @dataclass
 class FakeContext:
     """What the steps use of Context: texts as their keys, the settings, a verbinder."""
 
     is_admin: bool = True
-    settings: Any = field(default_factory=lambda: SimpleNamespace(content_dir=None))
+    settings: Any = field(
+        default_factory=lambda: SimpleNamespace(content_dir=None, is_admin=lambda *_: False)
+    )
+    web: Any = field(default_factory=lambda: SimpleNamespace(numbers=NUMBERS))
+    db: Any = field(default_factory=lambda: SimpleNamespace(users=Users()))
+    person: Any = field(default_factory=lambda: SimpleNamespace(id=1))
 
     def t(self, key: str, **params: object) -> str:
         return key
@@ -264,6 +284,10 @@ def _effects(go: Go[Any]) -> list[str]:
         (invites.on_days, INVITE, Answer("days:30"), "uses", {"days": 30}, []),
         (invites.on_days, INVITE, Answer(None, "90"), "uses", {"days": 90}, []),
         (invites.on_days, INVITE, Answer(None, "400"), "days", {}, []),
+        (invites.on_days, INVITE, Answer(None, " 2 "), "uses", {"days": 2}, []),
+        (invites.on_days, INVITE, Answer(None, "twee"), "uses", {"days": 2}, []),
+        (invites.on_days, INVITE, Answer(None, "2 weken"), "days", {}, []),
+        (invites.on_uses, INVITE, Answer(None, "three"), "confirm", {"uses": 3}, []),
         (invites.on_uses, INVITE, Answer("uses:25"), "confirm", {"uses": 25}, []),
         (invites.on_uses, INVITE, Answer(None, "0"), "uses", {}, []),
         (invites.on_confirm, INVITE, Answer(None, "misschien"), "confirm", {}, []),
@@ -277,6 +301,7 @@ def _effects(go: Go[Any]) -> list[str]:
             [],
         ),
         (roles.on_who, RoleData(True, "partner", ((5, "A"),)), Answer("person3"), "who", {}, []),
+        (roles.on_who, RoleData(False, "partner", ((5, "A"),)), Answer("person0"), None, {}, []),
     ],
 )
 async def test_where_each_answer_leads(
