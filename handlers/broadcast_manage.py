@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from bot.broadcast.render import TEXT_LIMIT
-from bot.broadcast.when import PAST, parse_when
+from bot.broadcast.when import parse_when
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.storage.repositories.announcements import AnnouncementView
 from handlers.broadcast import text_problem
-from handlers.broadcast_preview import moment, quiet_wait
+from handlers.broadcast_preview import moment, quiet_wait, when_problem
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
@@ -162,8 +162,7 @@ async def on_time(ctx: Context, data: ChangeData, answer: Answer) -> Go[ChangeDa
     now = ctx.clock.now()
     when = parse_when(answer.text or "", now, ctx.settings.zone)
     if when.at is None:
-        key = "compose.when_past" if when.problem == PAST else "compose.when_unreadable"
-        return Go("time", say=(Reply(text=ctx.t(key)),))
+        return Go("time", say=(Reply(text=when_problem(ctx, when, "compose.when_unreadable")),))
     return await _change(ctx, data, send_at=max(when.at, now))
 
 

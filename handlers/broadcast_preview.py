@@ -11,11 +11,11 @@ declared with the rest of the flow in :mod:`handlers.broadcast`.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.broadcast.quiet import QuietHours
 from bot.broadcast.render import announcement_reply
-from bot.broadcast.when import PAST, parse_when
+from bot.broadcast.when import PAST, WEEKDAY, When, parse_when
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Go, Step
 from bot.core.messages import Reply
@@ -35,12 +35,38 @@ EDITS = {
     "extra": Action("edit_extra", "ee", label="compose.edit_extra"),
 }
 TO_PREVIEW = Action("to_preview", "ep", label="compose.to_preview")
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
 
 
 def moment(ctx: Context, at: datetime) -> str:
     """A moment as a verbinder reads it, in ``TIMEZONE``: "13-03-2026 om 10:00"."""
     local = at.astimezone(ctx.settings.zone)
     return ctx.t("compose.moment", date=local.strftime("%d-%m-%Y"), time=local.strftime("%H:%M"))
+
+
+def _date_words(ctx: Context, day: date) -> str:
+    """A date in words: "13 maart 2027"."""
+    month = ctx.t(f"compose.months.{MONTH_NAMES[day.month - 1]}")
+    return ctx.t("compose.date_words", day=day.day, month=month, year=day.year)
+
+
+def when_problem(ctx: Context, when: When, unreadable: str) -> str:
+    """Why a typed moment is not taken: past, a weekday that does not fit the date
+    (naming the real one), or ``unreadable``."""
+    if when.problem == PAST:
+        return ctx.t("compose.when_past")
+    if when.problem == WEEKDAY and when.day is not None and when.weekday is not None:
+        return ctx.t(
+            "compose.when_weekday",
+            date=_date_words(ctx, when.day),
+            weekday=ctx.t(f"compose.weekdays.{DAY_NAMES[when.day.weekday()]}"),
+            typed=ctx.t(f"compose.weekdays.{DAY_NAMES[when.weekday]}"),
+        )
+    return ctx.t(unreadable)
 
 
 def _local(ctx: Context, data: ComposeData) -> str:
@@ -180,7 +206,7 @@ def _at(ctx: Context, data: ComposeData, text: str, step: str, unreadable: str) 
     now = ctx.clock.now()
     when = parse_when(text, now, ctx.settings.zone)
     if when.at is None:
-        return unclear(step, ctx, "compose.when_past" if when.problem == PAST else unreadable)
+        return Go(step, say=(Reply(text=when_problem(ctx, when, unreadable)),))
     at = None if when.at <= now + timedelta(minutes=1) else when.at  # "nu": right away
     return Go("preview", replace(data, send_at=at))
 

@@ -99,14 +99,14 @@ def _send_parser(actions: Any, command: Command) -> None:
         confirm. The audience is "all" (everyone with messages on) or filters:
         role:<role>, gemeente:<id>, organisation:<id>, topic:<topic>, and groups for the
         linked group chats; within one kind any may match, across kinds all must. The
-        time is read in TIMEZONE, in Dutch or English ("nu", "morgen 9:00", "vr 13 maart
-        10u", "13-03 10:00", "over 2 uur", "tomorrow 9am"). Non-urgent announcements
+        time is read in TIMEZONE, in Dutch or English ("nu", "morgen 9:00", "13 maart
+        10u", "vrijdag 10:00", "over 2 uur", "tomorrow 9am"). Non-urgent announcements
         wait during QUIET_HOURS.""",
         (
             ("alliantiebot broadcast send --audience all --text-file a.txt", "everyone, now"),
             (
                 "alliantiebot broadcast send --audience role:gangmaker,gemeente:leiden "
-                '--text-file a.txt --at "vr 10u" --yes',
+                '--text-file a.txt --at "vrijdag 10:00" --yes',
                 "gangmakers in Leiden, Friday at ten, without asking",
             ),
         ),

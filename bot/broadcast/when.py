@@ -1,8 +1,9 @@
 """When an announcement goes out, as a verbinder types it: Dutch first, English too.
 
-``nu``, ``morgen 9:00``, ``vr 13 maart 10u``, ``13-03 10:00``, ``over 2 uur``,
-``2026-03-13 10:00``, ``tomorrow 9am``, ``fri 13 march 10:00``, ``in 2 hours``:
-read in the bot's time zone (``TIMEZONE``), returned in UTC.
+``nu``, ``morgen 9:00``, ``13 maart 10u``, ``vrijdag 10:00``, ``vr 13 maart 10u``,
+``13-03 10:00``, ``over 2 uur``, ``2026-03-13 10:00``, ``tomorrow 9am``,
+``fri 13 march 10:00``, ``in 2 hours``: read in the bot's time zone (``TIMEZONE``),
+returned in UTC.
 
 Rules where a person leaves something out:
 
@@ -14,7 +15,8 @@ Rules where a person leaves something out:
   more than 30 days back ("3 januari" typed in December); a date less far back is
   in the past, and said so;
 - a weekday that does not fit the date ("do 13 maart" when it is a Friday) is not
-  understood, rather than guessed.
+  guessed: the problem is ``WEEKDAY``, with the date and the weekday typed, so the
+  reply can name the real weekday ("13 maart 2027 is een zaterdag").
 
 ``dateparser`` was measured for this and not taken: it read "vr 13 maart 10u" as
 the year 2110, "9 uur" as nine hours from now and "maandag 9u" as last Monday at
@@ -27,7 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-PAST, UNREADABLE = "past", "unreadable"
+PAST, UNREADABLE, WEEKDAY = "past", "unreadable", "weekday"
 DEFAULT_TIME = time(9, 0)
 NEXT_YEAR_AFTER = timedelta(days=30)  # a date further back than this is next year's
 GRACE = timedelta(minutes=1)  # "10:00" typed at 10:00:30 is now, not the past
@@ -93,7 +95,17 @@ _ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th|e|ste|de)?")
 @dataclass(frozen=True)
 class When:
     at: datetime | None  # UTC
-    problem: str | None = None  # "past" | "unreadable"
+    problem: str | None = None  # "past" | "unreadable" | "weekday"
+    day: date | None = None  # "weekday": the date typed, which is another weekday
+    weekday: int | None = None  # "weekday": the weekday typed (0 is Monday)
+
+
+class _WrongWeekday(ValueError):
+    """The date typed falls on another weekday than the one typed."""
+
+    def __init__(self, day: date, weekday: int) -> None:
+        super().__init__(f"{day} is no weekday {weekday}")
+        self.day, self.weekday = day, weekday
 
 
 @dataclass
@@ -119,7 +131,10 @@ def parse_when(text: str, now: datetime, zone: tzinfo) -> When:
     parts = _read(s)
     if parts is None:
         return When(None, UNREADABLE)
-    local = _moment(parts, now.astimezone(zone))
+    try:
+        local = _moment(parts, now.astimezone(zone))
+    except _WrongWeekday as wrong:
+        return When(None, WEEKDAY, wrong.day, wrong.weekday)
     if local is None:
         return When(None, UNREADABLE)
     at = local.astimezone(UTC)
@@ -217,8 +232,10 @@ def _moment(parts: _Parts, now: datetime) -> datetime | None:
         day = today if ahead else today + timedelta(days=1)
     else:
         return None
-    if day is None or (parts.weekday is not None and day.weekday() != parts.weekday):
+    if day is None:
         return None
+    if parts.weekday is not None and day.weekday() != parts.weekday:
+        raise _WrongWeekday(day, parts.weekday)
     return datetime.combine(day, clock or DEFAULT_TIME, tzinfo=now.tzinfo)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.broadcast.when import PAST, UNREADABLE, parse_when
+from bot.broadcast.when import PAST, UNREADABLE, WEEKDAY, parse_when
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 # Tuesday 10 March 2026, 14:30 in Amsterdam (13:30 UTC).
@@ -74,7 +74,6 @@ def test_the_past_is_told_apart(typed: str) -> None:
         "morgenochtend",
         "25:00",
         "31 februari",
-        "do 13 maart 10u",  # 13 March 2026 is a Friday: not guessed
         "over 2 jaar",
         "13 maart 10u extra",
         "13pm",
@@ -83,3 +82,19 @@ def test_the_past_is_told_apart(typed: str) -> None:
 def test_what_is_not_understood_is_unreadable(typed: str) -> None:
     when = parse_when(typed, NOW, ZONE)
     assert (when.at, when.problem) == (None, UNREADABLE)
+
+
+@pytest.mark.parametrize(
+    ("typed", "now", "day"),
+    [
+        ("do 13 maart 10u", NOW, date(2026, 3, 13)),  # a Friday: not guessed
+        # typed in December: 13 March is next year's, a Saturday
+        ("vr 13 maart 10u", datetime(2026, 12, 2, 12, 0, tzinfo=UTC), date(2027, 3, 13)),
+    ],
+)
+def test_a_weekday_that_does_not_fit_the_date_names_the_date(
+    typed: str, now: datetime, day: date
+) -> None:
+    when = parse_when(typed, now, ZONE)
+    assert (when.at, when.problem, when.day) == (None, WEEKDAY, day)
+    assert when.weekday is not None and when.weekday != day.weekday()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.broadcast.audience import Audience
+from bot.broadcast.when import PAST, parse_when
 from bot.core.flow import Answer, Go, Stamp
 from bot.core.messages import Choice, Incoming, Kind, PressOutcome, Reply
 from bot.core.state import State
@@ -905,3 +906,38 @@ async def test_a_changed_time_in_the_quiet_hours_is_said_to_wait() -> None:
 
 def go_stamp() -> Stamp:
     return Stamp("r1", 1)
+
+
+# -- a weekday that does not fit the date -------------------------------------------------
+
+
+async def test_a_weekday_that_does_not_fit_names_the_real_one() -> None:
+    ctx = FakeContext()
+    ctx.clock.at = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # 13 March 2027 is a Saturday
+    go = await broadcast_preview.on_preview(ctx, READY, typed("vr 13 maart 10u"))  # type: ignore[arg-type]
+    wrong = t("compose.when_weekday", date="13 maart 2027", weekday="zaterdag", typed="vrijdag")
+    assert (go.to, said(go)) == ("preview", [wrong])
+    assert "13 maart 2027 is een zaterdag" in wrong
+    on = broadcast_manage.FLOW.step_named("time").on
+    assert on is not None
+    changed = await on(ctx, ChangeData(3), typed("vr 13 maart 10u"))  # type: ignore[arg-type]
+    assert (changed.to, said(changed)) == ("time", [wrong])
+
+
+@pytest.mark.parametrize(
+    "key", ["compose.when", "compose.when_unreadable", "compose.change_time_ask"]
+)
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_example_times_always_work(key: str, lang: str) -> None:
+    """The examples the bot gives are read whatever today is (no weekday with a date
+    that may not fit); only a date just gone by is said to be past."""
+    text = TEXTS.get(lang, key, id=3)
+    examples = ["morgen 9:00", "13 maart 10u", "vrijdag 10:00"]
+    assert all(example in text for example in examples) and "vr 13" not in text
+    zone = ZoneInfo("Europe/Amsterdam")
+    for day in range(365 * 4):
+        now = datetime(2026, 3, 14, 12, 0, tzinfo=UTC) + timedelta(days=day)
+        assert [parse_when(e, now, zone).problem for e in examples] in (
+            [None, None, None],
+            [None, PAST, None],
+        ), now
