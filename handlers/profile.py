@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Self
 
+from bot.core.choices import fold
 from bot.core.context import Context
 from bot.core.flow import Answer, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply
-from bot.people.directory import OTHER, OUTSIDE, place_id
+from bot.people.directory import NO_ORGANISATION, OTHER, OUTSIDE, place_id
 from bot.people.vocab import TOPICS, join
 from handlers.earlier import Earlier, back_to, earlier_conversation, read_earlier
 from handlers.menu import menu_choices
@@ -146,15 +147,21 @@ async def on_gemeente(ctx: Context, data: ProfileData, answer: Answer) -> Go[Pro
 
 
 def _chosen_organisation(ctx: Context, answer: Answer) -> tuple[bool, str | None]:
-    """(understood, the organisation: None for none)."""
-    if answer.action in (OTHER_ORG.name, NO_ORG.name):
-        return True, OTHER if answer.action == OTHER_ORG.name else None
+    """(understood, the organisation); "Geen organisation" is :data:`NO_ORGANISATION`."""
+    fixed = {OTHER_ORG.name: OTHER, NO_ORG.name: NO_ORGANISATION}
+    if answer.action in fixed:
+        return True, fixed[answer.action]
     orgs = lists(ctx).organisations
     index = index_of(answer.action, "organisation")
     if index is not None:
         return index < len(orgs), orgs[index].id if index < len(orgs) else None
-    typed = (answer.text or "").strip().lower()
-    found = next((o.id for o in orgs if typed and typed in (o.id, o.name.lower())), None)
+    typed = fold(answer.text or "")
+    by_label = {
+        fold(ctx.t("profiel.other")): OTHER,
+        fold(ctx.t("profiel.no_organisation")): NO_ORGANISATION,
+    }
+    by_label |= {fold(o.name): o.id for o in orgs} | {o.id: o.id for o in orgs}
+    found = by_label.get(typed) if typed else None
     return found is not None, found
 
 
@@ -207,6 +214,8 @@ async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
     """/profiel, and its deep link (/start's offer names the command)."""
     if not msg.is_private:
         return [private_only(ctx, "profiel")]
+    if ctx.person.profile_offered_at is None:  # found it: /start need not offer it any more
+        ctx.person.profile_offered_at = ctx.clock.now()
     return await FLOW.open(ctx)
 
 

@@ -12,6 +12,7 @@ from bot.core.messages import Reply
 from bot.people.directory import (
     MAX_GEMEENTEN,
     MAX_ORGANISATIONS,
+    NO_ORGANISATION,
     OTHER,
     OUTSIDE,
     Directory,
@@ -84,7 +85,15 @@ def ask_topics(ctx: Context, data: ProfileData, buttons: Buttons) -> Reply:
         for action, code in zip(TOPIC, TOPICS, strict=True)
     ]
     choices += [buttons(DONE), *buttons.back("topics", data), buttons(STOP)]
-    return Reply(text=ctx.t("profiel.ask_topics"), choices=tuple(choices))
+    return Reply(text=ctx.t("profiel.ask_topics", on=topics_on(ctx, data)), choices=tuple(choices))
+
+
+def topics_on(ctx: Context, data: ProfileData) -> str:
+    """The topics that are on: "alles", "Nieuws, Agenda", or "geen"."""
+    if not data.topics_off:
+        return ctx.t("profiel.all_topics")
+    on = [ctx.t(f"topics.{code}") for code in TOPICS if code not in data.topics_off]
+    return ", ".join(on) if on else ctx.t("profiel.no_topics")
 
 
 def gemeente_name(ctx: Context, code: str | None) -> str:
@@ -101,6 +110,8 @@ def organisation_name(ctx: Context, code: str | None) -> str:
         return ctx.t("profiel.not_chosen")
     if code == OTHER:
         return ctx.t("profiel.other_name")
+    if code == NO_ORGANISATION:
+        return ctx.t("profiel.no_organisation_name")
     found = lists(ctx).organisation(code)
     return found.name if found else code
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.core.context import Context
 from bot.core.messages import Incoming, PressOutcome, Reply
+from bot.people.directory import has_profile
 from bot.people.tokens import LINK_PREFIX
 from handlers import redeem
 from handlers.menu import menu_choices, registrations
@@ -32,7 +33,8 @@ async def start(msg: Incoming, ctx: Context) -> list[Reply]:
     name = user.display_name or ""
     key = "start.welcome_named" if name else "start.welcome"
     text = ctx.t(key, name=name)
-    if msg.is_private and user.profile_offered_at is None:  # the profile: once, never again
+    profile = has_profile(user.gemeente, user.organisation, user.topics_off)
+    if msg.is_private and user.profile_offered_at is None and not profile:  # once, if empty
         user.profile_offered_at = ctx.clock.now()
         text += "\n\n" + ctx.t("profiel.offer")
     replies.append(Reply(text=text, choices=menu_choices(ctx)))

@@ -5,7 +5,8 @@ organisations of ``content/organisations.yaml``.
 Both are stored and written in audiences as ids: a gemeente's id is its name in lower
 case with hyphens for spaces (``alphen-aan-den-rijn``, ``leiden``), an organisation's
 id is given in its file. :data:`OUTSIDE` is "woon niet in de regio",
-:data:`OTHER` "another organisation". Read once per content folder (the files are
+:data:`OTHER` "another organisation", :data:`NO_ORGANISATION` "no organisation" (chosen;
+None is "not chosen yet"). Read once per content folder (the files are
 small); a change needs a restart.
 """
 
@@ -21,6 +22,7 @@ from bot.yamltext import load_yaml
 
 OUTSIDE = "buiten-de-regio"  # lives outside the 13 gemeenten
 OTHER = "anders"  # works at an organisation not on the list
+NO_ORGANISATION = "geen"  # chose "no organisation" (None: not chosen yet)
 MAX_ORGANISATIONS = 40  # buttons a step can offer (its action codes are declared)
 MAX_GEMEENTEN = 20
 
@@ -56,7 +58,7 @@ def read(content: Path) -> Directory:
     organisations = tuple(
         Entry(str(o["id"]), str(o["name"])) for o in orgs.get("organisations", [])
     )
-    ids = [e.id for e in (*gemeenten, *organisations)] + [OUTSIDE, OTHER]
+    ids = [e.id for e in (*gemeenten, *organisations)] + [OUTSIDE, OTHER, NO_ORGANISATION]
     if len(set(ids)) != len(ids) or not all(re.fullmatch(r"[a-z0-9-]{1,40}", i) for i in ids):
         raise ValueError("gemeenten and organisations need distinct ids of a-z, 0-9 and -")
     if len(gemeenten) > MAX_GEMEENTEN or len(organisations) > MAX_ORGANISATIONS:
@@ -68,3 +70,9 @@ def read(content: Path) -> Directory:
 def directory(override: Path | None = None) -> Directory:
     """The lists of the content folder in use (``CONTENT_DIR`` or the default)."""
     return read(content_dir(override))
+
+
+def has_profile(gemeente: str | None, organisation: str | None, topics_off: str) -> bool:
+    """Has the person anything in their profile (a gemeente, an organisation, or a
+    topic turned off), from /profiel or an invite?"""
+    return bool(gemeente or organisation or topics_off)

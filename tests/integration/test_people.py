@@ -126,7 +126,44 @@ async def test_profile_typed_answers_back_stop_and_english(app: App) -> None:
     await anna.press("No organisation")
     await anna.press("Done")
     user = await _user(app)
-    assert user is not None and (user.gemeente, user.organisation) == ("buiten-de-regio", None)
+    assert user is not None and (user.gemeente, user.organisation) == ("buiten-de-regio", "geen")
+
+
+async def test_profile_says_no_organisation_was_chosen_and_which_topics_are_on(app: App) -> None:
+    anna = Person(app)
+    await anna.send("/profiel")
+    await _press_all(anna, ["Nederlands", "Leiden"])
+    assert "Nu: nog niet gekozen." in anna.text
+    await anna.press("Geen organisatie")
+    assert "Nu aan: alles." in anna.text
+    await anna.press("✓ Agenda (aan)")
+    await anna.press("✓ Nieuws (aan)")
+    assert "Nu aan: Leerateliers, Gangmakers, Spinnenweb-tips." in anna.text
+    assert "Alles staat aan" not in anna.text
+    await anna.press("Klaar")
+    assert "Organisatie: geen organisatie" in anna.text
+    await anna.send("/profiel")
+    await _press_all(anna, ["Nederlands", "Leiden"])
+    assert "Nu: geen organisatie." in anna.text
+    await anna.send("geen organisatie")  # typed, as the label
+    assert "Nu aan: Leerateliers" in anna.text
+    await anna.press("Terug")
+    await anna.send("Een andere organisatie")
+    await anna.press("Klaar")
+    assert "Organisatie: een andere organisatie" in anna.text
+
+
+async def test_start_does_not_offer_the_profile_to_someone_who_filled_it_in(app: App) -> None:
+    anna = Person(app)
+    await anna.send("/profiel")
+    await _press_all(anna, ["Nederlands", "Leiden"])
+    await anna.send("stop")
+    assert all("Typ /profiel." not in r.text for r in await anna.send("/start"))
+    token = await _make_invite(_verbinder(app), "partner", "DSV", "Geen", "7 dagen", "5")
+    bob = Person(app, user_id="bob", display_name="Bob")
+    await bob.send(f"/code {token}")  # the invite fills in his organisation
+    await bob.press("Ja, graag")
+    assert all("Typ /profiel." not in r.text for r in await bob.send("/start"))
 
 
 def _t(app: App, key: str) -> str:

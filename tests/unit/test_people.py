@@ -215,7 +215,7 @@ def _effects(go: Go[Any]) -> list[str]:
             ProfileData(organisation="dsv"),
             Answer("no_organisation"),
             "topics",
-            {"organisation": None},
+            {"organisation": "geen"},
             ["keep_organisation"],
         ),
         (
@@ -227,6 +227,14 @@ def _effects(go: Go[Any]) -> list[str]:
             ["keep_organisation"],
         ),
         (profile.on_organisation, START, Answer("skip"), "topics", {}, []),
+        (
+            profile.on_organisation,
+            START,
+            Answer(None, "Profiel.No_organisation"),  # the label, typed (texts are keys here)
+            "topics",
+            {"organisation": "geen"},
+            ["keep_organisation"],
+        ),
         (profile.on_organisation, START, Answer("organisation39"), "organisation", {}, []),
         (
             profile.on_topics,
