@@ -13,11 +13,14 @@ import pytest
 
 from bot.core.flow import Answer, Go
 from bot.core.messages import Choice
+from bot.core.texts import Texts
+from bot.paths import content_dir
 from bot.people import directory as people_directory
 from bot.people.roles import read_role, why_not_revoke, with_role, without_role
 from bot.people.tokens import LINK_PREFIX, new_token, read_token, token_hash
 from bot.people.vocab import TOPICS
 from handlers import invites, profile, redeem, roles
+from handlers.invite_prompts import days_text, uses_text
 from handlers.invites import InviteData
 from handlers.profile import ProfileData
 from handlers.redeem import RedeemData
@@ -369,3 +372,19 @@ def test_the_flows_declare_one_meaning_per_code() -> None:
         legend = flow.legend()
         assert all(len(code) <= 16 for code in legend), flow.name
     assert len([c for c in profile.FLOW.legend() if c.startswith("t")]) == len(TOPICS)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("nl", ["1 dag", "2 dagen", "1 persoon", "2 mensen", "Te gebruiken door: 1 persoon"]),
+        ("en", ["1 day", "2 days", "1 person", "2 people", "Can be used by: 1 person"]),
+    ],
+)
+def test_invite_counts_read_right_for_one_and_for_more(lang: str, expected: list[str]) -> None:
+    texts = Texts.load(content_dir())
+    ctx = SimpleNamespace(t=lambda key, **params: texts.get(lang, key, **params))
+    check = texts.get(lang, "uitnodiging.check", what="x", days="", uses=uses_text(ctx, 1))
+    said = [days_text(ctx, 1), days_text(ctx, 2), uses_text(ctx, 1), uses_text(ctx, 2), check]
+    assert said[:4] == expected[:4]
+    assert expected[4] in said[4]
