@@ -168,11 +168,9 @@ def names(ctx: Context, kind: str, values: Sequence[str]) -> str:
     return ctx.t("compose.or").join(label(ctx, kind, v) for v in values)
 
 
-def summary(ctx: Context, data: ComposeData) -> str:
-    """Who is chosen, a line per kind ("Rol: gangmakers", "Gemeente: Leiden of
-    Teylingen"), and the same as an expression one could type."""
-    if not data.chosen:
-        return ctx.t("compose.audience_none")
+def _chosen_lines(ctx: Context, data: ComposeData) -> list[str]:
+    """Who is chosen, a line per kind ("Rol: Gangmakers", "Gemeente: Leiden of
+    Teylingen")."""
     lines = [ctx.t("compose.summary.everyone")] if data.everyone else []
     lines += [
         ctx.t(f"compose.summary.{kind}", names=names(ctx, kind, getattr(data, kind)))
@@ -181,8 +179,25 @@ def summary(ctx: Context, data: ComposeData) -> str:
     ]
     if data.groups:
         lines.append(ctx.t("compose.summary.groups"))
+    return lines
+
+
+def summary(ctx: Context, data: ComposeData) -> str:
+    """Who is chosen, a line per kind, and the same as an expression one could type."""
+    if not data.chosen:
+        return ctx.t("compose.audience_none")
+    lines = _chosen_lines(ctx, data)
     lines.append(ctx.t("compose.summary.expression", expression=data.audience().text()))
     return "\n".join(lines)
+
+
+def in_words(ctx: Context, audience: Audience) -> str:
+    """An audience on one line, in words as the composer shows it: "Rol: Gangmakers ·
+    Gemeente: Leiden of Teylingen"."""
+    data = ComposeData().with_audience(audience)
+    if not data.chosen:
+        return ctx.t("compose.audience_none")
+    return ctx.t("compose.separator").join(_chosen_lines(ctx, data))
 
 
 # -- the pickers ---------------------------------------------------------------------

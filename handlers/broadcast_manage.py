@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Self
 
+from bot.broadcast.audience import Audience, AudienceError
 from bot.broadcast.render import TEXT_LIMIT
 from bot.broadcast.when import parse_when
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
+from bot.core.markup import parse
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.storage.repositories.announcements import AnnouncementView
 from handlers.broadcast import text_problem
+from handlers.broadcast_audience import in_words
 from handlers.broadcast_preview import moment, quiet_wait, when_problem
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
@@ -58,18 +61,34 @@ class ChangeData:
         return cls(number, changeable)
 
 
-def _line(ctx: Context, view: AnnouncementView) -> str:
-    text = " ".join(view.text.split())
-    if len(text) > PREVIEW_CHARACTERS:
-        text = text[: PREVIEW_CHARACTERS - 1] + "…"
-    counts, status = view.counts, f"compose.status.{view.status}"
-    return ctx.t(
+def _excerpt(text: str) -> str:
+    """The start of an announcement's text as recipients read it (no markers)."""
+    plain = " ".join(parse(text).plain.split())
+    if len(plain) > PREVIEW_CHARACTERS:
+        plain = plain[: PREVIEW_CHARACTERS - 1] + "…"
+    return plain
+
+
+async def _line(ctx: Context, view: AnnouncementView) -> str:
+    """One announcement: who it is for in words, the start of its text, and its
+    numbers; a scheduled one (not yet released, so nobody counted yet) shows how many
+    would get it now, as the preview did."""
+    status = f"compose.status.{view.status}"
+    head = ctx.t(
         "compose.list_item",
         id=view.id,
         status=ctx.t(status) if ctx.texts.has(status) else view.status,
         when=moment(ctx, view.send_at),
-        audience=view.audience,
-        text=text,
+        audience=_audience_words(ctx, view.audience),
+        text=_excerpt(view.text),
+    )
+    if view.status == "scheduled":
+        audience = Audience.stored(view.audience)
+        expected = await ctx.db.announcements.preview(audience, view.topic)
+        return "\n".join((head, ctx.t("compose.list_expected", total=expected.total)))
+    counts = view.counts
+    numbers = ctx.t(
+        "compose.list_counts",
         recipients=view.recipients,
         delivered=counts.delivered,
         failed=counts.failed,
@@ -77,6 +96,14 @@ def _line(ctx: Context, view: AnnouncementView) -> str:
         held=counts.held,
         pending=counts.pending,
     )
+    return "\n".join((head, numbers))
+
+
+def _audience_words(ctx: Context, stored: str) -> str:
+    try:
+        return in_words(ctx, Audience.stored(stored))
+    except AudienceError:  # written by an older version: shown as stored
+        return stored
 
 
 async def recent(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -84,7 +111,7 @@ async def recent(msg: Incoming, ctx: Context) -> list[Reply]:
     views = await ctx.db.announcements.recent(10)
     if not views:
         return [Reply(text=ctx.t("compose.list_empty"))]
-    lines = [ctx.t("compose.list_title"), *(_line(ctx, view) for view in views)]
+    lines = [ctx.t("compose.list_title"), *[await _line(ctx, view) for view in views]]
     choices = tuple(
         ctx.choice("compose.manage_button", f"{ACTION}:w:{view.id}", id=view.id)
         for view in views

@@ -20,7 +20,7 @@ from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Go, Step
 from bot.core.messages import Reply
 from bot.storage.repositories.announcements import Attachment
-from handlers.broadcast_audience import BACK, NAME, STOP, ComposeData, unclear
+from handlers.broadcast_audience import BACK, NAME, STOP, ComposeData, in_words, unclear
 from handlers.verbinders import verbinders_only
 
 SEND = Action("send", "s", label="compose.send_now")
@@ -177,7 +177,8 @@ async def to_preview(ctx: Context, data: ComposeData) -> Go[ComposeData]:
     data = replace(data, review=True, options=())
     shown = announcement_reply(ctx.texts, ctx.lang, 0, data.text, attachment_of(data), data.topic)
     preview = await ctx.db.announcements.preview(data.audience(), data.topic)
-    counts = Reply(text=_counts(ctx, preview.per_platform, preview.left_out))
+    who = ctx.t("compose.preview_for", audience=in_words(ctx, data.audience()))
+    counts = Reply(text="\n".join((who, _counts(ctx, preview.per_platform, preview.left_out))))
     return Go("preview", data, (Reply(text=ctx.t("compose.preview")), shown, counts))
 
 

@@ -444,6 +444,7 @@ async def test_the_preview_is_the_message_as_recipients_see_it_with_the_counts()
         (t("announce.unsubscribe", topic="nieuws"), None, "afmelden:0"),
     ]
     assert counts.text.splitlines() == [
+        t("compose.preview_for", audience=t("compose.summary.roles", names="Gangmakers")),
         t("compose.count", total=3, platforms="terminal 2, Telegram 1"),
         t(
             "compose.left_out_line",
@@ -941,3 +942,41 @@ def test_the_example_times_always_work(key: str, lang: str) -> None:
             [None, None, None],
             [None, PAST, None],
         ), now
+
+
+# -- /berichten reads as the composer does --------------------------------------------------
+
+
+async def test_the_list_shows_the_audience_in_words_and_the_text_without_markers() -> None:
+    ctx = FakeContext()
+    ctx.db.announcements.views = {
+        3: view(
+            3,
+            "scheduled",
+            audience="role:gangmaker,gemeente:leiden,gemeente:teylingen",
+            text="*Kom* naar [de agenda](https://a.nl)",
+            recipients=0,
+            counts=Counts(),
+        ),
+        1: view(1, "done", audience="role:partner,organisation:reos"),
+    }
+    (reply,) = await broadcast_manage.recent(message("/berichten"), ctx)  # type: ignore[arg-type]
+    assert "role:" not in reply.text and "organisation:" not in reply.text
+    assert "Rol: Gangmakers · Gemeente: Leiden of Teylingen" in reply.text
+    assert "Kom naar de agenda" in reply.text and "*" not in reply.text
+    assert "https://a.nl" not in reply.text
+    scheduled, done = reply.text.split("\n\n")[1:]
+    assert t("compose.list_expected", total=3) in scheduled  # as the preview said
+    zero = dict.fromkeys(("delivered", "failed", "blocked", "held", "pending"), 0)
+    assert t("compose.list_counts", recipients=0, **zero) not in scheduled
+    sent = {**zero, "delivered": 2, "failed": 1, "blocked": 1}
+    assert t("compose.list_counts", recipients=4, **sent) in done
+
+
+async def test_the_preview_says_who_gets_it_in_words() -> None:
+    data = replace(READY, gemeenten=("leiden", "teylingen"))
+    go = await broadcast_preview.to_preview(FakeContext(), data)  # type: ignore[arg-type]
+    counts = go.say[-1].text
+    words = t("compose.preview_for", audience="Rol: Gangmakers · Gemeente: Leiden of Teylingen")
+    assert counts.startswith(words + "\n")
+    assert t("compose.count", total=3, platforms="terminal 2, Telegram 1") in counts
