@@ -166,6 +166,10 @@ def explain(settings: Settings, text: str) -> int:
     if safety.model is not None:
         probability, threshold = safety.model.probability(line), safety.model.threshold
         print(f"classifier: {probability:.2f} (fires at {threshold:.2f})")
+        rest = safety.lexicon.without_requests(line)
+        if rest != line:
+            rest_probability = safety.model.probability(rest)
+            print(f"without the request for fewer messages: {rest!r}: {rest_probability:.2f}")
     print(f"safety: {safety.assess(text)}")
     result = answerer.answer(text)
     print(f"outcome: {result.outcome.value} ({result.confidence:.2f})")

@@ -101,6 +101,7 @@ class CrisisLexicon:
         self.info = [_compile(str(p), macros) for p in context.get("info", [])]
         self.about = [_compile(str(p), macros) for p in context.get("about", [])]
         self.topic = [_compile(str(p), macros) for p in context.get("topic", [])]
+        self.requests = [_compile(str(p), macros) for p in context.get("request", [])]
         self._relation = _compile(str(raw.get("relation", "(?!)")), macros)
         persons = raw.get("persons") or {}
         self._self_in_span = _compile(str(persons.get("self_in_span", "(?!)")), macros)
@@ -156,6 +157,18 @@ class CrisisLexicon:
         """Whether the learned classifier may add a signal the patterns missed: not in
         an idiom, a joke, news or a question about the subject."""
         return not self.is_idiom(line) and not self.is_about(line)
+
+    def without_requests(self, line: str) -> str:
+        """The line without its requests for fewer messages or topics ("ik wil geen
+        berichten meer", "I don't want them anymore"): what the classifier reads, so a
+        wish beside such a request is still read and the request alone is not."""
+        masked = list(line)
+        for pattern in self.requests:
+            for match in pattern.finditer(line):
+                masked[match.start() : match.end()] = " " * (match.end() - match.start())
+        if masked == list(line):
+            return line
+        return " ".join("".join(masked).split())
 
     def is_idiom(self, line: str) -> bool:
         """An idiom, an accident or a joke somewhere in the message."""

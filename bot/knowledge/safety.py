@@ -32,6 +32,7 @@ from bot.yamltext import load_yaml
 
 MODEL_FILE = Path("safety") / "crisis_model.npz"
 STRAIN_MIN_WORDS = 6
+REST_MIN_WORDS = 3  # words left beside a request that the classifier may read
 
 
 class Concern(enum.StrEnum):
@@ -124,7 +125,7 @@ class Safety:
             # Ordinary feelings share much of a crisis' vocabulary, and the classifier
             # cannot tell "my mind won't stop" from a wish to die: where a feeling is
             # named, only the patterns decide.
-            if self._feeling_topic(line) is not None or not self.model.fires(line):
+            if self._feeling_topic(line) is not None or not self._model_fires(line):
                 return None
             signal = Signal("model", self.lexicon.person(line, len(line), len(line)), True)
         if signal is None:
@@ -142,6 +143,15 @@ class Safety:
         if signal.person == "other" and (self.lexicon.close_relation(line) or not (info or about)):
             return Assessment(Concern.CRISIS_OTHER, signal.family)
         return Assessment(Concern.INFO, signal.family)
+
+    def _model_fires(self, line: str) -> bool:
+        """The classifier on what is left once requests for fewer messages are taken out
+        ("ik wil geen berichten meer"); a word or two left over ("ik", "pls") is no
+        message of its own."""
+        rest = self.lexicon.without_requests(line)
+        if rest != line and len(rest.replace("|", " ").split()) < REST_MIN_WORDS:
+            return False
+        return self.model is not None and self.model.fires(rest)
 
     def is_crisis(self, text: str) -> bool:
         found = self.crisis(text)

@@ -30,6 +30,7 @@ HERE = Path(__file__).parent
 INDEPENDENT = HERE / "safety_independent.yaml"
 SUPPORT = HERE / "support_independent.yaml"
 BLIND = HERE / "safety_blind.yaml"
+NO_MORE = HERE / "safety_no_more.yaml"  # "no more messages" is not a crisis
 GATES = {"recall": 1.0, "false_alarms": 0.01, "support_crisis": 0, "support_fallback": 0}
 
 

@@ -143,3 +143,69 @@ def test_a_missing_model_is_no_model(tmp_path: object) -> None:
     from pathlib import Path
 
     assert CrisisModel.load(Path(str(tmp_path)) / "missing.npz") is None
+
+
+def _unsubscribe_buttons() -> list[str]:
+    """The unsubscribe button under an announcement, in each language and topic, as
+    someone who types it instead of tapping it would send it."""
+    from bot.yamltext import load_yaml
+
+    texts = []
+    for language in ("nl", "en"):
+        path = content_dir() / "messages" / language / "broadcast.yaml"
+        announce = load_yaml(path.read_text(encoding="utf-8"))["announce"]
+        texts += [announce["unsubscribe"].format(topic=t) for t in announce["topics"].values()]
+    return texts
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ik wil geen berichten meer",
+        "I do not want any more messages",
+        "k wil gn berichte meer",
+        "ik wil de check-in herinnering niet meer",
+        "stop sending me messages, I don't want them anymore",
+        "hou maar op met die berichten, ik wil ze niet meer",
+        "ik wil deze bot niet meer gebruiken",
+        "I don't want to hear about the agenda anymore",
+        *_unsubscribe_buttons(),
+    ],
+)
+def test_wanting_no_more_messages_is_no_crisis(safety: Safety, message: str) -> None:
+    found = safety.crisis(message)
+    assert found is None or not found.is_crisis, found
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ik wil geen berichten meer, ik wil er gewoon niet meer zijn",
+        "ik wil geen berichten meer, ik wil niks meer",  # the classifier reads the wish
+        "geen meldingen meer. ik wil geen leven meer",
+        "I don't want any more messages, I don't want to be here anymore",
+        "no more reminders needed, I have the pills ready",
+        "ik wil niks meer",
+        "ik wil geen dag meer zo verder",
+        "ik wil geen nieuwe dag meer",
+        "ik trek het niet meer",
+    ],
+)
+def test_a_wish_beside_a_request_for_no_more_messages_is_a_crisis(
+    safety: Safety, message: str
+) -> None:
+    assert safety.assess(message).concern is Concern.CRISIS
+
+
+def test_the_classifier_reads_the_message_without_the_request(safety: Safety) -> None:
+    line = safety.normalizer.normalize("ik wil geen berichten meer, ik wil niks meer")
+    assert safety.lexicon.without_requests(line) == "ik wil niks meer"
+    line = safety.normalizer.normalize("ik wil geen berichten meer, ik wil er niet meer zijn")
+    assert safety.lexicon.without_requests(line) == "ik wil er niet meer zijn"
+    line = safety.normalizer.normalize("ik wil niet meer leven")
+    assert safety.lexicon.without_requests(line) == line
+
+
+def test_a_strain_with_its_cause_stays_a_feeling(safety: Safety) -> None:
+    found = safety.assess("ik trek het niet meer met die kapotte lift, drie weken al")
+    assert not found.is_crisis
