@@ -480,6 +480,27 @@ async def test_anyone_else_is_refused_politely_and_audited(app: App) -> None:
     assert {actor for actor, _ in refusals} == {user.id}
 
 
+async def test_help_marks_every_verbinders_command_with_one_label(app: App) -> None:
+    for language, label in (("nl", "(alleen verbinders"), ("en", "(verbinders only")):
+        anna, verbinder = Person(app), _verbinder(app)
+        if language == "en":
+            for person in (anna, verbinder):
+                await person.send("/taal")
+                await person.press("English")
+        (everyone,) = await anna.send("/help")
+        (theirs,) = await verbinder.send("/help")
+        extra = [line for line in theirs.text.split("\n") if line not in everyone.text]
+        assert len(extra) >= 8, extra
+        assert all(label in line for line in extra), extra
+        assert "(coordinators)" not in theirs.text and "(verbinders)" not in theirs.text
+
+
+async def test_forgetting_says_the_roles_go_too(app: App) -> None:
+    anna = Person(app)
+    await anna.send("/vergeetmij")
+    assert "je rollen (zoals gangmaker of verbinder)" in anna.text
+
+
 # -- groups -----------------------------------------------------------------------------------
 
 
