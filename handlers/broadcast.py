@@ -152,19 +152,21 @@ async def on_audience(ctx: Context, data: ComposeData, answer: Answer) -> Go[Com
 
 
 async def _typed_audience(ctx: Context, data: ComposeData, text: str) -> Go[ComposeData]:
-    """An audience expression: ``role:gangmaker,gemeente:leiden``."""
+    """An audience expression: ``role:gangmaker,gemeente:leiden``; the buttons' names
+    are understood too (``rol:Gangmakers``, ``gemeente:Leiden en Teylingen``)."""
     try:
         chosen = Audience.parse(
             text,
             gemeenten=audience.options("gemeenten"),
             organisations=audience.options("organisations"),
+            labels=audience.labels(ctx),
         )
     except AudienceError as exc:
         if not exc.word:
             return unclear("audience", ctx, "compose.audience_empty")
         if exc.word == ALL:  # everyone, and a filter too: which of the two?
             return unclear("audience", ctx, "compose.audience_everyone_and")
-        return unclear("audience", ctx, "compose.audience_unknown", word=exc.word)
+        return Go("audience", say=(Reply(text=audience.not_known(ctx, exc)),))
     return await _after_audience(ctx, data.with_audience(chosen))
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Self
 
-from bot.broadcast.audience import Audience
+from bot.broadcast.audience import KIND_WORDS, Audience, AudienceError, closest, split_names
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Ask, Buttons, Go, Handler, Step
 from bot.core.messages import Reply
@@ -200,6 +200,46 @@ def in_words(ctx: Context, audience: Audience) -> str:
     return ctx.t("compose.separator").join(_chosen_lines(ctx, data))
 
 
+# -- typed names: what is known, and what was meant ---------------------------------------
+
+# The kinds of an audience expression (bot.broadcast.audience) and their pickers.
+PICK_OF = dict(zip(KIND_WORDS, PICKS, strict=True))
+
+
+def labels(ctx: Context) -> dict[str, dict[str, str]]:
+    """Per kind of an expression, the names on the buttons and the value each names
+    ("Gangmakers" → gangmaker, "Kaag en Braassem" → kaag-en-braassem)."""
+    return {
+        kind: {label(ctx, pick, value): value for value in options(pick)}
+        for kind, pick in PICK_OF.items()
+    }
+
+
+def _did_you_mean(ctx: Context, text: str, meant: str | None) -> str:
+    if meant is None:
+        return text
+    return "\n".join((text, ctx.t("compose.did_you_mean", suggestion=meant)))
+
+
+def not_known(ctx: Context, exc: AudienceError) -> str:
+    """A word of a typed audience not understood: which, what one can type there
+    (the values of its kind, or the kinds), and what was probably meant."""
+    if exc.kind is None:
+        head = exc.word.partition(":")[0]
+        meant = closest(head, [w for words in KIND_WORDS.values() for w in words])
+        return _did_you_mean(ctx, ctx.t("compose.audience_unknown", word=exc.word), meant)
+    pick = PICK_OF[exc.kind]
+    values = options(pick)
+    text = ctx.t(
+        "compose.audience_unknown_value",
+        word=exc.value or exc.word,
+        kind=ctx.t(f"compose.kinds.{pick}"),
+        options=", ".join(values),
+    )
+    meant = closest(exc.value, values) if exc.value else None
+    return _did_you_mean(ctx, text, f"{exc.kind}:{meant}" if meant else None)
+
+
 # -- the pickers ---------------------------------------------------------------------
 
 
@@ -238,21 +278,26 @@ def _toggle(data: ComposeData, kind: str, value: str) -> ComposeData:
 
 
 def _typed(ctx: Context, kind: str, data: ComposeData, text: str) -> Go[ComposeData]:
-    """Names typed with commas between them (as on the buttons, or the ids): each one
-    is added, and the audience step is asked again."""
+    """Names typed with commas, "en", "of" or "&" between them (as on the buttons, or
+    the ids): each one is added, and the audience step is asked again."""
     known = {loose(label(ctx, kind, v)): v for v in data.options}
     known |= {loose(v): v for v in data.options}
     added = dict.fromkeys(getattr(data, kind))
-    for word in (w.strip() for w in text.split(",")):
-        if not word:
-            continue
-        value = known.get(loose(word))
-        if value is None:
-            return Go(kind, say=(Reply(text=ctx.t("compose.pick_unknown", word=word)),))
-        added[value] = None
+    for piece in text.split(","):
+        for word in split_names(piece, lambda name: loose(name) in known):
+            value = known.get(loose(word))
+            if value is None:
+                return Go(kind, say=(Reply(text=_pick_unknown(ctx, kind, data, word)),))
+            added[value] = None
     if not added:
         return Go(kind, say=(Reply(text=ctx.t("compose.unclear")),))
     return Go("audience", replace(_set(data, kind, tuple(added)), options=()))
+
+
+def _pick_unknown(ctx: Context, kind: str, data: ComposeData, word: str) -> str:
+    names = [label(ctx, kind, v) for v in data.options]
+    text = ctx.t("compose.pick_unknown", word=word, options=", ".join(names))
+    return _did_you_mean(ctx, text, closest(word, names))
 
 
 def _on_pick(kind: str) -> Handler[ComposeData]:

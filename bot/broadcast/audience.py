@@ -15,9 +15,11 @@ Turning an audience into recipients (in batches) is the repository's work
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rapidfuzz import fuzz, process
 
 from bot.people.vocab import ROLES, TOPICS
 from bot.yamltext import load_yaml
@@ -26,25 +28,65 @@ EVERYONE = "all"
 GROUPS = "groups"
 # The kinds of filter and the other words people write for them (Dutch, English).
 KIND_WORDS = {
-    "role": ("role", "rol"),
-    "gemeente": ("gemeente", "municipality"),
-    "organisation": ("organisation", "organization", "organisatie", "org"),
-    "topic": ("topic", "onderwerp"),
-}
+    "role": ("role", "rol", "roles", "rollen"),
+    "gemeente": ("gemeente", "gemeenten", "municipality", "municipalities"),
+    "organisation": (
+        "organisation", "organization", "organisatie", "org",
+        "organisations", "organizations", "organisaties",
+    ),
+    "topic": ("topic", "onderwerp", "topics", "onderwerpen"),
+}  # fmt: skip
 _FLAG_WORDS = {
     **dict.fromkeys((EVERYONE, "alle", "iedereen", "everyone"), EVERYONE),
     **dict.fromkeys((GROUPS, "groepen"), GROUPS),
 }
 _LOOSE = re.compile(r"[\s_-]+")
+# Between two names, like a comma: "Leiden en Teylingen", "Leiden & Teylingen".
+_CONNECTOR = re.compile(r"(\s+(?:en|of|and|or)\s+|\s*&\s*)", re.IGNORECASE)
+CLOSE_ENOUGH = 75  # rapidfuzz ratio (0-100) from which a value is offered as meant
 
 
 class AudienceError(ValueError):
     """An audience expression with a word that is not understood (``word``; "" when
-    the expression is empty or names nobody)."""
+    the expression is empty or names nobody). ``kind``: the kind the word named when
+    only its value is not known (``value``); None when the kind itself is not."""
 
-    def __init__(self, word: str) -> None:
+    def __init__(self, word: str, kind: str | None = None, value: str = "") -> None:
         super().__init__(f"unknown audience word: {word!r}" if word else "empty audience")
-        self.word = word
+        self.word, self.kind, self.value = word, kind, value
+
+
+def split_names(text: str, known: Callable[[str], bool]) -> list[str]:
+    """Names typed with "en", "of", "and", "or" or "&" between them, read like
+    commas: ``Leiden en Teylingen`` → both. A name with such a word in it (``Kaag en
+    Braassem``) stays whole when ``known`` knows it; the longest known run is taken."""
+    pieces = _CONNECTOR.split(text.strip())
+    parts, glue = pieces[0::2], pieces[1::2]
+    names: list[str] = []
+    start = 0
+    while start < len(parts):
+        end, name = start + 1, parts[start]
+        for stop in range(len(parts), start + 1, -1):
+            joined = parts[start] + "".join(glue[k] + parts[k + 1] for k in range(start, stop - 1))
+            if known(joined):
+                end, name = stop, joined
+                break
+        names.append(name.strip())
+        start = end
+    return [name for name in names if name]
+
+
+def closest(value: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``value`` most likely meant ("leidn" → "leiden"); None when none
+    is close (rapidfuzz's ratio, case, spaces and hyphens aside)."""
+    choices = {candidate: _loose(candidate) for candidate in candidates}
+    found = process.extractOne(_loose(value), choices, scorer=fuzz.ratio, score_cutoff=CLOSE_ENOUGH)
+    return None if found is None else str(found[2])
+
+
+def kind_of(word: str) -> str | None:
+    """The kind a word before ":" names ("rol" → "role"); None when none."""
+    return next((k for k, words in KIND_WORDS.items() if word.strip().casefold() in words), None)
 
 
 def _loose(value: str) -> str:
@@ -88,18 +130,28 @@ class Audience:
 
     @classmethod
     def parse(
-        cls, expression: str, *, gemeenten: Collection[str], organisations: Collection[str]
+        cls,
+        expression: str,
+        *,
+        gemeenten: Collection[str],
+        organisations: Collection[str],
+        labels: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Audience:
         """Read an expression; raises :class:`AudienceError` naming the first word that
         is not understood. Values are matched regardless of case, spaces and hyphens
         and kept in the caller's spelling (``gemeente:kaag-en-braassem`` → the
-        gemeente as given in ``gemeenten``)."""
+        gemeente as given in ``gemeenten``). A role may be plural (``gangmakers``);
+        ``labels`` adds other names per kind (a button's label → the value).
+        ``gemeente:Leiden en Teylingen`` is both; a word without a kind after a comma
+        is of the kind before it (``gemeente:leiden,teylingen``)."""
         known = {
-            "role": {r: r for r in ROLES},
+            "role": {_loose(r): r for r in ROLES} | {_loose(r + "s"): r for r in ROLES},
             "gemeente": {_loose(g): g for g in gemeenten},
             "organisation": {_loose(o): o for o in organisations},
             "topic": {_loose(t): t for t in TOPICS},
         }
+        for kind, names in (labels or {}).items():
+            known[kind] |= {_loose(name): value for name, value in names.items()}
         return cls._read(expression, lambda kind, value: known[kind].get(_loose(value)))
 
     @classmethod
@@ -117,23 +169,19 @@ class Audience:
 
     @classmethod
     def _read(cls, expression: str, lookup: Callable[[str, str], str | None]) -> Audience:
-        kinds = {word: kind for kind, words in KIND_WORDS.items() for word in words}
         chosen: dict[str, set[str]] = {kind: set() for kind in KIND_WORDS}
         flags = {EVERYONE: False, GROUPS: False}
         words = [w.strip() for w in expression.split(",") if w.strip()]
         if not words:
             raise AudienceError("")
+        kind: str | None = None
         for word in words:
             flag = _FLAG_WORDS.get(word.casefold())
             if flag is not None:
-                flags[flag] = True
+                flags[flag], kind = True, None
                 continue
-            head, _, value = word.partition(":")
-            kind = kinds.get(head.strip().casefold())
-            found = lookup(kind, value.strip()) if kind is not None else None
-            if kind is None or found is None:
-                raise AudienceError(word)
-            chosen[kind].add(found)
+            kind, values = _values(word, kind, lookup)
+            chosen[kind] |= values
         audience = cls(
             everyone=flags[EVERYONE],
             roles=frozenset(chosen["role"]),
@@ -145,6 +193,26 @@ class Audience:
         if audience.everyone and audience.filtered:
             raise AudienceError(EVERYONE)  # "all" and a filter: which of the two was meant?
         return audience
+
+
+def _values(
+    word: str, before: str | None, lookup: Callable[[str, str], str | None]
+) -> tuple[str, set[str]]:
+    """One comma's worth: ``kind:value`` (``value en value`` too), or a bare value of
+    the kind ``before`` it. Raises :class:`AudienceError` for what is not known."""
+    head, colon, value = word.partition(":")
+    kind = kind_of(head) if colon else before
+    if kind is None:
+        raise AudienceError(word)
+    found: set[str] = set()
+    for name in split_names(value if colon else word, lambda v: lookup(kind, v) is not None):
+        value_found = lookup(kind, name)
+        if value_found is None:
+            raise AudienceError(word, kind, name)
+        found.add(value_found)
+    if not found:
+        raise AudienceError(word, kind, "")
+    return kind, found
 
 
 def region_gemeenten(content: Path) -> list[str]:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.broadcast.audience import Audience, AudienceError, known_values, region_gemeenten
+from bot.broadcast.audience import (
+    Audience,
+    AudienceError,
+    closest,
+    known_values,
+    region_gemeenten,
+)
 from bot.paths import content_dir
 
 GEMEENTEN = region_gemeenten(content_dir())
@@ -83,3 +89,46 @@ def test_an_unknown_word_is_named(expression: str, word: str) -> None:
 
 def test_known_values_keep_the_first_spelling() -> None:
     assert known_values(["Leiden", None, ""], ["leiden", "Katwijk"]) == ["Leiden", "Katwijk"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "gemeenten", "organisations"),
+    [
+        ("gemeente:Leiden en Teylingen", {"Leiden", "Teylingen"}, set()),
+        ("gemeente:leiden of kaag en braassem", {"Leiden", "Kaag en Braassem"}, set()),
+        (
+            "gemeente:Leiden & Teylingen,organisatie:rijn en duin",
+            {"Leiden", "Teylingen"},
+            {"Rijn en Duin"},
+        ),
+        ("gemeente:leiden,teylingen", {"Leiden", "Teylingen"}, set()),
+    ],
+)
+def test_en_of_and_amp_read_like_a_comma(
+    expression: str, gemeenten: set[str], organisations: set[str]
+) -> None:
+    audience = parse(expression)
+    assert (audience.gemeenten, audience.organisations) == (gemeenten, organisations)
+
+
+def test_a_role_may_be_plural_and_a_label_names_its_value() -> None:
+    labels = {"topic": {"Tips over het spinnenweb": "spinnenweb-tips"}}
+    audience = Audience.parse(
+        "rollen:gangmakers, onderwerp:tips over het spinnenweb",
+        gemeenten=GEMEENTEN,
+        organisations=ORGANISATIONS,
+        labels=labels,
+    )
+    assert (audience.roles, audience.topics) == ({"gangmaker"}, {"spinnenweb-tips"})
+
+
+def test_an_unknown_value_names_its_kind_and_a_close_one_is_found() -> None:
+    with pytest.raises(AudienceError) as caught:
+        parse("role:gangmaker, gemeente:leidn")
+    assert (caught.value.word, caught.value.kind, caught.value.value) == (
+        "gemeente:leidn",
+        "gemeente",
+        "leidn",
+    )
+    assert closest("leidn", GEMEENTEN) == "Leiden"
+    assert closest("amsterdam", GEMEENTEN) is None

@@ -229,8 +229,12 @@ async def test_choosing_the_audience(
         (
             ComposeData(),
             typed("gemeente:amsterdam"),
-            "compose.audience_unknown",
-            {"word": "gemeente:amsterdam"},
+            "compose.audience_unknown_value",
+            {
+                "word": "amsterdam",
+                "kind": t("compose.kinds.gemeenten"),
+                "options": ", ".join(options("gemeenten")),
+            },
         ),
         (ComposeData(), typed(" , "), "compose.audience_empty", {}),
         (ComposeData(), typed("all,role:gangmaker"), "compose.audience_everyone_and", {}),
@@ -330,7 +334,7 @@ async def test_a_picker_turns_values_on_and_off(
     new = go.data or data
     assert getattr(new, kind) == chosen
     if say is not None:
-        assert said(go)[0].startswith(t(say, word="Gouda").split('"')[0])
+        assert said(go)[0].startswith(t(say, word="Gouda", options="").split('"')[0])
     if chosen:
         assert not new.everyone  # a filter replaces "everyone"
     if to == "audience":
@@ -980,3 +984,68 @@ async def test_the_preview_says_who_gets_it_in_words() -> None:
     words = t("compose.preview_for", audience="Rol: Gangmakers · Gemeente: Leiden of Teylingen")
     assert counts.startswith(words + "\n")
     assert t("compose.count", total=3, platforms="terminal 2, Telegram 1") in counts
+
+
+# -- typed recipients: "en" like a comma, the buttons' names, what is possible ------------
+
+
+@pytest.mark.parametrize(
+    ("typed_text", "check"),
+    [
+        ("gemeente:Leiden en Teylingen", {"gemeenten": ("leiden", "teylingen")}),
+        ("gemeente:Leiden of Teylingen", {"gemeenten": ("leiden", "teylingen")}),
+        ("gemeente:leiden & teylingen", {"gemeenten": ("leiden", "teylingen")}),
+        ("gemeente:Leiden and Kaag en Braassem", {"gemeenten": ("kaag-en-braassem", "leiden")}),
+        ("gemeente:leiden,teylingen", {"gemeenten": ("leiden", "teylingen")}),
+        ("role:gangmakers", {"roles": ("gangmaker",)}),
+        ("rol:Gangmakers, gemeente:Leiden", {"roles": ("gangmaker",), "gemeenten": ("leiden",)}),
+        ("rollen:Partners en gangmakers", {"roles": ("gangmaker", "partner")}),
+        ("onderwerp:Tips over het spinnenweb", {"topics": ("spinnenweb-tips",)}),
+    ],
+)
+async def test_typed_recipients_read_like_the_buttons(
+    typed_text: str, check: dict[str, Any]
+) -> None:
+    go = await broadcast.on_audience(FakeContext(), ComposeData(), typed(typed_text))  # type: ignore[arg-type]
+    assert go.say == () and go.data is not None
+    assert {name: getattr(go.data, name) for name in check} == check
+
+
+@pytest.mark.parametrize(
+    ("typed_text", "kind", "meant"),
+    [
+        ("role:vrijwilliger", "roles", None),
+        ("gemeente:leidn", "gemeenten", "gemeente:leiden"),
+        ("role:gangmakr", "roles", "role:gangmaker"),
+    ],
+)
+async def test_an_unknown_value_lists_what_is_possible_and_what_was_meant(
+    typed_text: str, kind: str, meant: str | None
+) -> None:
+    go = await broadcast.on_audience(FakeContext(), ComposeData(), typed(typed_text))  # type: ignore[arg-type]
+    (reply,) = said(go)
+    assert go.to == "audience"
+    assert f"{t('compose.kinds.' + kind)}: {', '.join(options(kind))}" in reply
+    if meant is None:
+        assert t("compose.did_you_mean", suggestion="").split('"')[0] not in reply
+    else:
+        assert t("compose.did_you_mean", suggestion=meant) in reply
+
+
+async def test_a_kind_not_known_suggests_the_kind_meant() -> None:
+    go = await broadcast.on_audience(FakeContext(), ComposeData(), typed("gemente:leiden"))  # type: ignore[arg-type]
+    assert t("compose.did_you_mean", suggestion="gemeente") in said(go)[0]
+
+
+async def test_a_picker_reads_en_like_a_comma_and_suggests_a_close_name() -> None:
+    on = PICK["gemeenten"].on
+    assert on is not None
+    data = ComposeData(options=options("gemeenten"))
+    go = await on(FakeContext(), data, typed("Leiden en Teylingen"))  # type: ignore[arg-type]
+    assert go.data is not None and go.data.gemeenten == ("leiden", "teylingen")
+    go = await on(FakeContext(), data, typed("Kaag en Braassem"))  # type: ignore[arg-type]
+    assert go.data is not None and go.data.gemeenten == ("kaag-en-braassem",)
+    go = await on(FakeContext(), data, typed("Leidn"))  # type: ignore[arg-type]
+    (reply,) = said(go)
+    assert "Alphen aan den Rijn, Hillegom" in reply
+    assert t("compose.did_you_mean", suggestion="Leiden") in reply
