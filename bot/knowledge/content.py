@@ -14,7 +14,8 @@ from bot.knowledge.text import fold
 from bot.yamltext import load_yaml
 
 MIN_WORDS, MAX_WORDS, MIN_QUESTIONS = 40, 200, 5
-SEED_PATTERN = r"^(algemeen|\d{3}_[0-9a-f]{16}\.txt)$"
+# a seed, general knowledge, or the bot's own user guide (entries about the bot itself)
+SEED_PATTERN = r"^(algemeen|handleiding|\d{3}_[0-9a-f]{16}\.txt)$"
 
 
 class Source(BaseModel):

@@ -55,3 +55,25 @@ def test_the_decision_weighs_several_scores(answerer: Answerer) -> None:
 def test_a_clear_question_is_answered_and_an_unrelated_one_is_not(answerer: Answerer) -> None:
     assert answerer.answer("wat is positieve gezondheid").outcome is Outcome.ANSWER
     assert answerer.answer("wie heeft de tour de france gewonnen").outcome is Outcome.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("stop met berichten", "nl"),
+        ("hoe meld ik me af voor de berichten?", "nl"),
+        ("hoe stop ik de herinneringen", "nl"),
+        ("I want to unsubscribe", "en"),
+        ("Geen berichten meer over de agenda", "nl"),  # the unsubscribe button, typed
+    ],
+)
+def test_how_to_stop_messages_is_answered_from_the_user_guide(
+    answerer: Answerer, question: str, language: str
+) -> None:
+    found = answerer.answer(question)
+    assert found.outcome is Outcome.ANSWER
+    assert found.entry is not None and found.entry.id == "berichten-stoppen"
+    answer = found.entry.text(language)[2]
+    for command in ("/stop", "/start", "/profiel", "/vergeetmij"):
+        assert command in answer
+    assert "handleiding" in answerer.knowledge.source_label(found.entry, "nl").lower()
