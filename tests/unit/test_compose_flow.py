@@ -4,6 +4,7 @@ fake context keeps the conversation in memory and a fake repository stands in fo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from bot.broadcast.when import PAST, parse_when
 from bot.core.flow import Answer, Go, Stamp
 from bot.core.messages import Choice, Incoming, Kind, PressOutcome, Reply
 from bot.core.state import State
-from bot.core.texts import Texts
+from bot.core.texts import Texts, placeholders
 from bot.paths import content_dir
 from bot.people.vocab import GRANTED_ROLES
 from bot.spinnenweb.model import Spinnenweb
@@ -1049,3 +1050,25 @@ async def test_a_picker_reads_en_like_a_comma_and_suggests_a_close_name() -> Non
     (reply,) = said(go)
     assert "Alphen aan den Rijn, Hillegom" in reply
     assert t("compose.did_you_mean", suggestion="Leiden") in reply
+
+
+# -- grammar: every number reads right ------------------------------------------------------
+
+COUNTED = re.compile(
+    r"\b1 (ontvangers|mensen|berichten|hebben|zijn|recipients|people|messages|have)\b"
+)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_sentences_with_a_number_read_right_for_one(lang: str) -> None:
+    """Every announce. and compose. sentence with a number in it, filled in with 1:
+    no "naar 1 ontvangers" (the number stands where any number fits)."""
+    wrong = []
+    for key in sorted(TEXTS.keys(lang)):
+        if not key.startswith(("announce.", "compose.")):
+            continue
+        template = TEXTS.raw(lang, key)
+        params = {name: 1 for name in placeholders(template)}
+        if COUNTED.search(template.format(**params)):
+            wrong.append(key)
+    assert wrong == []
