@@ -85,6 +85,7 @@ class Answer:
         return self.outcome in (Outcome.CLARIFY, Outcome.UNKNOWN)
 
 
+_WORD = re.compile(r"[^\W\d_]+")  # letters of any script: a word, not a number
 _QUESTION = re.compile(
     r"\?|^\s*(wat|wie|waar|wanneer|hoe|welke|waarom|kan|kun|mag|is|zijn|heeft|hebben|doet"
     r"|what|who|where|when|how|which|why|can|is|are|does|do)\b",
@@ -225,13 +226,19 @@ class Answerer:
         return Answer(Outcome.SUPPORT, lang, score, entry, candidates, hits, topic.name)
 
     def detect_language(self, text: str, default: str = "nl") -> str:
-        """Dutch or English, from stop words first (short questions), then py3langid."""
+        """Dutch or English, from stop words first (short questions), then py3langid.
+        Numbers, dates and punctuation are no words ("13-03 10:00", "4.", "?!"): text with
+        fewer than three words has the person's own language (``default``), not what
+        py3langid makes of digits."""
+        written = _WORD.findall(text)
+        if not written:
+            return default
         words = self.analyzers["nl"].words(text)
         nl_hits = sum(w in self._language_words["nl"] for w in words)
         en_hits = sum(w in self._language_words["en"] for w in words)
         if nl_hits != en_hits and max(nl_hits, en_hits) >= 2:
             return "nl" if nl_hits > en_hits else "en"
-        if len(words) < 3:
+        if len(written) < 3:
             return default
         language, _ = py3langid.classify(text)
         return str(language) if language in ("nl", "en") else default

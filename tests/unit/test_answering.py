@@ -77,3 +77,15 @@ def test_how_to_stop_messages_is_answered_from_the_user_guide(
     for command in ("/stop", "/start", "/profiel", "/vergeetmij"):
         assert command in answer
     assert "handleiding" in answerer.knowledge.source_label(found.entry, "nl").lower()
+
+
+@pytest.mark.parametrize("text", ["13-03 10:00", "13 03 10 00", "2026-03-13 10:00", "?!", "4."])
+def test_text_without_words_has_the_persons_language(answerer: Answerer, text: str) -> None:
+    assert answerer.detect_language(text, "nl") == "nl"
+    assert answerer.detect_language(text, "en") == "en"
+    assert answerer.answer(text, default_language="nl").language == "nl"
+
+
+def test_words_still_decide_the_language(answerer: Answerer) -> None:
+    assert answerer.detect_language("what is positive health", "nl") == "en"
+    assert answerer.detect_language("wat is positieve gezondheid", "en") == "nl"
