@@ -34,7 +34,7 @@ FAMILIES = (
 )
 # A plan or self-harm stays a signal even with "haha" beside it; a joke cancels the rest.
 UNDENIABLE = ("plan_method", "self_harm")
-_MACRO = re.compile(r"\{([A-Z_]+)\}")
+_MACRO = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 
 
 def expand(pattern: str, macros: Mapping[str, str]) -> str:

@@ -189,6 +189,7 @@ def test_wanting_no_more_messages_is_no_crisis(safety: Safety, message: str) -> 
         "ik wil geen dag meer zo verder",
         "ik wil geen nieuwe dag meer",
         "ik trek het niet meer",
+        "ik krijg geen berichten meer van niemand, niemand mist me",  # no request at all
     ],
 )
 def test_a_wish_beside_a_request_for_no_more_messages_is_a_crisis(
@@ -209,3 +210,12 @@ def test_the_classifier_reads_the_message_without_the_request(safety: Safety) ->
 def test_a_strain_with_its_cause_stays_a_feeling(safety: Safety) -> None:
     found = safety.assess("ik trek het niet meer met die kapotte lift, drie weken al")
     assert not found.is_crisis
+
+
+def test_a_building_block_may_have_a_digit_and_an_unknown_one_is_an_error() -> None:
+    from bot.knowledge.crisis import expand
+
+    assert expand("a {G5} b", {"G5": "x"}) == "a x b"
+    with pytest.raises(ValueError, match="unknown building block"):
+        expand("a {GAP2} b", {})
+    assert expand("(?:a ){0,3}", {}) == "(?:a ){0,3}"  # a quantifier is no building block
