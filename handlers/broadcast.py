@@ -21,6 +21,7 @@ anyone, and a picture or file sent while the composer waits for one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -47,6 +48,10 @@ from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
 LABEL_LIMIT = 40  # characters on a link button
+CONSOLE = "console"  # the terminal: a file is attached with /bijlage <pad>
+MEGABYTE = 1024 * 1024
+# [tekst](adres) in a text: the address must be a web link to become a link.
+_MARKED_LINK = re.compile(r"\[([^\[\]\n]+)\]\(([^()\s]*)\)")
 UNSUBSCRIBE = "afmelden"  # the action prefix of the tap under an announcement
 
 EVERYONE = Action("everyone", "ae", label="compose.everyone")
@@ -57,8 +62,8 @@ BY = {
 GROUPS = Action("groups", "ak", label="compose.groups_add")
 CLEAR = Action("clear", "ac", label="compose.clear")
 NEXT = Action("next", "n", label="compose.next", words=("done",))
-# "klaar" typed where no Verder or Klaar button is: asked again, never taken as text.
-DONE_TYPED = Action("done_typed", "dt", words=("done",))
+# At the text step: keep the text there is (after Wijzigen); "klaar" typed says it too.
+KEEP_TEXT = Action("keep_text", "tk", label="compose.text_keep", words=("done",))
 TOPIC = {
     code: Action(f"topic_{n}", f"u{n}", label=f"compose.topics.{code}")
     for n, code in enumerate(TOPICS)
@@ -72,11 +77,47 @@ DROP = Action("drop", "e9", label="compose.extra_drop")
 
 
 async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/bericht: in a private chat only, so a group does not see it half-way."""
+    """/bericht: in a private chat only, so a group does not see it half-way. After
+    one was sent, a new one begins."""
     if not msg.is_private:
         invite = PrivateChatInvite("bericht", ctx.t("compose.private_button"))
         return [Reply(text=ctx.t("compose.private_only"), private_invite=invite)]
+    if _sent(ctx) is not None:
+        await ctx.clear_state()
     return await FLOW.open(ctx)
+
+
+def _sent(ctx: Context) -> ComposeData | None:
+    """The composed announcement, when the open conversation is at ``sent``."""
+    try:
+        open_ = FLOW.current(ctx)
+    except ValueError:
+        return None
+    return open_.data if open_ is not None and open_.step == preview.SENT else None
+
+
+async def _stale(ctx: Context) -> list[Reply]:
+    """An old button: after sending, "it was sent already"; else the flow's line."""
+    sent = _sent(ctx)
+    if sent is not None and ctx.is_admin:
+        return [preview.already_sent(ctx, sent)]
+    return await stale_or_refused(NAME, "compose.stale")(ctx)
+
+
+class Composer(Flow[ComposeData]):
+    """The composer's flow. Once sent it stays at ``sent`` only to answer a second
+    Versturen ("it was sent already"); anything else typed then is not for the
+    composer any more: the conversation ends and the text goes where it would have."""
+
+    async def typed(self, msg: Incoming, ctx: Context) -> list[Reply]:
+        sent = _sent(ctx)
+        if sent is None:
+            return await super().typed(msg, ctx)
+        if preview.says_send(ctx, msg.text):
+            return [preview.already_sent(ctx, sent)]
+        await ctx.clear_state()
+        router = ctx.router
+        return await router.dispatch(msg, ctx) if router is not None else []
 
 
 def first(ctx: Context) -> tuple[str, ComposeData]:
@@ -106,11 +147,19 @@ def _ask_topic(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
 
 
 def _ask_text(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
-    return Reply(text=ctx.t("compose.text", limit=TEXT_LIMIT), choices=(b(BACK), b(STOP)))
+    """The text to type; when there is one already (an edit), it is shown, and kept
+    with a tap (or "klaar")."""
+    ask = ctx.t("compose.text", limit=TEXT_LIMIT)
+    if not data.text:
+        return Reply(text=ask, choices=(b(BACK), b(STOP)))
+    current = ctx.t("compose.text_current", text=data.text)
+    return Reply(text="\n\n".join((ask, current)), choices=(b(KEEP_TEXT), b(BACK), b(STOP)))
 
 
 def _ask_extra(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
     lines, choices = [ctx.t("compose.extra")], [b(LINK), b(NO_EXTRA)]
+    if ctx.person.platform == CONSOLE:  # no paperclip in a terminal
+        lines.append(ctx.t("compose.extra_console"))
     if data.attachment is not None:
         lines.append(ctx.t("compose.extra_current", what=preview.describe(ctx, data.attachment)))
         choices = [b(LINK), b(NO_EXTRA, key="compose.extra_keep"), b(DROP)]
@@ -194,8 +243,18 @@ def text_problem(ctx: Context, text: str) -> Reply | None:
     return None
 
 
+def link_warnings(ctx: Context, text: str) -> tuple[Reply, ...]:
+    """A warning for each ``[tekst](adres)`` whose address is no web link: it stays
+    as typed, not a link (the text is taken all the same)."""
+    return tuple(
+        Reply(text=ctx.t("compose.text_link_not_web", link=found.group(0), url=found.group(2)))
+        for found in _MARKED_LINK.finditer(text)
+        if not is_web_link(found.group(2))
+    )
+
+
 async def on_text(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
-    if answer.action == DONE_TYPED.name:  # "klaar": go on with the text there is
+    if answer.action == KEEP_TEXT.name:  # "klaar": go on with the text there is
         return (
             await _next(ctx, data, "extra")
             if data.text
@@ -205,7 +264,8 @@ async def on_text(ctx: Context, data: ComposeData, answer: Answer) -> Go[Compose
     problem = text_problem(ctx, text)
     if problem is not None:
         return Go("text", say=(problem,))
-    return await _next(ctx, replace(data, text=text), "extra")
+    go = await _next(ctx, replace(data, text=text), "extra")
+    return replace(go, say=(*link_warnings(ctx, text), *go.say))
 
 
 async def on_extra(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
@@ -244,7 +304,7 @@ def _text_back(data: ComposeData) -> tuple[str, ComposeData]:
     return ("topic" if not data.topics or len(data.topics) > 1 else "audience"), data
 
 
-FLOW: Flow[ComposeData] = Flow(
+FLOW: Flow[ComposeData] = Composer(
     name=NAME,
     prefix="bc",
     data=ComposeData,
@@ -267,7 +327,7 @@ FLOW: Flow[ComposeData] = Flow(
             "text",
             verbinders_only(NAME, on_text),
             _ask_text,
-            (STOP, BACK, DONE_TYPED),
+            (STOP, BACK, KEEP_TEXT),
             back=_text_back,
         ),
         Step(
@@ -283,7 +343,7 @@ FLOW: Flow[ComposeData] = Flow(
         *preview.STEPS,
     ],
     stale="compose.stale",
-    on_stale=stale_or_refused(NAME, "compose.stale"),
+    on_stale=_stale,
     ttl=timedelta(days=2),
     means=typed_word,
     first=first,
@@ -312,7 +372,7 @@ def with_attachments(otherwise: Handler) -> Handler:
             open_ = FLOW.current(ctx)
         except ValueError:
             return await otherwise(msg, ctx)
-        if open_ is None:
+        if open_ is None or open_.step == preview.SENT:
             return await otherwise(msg, ctx)
         return await _attached(msg, ctx, open_)
 
@@ -332,7 +392,8 @@ async def _attached(msg: Incoming, ctx: Context, open_: Open[ComposeData]) -> li
         return await _again(ctx, Reply(text=ctx.t("compose.attachment_not_now")))
     if sent is None or sent.too_large or sent.path is None:
         key = "compose.file_too_large" if sent and sent.too_large else "compose.file_missing"
-        return await _again(ctx, Reply(text=ctx.t(key)))
+        limit = f"{ctx.settings.media_max_bytes / MEGABYTE:.3g} MB"
+        return await _again(ctx, Reply(text=ctx.t(key, limit=limit)))
     kind = "image" if sent.kind is FileKind.IMAGE else "document"
     name = sent.filename or sent.path.name
     attached = {"kind": kind, "path": str(sent.path), "name": name}

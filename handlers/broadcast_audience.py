@@ -72,6 +72,8 @@ class ComposeData:
     send_at: datetime | None = None  # None: right away
     review: bool = False  # the preview was shown: each step after an edit leads back to it
     options: tuple[str, ...] = ()  # what the open picker shows, in order
+    recipients: int = 0  # how many the last preview counted (0: nobody, so no Versturen)
+    sent: int = 0  # the announcement's number once it was created (the step "sent")
 
     def audience(self) -> Audience:
         return Audience(

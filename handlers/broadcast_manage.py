@@ -18,7 +18,7 @@ from bot.broadcast.audience import Audience, AudienceError
 from bot.broadcast.render import TEXT_LIMIT
 from bot.broadcast.when import parse_when
 from bot.core.context import Context
-from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
+from bot.core.flow import Action, Answer, Buttons, Flow, Go, Open, Step
 from bot.core.markup import parse
 from bot.core.messages import Incoming, PressOutcome, Reply
 from bot.storage.repositories.announcements import AnnouncementView
@@ -222,7 +222,27 @@ async def on_cancel(ctx: Context, data: ChangeData, answer: Answer) -> Go[Change
     return _end(ctx, "compose.announcement_cancelled", id=number)
 
 
-FLOW: Flow[ChangeData] = Flow(
+class ChangeFlow(Flow[ChangeData]):
+    """The change flow. "Niets doen" pressed once the conversation is over (after a
+    change, its button may still be on screen) does what it says: nothing, and says
+    so, rather than that the button expired."""
+
+    async def pressed(self, msg: Incoming, ctx: Context) -> list[Reply]:
+        parts = (msg.action or "").split(":")
+        leave = len(parts) == 4 and parts[3] == LEAVE.code
+        if leave and ctx.is_admin and _open(self, ctx) is None:
+            return [Reply(text=ctx.t("compose.unchanged"))]
+        return await super().pressed(msg, ctx)
+
+
+def _open(flow: Flow[ChangeData], ctx: Context) -> Open[ChangeData] | None:
+    try:
+        return flow.current(ctx)
+    except ValueError:
+        return None
+
+
+FLOW: Flow[ChangeData] = ChangeFlow(
     name=NAME,
     prefix="bw",
     data=ChangeData,

@@ -18,7 +18,7 @@ from bot.broadcast.render import announcement_reply
 from bot.broadcast.when import PAST, WEEKDAY, When, parse_when
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Go, Step
-from bot.core.messages import Reply
+from bot.core.messages import PressOutcome, Reply
 from bot.storage.repositories.announcements import Attachment
 from handlers.broadcast_audience import BACK, NAME, STOP, ComposeData, in_words, unclear
 from handlers.verbinders import verbinders_only
@@ -35,6 +35,7 @@ EDITS = {
     "extra": Action("edit_extra", "ee", label="compose.edit_extra"),
 }
 TO_PREVIEW = Action("to_preview", "ep", label="compose.to_preview")
+SENT = "sent"  # the last step: created; it only answers a second Versturen
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
@@ -114,9 +115,10 @@ def _ask_preview(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
     wait = quiet_wait(ctx, data.send_at or ctx.clock.now(), data.urgent)
     key = ("compose.confirm_at" if when else "compose.confirm_now") + ("_quiet" if wait else "")
     lines = [ctx.t(key, when=when, **(wait or {})), _urgent_line(ctx, data.urgent)]
-    send = b(SEND, key="compose.send_at" if when else None)
+    # Nobody to send to: no Versturen (the count said so, and to choose Wijzigen).
+    send = (b(SEND, key="compose.send_at" if when else None),) if data.recipients else ()
     urgent = b(URGENT, key="compose.urgent_off" if data.urgent else None)
-    return Reply(text="\n".join(lines), choices=(send, b(LATER), urgent, b(EDIT), b(STOP)))
+    return Reply(text="\n".join(lines), choices=(*send, b(LATER), urgent, b(EDIT), b(STOP)))
 
 
 def _ask_when(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
@@ -174,9 +176,9 @@ def _platform(ctx: Context, name: str) -> str:
 async def to_preview(ctx: Context, data: ComposeData) -> Go[ComposeData]:
     """The announcement as recipients will see it, who gets it and who not; then
     what to do with it."""
-    data = replace(data, review=True, options=())
     shown = announcement_reply(ctx.texts, ctx.lang, 0, data.text, attachment_of(data), data.topic)
     preview = await ctx.db.announcements.preview(data.audience(), data.topic)
+    data = replace(data, review=True, options=(), recipients=preview.total)
     who = ctx.t("compose.preview_for", audience=in_words(ctx, data.audience()))
     counts = Reply(text="\n".join((who, _counts(ctx, preview.per_platform, preview.left_out))))
     return Go("preview", data, (Reply(text=ctx.t("compose.preview")), shown, counts))
@@ -208,8 +210,11 @@ def _at(ctx: Context, data: ComposeData, text: str, step: str, unreadable: str) 
     when = parse_when(text, now, ctx.settings.zone)
     if when.at is None:
         return Go(step, say=(Reply(text=when_problem(ctx, when, unreadable)),))
-    at = None if when.at <= now + timedelta(minutes=1) else when.at  # "nu": right away
-    return Go("preview", replace(data, send_at=at))
+    if when.at > now + timedelta(minutes=1):
+        return Go("preview", replace(data, send_at=when.at))
+    # "nu": right away; "over 1 minuut" too, and said so
+    soon = (Reply(text=ctx.t("compose.when_soon")),) if when.at > now else ()
+    return Go("preview", replace(data, send_at=None), say=soon)
 
 
 async def on_edit(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
@@ -243,11 +248,31 @@ async def _send(ctx: Context, data: ComposeData) -> Go[ComposeData]:
         report_to=(user.platform, ctx.chat_id),
         now=now,
     )
+    return Go(SENT, replace(data, sent=number, recipients=preview.total))
+
+
+def _ask_sent(ctx: Context, data: ComposeData, b: Buttons) -> Reply:
+    """Sent (or scheduled): what happens now. The conversation stays at this step, so
+    a second Versturen, typed or an old button, is told it was sent already."""
     when = _local(ctx, data)
-    wait = quiet_wait(ctx, data.send_at or now, data.urgent)
+    wait = quiet_wait(ctx, data.send_at or ctx.clock.now(), data.urgent)
     key = ("compose.created_at" if when else "compose.created_now") + ("_quiet" if wait else "")
-    done = ctx.t(key, id=number, total=preview.total, when=when, **(wait or {}))
-    return Go(None, say=(Reply(text=done),))
+    return Reply(text=ctx.t(key, id=data.sent, total=data.recipients, when=when, **(wait or {})))
+
+
+async def on_sent(ctx: Context, data: ComposeData, answer: Answer) -> Go[ComposeData]:
+    """Only a typed Versturen comes here (see ``handlers.broadcast``): sent already."""
+    return Go(None, say=(already_sent(ctx, data),))
+
+
+def already_sent(ctx: Context, data: ComposeData) -> Reply:
+    return Reply(text=ctx.t("compose.already_sent", id=data.sent), press_outcome=PressOutcome.STALE)
+
+
+def says_send(ctx: Context, text: str) -> bool:
+    """Whether typed text is the Versturen (or Inplannen) button's label."""
+    said = " ".join(text.casefold().split()).strip(" .!")
+    return said in {ctx.t(key).casefold() for key in ("compose.send_now", "compose.send_at")}
 
 
 def _back_to_preview(data: ComposeData) -> tuple[str, ComposeData]:
@@ -269,4 +294,5 @@ STEPS: tuple[Step[ComposeData], ...] = (
         back=_back_to_preview,
     ),
     Step("edit", verbinders_only(NAME, on_edit), _ask_edit, (STOP, *EDITS.values(), TO_PREVIEW)),
+    Step(SENT, verbinders_only(NAME, on_sent), _ask_sent, ()),
 )

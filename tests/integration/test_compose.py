@@ -253,7 +253,8 @@ async def test_a_picture_sent_at_the_extra_step_is_in_the_preview(
     await lotte.press(t(app, "compose.topics.nieuws"))
     await lotte.send("Met foto")
     await lotte.deliver(attachment(None, too_large=True))
-    assert lotte.last[0].text == t(app, "compose.file_too_large")
+    assert lotte.last[0].text == t(app, "compose.file_too_large", limit="10 MB")
+    assert "10 MB" in lotte.last[0].text  # the limit (MEDIA_MAX_BYTES) is named
     await lotte.deliver(attachment(picture))
     assert lotte.last[1].image is not None and lotte.last[1].image.path == picture
     await lotte.press(t(app, "compose.send_now"))
@@ -295,8 +296,9 @@ async def test_nobody_in_the_audience_is_not_sent(app: App, people: None, lotte:
     await lotte.send("Alleen voor de bestuurders")
     await lotte.press(t(app, "compose.extra_none"))
     assert t(app, "compose.count_none") in lotte.text
-    await lotte.press(t(app, "compose.send_now"))
-    assert t(app, "compose.nobody") in lotte.text
+    assert lotte.find_choice(t(app, "compose.send_now")) is None  # nothing to send: not offered
+    await lotte.send(t(app, "compose.send_now"))  # typed: not understood as a time
+    assert t(app, "compose.preview_unclear") in lotte.text
     assert await announcements(app) == []
 
 
@@ -426,3 +428,32 @@ async def test_from_the_chat_to_the_recipients_and_their_tap(
     await gangmaker.press(tap.action)
     assert gangmaker.text == t(app, "compose.unsubscribed", topic="nieuws")
     assert (await user(app, "p1")).topics_off == "nieuws"
+
+
+async def test_after_sending_a_second_versturen_is_told_and_other_text_goes_on(
+    app: App, people: None, lotte: Person
+) -> None:
+    await compose_until_preview(app, lotte)
+    send = lotte.find_choice(t(app, "compose.send_now"))
+    assert send is not None
+    await lotte.press(send.action)
+    await lotte.send("Versturen")  # typed again, as in the console
+    assert lotte.text == t(app, "compose.already_sent", id=1)
+    replies = await lotte.press(send.action)  # the old button again
+    assert replies[-1].text == t(app, "compose.already_sent", id=1)
+    assert len(await announcements(app)) == 1
+    await lotte.send("Wat is positieve gezondheid?")  # not for the composer any more
+    assert lotte.text != t(app, "compose.already_sent", id=1)
+    assert lotte.text != t(app, "compose.preview_unclear")
+    await lotte.send("/bericht")  # a new one begins
+    assert t(app, "compose.audience").splitlines()[0] in lotte.text
+
+
+async def test_in_the_console_the_extra_step_says_how_to_attach(
+    app: App, people: None, lotte: Person
+) -> None:
+    await lotte.send("/bericht")
+    await lotte.send("all")
+    await lotte.press(t(app, "compose.topics.nieuws"))
+    await lotte.send("Hallo")
+    assert t(app, "compose.extra_console") in lotte.text and "/bijlage" in lotte.text

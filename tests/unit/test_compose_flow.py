@@ -469,7 +469,9 @@ async def test_the_preview_is_the_message_as_recipients_see_it_with_the_counts()
 async def test_send_creates_the_announcement_once_with_where_to_report() -> None:
     ctx = FakeContext()
     go = await broadcast_preview.on_preview(ctx, READY, by("send"))  # type: ignore[arg-type]
-    assert go.to is None and said(go) == [t("compose.created_now", id=1, total=3)]
+    assert go.to == "sent" and await confirmation(ctx, go) == t(
+        "compose.created_now", id=1, total=3
+    )
     (created,) = ctx.db.announcements.created
     assert created == {
         "created_by": 1,
@@ -555,7 +557,7 @@ async def test_a_scheduled_one_says_when_it_goes_out() -> None:
     data = replace(READY, send_at=datetime(2026, 3, 13, 9, 0, tzinfo=UTC), urgent=True)
     go = await broadcast_preview.on_preview(ctx, data, by("send"))  # type: ignore[arg-type]
     when = t("compose.moment", date="13-03-2026", time="10:00")
-    assert said(go) == [t("compose.created_at", id=1, total=3, when=when)]
+    assert await confirmation(ctx, go) == t("compose.created_at", id=1, total=3, when=when)
     (created,) = ctx.db.announcements.created
     assert (created["send_at"], created["urgent"]) == (data.send_at, True)
 
@@ -607,9 +609,12 @@ async def test_a_second_confirm_press_sends_nothing_twice() -> None:
     send = button(replies, "compose.send_now")
     assert send.startswith("bc:")
     await broadcast.FLOW.pressed(press(send), ctx)  # type: ignore[arg-type]
-    assert ctx.state is None and len(ctx.db.announcements.created) == 1
+    assert len(ctx.db.announcements.created) == 1
     (again,) = await broadcast.FLOW.pressed(press(send), ctx)  # type: ignore[arg-type]
-    assert again.press_outcome is PressOutcome.STALE and again.text == t("compose.stale")
+    assert again.press_outcome is PressOutcome.STALE
+    assert again.text == t("compose.already_sent", id=1)  # not "expired", not "nothing sent"
+    (typed_again,) = await broadcast.FLOW.typed(message("Versturen"), ctx)  # type: ignore[arg-type]
+    assert typed_again.text == t("compose.already_sent", id=1)
     assert len(ctx.db.announcements.created) == 1
 
 
@@ -882,7 +887,7 @@ async def test_urgent_in_the_quiet_hours_goes_at_once() -> None:
     ctx.clock.at = EVENING
     urgent = replace(READY, urgent=True)
     go = await broadcast_preview.on_preview(ctx, urgent, by("send"))  # type: ignore[arg-type]
-    assert said(go) == [t("compose.created_now", id=1, total=3)]
+    assert await confirmation(ctx, go) == t("compose.created_now", id=1, total=3)
 
 
 async def test_a_time_in_the_quiet_hours_is_said_to_wait() -> None:
@@ -894,7 +899,9 @@ async def test_a_time_in_the_quiet_hours_is_said_to_wait() -> None:
     replies = await broadcast.FLOW.move(ctx, "preview", go.data, go_stamp(), ())  # type: ignore[arg-type]
     assert replies[-1].text.startswith(t("compose.confirm_at_quiet", when=when, **wait))
     go = await broadcast_preview.on_preview(ctx, go.data, by("send"))  # type: ignore[arg-type]
-    assert said(go) == [t("compose.created_at_quiet", id=1, total=3, when=when, **wait)]
+    assert await confirmation(ctx, go) == t(
+        "compose.created_at_quiet", id=1, total=3, when=when, **wait
+    )
 
 
 async def test_a_changed_time_in_the_quiet_hours_is_said_to_wait() -> None:
@@ -912,6 +919,13 @@ async def test_a_changed_time_in_the_quiet_hours_is_said_to_wait() -> None:
 
 def go_stamp() -> Stamp:
     return Stamp("r1", 1)
+
+
+async def confirmation(ctx: FakeContext, go: Go[ComposeData]) -> str:
+    """What the step ``go`` leads to says last (after sending: the confirmation)."""
+    assert go.to is not None and go.data is not None
+    replies = await broadcast.FLOW.move(ctx, go.to, go.data, go_stamp(), go.say)  # type: ignore[arg-type]
+    return replies[-1].text
 
 
 # -- a weekday that does not fit the date -------------------------------------------------
@@ -1072,3 +1086,69 @@ def test_sentences_with_a_number_read_right_for_one(lang: str) -> None:
         if COUNTED.search(template.format(**params)):
             wrong.append(key)
     assert wrong == []
+
+
+# -- the small ones ---------------------------------------------------------------------------
+
+
+async def test_a_marked_link_without_https_is_warned_about() -> None:
+    text = "Kijk op [klik hier](www.alliantiepg.nl) en [hier](https://a.nl)"
+    go = await broadcast.on_text(FakeContext(), GANGMAKERS, typed(text))  # type: ignore[arg-type]
+    assert go.to == "extra" and go.data is not None and go.data.text == text
+    warning = t(
+        "compose.text_link_not_web",
+        link="[klik hier](www.alliantiepg.nl)",
+        url="www.alliantiepg.nl",
+    )
+    assert said(go) == [warning]
+    go = await broadcast.on_text(FakeContext(), GANGMAKERS, typed("[hier](https://a.nl)"))  # type: ignore[arg-type]
+    assert said(go) == []
+
+
+async def test_back_at_the_text_step_shows_the_text_and_keeps_it() -> None:
+    ctx = FakeContext()
+    replies = await broadcast.FLOW.start(ctx, "text", replace(READY, review=False))  # type: ignore[arg-type]
+    assert t("compose.text_current", text="Hallo allemaal") in replies[-1].text
+    replies = await broadcast.FLOW.pressed(press(button(replies, "compose.text_keep")), ctx)  # type: ignore[arg-type]
+    assert ctx.state is not None and ctx.state.step == "extra"
+    assert ctx.state.data["text"] == "Hallo allemaal"
+    replies = await broadcast.FLOW.start(ctx, "text", ComposeData(roles=("gangmaker",)))  # type: ignore[arg-type]
+    assert t("compose.text_keep") not in [c.label for c in replies[-1].choices]
+
+
+async def test_nobody_to_send_to_offers_no_versturen() -> None:
+    ctx = FakeContext()
+    ctx.db.announcements.per_platform = {}
+    go = await broadcast_preview.to_preview(ctx, READY)  # type: ignore[arg-type]
+    assert go.data is not None and go.data.recipients == 0
+    replies = await broadcast.FLOW.move(ctx, "preview", go.data, go_stamp(), ())  # type: ignore[arg-type]
+    labels = [c.label for c in replies[-1].choices]
+    assert t("compose.send_now") not in labels and t("compose.edit") in labels
+
+
+async def test_in_a_minute_is_right_away_and_said_so() -> None:
+    go = await broadcast_preview.on_preview(FakeContext(), READY, typed("over 1 minuut"))  # type: ignore[arg-type]
+    assert go.data is not None and go.data.send_at is None
+    assert said(go) == [t("compose.when_soon")]
+    go = await broadcast_preview.on_preview(FakeContext(), READY, typed("nu"))  # type: ignore[arg-type]
+    assert said(go) == []
+
+
+async def test_niets_doen_after_a_change_does_nothing_and_says_so() -> None:
+    ctx = FakeContext()
+    ctx.db.announcements.views = {3: view(3, "scheduled")}
+    replies = await broadcast_manage.pressed(press("berichten:w:3"), ctx)  # type: ignore[arg-type]
+    replies = await broadcast_manage.FLOW.pressed(
+        press(button(replies, "compose.change_time")), ctx
+    )  # type: ignore[arg-type]
+    leave = button(replies, "compose.leave")
+    (changed,) = await broadcast_manage.FLOW.typed(message("morgen 9:00"), ctx)  # type: ignore[arg-type]
+    assert "nu weg" not in changed.text  # "gaat weg op", not "gaat nu weg op"
+    assert ctx.state is None
+    (after,) = await broadcast_manage.FLOW.pressed(press(leave), ctx)  # type: ignore[arg-type]
+    assert after.text == t("compose.unchanged")
+
+
+def test_the_extra_step_in_the_console_says_how_to_attach() -> None:
+    assert "/bijlage" in t("compose.extra_console")
+    assert "{limit}" in TEXTS.raw("nl", "compose.file_too_large")
