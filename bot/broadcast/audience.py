@@ -198,10 +198,11 @@ class Audience:
 def _values(
     word: str, before: str | None, lookup: Callable[[str, str], str | None]
 ) -> tuple[str, set[str]]:
-    """One comma's worth: ``kind:value`` (``value en value`` too), or a bare value of
-    the kind ``before`` it. Raises :class:`AudienceError` for what is not known."""
+    """One comma's worth: ``kind:value`` (``value en value`` too), or a bare value: of
+    the kind before it, or of the one kind that knows it (``Leiden en Teylingen``).
+    Raises :class:`AudienceError` for what is not known."""
     head, colon, value = word.partition(":")
-    kind = kind_of(head) if colon else before
+    kind = kind_of(head) if colon else _bare_kind(word, before, lookup)
     if kind is None:
         raise AudienceError(word)
     found: set[str] = set()
@@ -213,6 +214,22 @@ def _values(
     if not found:
         raise AudienceError(word, kind, "")
     return kind, found
+
+
+def _bare_kind(
+    word: str, before: str | None, lookup: Callable[[str, str], str | None]
+) -> str | None:
+    """The kind of a value typed without one: the kind before it when that knows it,
+    else the only kind that does; else ``before`` (None: not known)."""
+
+    def knows(kind: str) -> bool:
+        names = split_names(word, lambda v: lookup(kind, v) is not None)
+        return bool(names) and all(lookup(kind, name) is not None for name in names)
+
+    if before is not None and knows(before):
+        return before
+    kinds = [kind for kind in KIND_WORDS if knows(kind)]
+    return kinds[0] if len(kinds) == 1 else before
 
 
 def region_gemeenten(content: Path) -> list[str]:

@@ -1016,6 +1016,8 @@ async def test_the_preview_says_who_gets_it_in_words() -> None:
         ("rol:Gangmakers, gemeente:Leiden", {"roles": ("gangmaker",), "gemeenten": ("leiden",)}),
         ("rollen:Partners en gangmakers", {"roles": ("gangmaker", "partner")}),
         ("onderwerp:Tips over het spinnenweb", {"topics": ("spinnenweb-tips",)}),
+        ("Leiden en Teylingen", {"gemeenten": ("leiden", "teylingen")}),  # the kind that knows it
+        ("Partners, Leiden", {"roles": ("partner",), "gemeenten": ("leiden",)}),
     ],
 )
 async def test_typed_recipients_read_like_the_buttons(
