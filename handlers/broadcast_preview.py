@@ -36,6 +36,7 @@ EDITS = {
 }
 TO_PREVIEW = Action("to_preview", "ep", label="compose.to_preview")
 SENT = "sent"  # the last step: created; it only answers a second Versturen
+SEND_NUMBER = "1"  # Versturen's number in the console: the preview's first choice
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
@@ -270,9 +271,11 @@ def already_sent(ctx: Context, data: ComposeData) -> Reply:
 
 
 def says_send(ctx: Context, text: str) -> bool:
-    """Whether typed text is the Versturen (or Inplannen) button's label."""
+    """Whether typed text is the Versturen (or Inplannen) button again: its label, or
+    in the console its number (the first of the preview's choices)."""
     said = " ".join(text.casefold().split()).strip(" .!")
-    return said in {ctx.t(key).casefold() for key in ("compose.send_now", "compose.send_at")}
+    labels = {ctx.t(key).casefold() for key in ("compose.send_now", "compose.send_at")}
+    return said in labels or said == SEND_NUMBER
 
 
 def _back_to_preview(data: ComposeData) -> tuple[str, ComposeData]:

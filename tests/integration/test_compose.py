@@ -389,8 +389,9 @@ async def test_in_the_console_the_taps_are_numbered_choices(
     unsubscribe tap is a numbered choice like any other."""
     picture = tmp_path / "foto.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n")
-    lines = ["/bericht", "all", "1", "Hallo allemaal", f"/bijlage {picture}", "1"]
+    lines = ["/bericht", "all", "1", "Hallo allemaal", f"/bijlage {picture}", "1", "1"]
     out = await typed_in_console(app, lines, user="verbinder1")
+    assert t(app, "compose.already_sent", id=1) in out  # "1" again: sent already
     unsubscribe = t(app, "announce.unsubscribe", topic="nieuws")
     assert f"  1. {unsubscribe}" in out
     assert f"  1. {t(app, 'compose.send_now')}" in out
