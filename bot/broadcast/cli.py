@@ -253,7 +253,7 @@ async def _send(
 ) -> int:
     from bot.broadcast.audience import Audience, AudienceError
     from bot.broadcast.quiet import QuietHours
-    from bot.broadcast.when import PAST, parse_when
+    from bot.broadcast.when import PAST, WEEKDAY, parse_when
     from bot.storage.repositories.announcements import AnnouncementRepo
 
     text = _read_text(args.text_file)
@@ -267,6 +267,8 @@ async def _send(
     when = parse_when(args.at, now, settings.zone)
     if when.at is None:
         problem = "lies in the past" if when.problem == PAST else "is not understood"
+        if when.problem == WEEKDAY and when.day is not None:
+            problem = f"does not fit: {when.day:%d-%m-%Y} is a {when.day:%A}"
         raise Refused(f"--at: {args.at!r} {problem}")
     repo = AnnouncementRepo(session)
     preview = await repo.preview(audience, args.topic)

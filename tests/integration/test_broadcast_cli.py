@@ -128,6 +128,7 @@ def test_it_asks_before_storing(
         ("Hoi", ["--audience", "all,role:gangmaker"], "all is everyone; leave it out"),
         ("Hoi", ["--at", "gisteren 9:00"], "lies in the past"),
         ("Hoi", ["--at", "ooit"], "is not understood"),
+        ("Hoi", ["--at", "za 13 maart 2099 10u"], "does not fit: 13-03-2099 is a Friday"),
         ("Hoi", ["--topic", "sport"], "--topic"),
         ("Hoi", ["--audience", "gemeente:hillegom"], "nobody would get it"),
     ],
