@@ -67,14 +67,16 @@ async def test_bericht_on_telegram_shows_the_preview_as_sent_and_sends_once(
         (tg.t("announce.unsubscribe", topic="nieuws"), None, "afmelden:0"),
     ]
     # Lotte is the only one here, on Telegram.
-    assert plain(counts) == tg.t("compose.count", total=1, platforms="Telegram 1")
+    who, count = plain(counts).split("\n")
+    assert who.startswith(tg.t("compose.preview_for", audience="")) and len(who) > 6
+    assert count == tg.t("compose.count", total=1, platforms="Telegram 1")
     send = data_of(confirm, tg.t("compose.send_now"))
     sent = await tg.press(LOTTE, tg.t("compose.send_now"))
     assert plain(sent[0]) == tg.t("compose.created_now", id=1, total=1)
     assert len(await stored(tg)) == 1
-    # The same button again, on the old keyboard: stale, nothing more stored.
+    # The same button again, on the old keyboard: it was sent already; nothing more stored.
     _, sent = await tg.callback(LOTTE, send, message_id=int(confirm.result["message_id"]))
-    assert plain(sent[0]) == tg.t("compose.stale")
+    assert plain(sent[0]) == tg.t("compose.already_sent", id=1)
     assert len(await stored(tg)) == 1
 
 
