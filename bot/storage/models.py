@@ -309,3 +309,75 @@ class Announcement(Base):
     report_platform: Mapped[str | None] = mapped_column(String(16))
     report_chat_id: Mapped[str | None] = mapped_column(String(64))
     report_message_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AgendaEvent(Base):
+    """An event in the agenda (a leeratelier, a gangmaker meeting, ...).
+
+    Its times are wall time in ``zone`` (naive ``start_local``/``end_local`` plus an
+    IANA zone name): the instant is computed from them when needed, so an event at
+    19:30 stays at 19:30 whatever the zone's rules turn out to be. ``uid`` is the
+    iCalendar UID, stable for the event's life; ``sequence`` is raised on every change
+    a calendar must see (times, place, cancelling). ``hosts`` are organisation ids
+    from content/organisations.yaml, comma-separated; ``audience`` an audience
+    expression (:mod:`bot.broadcast.audience`), ``all`` for public.
+    """
+
+    __tablename__ = "agenda_events"
+    __table_args__ = (
+        UniqueConstraint("uid"),
+        Index("ix_agenda_events_start", "start_local"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    end_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    zone: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(255))
+    online_url: Mapped[str | None] = mapped_column(String(512))
+    hosts: Mapped[str] = mapped_column(String(512), default="", server_default="")
+    audience: Mapped[str] = mapped_column(String(512), default="all", server_default="all")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="planned", server_default="planned")
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def host_list(self) -> list[str]:
+        return [h for h in self.hosts.split(",") if h]
+
+
+class AgendaRsvp(Base):
+    """One person's answer to one event (personal data): yes, maybe or no.
+
+    ``waitlist_position`` is set (1, 2, ...) while a yes waits for a seat of a full
+    event; None when the person has a seat or did not say yes."""
+
+    __tablename__ = "agenda_rsvps"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("agenda_events.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[str] = mapped_column(String(8))
+    waitlist_position: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgendaFeedToken(Base):
+    """A person's calendar feed token (personal data). Only its SHA-256 is kept."""
+
+    __tablename__ = "agenda_feed_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
