@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
+from bot.agenda import cli as events_cli
 from bot.broadcast import cli as broadcast_cli
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -132,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     _db_parser(sub)
     _keys_parser(sub)
     broadcast_cli.add_parser(sub, _command, _subcommands)
+    events_cli.add_parser(sub, _command, _subcommands)
     return parser
 
 
@@ -384,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure(
         settings.log_level,
-        quiet=args.command in ("chat", "ask", "content", "keys", "broadcast"),
+        quiet=args.command in ("chat", "ask", "content", "keys", "broadcast", "events"),
         # The terminal chat: log lines to a file, not between the lines of the conversation.
         log_file=CHAT_LOG if args.command == "chat" else None,
     )
@@ -415,6 +417,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return _content(settings, args)
     if args.command == "broadcast":
         return asyncio.run(broadcast_cli.run(settings, args))
+    if args.command == "events":
+        return asyncio.run(events_cli.run(settings, args))
     if args.command == "keys":
         return asyncio.run(_keys(settings, args.action, getattr(args, "batch_size", 500)))
     return asyncio.run(_db(settings, args.action))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
+from bot.storage.repositories.agenda import AgendaRepo
 from bot.storage.repositories.announcements import AnnouncementRepo
 from bot.storage.repositories.audit import AuditRepo
 from bot.storage.repositories.checkins import CheckinRepo
@@ -37,3 +38,4 @@ class Repos:
         self.personal = PersonalDataRepo(session, cipher)
         self.people = PeopleRepo(session)
         self.announcements = AnnouncementRepo(session)
+        self.agenda = AgendaRepo(session)
