@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.broadcast.audience import Audience
 from bot.settings import normalise_database_url
 from bot.storage import db
 from bot.storage.repositories.announcements import AnnouncementRepo
 from tests.e2e.test_console import _env
 from tests.e2e.test_telegram_run import TOKEN, _run
-from tests.helpers.broadcast_people import add_people, person
+from tests.helpers.broadcast_people import add_people, announce, person
 from tests.helpers.fake_telegram import FakeBotApi
 
 pytestmark = pytest.mark.slow
@@ -53,16 +52,11 @@ async def _prepare(database_url: str) -> int:
         )
         async with sessions() as session, session.begin():
             now = datetime.now(UTC)
-            return await AnnouncementRepo(session).create(
-                created_by=None,
-                audience=Audience(everyone=True),
-                topic="nieuws",
+            return await announce(
+                AnnouncementRepo(session),
+                now,
                 text="Nieuws van de Alliantie",
-                attachment=None,
-                urgent=False,
-                send_at=now,
                 report_to=("telegram", str(VERBINDER)),
-                now=now,
             )
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.broadcast.audience import Audience
 from bot.storage.models import GroupLink, User
+from bot.storage.repositories.announcements import AnnouncementRepo
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -51,3 +53,21 @@ async def add_group(
                 platform=platform, chat_id=chat_id, title="Groep", linked_at=WHEN, active=True
             )
         )
+
+
+async def announce(repo: AnnouncementRepo, now: datetime, **overrides: Any) -> int:
+    """Store an announcement: to everyone, about nieuws, going out ``now``, unless a
+    test says otherwise (``overrides`` are ``AnnouncementRepo.create``'s arguments)."""
+    values: dict[str, Any] = {
+        "created_by": None,
+        "audience": Audience(everyone=True),
+        "topic": "nieuws",
+        "text": "Nieuws",
+        "attachment": None,
+        "urgent": False,
+        "send_at": now,
+        "report_to": None,
+        "now": now,
+    }
+    values.update(overrides)
+    return await repo.create(**values)

@@ -20,7 +20,7 @@ from bot.storage.repositories.announcements import (
     Attachment,
     Counts,
 )
-from tests.helpers.broadcast_people import add_group, add_people, person
+from tests.helpers.broadcast_people import add_group, add_people, announce, person
 
 GEMEENTEN = ["Leiden", "Teylingen", "Katwijk"]
 
@@ -163,17 +163,7 @@ async def test_unsubscribe_turns_the_topic_off(app: App, clock: FrozenClock) -> 
     await _people(app)
     async with sessions(app)() as session, session.begin():
         repo = AnnouncementRepo(session)
-        made = await repo.create(
-            created_by=None,
-            audience=parse("all"),
-            topic="agenda",
-            text="x",
-            attachment=None,
-            urgent=False,
-            send_at=clock.now(),
-            report_to=None,
-            now=clock.now(),
-        )
+        made = await announce(repo, clock.now(), topic="agenda")
         user = (
             await session.execute(select(User).where(User.platform_user_id == "p1"))
         ).scalar_one()
@@ -191,17 +181,7 @@ async def test_counts_come_from_the_outbox_rows(app: App, clock: FrozenClock) ->
     assert app.services is not None
     async with app.services.work.begin() as repos:
         assert isinstance(repos, Repos)
-        made = await repos.announcements.create(
-            created_by=None,
-            audience=parse("all"),
-            topic="nieuws",
-            text="x",
-            attachment=None,
-            urgent=False,
-            send_at=clock.now(),
-            report_to=None,
-            now=clock.now(),
-        )
+        made = await announce(repos.announcements, clock.now())
     await app.services.outbox.enqueue(
         [
             Outgoing(f"ann:{made}:console:{i}", "console", str(i), Reply("x"), announcement_id=made)

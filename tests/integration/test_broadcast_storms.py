@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.broadcast.audience import Audience
 from bot.broadcast.engine import BroadcastEngine
 from bot.core.clock import FrozenClock
 from bot.outbox.sender import OutboxSender
 from bot.settings import Settings
 from bot.storage.models import User
 from bot.storage.repositories.announcements import DONE, AnnouncementRepo, Counts
-from tests.helpers.broadcast_people import add_people, person
+from tests.helpers.broadcast_people import add_people, announce, person
 from tests.helpers.fake_telegram import FakeBotApi
 from tests.helpers.telegram_bot import running_bot
 
@@ -51,17 +50,7 @@ async def test_storms_of_429_and_403(
             ],
         )
         async with services.work.begin() as repos:
-            made = await repos.announcements.create(
-                created_by=None,
-                audience=Audience(everyone=True),
-                topic="nieuws",
-                text="Nieuws",
-                attachment=None,
-                urgent=False,
-                send_at=clock.now(),
-                report_to=None,
-                now=clock.now(),
-            )
+            made = await announce(repos.announcements, clock.now())
         fake = bot.fake
         for i in range(5):  # five people blocked the bot
             fake.fail_blocked(FIRST + i)

@@ -22,7 +22,6 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, text
 
 from bot.app import App
-from bot.broadcast.audience import Audience
 from bot.core.clock import FrozenClock
 from bot.core.messages import PrivateChatInvite, Reply
 from bot.crypto import Cipher
@@ -34,6 +33,7 @@ from bot.spinnenweb.records import CheckinRecord
 from bot.storage.models import AuditLog, Base, User
 from bot.storage.repositories.announcements import Attachment
 from bot.storage.repositories.checkins import CheckinRepo
+from tests.helpers.broadcast_people import announce
 from tests.helpers.conversation import Person
 from tests.helpers.fakes import RecordingChannel
 
@@ -770,16 +770,12 @@ async def test_housekeeping_removes_old_checkins_and_old_generated_files(
 async def _schedule_with_picture(app: App, picture: Path, when: datetime) -> None:
     assert app.services is not None
     async with app.services.work.begin() as repos:
-        await repos.announcements.create(
-            created_by=None,
-            audience=Audience(everyone=True),
-            topic="nieuws",
+        await announce(
+            repos.announcements,
+            when,
             text="Leeratelier op 12 maart",
             attachment=Attachment("image", path=str(picture)),
-            urgent=False,
             send_at=when + timedelta(days=3),
-            report_to=None,
-            now=when,
         )
 
 
