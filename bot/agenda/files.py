@@ -27,6 +27,8 @@ FIELDS = (
     "hosts", "audience", "capacity", "rsvp_by", "status",
 )  # fmt: skip
 FILE_STATUSES = (PLANNED, CANCELLED)
+# The longest text each field's column holds (bot.storage.models.AgendaEvent).
+LIMITS = {"uid": 255, "title": 200, "address": 255, "online_url": 512, "audience": 512}
 
 
 class AgendaFileError(ValueError):
@@ -272,6 +274,9 @@ def event_problems(data: EventData, vocabulary: Vocabulary) -> list[str]:
     for host in data.hosts:
         if host not in vocabulary.organisations:
             problems.append(_unknown("host organisation", host, vocabulary.organisations))
+    for name, limit in LIMITS.items():
+        if len(getattr(data, name) or "") > limit:
+            problems.append(f"{name} is longer than {limit} characters")
     audience_problem = _audience_problem(data.audience, vocabulary)
     if audience_problem:
         problems.append(audience_problem)

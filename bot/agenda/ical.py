@@ -39,11 +39,12 @@ from bot.agenda.model import (
 )
 
 PRODID = "-//Alliantie Positieve Gezondheid Zuid-Holland Noord//alliantiebot//NL"
-X_KIND, X_HOSTS, X_AUDIENCE, X_CAPACITY = (
+X_KIND, X_HOSTS, X_AUDIENCE, X_CAPACITY, X_RSVP_BY = (
     "X-ALLIANTIE-KIND",
     "X-ALLIANTIE-HOSTS",
     "X-ALLIANTIE-AUDIENCE",
     "X-ALLIANTIE-CAPACITY",
+    "X-ALLIANTIE-RSVP-BY",
 )
 # A word in a title or category (its start, case aside) and the kind it names.
 KIND_WORDS = {
@@ -108,6 +109,8 @@ def _vevent(event: Event) -> icalendar.Event:
         vevent.add(X_HOSTS, ",".join(event.hosts))
     if event.capacity is not None:
         vevent.add(X_CAPACITY, str(event.capacity))
+    if event.rsvp_deadline is not None:
+        vevent.add(X_RSVP_BY, f"{event.rsvp_deadline.astimezone(UTC):%Y%m%dT%H%M%SZ}")
     return vevent
 
 
@@ -162,6 +165,7 @@ def _read(vevent: Any, number: int, zone: str) -> ReadEvent:
         hosts=tuple(h for h in str(vevent.get(X_HOSTS, "")).split(",") if h.strip()),
         audience=str(vevent.get(X_AUDIENCE, "")).strip() or PUBLIC,
         capacity=_capacity(vevent, where),
+        rsvp_deadline=_deadline(vevent, where),
     )
     return ReadEvent(data, cancelled=str(vevent.get("status", "")).upper() == CANCELLED.upper())
 
@@ -192,6 +196,16 @@ def _capacity(vevent: Any, where: str) -> int | None:
     if not raw.isdigit():
         raise CalendarError(f"{where}: {X_CAPACITY} {raw!r} is not a number")
     return int(raw)
+
+
+def _deadline(vevent: Any, where: str) -> datetime | None:
+    raw = str(vevent.get(X_RSVP_BY, "")).strip()
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise CalendarError(f"{where}: {X_RSVP_BY} {raw!r} is not a UTC time") from None
 
 
 def kind_in(text: str) -> str | None:
