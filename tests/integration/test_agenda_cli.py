@@ -345,3 +345,16 @@ def test_files_that_cannot_be_read_are_refused(
     (tmp_path / "list.yaml").write_text("- uid: x\n")
     assert cli.main(["events", "import", str(tmp_path / "list.yaml")]) == 1
     assert "list.yaml: expected a mapping with a list under 'events:'" in capsys.readouterr().err
+
+
+def test_an_old_file_imports_again_once_its_events_are_past(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["events", "import", str(EXAMPLE)]) == 0
+    first = stored()
+    monkeypatch.setattr(events_cli, "_now", lambda: datetime(2027, 5, 1, 9, 0, tzinfo=UTC))
+    assert cli.main(["events", "import", str(EXAMPLE)]) == 0  # stored as it is: not checked
+    assert "4 unchanged" in capsys.readouterr().out
+    assert stored() == first
+    assert cli.main(["events", "list"]) == 0  # two of the four are over
+    assert len(capsys.readouterr().out.splitlines()) == 2
