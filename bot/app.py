@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.agenda.feeds import CalendarFeeds
 from bot.broadcast.engine import engine_for
 from bot.channels.base import Channel, ChannelHost
 from bot.core.clock import Clock, SystemClock
@@ -199,12 +200,7 @@ class App:
             self._stops.append(self.sender.stop)
 
         if http:
-            self.http = HttpServer(
-                settings.http_host,
-                settings.http_port,
-                self.engine,
-                db_timeout=settings.db_timeout_seconds,
-            )
+            self.http = self._http_server(self.engine, self.services)
         host: ChannelHost = ChannelView(router, texts, settings.default_language, knowledge, outbox)
         for channel in self.channels.values():
             channel.attach(host, self.http)  # routes (a webhook) before the server starts
@@ -221,6 +217,17 @@ class App:
             ", ".join(self.channels) or "none",
         )
         return self
+
+    def _http_server(self, engine: AsyncEngine, services: Services) -> HttpServer:
+        """The HTTP server with its own routes (health, calendar feeds) in place."""
+        server = HttpServer(
+            self.settings.http_host,
+            self.settings.http_port,
+            engine,
+            db_timeout=self.settings.db_timeout_seconds,
+        )
+        CalendarFeeds(services.work, self.clock).attach(server)
+        return server
 
     def add_channel(self, channel: Channel) -> None:
         """Register a channel the outbox can deliver to (before or after start)."""

@@ -142,6 +142,8 @@ class Settings(BaseSettings):
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
     # Non-urgent announcements wait during these hours (HH:MM-HH:MM in TIMEZONE; empty: none).
     quiet_hours: str = "21:00-08:00"
+    # The public https:// address of the HTTP server: the base of calendar feed links.
+    public_base_url: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -265,7 +267,7 @@ class Settings(BaseSettings):
         value = value.rstrip("/")
         return value if value.endswith("/bot") else value + "/bot"
 
-    @field_validator("slack_api_url", "telegram_webhook_url")
+    @field_validator("slack_api_url", "telegram_webhook_url", "public_base_url")
     @classmethod
     def _http_urls(cls, value: str | None) -> str | None:
         return _http_url(value)

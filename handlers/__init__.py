@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.router import Command, MenuItem, Router
 from handlers import (
+    agenda_feed,
     ask,
     broadcast,
     broadcast_manage,
@@ -89,6 +90,15 @@ def build_router() -> Router:
             "help.vergeetmij",
             aliases=("forgetme",),
             deep_links=("vergeetmij",),
+        )
+    )
+    router.command(
+        Command(
+            "agendafeed",
+            agenda_feed.agenda_feed,
+            "agenda_feed.help",
+            aliases=("agendalink",),
+            deep_links=("agendafeed",),
         )
     )
     router.command(Command("stop", stop.stop, "help.stop"))

@@ -26,6 +26,7 @@ from bot.core.clock import FrozenClock
 from bot.core.messages import PrivateChatInvite, Reply
 from bot.crypto import Cipher
 from bot.outbox.sender import OutboxSender
+from bot.people.tokens import new_token, token_hash
 from bot.scheduling import jobs
 from bot.settings import ConfigError, Settings
 from bot.spinnenweb.jobs import wish_followup
@@ -450,6 +451,9 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     a = await user_id(live, "anna-4417")
     decoy = settings.image_dir / f"u{a}0-someone-else.png"  # another id's prefix
     decoy.write_bytes(b"not anna")
+    assert live.services is not None
+    async with live.services.work.begin() as db:  # a calendar feed token (/agendafeed)
+        await db.feeds.replace(a, token_hash(new_token()), live_clock.now())
 
     assert live.scheduler is not None
     assert {j for j, _ in live.scheduler.jobs_with_prefix(f"user:{a}:")} == {
@@ -476,6 +480,7 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
         "outbox",
         "audit_log",
         "apscheduler_jobs",
+        "agenda_feed_tokens",
     }
     assert len([r for r in before["conversation_state"] if r["user_id"] == a]) == 2
     assert any(n.endswith(".json") for n in files_of(folders, a))

@@ -18,6 +18,7 @@ from bot.storage.repositories.audit import AuditRepo
 from bot.storage.repositories.checkins import CheckinRepo
 from bot.storage.repositories.conversation import StateRepo
 from bot.storage.repositories.events import EventRepo
+from bot.storage.repositories.feeds import FeedTokenRepo
 from bot.storage.repositories.gaps import GapRepo
 from bot.storage.repositories.people import PeopleRepo
 from bot.storage.repositories.privacy import PersonalDataRepo
@@ -39,3 +40,4 @@ class Repos:
         self.people = PeopleRepo(session)
         self.announcements = AnnouncementRepo(session)
         self.agenda = AgendaRepo(session)
+        self.feeds = FeedTokenRepo(session)
