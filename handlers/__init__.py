@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.router import Command, MenuItem, Router
 from handlers import (
+    agenda,
     agenda_feed,
     ask,
     broadcast,
@@ -101,6 +102,16 @@ def build_router() -> Router:
             deep_links=("agendafeed",),
         )
     )
+    router.command(
+        Command(
+            "agenda",
+            agenda.agenda,
+            "agenda.help",
+            aliases=("events",),
+            menu=MenuItem("agenda.menu", 5),
+            deep_links=("agenda",),
+        )
+    )
     router.command(Command("stop", stop.stop, "help.stop"))
     router.command(
         Command("herlaad", ask.reload, "help.herlaad", aliases=("reload",), admin_only=True)
@@ -163,6 +174,7 @@ def build_router() -> Router:
     router.action("taal", language.chosen)
     router.action(ask.ACTION, ask.topic)
     router.action(mydata.WEB_ACTION, mydata.compare_pressed)
+    router.action(agenda.ACTION, agenda.pressed)
     language.FLOW.register(router, stamped_buttons=False)
     checkin.FLOW.register(router)
     forget.FLOW.register(router)

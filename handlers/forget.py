@@ -17,6 +17,7 @@ from bot.core.context import Context
 from bot.core.flow import Action, Answer, Effect, Flow, Go, Step
 from bot.core.messages import Incoming, Reply
 from bot.core.state import State
+from handlers import agenda
 from handlers.menu import menu_choices
 from handlers.private import private_only
 from handlers.webview import typed_word
@@ -75,6 +76,7 @@ async def _forget(ctx: Context) -> None:
     user_id, platform, platform_id = ctx.person.id, ctx.person.platform, ctx.person.platform_user_id
     now = ctx.clock.now()
     needed = await ctx.db.announcements.open_attachments()  # a verbinder's scheduled picture
+    await agenda.give_up_seats(ctx, user_id)  # a seat goes to the waitlist
     await ctx.db.people.forget(user_id)  # the verbinders' role changes keep no id
     await ctx.db.personal.forget(user_id)
     ctx.user, ctx.state = None, None

@@ -27,6 +27,7 @@ async def test_start_welcomes_in_dutch_with_menu(bot: Person) -> None:
         "Vul je spinnenweb in",
         "Wat kan ik hier?",
         "Taal / Language",
+        "Bekijk de agenda",
     ]
 
 

@@ -12,6 +12,7 @@ MENU = (
     Choice("Vul je spinnenweb in", "menu:spinnenweb"),
     Choice("Wat kan ik hier?", "menu:help"),
     Choice("Taal / Language", "menu:taal"),
+    Choice("Bekijk de agenda", "menu:agenda"),
 )
 
 

@@ -57,6 +57,7 @@ async def test_a_number_in_a_fresh_chat_says_what_to_type(bot: Person, app: App)
         "Vul je spinnenweb in",
         "Wat kan ik hier?",
         "Taal / Language",
+        "Bekijk de agenda",
     ]
     assert "Bron:" not in bot.text
     assert await _gaps(app) == []

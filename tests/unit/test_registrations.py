@@ -160,6 +160,7 @@ def test_the_bots_menu_and_deep_links() -> None:
         ("menu.spinnenweb", "menu:spinnenweb"),
         ("menu.help", "menu:help"),
         ("menu.language", "menu:taal"),
+        ("agenda.menu", "menu:agenda"),
     ]
     links = {p: router.deep_link(p) for p in ("checkin", "spinnenweb", "mijnweb")}
     links |= {p: router.deep_link(p) for p in ("mijngegevens", "vergeetmij")}

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.agenda.model import CANCELLED, CHANGED, Event, EventData, Viewer, instant, sees
 from bot.storage.models import AgendaEvent
+from bot.storage.repositories.rsvp import RsvpRepo
 
 Saved = Literal["added", "updated", "unchanged"]
 # Wall times differ from UTC by at most this much in any zone: the margin with which
@@ -65,6 +66,7 @@ class AgendaRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.rsvps = RsvpRepo(session)  # the answers to the events
 
     async def _row(self, uid: str) -> AgendaEvent | None:
         return (
@@ -73,6 +75,10 @@ class AgendaRepo:
 
     async def get(self, uid: str) -> Event | None:
         row = await self._row(uid)
+        return None if row is None else _event(row)
+
+    async def by_id(self, event_id: int) -> Event | None:
+        row = await self.session.get(AgendaEvent, event_id)
         return None if row is None else _event(row)
 
     async def save(self, data: EventData, now: datetime) -> tuple[Event, Saved]:

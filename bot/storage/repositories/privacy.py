@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import Cipher, DecryptionError
 from bot.storage.models import AuditLog, Checkin, ConversationState, OutboxMessage, User
 from bot.storage.repositories.checkins import CheckinRepo
+from bot.storage.repositories.rsvp import RsvpRepo
 
 
 class PersonalDataRepo:
@@ -94,6 +95,8 @@ class PersonalDataRepo:
             ],
             "messages_from_the_bot": messages,
             "actions": [{"at": when(a.at), "action": a.action} for a in audit],
+            # agenda_rsvps, agenda_feed_tokens (both deleted with the user: ON DELETE CASCADE)
+            **await RsvpRepo(self.session).export(user.id),
         }
 
     def _readable(self, payload: bytes | None) -> Any:

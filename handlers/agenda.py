@@ -1,0 +1,223 @@
+"""/agenda: the upcoming events for this person, each a card with RSVP buttons and an
+.ics file; ``/agenda mijn``: my answers.
+
+Buttons carry only an event id (``ag:<answer>:<id>``, ``ag:ics:<id>``); the person is
+who pressed. Every press is checked against the database: the event must exist, be
+for this person, not be cancelled or over, and (for an answer) its RSVP deadline must
+not have passed. Otherwise the reply says why and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.agenda.ical import to_ical
+from bot.agenda.model import Event, Viewer, sees
+from bot.core.context import Context
+from bot.core.messages import Choice, Document, Incoming, PressOutcome, Reply, is_web_link
+from bot.outbox.queue import Outgoing
+from bot.people.directory import directory
+from bot.storage.repositories.rsvp import MAYBE, NO, YES, Answered, Rsvp
+
+ACTION = "ag"
+ICS = "ics"
+CODES = {"y": YES, "m": MAYBE, "n": NO}
+SHOWN = 10  # events on one /agenda
+MINE_WORDS = ("mijn", "mine", "my")
+
+WEEKDAYS = {
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS = {
+    "nl": (
+        "januari", "februari", "maart", "april", "mei", "juni",
+        "juli", "augustus", "september", "oktober", "november", "december",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def when(event: Event, lang: str) -> str:
+    """``donderdag 12 maart 2026, 19.30–21.30`` (``Thursday 12 March 2026, 19:30–21:30``);
+    an event over more days names the end's date too."""
+    lang = lang if lang in WEEKDAYS else "nl"
+    sep = "." if lang == "nl" else ":"
+
+    def day(moment: datetime) -> str:
+        weekday = WEEKDAYS[lang][moment.weekday()]
+        return f"{weekday} {moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}"
+
+    def time(moment: datetime) -> str:
+        return f"{moment.hour:02d}{sep}{moment.minute:02d}"
+
+    start, end = event.start, event.end
+    if start.date() == end.date():
+        return f"{day(start)}, {time(start)}–{time(end)}"
+    return f"{day(start)}, {time(start)} – {day(end)}, {time(end)}"
+
+
+def _viewer(ctx: Context) -> Viewer:
+    person = ctx.person
+    return Viewer(person.role_set, person.gemeente, person.organisation)
+
+
+def _hosts(event: Event) -> str:
+    found = directory()
+    return ", ".join(
+        entry.name if (entry := found.organisation(h)) is not None else h for h in event.hosts
+    )
+
+
+def _status_line(ctx: Context, rsvp: Rsvp | None) -> str | None:
+    if rsvp is None:
+        return None
+    if rsvp.waiting is not None:
+        return ctx.t("agenda.status_waiting", position=rsvp.waiting)
+    return ctx.t(f"agenda.status_{rsvp.answer}")
+
+
+def card(ctx: Context, event: Event, rsvp: Rsvp | None) -> Reply:
+    lines = [event.title, ctx.t("agenda.when", when=when(event, ctx.lang))]
+    if event.address:
+        lines.append(ctx.t("agenda.where", place=event.address))
+    if event.online_url:
+        lines.append(ctx.t("agenda.online", url=event.online_url))
+    if event.hosts:
+        lines.append(ctx.t("agenda.hosts", hosts=_hosts(event)))
+    status = _status_line(ctx, rsvp)
+    if status:
+        lines.append(status)
+    choices = [
+        ctx.choice("agenda.yes", f"{ACTION}:y:{event.id}"),
+        ctx.choice("agenda.maybe", f"{ACTION}:m:{event.id}"),
+        ctx.choice("agenda.no", f"{ACTION}:n:{event.id}"),
+        ctx.choice("agenda.ics", f"{ACTION}:{ICS}:{event.id}"),
+    ]
+    if event.online_url and is_web_link(event.online_url):
+        choices.append(Choice.link(ctx.t("agenda.open_link"), event.online_url))
+    return Reply(text="\n".join(lines), choices=tuple(choices))
+
+
+async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
+    if msg.args.strip().casefold() in MINE_WORDS:
+        return await mine(ctx)
+    events = await ctx.db.agenda.upcoming(ctx.clock.now(), _viewer(ctx), limit=SHOWN)
+    if not events:
+        return [Reply(text=ctx.t("agenda.none"))]
+    answers = await ctx.db.agenda.rsvps.of(ctx.person.id)
+    return [
+        Reply(text=ctx.t("agenda.intro", count=len(events))),
+        *(card(ctx, event, answers.get(event.id)) for event in events),
+    ]
+
+
+async def mine(ctx: Context) -> list[Reply]:
+    """My yes, maybe and waitlist answers for events still to come."""
+    answers = await ctx.db.agenda.rsvps.of(ctx.person.id)
+    events = await ctx.db.agenda.upcoming(ctx.clock.now())
+    lines = [
+        ctx.t("agenda.mine_line", title=e.title, when=when(e, ctx.lang), status=status)
+        for e in events
+        if (rsvp := answers.get(e.id)) is not None
+        and rsvp.answer != NO
+        and (status := _status_line(ctx, rsvp))
+    ]
+    if not lines:
+        return [Reply(text=ctx.t("agenda.mine_none"))]
+    return [Reply(text="\n".join([ctx.t("agenda.mine_intro"), *lines]))]
+
+
+def _refused(ctx: Context, key: str, **params: object) -> list[Reply]:
+    return [Reply(text=ctx.t(key, **params), press_outcome=PressOutcome.STALE)]
+
+
+async def _event_for(ctx: Context, raw_id: str) -> Event | None:
+    """The event a button names, when it exists and is for this person."""
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:
+        return None
+    event = await ctx.db.agenda.by_id(int(raw_id))
+    if event is None or not sees(event.audience, _viewer(ctx)):
+        return None
+    return event
+
+
+async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
+    """``ag:y|m|n:<id>``: an answer; ``ag:ics:<id>``: the event as an .ics file."""
+    parts = (msg.action or "").split(":")
+    if len(parts) != 3 or (parts[1] not in CODES and parts[1] != ICS):
+        return _refused(ctx, "agenda.unknown")
+    event = await _event_for(ctx, parts[2])
+    if event is None:
+        return _refused(ctx, "agenda.unknown")
+    if event.cancelled:
+        return _refused(ctx, "agenda.cancelled", title=event.title)
+    now = ctx.clock.now()
+    if event.ends_at <= now:
+        return _refused(ctx, "agenda.over", title=event.title)
+    if parts[1] == ICS:
+        return await _ics(ctx, event)
+    if event.rsvp_deadline is not None and now > event.rsvp_deadline:
+        return _refused(ctx, "agenda.deadline_passed", title=event.title)
+    answered = await ctx.db.agenda.rsvps.answer(event.id, ctx.person.id, CODES[parts[1]], now)
+    await _tell_promoted(ctx, event, answered, now)
+    return [Reply(text=_answer_text(ctx, event, answered))]
+
+
+def _answer_text(ctx: Context, event: Event, answered: Answered) -> str:
+    if answered.waiting is not None:
+        return ctx.t("agenda.waitlisted", title=event.title, position=answered.waiting)
+    return ctx.t(f"agenda.answered_{answered.answer}", title=event.title)
+
+
+async def _tell_promoted(ctx: Context, event: Event, answered: Answered, now: datetime) -> None:
+    """A message to each person who got a seat from the waitlist, in this transaction."""
+    items = []
+    for user_id in answered.promoted:
+        person = await ctx.db.users.get(user_id)
+        chat = person.private_chat_id if person is not None else None
+        if person is None or not chat or not person.active:
+            continue
+        lang = person.language or ctx.settings.default_language
+        text = ctx.texts.get(lang, "agenda.promoted", title=event.title, when=when(event, lang))
+        items.append(
+            Outgoing(
+                key=f"agenda-promoted:{event.id}:{user_id}:{now.isoformat()}",
+                platform=person.platform,
+                chat_id=chat,
+                reply=Reply(text=text),
+                user_id=user_id,
+            )
+        )
+    await ctx.outbox.enqueue(items)
+
+
+async def give_up_seats(ctx: Context, user_id: int) -> None:
+    """Before /vergeetmij deletes the person: their seats at events still to come go to
+    the first on each waitlist, who are told (the answers go with the person)."""
+    now = ctx.clock.now()
+    answers = await ctx.db.agenda.rsvps.of(user_id)
+    for event in await ctx.db.agenda.upcoming(now):
+        rsvp = answers.get(event.id)
+        if rsvp is not None and rsvp.answer == YES and rsvp.waiting is None:
+            answered = await ctx.db.agenda.rsvps.answer(event.id, user_id, NO, now)
+            await _tell_promoted(ctx, event, answered, now)
+
+
+async def _ics(ctx: Context, event: Event) -> list[Reply]:
+    name = f"agenda-{event.id}-{ctx.clock.now():%Y%m%d%H%M%S}.ics"
+    path = await ctx.files.export(ctx.person.id, name, to_ical([event]).decode("utf-8"))
+    return [
+        Reply(
+            text=ctx.t("agenda.ics_sent", title=event.title),
+            document=Document(path=path, filename=f"{_slug(event.title)}.ics"),
+        )
+    ]
+
+
+def _slug(title: str) -> str:
+    kept = "".join(c if c.isalnum() else "-" for c in title.casefold())
+    return "-".join(p for p in kept.split("-") if p)[:60] or "agenda"
