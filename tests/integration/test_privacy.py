@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, text
 
+from bot.agenda.model import EventData
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import PrivateChatInvite, Reply
@@ -454,6 +455,12 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     assert live.services is not None
     async with live.services.work.begin() as db:  # a calendar feed token (/agendafeed)
         await db.feeds.replace(a, token_hash(new_token()), live_clock.now())
+        begins = (live_clock.now() + timedelta(days=30)).replace(tzinfo=None)
+        event, _ = await db.agenda.save(  # an RSVP (/agenda)
+            EventData("e@x", "overig", "E", begins, begins + timedelta(hours=1), "UTC"),
+            live_clock.now(),
+        )
+        await db.agenda.rsvps.answer(event.id, a, "yes", live_clock.now())
 
     assert live.scheduler is not None
     assert {j for j, _ in live.scheduler.jobs_with_prefix(f"user:{a}:")} == {
@@ -481,6 +488,7 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
         "audit_log",
         "apscheduler_jobs",
         "agenda_feed_tokens",
+        "agenda_rsvps",
     }
     assert len([r for r in before["conversation_state"] if r["user_id"] == a]) == 2
     assert any(n.endswith(".json") for n in files_of(folders, a))
