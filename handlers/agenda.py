@@ -18,6 +18,7 @@ from bot.core.messages import Choice, Document, Incoming, PressOutcome, Reply, i
 from bot.outbox.queue import Outgoing
 from bot.people.directory import directory
 from bot.storage.repositories.rsvp import MAYBE, NO, YES, Answered, Rsvp
+from handlers.private import private_only
 
 ACTION = "ag"
 ICS = "ics"
@@ -104,7 +105,8 @@ def card(ctx: Context, event: Event, rsvp: Rsvp | None) -> Reply:
 
 async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
     if msg.args.strip().casefold() in MINE_WORDS:
-        return await mine(ctx)
+        # my answers are mine: not in a group
+        return await mine(ctx) if msg.is_private else [private_only(ctx, "agenda")]
     events = await ctx.db.agenda.upcoming(ctx.clock.now(), _viewer(ctx), limit=SHOWN)
     if not events:
         return [Reply(text=ctx.t("agenda.none"))]

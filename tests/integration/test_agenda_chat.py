@@ -233,6 +233,16 @@ async def promoted_messages(app: App) -> list[tuple[str, str]]:
     ]
 
 
+async def test_my_answers_are_not_shown_in_a_group(app: App) -> None:
+    await add(app, LEERATELIER)
+    anna = Person(app)
+    await answer(anna, LEERATELIER.title, YES)
+    in_group = Person(app, private=False, chat_id="g1")
+    replies = await in_group.send("/agenda mijn")
+    assert replies[0].private_invite is not None
+    assert LEERATELIER.title not in in_group.text
+
+
 async def test_the_menu_opens_the_agenda(bot: Person, app: App) -> None:
     await add(app, LEERATELIER)
     await bot.send("/start")
