@@ -95,15 +95,6 @@ def build_router() -> Router:
     )
     router.command(
         Command(
-            "agendafeed",
-            agenda_feed.agenda_feed,
-            "agenda_feed.help",
-            aliases=("agendalink",),
-            deep_links=("agendafeed",),
-        )
-    )
-    router.command(
-        Command(
             "agenda",
             agenda.agenda,
             "agenda.help",
@@ -112,7 +103,15 @@ def build_router() -> Router:
             deep_links=("agenda",),
         )
     )
-    router.command(Command("stop", stop.stop, "help.stop"))
+    router.command(
+        Command(
+            "agendafeed",
+            agenda_feed.agenda_feed,
+            "agenda_feed.help",
+            aliases=("agendalink",),
+            deep_links=("agendafeed",),
+        )
+    )
     router.command(
         Command("herlaad", ask.reload, "help.herlaad", aliases=("reload",), admin_only=True)
     )
@@ -170,6 +169,8 @@ def build_router() -> Router:
     router.command(
         Command("groepen", groups.list_groups, "help.groepen", aliases=("groups",), admin_only=True)
     )
+    # Last in /help: stopping everything.
+    router.command(Command("stop", stop.stop, "help.stop"))
     router.action("menu", start.menu)
     router.action("taal", language.chosen)
     router.action(ask.ACTION, ask.topic)

@@ -235,3 +235,11 @@ def test_the_check_would_catch_a_side_registry() -> None:
         "FLOW = Flow(steps=[Step('confirm', on=begin)])\n"
     )
     assert _side_registries(sample, {"begin"}) == ["LINKS", "PAIRS", "MORE"]
+
+
+def test_stop_is_the_last_line_of_help_for_a_resident() -> None:
+    from handlers import build_router
+
+    listed = [c.name for c in build_router().commands if c.listed and not c.admin_only]
+    assert listed[-1] == "stop"
+    assert listed.index("agenda") < listed.index("agendafeed")
