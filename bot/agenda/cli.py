@@ -141,24 +141,16 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     """Run ``events <action>``; its exit code."""
     from bot.storage import db
 
-    async with db.existing(settings.database_url, settings.db_startup_timeout) as (
-        engine,
-        revision,
-    ):
-        try:
-            if revision != db.head_revision():
-                if args.action in READS_ONLY:
-                    raise Refused(
-                        f"the database is at revision {revision}, this version needs "
-                        f"{db.head_revision()}: run alliantiebot db upgrade (or start the bot)"
-                    )
-                await db.upgrade(engine)
-            async with db.session_factory(engine)() as session, session.begin():
-                return await _action(settings, session, args)
-        except Refused as exc:
-            for line in str(exc).splitlines():
-                print(f"alliantiebot: {line}", file=sys.stderr)
-            return 1
+    url, patience = settings.database_url, settings.db_startup_timeout
+    try:
+        async with db.command_transaction(
+            url, patience, reads_only=args.action in READS_ONLY
+        ) as session:
+            return await _action(settings, session, args)
+    except (Refused, db.NotUpgraded) as exc:
+        for line in str(exc).splitlines():
+            print(f"alliantiebot: {line}", file=sys.stderr)
+        return 1
 
 
 async def _action(settings: Settings, session: AsyncSession, args: argparse.Namespace) -> int:

@@ -345,3 +345,30 @@ async def existing(url: str, patience: float) -> AsyncIterator[tuple[AsyncEngine
                 "was applied); set it up with `alliantiebot db upgrade`"
             )
         yield engine, revision
+
+
+class NotUpgraded(Exception):
+    """The bot's database is at an older revision, and the command only reads."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(
+            f"the database is at revision {revision}, this version needs "
+            f"{head_revision()}: run alliantiebot db upgrade (or start the bot)"
+        )
+
+
+@asynccontextmanager
+async def command_transaction(
+    url: str, patience: float, *, reads_only: bool
+) -> AsyncIterator[AsyncSession]:
+    """One transaction on the bot's own database, for a CLI command (``broadcast``,
+    ``events``): never a new database (see :func:`existing`). One the bot has not
+    upgraded yet is upgraded first, which is safe while the bot runs (it migrates
+    the same way); a command that only reads is refused instead (:class:`NotUpgraded`)."""
+    async with existing(url, patience) as (engine, revision):
+        if revision != head_revision():
+            if reads_only:
+                raise NotUpgraded(revision)
+            await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            yield session
