@@ -15,9 +15,11 @@ from bot.agenda.ical import to_ical
 from bot.agenda.model import Event, Viewer, sees
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Incoming, PressOutcome, Reply, is_web_link
+from bot.core.texts import Texts
 from bot.outbox.queue import Outgoing
 from bot.people.directory import directory
 from bot.storage.repositories.rsvp import MAYBE, NO, YES, Answered, Rsvp
+from handlers.dates import month_name, weekday_name
 from handlers.private import private_only
 
 ACTION = "ag"
@@ -26,31 +28,15 @@ CODES = {"y": YES, "m": MAYBE, "n": NO}
 SHOWN = 10  # events on one /agenda
 MINE_WORDS = ("mijn", "mine", "my")
 
-WEEKDAYS = {
-    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-MONTHS = {
-    "nl": (
-        "januari", "februari", "maart", "april", "mei", "juni",
-        "juli", "augustus", "september", "oktober", "november", "december",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
 
-
-def when(event: Event, lang: str) -> str:
+def when(texts: Texts, event: Event, lang: str) -> str:
     """``donderdag 12 maart 2026, 19.30–21.30`` (``Thursday 12 March 2026, 19:30–21:30``);
     an event over more days names the end's date too."""
-    lang = lang if lang in WEEKDAYS else "nl"
-    sep = "." if lang == "nl" else ":"
+    sep = ":" if lang == "en" else "."  # 19.30 in Dutch (the fallback), 19:30 in English
 
     def day(moment: datetime) -> str:
-        weekday = WEEKDAYS[lang][moment.weekday()]
-        return f"{weekday} {moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}"
+        weekday = weekday_name(texts, lang, moment.weekday())
+        return f"{weekday} {moment.day} {month_name(texts, lang, moment.date())} {moment.year}"
 
     def time(moment: datetime) -> str:
         return f"{moment.hour:02d}{sep}{moment.minute:02d}"
@@ -82,7 +68,7 @@ def _status_line(ctx: Context, rsvp: Rsvp | None) -> str | None:
 
 
 def card(ctx: Context, event: Event, rsvp: Rsvp | None) -> Reply:
-    lines = [event.title, ctx.t("agenda.when", when=when(event, ctx.lang))]
+    lines = [event.title, ctx.t("agenda.when", when=when(ctx.texts, event, ctx.lang))]
     if event.address:
         lines.append(ctx.t("agenda.where", place=event.address))
     if event.online_url:
@@ -122,7 +108,7 @@ async def mine(ctx: Context) -> list[Reply]:
     answers = await ctx.db.agenda.rsvps.of(ctx.person.id)
     events = await ctx.db.agenda.upcoming(ctx.clock.now())
     lines = [
-        ctx.t("agenda.mine_line", title=e.title, when=when(e, ctx.lang), status=status)
+        ctx.t("agenda.mine_line", title=e.title, when=when(ctx.texts, e, ctx.lang), status=status)
         for e in events
         if (rsvp := answers.get(e.id)) is not None
         and rsvp.answer != NO
@@ -184,7 +170,8 @@ async def _tell_promoted(ctx: Context, event: Event, answered: Answered, now: da
         if person is None or not chat or not person.active:
             continue
         lang = person.language or ctx.settings.default_language
-        text = ctx.texts.get(lang, "agenda.promoted", title=event.title, when=when(event, lang))
+        moment = when(ctx.texts, event, lang)
+        text = ctx.texts.get(lang, "agenda.promoted", title=event.title, when=moment)
         items.append(
             Outgoing(
                 key=f"agenda-promoted:{event.id}:{user_id}:{now.isoformat()}",

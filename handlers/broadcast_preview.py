@@ -21,6 +21,7 @@ from bot.core.flow import Action, Answer, Buttons, Go, Step
 from bot.core.messages import PressOutcome, Reply
 from bot.storage.repositories.announcements import Attachment
 from handlers.broadcast_audience import BACK, NAME, STOP, ComposeData, in_words, unclear
+from handlers.dates import month_name, weekday_name
 from handlers.verbinders import verbinders_only
 
 SEND = Action("send", "s", label="compose.send_now")
@@ -37,11 +38,6 @@ EDITS = {
 TO_PREVIEW = Action("to_preview", "ep", label="compose.to_preview")
 SENT = "sent"  # the last step: created; it only answers a second Versturen
 SEND_NUMBER = "1"  # Versturen's number in the console: the preview's first choice
-DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTH_NAMES = (
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-)  # fmt: skip
 
 
 def moment(ctx: Context, at: datetime) -> str:
@@ -52,7 +48,7 @@ def moment(ctx: Context, at: datetime) -> str:
 
 def _date_words(ctx: Context, day: date) -> str:
     """A date in words: "13 maart 2027"."""
-    month = ctx.t(f"compose.months.{MONTH_NAMES[day.month - 1]}")
+    month = month_name(ctx.texts, ctx.lang, day)
     return ctx.t("compose.date_words", day=day.day, month=month, year=day.year)
 
 
@@ -65,8 +61,8 @@ def when_problem(ctx: Context, when: When, unreadable: str) -> str:
         return ctx.t(
             "compose.when_weekday",
             date=_date_words(ctx, when.day),
-            weekday=ctx.t(f"compose.weekdays.{DAY_NAMES[when.day.weekday()]}"),
-            typed=ctx.t(f"compose.weekdays.{DAY_NAMES[when.weekday]}"),
+            weekday=weekday_name(ctx.texts, ctx.lang, when.day.weekday()),
+            typed=weekday_name(ctx.texts, ctx.lang, when.weekday),
         )
     return ctx.t(unreadable)
 
