@@ -90,9 +90,13 @@ def card(ctx: Context, event: Event, rsvp: Rsvp | None) -> Reply:
 
 
 async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
-    if msg.args.strip().casefold() in MINE_WORDS:
+    """/agenda, and its subcommands by their first word (the modules of the others are
+    imported where they are used: they import this one)."""
+    word = msg.args.strip().partition(" ")[0].casefold()
+    if word in MINE_WORDS:
         # my answers are mine: not in a group
         return await mine(ctx) if msg.is_private else [private_only(ctx, "agenda")]
+    # subcommands (issue 15)
     events = await ctx.db.agenda.upcoming(ctx.clock.now(), _viewer(ctx), limit=SHOWN)
     if not events:
         return [Reply(text=ctx.t("agenda.none"))]
