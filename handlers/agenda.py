@@ -13,13 +13,12 @@ from datetime import datetime
 
 from bot.agenda.ical import to_ical
 from bot.agenda.model import Event, Viewer, sees
+from bot.agenda.words import when
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Incoming, PressOutcome, Reply, is_web_link
-from bot.core.texts import Texts
 from bot.outbox.queue import Outgoing
 from bot.people.directory import directory
 from bot.storage.repositories.rsvp import MAYBE, NO, YES, Answered, Rsvp
-from handlers.dates import month_name, weekday_name
 from handlers.private import private_only
 
 ACTION = "ag"
@@ -27,24 +26,6 @@ ICS = "ics"
 CODES = {"y": YES, "m": MAYBE, "n": NO}
 SHOWN = 10  # events on one /agenda
 MINE_WORDS = ("mijn", "mine", "my")
-
-
-def when(texts: Texts, event: Event, lang: str) -> str:
-    """``donderdag 12 maart 2026, 19.30–21.30`` (``Thursday 12 March 2026, 19:30–21:30``);
-    an event over more days names the end's date too."""
-    sep = ":" if lang == "en" else "."  # 19.30 in Dutch (the fallback), 19:30 in English
-
-    def day(moment: datetime) -> str:
-        weekday = weekday_name(texts, lang, moment.weekday())
-        return f"{weekday} {moment.day} {month_name(texts, lang, moment.date())} {moment.year}"
-
-    def time(moment: datetime) -> str:
-        return f"{moment.hour:02d}{sep}{moment.minute:02d}"
-
-    start, end = event.start, event.end
-    if start.date() == end.date():
-        return f"{day(start)}, {time(start)}–{time(end)}"
-    return f"{day(start)}, {time(start)} – {day(end)}, {time(end)}"
 
 
 def _viewer(ctx: Context) -> Viewer:

@@ -17,11 +17,11 @@ from bot.broadcast.quiet import QuietHours
 from bot.broadcast.render import announcement_reply
 from bot.broadcast.when import PAST, WEEKDAY, When, parse_when
 from bot.core.context import Context
+from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Action, Answer, Buttons, Go, Step
 from bot.core.messages import PressOutcome, Reply
 from bot.storage.repositories.announcements import Attachment
 from handlers.broadcast_audience import BACK, NAME, STOP, ComposeData, in_words, unclear
-from handlers.dates import month_name, weekday_name
 from handlers.verbinders import verbinders_only
 
 SEND = Action("send", "s", label="compose.send_now")
