@@ -256,35 +256,95 @@ def check(entries: Iterable[Entry], vocabulary: Vocabulary) -> list[str]:
     return problems
 
 
-def event_problems(data: EventData, vocabulary: Vocabulary) -> list[str]:
+@dataclass(frozen=True)
+class Issue:
+    """One thing wrong with an event, for any reader: what (``code``) and what to name
+    (``value``: the value or field; ``suggestion``: the known value probably meant;
+    ``limit``: a length). The CLI writes it in English (:func:`describe`), the chat in
+    the person's language (``handlers.agenda_manage``)."""
+
+    code: str  # kind, end_before_start, end_at_start, host, too_long, gemeente,
+    # organisation, audience, audience_not_for_events, past, duplicate
+    value: str = ""
+    suggestion: str | None = None
+    limit: int = 0
+
+
+def event_issues(data: EventData, vocabulary: Vocabulary) -> list[Issue]:
     """What is wrong with one event by itself (not its time against the clock)."""
-    problems: list[str] = []
+    issues: list[Issue] = []
     if data.kind not in KINDS:
-        problems.append(
-            f"kind {data.kind!r} is not one of {', '.join(KINDS)}"
-            if data.kind
-            else f"kind is missing (one of {', '.join(KINDS)})"
-        )
+        issues.append(Issue("kind", data.kind))
     if data.end < data.start:
-        problems.append(
-            f"it ends ({data.end:%Y-%m-%d %H:%M}) before it starts ({data.start:%Y-%m-%d %H:%M})"
-        )
+        issues.append(Issue("end_before_start"))
     elif data.end == data.start:
-        problems.append(f"it ends when it starts ({data.start:%Y-%m-%d %H:%M})")
+        issues.append(Issue("end_at_start"))
     for host in data.hosts:
         if host not in vocabulary.organisations:
-            problems.append(_unknown("host organisation", host, vocabulary.organisations))
+            issues.append(Issue("host", host, closest(host, vocabulary.organisations)))
     for name, limit in LIMITS.items():
         if len(getattr(data, name) or "") > limit:
-            problems.append(f"{name} is longer than {limit} characters")
-    audience_problem = _audience_problem(data.audience, vocabulary)
-    if audience_problem:
-        problems.append(audience_problem)
-    return problems
+            issues.append(Issue("too_long", name, limit=limit))
+    audience_issue = _audience_issue(data.audience, vocabulary)
+    if audience_issue is not None:
+        issues.append(audience_issue)
+    return issues
 
 
-def _unknown(what: str, value: str, known: Iterable[str]) -> str:
-    guess = closest(value, known)
+async def stored_issues(
+    repo: AgendaRepo, data: EventData, now: datetime, *, others: Iterable[str] = ()
+) -> list[Issue]:
+    """What is wrong with an event new or changed now: a start in the past, another
+    event of the same kind at the same time (one whose uid is in ``others`` aside)."""
+    issues: list[Issue] = []
+    if data.starts_at < now:
+        issues.append(Issue("past"))
+    skip = set(others)
+    issues += [
+        Issue("duplicate", other.uid)
+        for other in await repo.same_start(data)
+        if other.uid not in skip
+    ]
+    return issues
+
+
+def describe(issue: Issue, data: EventData) -> str:
+    """An issue in English, as the CLI says it."""
+    code, value = issue.code, issue.value
+    start = f"{data.start:%Y-%m-%d %H:%M}"
+    if code == "kind":
+        return (
+            f"kind {value!r} is not one of {', '.join(KINDS)}"
+            if value
+            else f"kind is missing (one of {', '.join(KINDS)})"
+        )
+    if code == "end_before_start":
+        return f"it ends ({data.end:%Y-%m-%d %H:%M}) before it starts ({start})"
+    if code == "end_at_start":
+        return f"it ends when it starts ({start})"
+    if code in ("host", "gemeente", "organisation"):
+        what = "host organisation" if code == "host" else code
+        return _unknown(what, value, issue.suggestion)
+    if code == "too_long":
+        return f"{value} is longer than {issue.limit} characters"
+    if code == "audience":
+        return (
+            f"audience {data.audience!r}: {value!r} is not understood "
+            "(all, or role:, gemeente:, organisation: filters)"
+        )
+    if code == "audience_not_for_events":
+        return f"audience {data.audience!r}: topics and groups are for announcements, not events"
+    if code == "past":
+        return f"it starts in the past ({start})"
+    return _duplicate(data, value)
+
+
+def event_problems(data: EventData, vocabulary: Vocabulary) -> list[str]:
+    """What is wrong with one event by itself, in English (see :func:`event_issues`)."""
+    return [describe(issue, data) for issue in event_issues(data, vocabulary)]
+
+
+def _unknown(what: str, value: str, guess: str | None) -> str:
     hint = (
         f"; did you mean {guess!r}?"
         if guess
@@ -293,22 +353,19 @@ def _unknown(what: str, value: str, known: Iterable[str]) -> str:
     return f"unknown {what} {value!r}{hint}"
 
 
-def _audience_problem(expression: str, vocabulary: Vocabulary) -> str | None:
+def _audience_issue(expression: str, vocabulary: Vocabulary) -> Issue | None:
     try:
         audience = Audience.parse(
             expression, gemeenten=vocabulary.gemeenten, organisations=vocabulary.organisations
         )
     except AudienceError as exc:
         if exc.kind == "gemeente":
-            return _unknown("gemeente", exc.value, vocabulary.gemeenten)
+            return Issue("gemeente", exc.value, closest(exc.value, vocabulary.gemeenten))
         if exc.kind == "organisation":
-            return _unknown("organisation", exc.value, vocabulary.organisations)
-        return (
-            f"audience {expression!r}: {exc.word!r} is not understood "
-            "(all, or role:, gemeente:, organisation: filters)"
-        )
+            return Issue("organisation", exc.value, closest(exc.value, vocabulary.organisations))
+        return Issue("audience", exc.word)
     if audience.topics or audience.groups:
-        return f"audience {expression!r}: topics and groups are for announcements, not events"
+        return Issue("audience_not_for_events")
     return None
 
 
@@ -348,14 +405,10 @@ async def _against_stored(
     stored = await repo.get(entry.data.uid)
     if stored is not None and _same(stored, entry):
         return []
-    problems: list[str] = []
-    if entry.data.starts_at < now and not entry.cancelled:
-        problems.append(f"{entry.where}: it starts in the past ({entry.data.start:%Y-%m-%d %H:%M})")
-    if not entry.cancelled:
-        for other in await repo.same_start(entry.data):
-            if other.uid not in in_file:
-                problems.append(f"{entry.where}: {_duplicate(entry.data, other.uid)}")
-    return problems
+    if entry.cancelled:
+        return []
+    issues = await stored_issues(repo, entry.data, now, others=in_file)
+    return [f"{entry.where}: {describe(issue, entry.data)}" for issue in issues]
 
 
 def _same(stored: Event, entry: Entry) -> bool:

@@ -14,6 +14,8 @@ Rules where a person leaves something out:
 - a day and month without a year are this year, or next year when that date lies
   more than 30 days back ("3 januari" typed in December); a date less far back is
   in the past, and said so;
+- ``volgende week dinsdag`` (``next week tuesday``) is the Tuesday of next week
+  (Monday to Sunday), ``deze week vrijdag`` the Friday of this one;
 - a weekday that does not fit the date ("do 13 maart" when it is a Friday) is not
   guessed: the problem is ``WEEKDAY``, with the date and the weekday typed, so the
   reply can name the real weekday ("13 maart 2027 is een zaterdag").
@@ -78,13 +80,16 @@ COUNT_WORDS = {"een": 1, "a": 1, "an": 1, "one": 1, "twee": 2, "two": 2, "drie":
 FILLER = frozenset({"om", "at", "op", "on", "de", "the", "van", "of", "volgende", "komende"})
 FILLER |= {"aanstaande", "next", "this", "deze", "a.s.", "as"}
 
+# "volgende week", "next week" (1), "deze week", "this week" (0): the week of a weekday.
+_WEEK = re.compile(r"\b(?:(volgende|komende|next)|deze|this)\s+week\b")
+_WEEK_MARK = "+week"
 _RELATIVE = re.compile(r"(?:over|in)\s+(\d+|[a-z]+)\s*([a-z]+)")
 _TIMES = (
     # 10:00, 10:00u, 10:00 am; 10.00u (a bare 13.03 is a date); 10u, 10u30, 10 uur, 10h;
     # 10am, 3 pm
-    re.compile(r"(?<![\d:.\-/])(\d{1,2}):(\d{2})\s*(?:u|uur|h)?\s*(am|pm)?(?![\d:.\-/])"),
-    re.compile(r"(?<![\d:.\-/])(\d{1,2})\.(\d{2})\s*(?:u|uur|h)()(?![\w])"),
-    re.compile(r"(?<![\d:.\-/])(\d{1,2})\s*(?:u|uur|h)(\d{2})?(?![\w])()"),
+    re.compile(r"(?<![\d:.\-/])(\d{1,2}):(\d{2})\s*(?:uur|u|h)?\s*(am|pm)?(?![\d:.\-/])"),
+    re.compile(r"(?<![\d:.\-/])(\d{1,2})\.(\d{2})\s*(?:uur|u|h)()(?![\w])"),
+    re.compile(r"(?<![\d:.\-/])(\d{1,2})\s*(?:uur|u|h)(\d{2})?(?![\w])()"),
     re.compile(r"(?<![\d:.\-/])(\d{1,2})()\s*(am|pm)(?![\w])"),
 )
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -98,6 +103,7 @@ class When:
     problem: str | None = None  # "past" | "unreadable" | "weekday"
     day: date | None = None  # "weekday": the date typed, which is another weekday
     weekday: int | None = None  # "weekday": the weekday typed (0 is Monday)
+    timed: bool = True  # a clock time was typed (read_local; else DEFAULT_TIME)
 
 
 class _WrongWeekday(ValueError):
@@ -117,30 +123,46 @@ class _Parts:
     year: int | None = None
     weekday: int | None = None
     offset: int | None = None  # days from today
+    week: int | None = None  # weeks from this one ("volgende week dinsdag")
     clock: time | None = None
 
 
 def parse_when(text: str, now: datetime, zone: tzinfo) -> When:
     """A moment typed by a person, read in ``zone``; ``now`` is timezone-aware."""
-    s = " ".join(text.casefold().replace(",", " ").split())
+    s = normal(text)
     if s in NOW_WORDS:
         return When(now.astimezone(UTC))
     relative = _relative(s)
     if relative is not None:
         return When((now + relative).astimezone(UTC)) if relative else When(None, UNREADABLE)
+    local = read_local(s, now.astimezone(zone))
+    if local.at is None:
+        return local
+    at = local.at.astimezone(UTC)
+    if at < now - GRACE:
+        return When(None, PAST)
+    return When(max(at, now.astimezone(UTC)))
+
+
+def normal(text: str) -> str:
+    """Text as the readers here take it: lower case, commas as spaces, single spaces."""
+    return " ".join(text.casefold().replace(",", " ").split())
+
+
+def read_local(s: str, now: datetime) -> When:
+    """A date and time typed (``s`` as :func:`normal` gives it) as a moment in
+    ``now``'s zone (``at`` aware, in that zone), by the rules above; not checked
+    against the clock. ``timed``: whether a clock time was typed."""
     parts = _read(s)
     if parts is None:
         return When(None, UNREADABLE)
     try:
-        local = _moment(parts, now.astimezone(zone))
+        local = _moment(parts, now)
     except _WrongWeekday as wrong:
         return When(None, WEEKDAY, wrong.day, wrong.weekday)
     if local is None:
         return When(None, UNREADABLE)
-    at = local.astimezone(UTC)
-    if at < now - GRACE:
-        return When(None, PAST)
-    return When(max(at, now.astimezone(UTC)))
+    return When(local, timed=parts.clock is not None)
 
 
 def _relative(s: str) -> timedelta | None:
@@ -157,7 +179,7 @@ def _relative(s: str) -> timedelta | None:
     return timedelta(**{name: count})
 
 
-def _take_time(s: str) -> tuple[time | None, str] | None:
+def take_time(s: str) -> tuple[time | None, str] | None:
     """The clock time in ``s`` and the rest; None for an impossible time (25:00)."""
     for pattern in _TIMES:
         match = pattern.search(s)
@@ -177,10 +199,11 @@ def _take_time(s: str) -> tuple[time | None, str] | None:
 
 def _read(s: str) -> _Parts | None:
     """Every word as a part of a date; None when a word is not understood."""
-    taken = _take_time(s)
+    taken = take_time(s)
     if taken is None:
         return None
     clock, rest = taken
+    rest = _WEEK.sub(lambda m: f" {_WEEK_MARK}{1 if m.group(1) else 0} ", rest)
     parts = _Parts(clock=clock)
     for token in rest.split():
         if token not in FILLER and not _token(token, parts):
@@ -190,7 +213,9 @@ def _read(s: str) -> _Parts | None:
 
 def _token(token: str, parts: _Parts) -> bool:
     """Put one word into ``parts``; False when it means nothing here."""
-    if token in DAY_WORDS:
+    if token.startswith(_WEEK_MARK):
+        parts.week = int(token.removeprefix(_WEEK_MARK))
+    elif token in DAY_WORDS:
         parts.offset = DAY_WORDS[token]
     elif token.rstrip(".") in WEEKDAYS:
         parts.weekday = WEEKDAYS[token.rstrip(".")]
@@ -220,14 +245,19 @@ def _moment(parts: _Parts, now: datetime) -> datetime | None:
     today = now.date()
     clock = parts.clock
     ahead = clock is not None and datetime.combine(today, clock, now.tzinfo) >= now - GRACE
-    if parts.day is not None or parts.month is not None:
+    day: date | None
+    if parts.week is not None:
+        if parts.weekday is None or parts.day is not None or parts.offset is not None:
+            return None  # "volgende week" alone, or with a date: which day?
+        day = today + timedelta(days=7 * parts.week + parts.weekday - today.weekday())
+    elif parts.day is not None or parts.month is not None:
         day = _calendar_date(parts, today)
     elif parts.offset is not None:
         day = today + timedelta(days=parts.offset)
     elif parts.weekday is not None:
         day = today + timedelta(days=(parts.weekday - today.weekday()) % 7)
         if day == today and clock is not None and not ahead:
-            day += timedelta(days=7)
+            day = today + timedelta(days=7)
     elif clock is not None:
         day = today if ahead else today + timedelta(days=1)
     else:
