@@ -12,6 +12,7 @@ from bot.knowledge.content import Entry, Knowledge
 from bot.knowledge.people import Person
 from bot.knowledge.region import REGION_ENTRY, Membership
 from bot.knowledge.text import fold
+from handlers import agenda_ask
 from handlers.menu import menu_choices
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ def _without_search(
         return person_reply(result.person, texts, lang, knowledge)
     if outcome in SMALL_TALK:
         return Reply(text=texts.get(lang, SMALL_TALK[outcome]))
+    if outcome is Outcome.AGENDA:  # in the chat, handlers.agenda_ask answers from the agenda
+        return Reply(text=texts.get(lang, "agenda_ask.see_agenda"))
     return None
 
 
@@ -177,6 +180,8 @@ async def question(msg: Incoming, ctx: Context) -> list[Reply]:
     if result.gap:  # not answered outright: the text only, never who asked
         normalized = " ".join(fold(msg.text).split())
         await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
+    if result.outcome is Outcome.AGENDA:  # "wanneer is het volgende leeratelier?"
+        return await agenda_ask.answer(ctx, result)
     return render(result, ctx.texts, service.loaded, shown=msg.shown, menu=menu_choices(ctx))
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import py3langid
 
+from bot.knowledge.agenda_question import AgendaQuestion, AgendaQuestions
 from bot.knowledge.content import Entry, Knowledge, load_knowledge
 from bot.knowledge.decision import Decision
 from bot.knowledge.index import FieldIndex, Hit
@@ -58,6 +59,7 @@ class Outcome(enum.StrEnum):
     CLARIFY = "clarify"
     UNKNOWN = "unknown"
     NUMBER = "number"  # a bare number ("4"), a menu choice that chose nothing: no question
+    AGENDA = "agenda"  # when/where is the next event: answered from the agenda, not content
 
 
 @dataclass
@@ -71,12 +73,13 @@ class Answer:
     support_topic: str = ""  # with SUPPORT: which feeling (content/safety.yaml, support)
     membership: Membership | None = None  # with FACT: the place asked about
     person: Person | None = None  # with FACT: the person asked about
+    agenda: AgendaQuestion | None = None  # with AGENDA: the kind of event asked about
 
     @property
     def answered(self) -> bool:
         """Answered from content or a fact table (not a referral, a question back or a
         "don't know")."""
-        return self.outcome in (Outcome.ANSWER, Outcome.FACT)
+        return self.outcome in (Outcome.ANSWER, Outcome.FACT, Outcome.AGENDA)
 
     @property
     def gap(self) -> bool:
@@ -151,8 +154,10 @@ class Answerer:
         region: Region | None = None,
         decision: Decision | None = None,
         people: People | None = None,
+        agenda: AgendaQuestions | None = None,
     ) -> None:
         started = time.perf_counter()
+        self.agenda = agenda
         self.region = region
         self.decision = decision
         self.people = people
@@ -184,6 +189,7 @@ class Answerer:
             Region.load(content),
             decision,
             People.load(content),
+            AgendaQuestions.load(content),
         )
 
     def _probability(self, hits: list[Hit]) -> float:
@@ -271,12 +277,16 @@ class Answerer:
         return self._below_answer(question, lang, score, hits)
 
     def _direct(self, question: str, lang: str, concern: Assessment) -> Answer | None:
-        """The answers that need no search: safety first, then a phone number, a place's
-        membership and small talk. None when the question needs the content."""
+        """The answers that need no search: safety first, then a bare number, when the
+        next event is (the agenda answers), a place's membership and small talk. None
+        when the question needs the content."""
         if concern.concern in _SAFETY_OUTCOMES:
             return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
         if self.numbers.is_number(question):
             return Answer(Outcome.NUMBER, lang)
+        asked = self.agenda.read(question) if self.agenda is not None else None
+        if asked is not None:
+            return Answer(Outcome.AGENDA, lang, 1.0, agenda=asked)
         place = self.region.membership(question) if self.region is not None else None
         if place is not None:
             return Answer(Outcome.FACT, lang, 1.0, membership=place)

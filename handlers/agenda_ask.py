@@ -1,0 +1,85 @@
+""" "Wanneer is het volgende leeratelier?" in plain text: the answer from the agenda.
+
+The question is recognised by the knowledge layer, after the crisis check
+(:mod:`bot.knowledge.agenda_question`, ``Outcome.AGENDA``); this module answers it with
+the next event of that kind that this person may see (as ``/agenda`` shows them), as a
+card in the question's language with the agenda's own buttons (``ag:y|m|n|ics:<id>``,
+checked by ``handlers.agenda.pressed``), and a word on how many more follow. None
+planned: it says so and points to the verbinders, never to a date from the content.
+"""
+
+from __future__ import annotations
+
+from bot.agenda.model import Event, Viewer
+from bot.agenda.words import when
+from bot.core.context import Context
+from bot.core.messages import Choice, Reply, is_web_link
+from bot.knowledge.answer import Answer
+from bot.people.directory import directory
+from handlers import agenda
+
+ANY = "any"
+SHOWN_ANY = 3  # events shown for "wat staat er op de agenda"
+
+
+def _key(ctx: Context, prefix: str, kind: str) -> str:
+    """``agenda_ask.<prefix>_<kind>``, or the one for any event when the kind has none."""
+    key = f"agenda_ask.{prefix}_{kind}"
+    return key if ctx.texts.has(key) else f"agenda_ask.{prefix}_{ANY}"
+
+
+def card(ctx: Context, event: Event, lang: str) -> Reply:
+    """The event as ``/agenda`` shows it, in ``lang`` (the question's language)."""
+
+    def say(key: str, **params: object) -> str:
+        return ctx.texts.get(lang, key, **params)
+
+    lines = [event.title, say("agenda.when", when=when(ctx.texts, event, lang))]
+    if event.address:
+        lines.append(say("agenda.where", place=event.address))
+    if event.online_url:
+        lines.append(say("agenda.online", url=event.online_url))
+    if event.hosts:
+        found = directory()
+        names = (o.name if (o := found.organisation(h)) else h for h in event.hosts)
+        lines.append(say("agenda.hosts", hosts=", ".join(names)))
+    choices = [
+        Choice(say(f"agenda.{answer}"), f"{agenda.ACTION}:{code}:{event.id}")
+        for code, answer in (("y", "yes"), ("m", "maybe"), ("n", "no"))
+    ]
+    choices.append(Choice(say("agenda.ics"), f"{agenda.ACTION}:{agenda.ICS}:{event.id}"))
+    if event.online_url and is_web_link(event.online_url):
+        choices.append(Choice.link(say("agenda.open_link"), event.online_url))
+    return Reply(text="\n".join(lines), choices=tuple(choices))
+
+
+async def answer(ctx: Context, result: Answer) -> list[Reply]:
+    """The next event(s) of the kind asked about, for this person."""
+    lang = result.language
+    kind = result.agenda.kind if result.agenda is not None else None
+    person = ctx.person
+    viewer = Viewer(person.role_set, person.gemeente, person.organisation)
+    events = await ctx.db.agenda.upcoming(ctx.clock.now(), viewer)
+    if kind is not None:
+        events = [e for e in events if e.kind == kind]
+    label = kind or ANY
+    if not events:
+        text = "\n".join(
+            [
+                ctx.texts.get(lang, _key(ctx, "none", label)),
+                ctx.texts.get(lang, "agenda_ask.ask_verbinders"),
+            ]
+        )
+        return [Reply(text=text)]
+    shown = events[: 1 if kind is not None else SHOWN_ANY]
+    after = [ctx.texts.get(lang, "agenda_ask.reply_hint")]
+    if len(events) > len(shown):
+        after.insert(0, ctx.texts.get(lang, "agenda_ask.more", count=len(events) - len(shown)))
+    return [
+        Reply(text=ctx.texts.get(lang, _key(ctx, "next", label))),
+        *(card(ctx, event, lang) for event in shown),
+        Reply(
+            text="\n".join(after),
+            choices=(Choice(ctx.texts.get(lang, "agenda.menu"), "menu:agenda"),),
+        ),
+    ]

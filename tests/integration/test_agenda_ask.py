@@ -1,0 +1,156 @@
+"""Asking in plain text when the next event is, on SQLite and PostgreSQL: the date comes
+from the agenda (for this person, in the question's language, with the card's buttons),
+none planned is said honestly, a what-is question still gets the curated content, and
+the crisis check stays first."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.agenda.model import EventData
+from bot.app import App
+from bot.storage.models import AgendaRsvp
+from tests.helpers.conversation import Person
+from tests.integration.test_agenda_chat import GANGMAKERS, LEERATELIER, add, cancel
+
+# The bot's clock starts at 2026-01-05 09:00 UTC (FrozenClock).
+LATER = replace(
+    LEERATELIER,
+    uid="leeratelier-2026-06@alliantiepg.nl",
+    title="Leeratelier: zomer",
+    start=datetime(2026, 6, 18, 15, 0),
+    end=datetime(2026, 6, 18, 17, 0),
+)
+BESTUURDERS = EventData(
+    uid="bestuurders-2026@alliantiepg.nl",
+    kind="bestuurders",
+    title="Bestuurdersbijeenkomst 2026",
+    start=datetime(2026, 5, 20, 13, 0),
+    end=datetime(2026, 5, 20, 17, 0),
+    zone="Europe/Amsterdam",
+    address="Stadhuis Leiden",
+)
+
+
+async def make_gangmaker(app: App, user_id: str) -> None:
+    assert app.services is not None
+    async with app.services.work.begin() as db:
+        user = await db.users.find("console", user_id)
+        assert user is not None
+        user.roles = "gangmaker"
+
+
+async def test_the_next_leeratelier_comes_from_the_agenda(bot: Person, app: App) -> None:
+    await add(app, LATER)
+    await add(app, LEERATELIER)
+    await add(app, BESTUURDERS)  # another kind, sooner than the June leeratelier
+
+    replies = await bot.send("Wanneer is het volgende leeratelier?")
+
+    assert replies[0].text == "Dit is het volgende leeratelier in de agenda:"
+    card = replies[1]
+    assert card.text.startswith(LEERATELIER.title)
+    assert "donderdag 12 maart 2026, 19.30–21.30" in card.text
+    assert "Hogeschool Leiden, Zernikedreef 11" in card.text
+    assert [c.label for c in card.choices][:4] == [
+        "Ik kom",
+        "Misschien",
+        "Ik kan niet",
+        "Zet in mijn agenda",
+    ]
+    assert "Daarna staan er nog 1 in de agenda" in replies[2].text
+    assert "Bestuurdersbijeenkomst" not in bot.text
+    assert "juni" not in bot.text  # only the next one as a card
+
+    await bot.press("Ik kom")  # the card's button is the agenda's own
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        answers = (await session.execute(select(AgendaRsvp.answer))).scalars().all()
+    assert answers == ["yes"]
+
+
+async def test_typos_and_english_are_understood(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+    await add(app, BESTUURDERS)
+
+    await bot.send("wanneer is t volgnde leeratelier")
+    assert "donderdag 12 maart 2026" in bot.text
+
+    await bot.send("next learning studio")
+    assert "This is the next leeratelier" in bot.text
+    assert "Thursday 12 March 2026, 19:30–21:30" in bot.text
+    assert "I'll come" in bot.choices
+
+    await bot.send("wnr is de volgende bestuurders bijeenkomst?")
+    assert "woensdag 20 mei 2026, 13.00–17.00" in bot.text
+    assert "Stadhuis Leiden" in bot.text
+
+
+async def test_none_planned_is_said_honestly_without_a_static_date(bot: Person, app: App) -> None:
+    await add(app, BESTUURDERS)  # another kind only
+
+    await bot.send("is er binnenkort een leeratelier?")
+
+    assert "Er staat nu nog geen volgend leeratelier in de agenda." in bot.text
+    assert "info@alliantiepg.nl" in bot.text
+    assert "2021" not in bot.text and "maart" not in bot.text  # no date from the content
+
+
+async def test_a_cancelled_event_is_not_the_next_one(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+    await cancel(app, LEERATELIER.uid)
+
+    await bot.send("wanneer is het volgende leeratelier")
+
+    assert "geen volgend leeratelier" in bot.text
+
+
+async def test_only_events_this_person_may_see(app: App) -> None:
+    await add(app, GANGMAKERS)  # for gangmakers only
+    anna = Person(app)
+    await anna.send("Wanneer is de volgende gangmakersbijeenkomst?")
+    assert "geen volgende gangmakersbijeenkomst" in anna.text
+    assert "Gangmakers overleg" not in anna.text
+
+    gert = Person(app, user_id="gert", display_name="Gert")
+    await gert.send("/start")
+    await make_gangmaker(app, "gert")
+    await gert.send("Wanneer is de volgende gangmakersbijeenkomst?")
+    assert "Gangmakers overleg" in gert.text
+    assert "dinsdag 3 februari 2026, 14.00–16.00" in gert.text
+
+
+async def test_the_whole_agenda_on_request(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+    await add(app, BESTUURDERS)
+
+    await bot.send("wat staat er op de agenda?")
+
+    assert bot.last[0].text == "Dit komt er als eerste aan in de agenda:"
+    assert [r.text.splitlines()[0] for r in bot.last[1:3]] == [
+        LEERATELIER.title,
+        BESTUURDERS.title,
+    ]
+
+
+async def test_what_a_leeratelier_is_still_comes_from_the_content(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+
+    await bot.send("wat is een leeratelier eigenlijk?")
+
+    assert bot.last[0].text.startswith(("Wat zijn de leerateliers?", "Overzicht: alle 12"))
+    assert "In een leeratelier" in bot.text  # the curated answer
+    assert LEERATELIER.title not in bot.text
+    assert "Ik kom" not in bot.choices
+
+
+async def test_the_crisis_check_stays_first(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+
+    await bot.send("wanneer is het volgende leeratelier, ik wil niet meer leven")
+
+    assert "113" in bot.text
+    assert LEERATELIER.title not in bot.text
