@@ -1,4 +1,4 @@
-"""``alliantiebot events import|list|export|cancel``: the agenda from files and scripts.
+"""``alliantiebot events import|list|export|cancel|plan``: the agenda from files and scripts.
 
 ``import`` reads a YAML agenda (docs/agenda.md) or an .ics file from Outlook or
 Google, checks every event and stores them all or none; it is idempotent on UID.
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.agenda import plan_cli
 from bot.agenda.model import KINDS
 from bot.people import vocab
 
@@ -43,7 +44,7 @@ def add_parser(sub: Any, command: Command, subcommands: Callable[..., Any]) -> N
     parent = command(
         sub,
         "events",
-        "import, list, export or cancel agenda events (leerateliers, meetings)",
+        "import, list, export, cancel or plan agenda events (leerateliers, meetings)",
         """The agenda: leerateliers, gangmaker meetings, the bestuurders meeting,
         reflectiecirkels and other events. Import them from a YAML file or an .ics
         file (from Outlook or Google), list the upcoming ones, export them as
@@ -53,6 +54,7 @@ def add_parser(sub: Any, command: Command, subcommands: Callable[..., Any]) -> N
             ("alliantiebot events import agenda.yaml", "add or update the events"),
             ("alliantiebot events list", "the upcoming events"),
             ("alliantiebot events export -o agenda.ics", "all events as iCalendar"),
+            ("alliantiebot events plan leerateliers --year 2027", "propose a year's dates"),
         ),
     )
     actions = subcommands(parent)
@@ -84,6 +86,7 @@ def add_parser(sub: Any, command: Command, subcommands: Callable[..., Any]) -> N
         (("alliantiebot events cancel leeratelier-2027-03@alliantiepg.nl", "cancel it"),),
     )
     cancel.add_argument("uid", help="the event's UID (see events list)")
+    plan_cli.add_parser(actions, command)
 
 
 def _import_parser(actions: Any, command: Command) -> None:
@@ -143,11 +146,12 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
     url, patience = settings.database_url, settings.db_startup_timeout
     try:
-        async with db.command_transaction(
-            url, patience, reads_only=args.action in READS_ONLY
-        ) as session:
+        reads_only = args.action in READS_ONLY or (
+            args.action == "plan" and plan_cli.reads_only(args)
+        )
+        async with db.command_transaction(url, patience, reads_only=reads_only) as session:
             return await _action(settings, session, args)
-    except (Refused, db.NotUpgraded) as exc:
+    except (Refused, plan_cli.PlanRefused, db.NotUpgraded) as exc:
         for line in str(exc).splitlines():
             print(f"alliantiebot: {line}", file=sys.stderr)
         return 1
@@ -163,6 +167,8 @@ async def _action(settings: Settings, session: AsyncSession, args: argparse.Name
         return await _list(settings, repo, args)
     if args.action == "export":
         return await _export(repo, args.output)
+    if args.action == "plan":
+        return await plan_cli.run(settings, repo, args, _now())
     cancelled = await repo.cancel(args.uid, _now())
     if cancelled is None:
         raise Refused(f"there is no event with uid {args.uid!r} (see alliantiebot events list)")
