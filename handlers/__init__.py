@@ -6,6 +6,7 @@ from bot.core.router import Command, MenuItem, Router
 from handlers import (
     agenda,
     agenda_feed,
+    agenda_people,
     ask,
     broadcast,
     broadcast_manage,
@@ -176,6 +177,7 @@ def build_router() -> Router:
     router.action(ask.ACTION, ask.topic)
     router.action(mydata.WEB_ACTION, mydata.compare_pressed)
     router.action(agenda.ACTION, agenda.pressed)
+    router.action(agenda_people.ACTION, agenda_people.pressed)
     language.FLOW.register(router, stamped_buttons=False)
     checkin.FLOW.register(router)
     forget.FLOW.register(router)

@@ -26,6 +26,7 @@ ICS = "ics"
 CODES = {"y": YES, "m": MAYBE, "n": NO}
 SHOWN = 10  # events on one /agenda
 MINE_WORDS = ("mijn", "mine", "my")
+PEOPLE_WORDS = ("deelnemers", "attendees", "participants")  # handlers/agenda_people.py
 
 
 def _viewer(ctx: Context) -> Viewer:
@@ -78,6 +79,10 @@ async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
         # my answers are mine: not in a group
         return await mine(ctx) if msg.is_private else [private_only(ctx, "agenda")]
     # subcommands (issue 15)
+    if word in PEOPLE_WORDS:
+        from handlers import agenda_people
+
+        return await agenda_people.begin(msg, ctx)
     events = await ctx.db.agenda.upcoming(ctx.clock.now(), _viewer(ctx), limit=SHOWN)
     if not events:
         return [Reply(text=ctx.t("agenda.none"))]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import AgendaEvent, AgendaFeedToken, AgendaRsvp
+from bot.storage.models import AgendaEvent, AgendaFeedToken, AgendaRsvp, User
 
 YES, MAYBE, NO = "yes", "maybe", "no"
 ANSWERS = (YES, MAYBE, NO)
@@ -37,6 +37,16 @@ class Rsvp:
     event_id: int
     answer: str
     waiting: int | None  # place on the waitlist, None: not waiting
+    answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    """One answer to an event as its organisers see it (personal data)."""
+
+    name: str | None  # the person's display name; None: none known
+    answer: str
+    waiting: int | None  # place on the waitlist (1 is next), None: not waiting
     answered_at: datetime
 
 
@@ -148,6 +158,30 @@ class RsvpRepo:
             place = None if waiting is None else await self._waiting_before(row.event_id, waiting)
             found[row.event_id] = Rsvp(row.event_id, row.answer, place, row.answered_at)
         return found
+
+    async def attendees(self, event_id: int) -> list[Attendee]:
+        """Everyone's answer to one event, for its organisers: yes (seats first, then
+        the waitlist in order), maybe, no; within each by when they answered."""
+        rows = (
+            await self.session.execute(
+                select(AgendaRsvp, User.display_name)
+                .join(User, User.id == AgendaRsvp.user_id)
+                .where(AgendaRsvp.event_id == event_id)
+            )
+        ).all()
+        waiting = sorted(
+            (r.waitlist_position, r.id) for r, _ in rows if r.waitlist_position is not None
+        )
+        place = {row_id: n for n, (_, row_id) in enumerate(waiting, start=1)}
+        found = [
+            Attendee(name or None, row.answer, place.get(row.id), row.answered_at)
+            for row, name in rows
+        ]
+        order = {YES: 0, MAYBE: 1, NO: 2}
+        return sorted(
+            found,
+            key=lambda a: (order.get(a.answer, 3), a.waiting or 0, a.answered_at),
+        )
 
     async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
         """The person's answers and feed tokens (only when made and revoked): for
