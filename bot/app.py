@@ -12,10 +12,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.agenda.feeds import CalendarFeeds
+from bot.agenda.reminders import Rules as ReminderRules
+from bot.agenda.reminders import RulesError
+from bot.agenda.reminders import engine_for as reminder_engine_for
 from bot.broadcast.engine import engine_for
 from bot.channels.base import Channel, ChannelHost
 from bot.core.clock import Clock, SystemClock
@@ -91,6 +95,14 @@ class ChannelView:
         self, platform: str, platform_user_id: str, replies: Sequence[Outgoing], delay: float
     ) -> int:
         return await self.outbox.enqueue_for(platform, platform_user_id, replies, delay=delay)
+
+
+def _reminder_rules(content: Path) -> ReminderRules:
+    """When the agenda sends invitations and reminders (content/agenda_reminders.yaml)."""
+    try:
+        return ReminderRules.load(content)
+    except RulesError as exc:
+        raise ConfigError(f"CONTENT_DIR: {exc}") from None
 
 
 class App:
@@ -193,8 +205,12 @@ class App:
                 max_attempts=settings.outbox_max_attempts,
                 lease=timedelta(seconds=settings.outbox_lease_seconds),
                 poll_interval=settings.outbox_poll_interval,
-                # The process that sends also releases announcements (bot.broadcast.engine).
-                before_claim=[engine_for(self.services).tick],
+                # The process that sends also releases announcements (bot.broadcast.engine)
+                # and the agenda's invitations and reminders (bot.agenda.reminders).
+                before_claim=[
+                    engine_for(self.services).tick,
+                    reminder_engine_for(self.services, _reminder_rules(content)).tick,
+                ],
             )
             self.sender.start()
             self._stops.append(self.sender.stop)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.agenda import words
 from bot.agenda.ical import to_ical
 from bot.agenda.model import Event, Viewer, sees
 from bot.agenda.words import when
@@ -21,12 +22,18 @@ from bot.people.directory import directory
 from bot.storage.repositories.rsvp import MAYBE, NO, YES, Answered, Rsvp
 from handlers.private import private_only
 
-ACTION = "ag"
+ACTION = words.ACTION  # ag:<code>:<event id>
 ICS = "ics"
+MUTE, UNMUTE = "mute", "unmute"  # reminders for one event off / on again
 CODES = {"y": YES, "m": MAYBE, "n": NO}
 SHOWN = 10  # events on one /agenda
 MINE_WORDS = ("mijn", "mine", "my")
+PLAN_WORDS = ("plan", "plannen", "planning")  # /agenda plan: handlers/agenda_plan.py
 PEOPLE_WORDS = ("deelnemers", "attendees", "participants")  # handlers/agenda_people.py
+MANAGE_WORDS = ("beheer", "beheren", "manage")  # verbinders: handlers/agenda_manage.py
+QUIET_WORDS = ("stil", "quiet", "mute")  # /agenda stil: no invitations or reminders
+REMINDER_WORDS = ("herinneringen", "reminders")  # /agenda herinneringen aan|uit
+OFF_WORDS = ("uit", "off")
 
 
 def _viewer(ctx: Context) -> Viewer:
@@ -79,10 +86,21 @@ async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
         # my answers are mine: not in a group
         return await mine(ctx) if msg.is_private else [private_only(ctx, "agenda")]
     # subcommands (issue 15)
+    if word in PLAN_WORDS:
+        from handlers import agenda_plan
+
+        return await agenda_plan.begin(msg, ctx)
     if word in PEOPLE_WORDS:
         from handlers import agenda_people
 
         return await agenda_people.begin(msg, ctx)
+    if word in MANAGE_WORDS:
+        from handlers import agenda_manage
+
+        return await agenda_manage.begin(msg, ctx)
+    if word in QUIET_WORDS or word in REMINDER_WORDS:
+        rest = msg.args.strip().partition(" ")[2].strip().casefold()
+        return await mute_all(ctx, word in QUIET_WORDS or rest in OFF_WORDS)
     events = await ctx.db.agenda.upcoming(ctx.clock.now(), _viewer(ctx), limit=SHOWN)
     if not events:
         return [Reply(text=ctx.t("agenda.none"))]
@@ -109,6 +127,32 @@ async def mine(ctx: Context) -> list[Reply]:
     return [Reply(text="\n".join([ctx.t("agenda.mine_intro"), *lines]))]
 
 
+async def mute_all(ctx: Context, muted: bool) -> list[Reply]:
+    """Every agenda invitation and reminder off, or on again (changes and cancellations
+    of what the person goes to still come)."""
+    user = await ctx.db.users.get(ctx.person.id)
+    if user is not None:
+        user.agenda_muted = muted
+    return [Reply(text=ctx.t("agenda_remind.muted_all" if muted else "agenda_remind.unmuted_all"))]
+
+
+async def _mute(ctx: Context, event: Event, muted: bool) -> list[Reply]:
+    """Reminders for one event off, with a button to turn them on again (and back)."""
+    if not await ctx.db.agenda.rsvps.mute(event.id, ctx.person.id, muted):
+        return _refused(ctx, "agenda.unknown")
+    key, undo, code = (
+        ("agenda_remind.muted_event", "agenda_remind.unmute", UNMUTE)
+        if muted
+        else ("agenda_remind.unmuted_event", "agenda_remind.mute", MUTE)
+    )
+    return [
+        Reply(
+            text=ctx.t(key, title=event.title),
+            choices=(ctx.choice(undo, f"{ACTION}:{code}:{event.id}"),),
+        )
+    ]
+
+
 def _refused(ctx: Context, key: str, **params: object) -> list[Reply]:
     return [Reply(text=ctx.t(key, **params), press_outcome=PressOutcome.STALE)]
 
@@ -126,7 +170,7 @@ async def _event_for(ctx: Context, raw_id: str) -> Event | None:
 async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
     """``ag:y|m|n:<id>``: an answer; ``ag:ics:<id>``: the event as an .ics file."""
     parts = (msg.action or "").split(":")
-    if len(parts) != 3 or (parts[1] not in CODES and parts[1] != ICS):
+    if len(parts) != 3 or (parts[1] not in CODES and parts[1] not in (ICS, MUTE, UNMUTE)):
         return _refused(ctx, "agenda.unknown")
     event = await _event_for(ctx, parts[2])
     if event is None:
@@ -138,6 +182,8 @@ async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
         return _refused(ctx, "agenda.over", title=event.title)
     if parts[1] == ICS:
         return await _ics(ctx, event)
+    if parts[1] in (MUTE, UNMUTE):
+        return await _mute(ctx, event, parts[1] == MUTE)
     if event.rsvp_deadline is not None and now > event.rsvp_deadline:
         return _refused(ctx, "agenda.deadline_passed", title=event.title)
     answered = await ctx.db.agenda.rsvps.answer(event.id, ctx.person.id, CODES[parts[1]], now)

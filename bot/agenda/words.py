@@ -9,6 +9,9 @@ from bot.agenda.model import EventData
 from bot.core.dates import month_name, weekday_name
 from bot.core.texts import Texts
 
+# The agenda's buttons: ``ag:<code>:<event id>`` (handlers/agenda.py reads them).
+ACTION = "ag"
+
 
 def when(texts: Texts, event: EventData, lang: str) -> str:
     """``donderdag 12 maart 2026, 19.30–21.30`` (``Thursday 12 March 2026, 19:30–21:30``);

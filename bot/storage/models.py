@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -78,6 +79,8 @@ class User(Base):
     # Announcement topics the person does not want (comma-separated): by default
     # everyone hears every topic; one tap under an announcement turns its topic off.
     topics_off: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    # No agenda reminders at all (/agenda stil); one event's: AgendaRsvp.muted.
+    agenda_muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     profile_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_version: Mapped[str | None] = mapped_column(String(16))
@@ -347,6 +350,11 @@ class AgendaEvent(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the reminder engine (bot.agenda.reminders) last acted on: the sequence it
+    # planned reminders for, and the title, times and place it last told people (JSON),
+    # so that a change is told once and says what changed. None: not yet seen.
+    told_sequence: Mapped[int | None] = mapped_column(Integer)
+    told: Mapped[str | None] = mapped_column(Text)
 
     @property
     def host_list(self) -> list[str]:
@@ -368,6 +376,32 @@ class AgendaRsvp(Base):
     answer: Mapped[str] = mapped_column(String(8))
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AgendaReminder(Base):
+    """One message the agenda sends about an event to many people at one instant: an
+    invitation, a reminder, a change or a cancellation (``kind``). ``name`` is unique
+    per event (``invite``, ``7d``, ``2h``, ``changed-3``, ``cancelled``). Status:
+    pending → sent | skipped (past the grace period, or the event began) | dropped (the
+    event was cancelled, or its rule is gone). ``detail`` holds what a change changed."""
+
+    __tablename__ = "agenda_reminders"
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        Index("ix_agenda_reminders_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("agenda_events.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AgendaFeedToken(Base):

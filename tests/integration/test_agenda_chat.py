@@ -342,6 +342,7 @@ async def test_rsvps_and_feed_tokens_are_exported_and_forgotten(
             "answer": "yes",
             "waitlist_position": None,
             "answered_at": clock.now().isoformat(),
+            "reminders_muted": False,
         }
     ]
     assert data["agenda_feed_tokens"] == [

@@ -28,7 +28,8 @@ _ZONE_MARGIN = timedelta(hours=15)
 _DATA_FIELDS = tuple(f.name for f in fields(EventData))
 
 
-def _event(row: AgendaEvent) -> Event:
+def to_event(row: AgendaEvent) -> Event:
+    """The event a row holds."""
     return Event(
         uid=row.uid,
         kind=row.kind,
@@ -75,11 +76,11 @@ class AgendaRepo:
 
     async def get(self, uid: str) -> Event | None:
         row = await self._row(uid)
-        return None if row is None else _event(row)
+        return None if row is None else to_event(row)
 
     async def by_id(self, event_id: int) -> Event | None:
         row = await self.session.get(AgendaEvent, event_id)
-        return None if row is None else _event(row)
+        return None if row is None else to_event(row)
 
     async def save(self, data: EventData, now: datetime) -> tuple[Event, Saved]:
         """Add the event, or update the one with its UID: (the event, what happened)."""
@@ -88,8 +89,8 @@ class AgendaRepo:
             row = AgendaEvent(**_columns(data), sequence=0, created_at=now, updated_at=now)
             self.session.add(row)
             await self.session.flush()
-            return _event(row), "added"
-        stored = _event(row)
+            return to_event(row), "added"
+        stored = to_event(row)
         if EventData(**{n: getattr(stored, n) for n in _DATA_FIELDS}) == data:
             return stored, "unchanged"
         moved = stored.when_and_where() != data.when_and_where()
@@ -100,7 +101,7 @@ class AgendaRepo:
             row.status = CHANGED
         row.updated_at = now
         await self.session.flush()
-        return _event(row), "updated"
+        return to_event(row), "updated"
 
     async def cancel(self, uid: str, now: datetime) -> Event | None:
         """Cancel the event (None: no such UID). Cancelling twice changes nothing."""
@@ -110,7 +111,7 @@ class AgendaRepo:
         if row.status != CANCELLED:
             row.status, row.sequence, row.updated_at = CANCELLED, row.sequence + 1, now
             await self.session.flush()
-        return _event(row)
+        return to_event(row)
 
     async def upcoming(
         self,
@@ -129,7 +130,7 @@ class AgendaRepo:
             query = query.where(AgendaEvent.status != CANCELLED)
         rows = (await self.session.execute(query.order_by(AgendaEvent.start_local))).scalars()
         events = [
-            _event(row)
+            to_event(row)
             for row in rows
             if instant(row.end_local, row.zone) > now
             and (viewer is None or sees(row.audience, viewer))
@@ -142,7 +143,7 @@ class AgendaRepo:
         rows = (
             await self.session.execute(select(AgendaEvent).order_by(AgendaEvent.start_local))
         ).scalars()
-        return sorted((_event(row) for row in rows), key=lambda e: (e.starts_at, e.uid))
+        return sorted((to_event(row) for row in rows), key=lambda e: (e.starts_at, e.uid))
 
     async def same_start(self, data: EventData) -> list[Event]:
         """Other events (another UID, not cancelled) of the same kind at the same
@@ -158,4 +159,4 @@ class AgendaRepo:
                 )
             )
         ).scalars()
-        return [_event(r) for r in rows if instant(r.start_local, r.zone) == data.starts_at]
+        return [to_event(r) for r in rows if instant(r.start_local, r.zone) == data.starts_at]

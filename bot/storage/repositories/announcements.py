@@ -163,7 +163,8 @@ def _reason(topic: str) -> ColumnElement[str]:
     )
 
 
-def _receives(topic: str) -> ColumnElement[bool]:
+def receives(topic: str) -> ColumnElement[bool]:
+    """Who takes messages of ``topic``: not stopped, not blocked, the topic not off."""
     return and_(
         User.messages_enabled.is_(True),
         User.active.is_(True),
@@ -333,7 +334,7 @@ class AnnouncementRepo:
                 select(User.id, User.platform, User.private_chat_id, User.language)
                 .where(
                     matches(audience),
-                    _receives(topic),
+                    receives(topic),
                     User.private_chat_id.is_not(None),
                     User.id > after,
                 )

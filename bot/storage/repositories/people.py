@@ -223,6 +223,7 @@ class PeopleRepo:
             "gemeente": user.gemeente,
             "organisation": user.organisation,
             "topics_off": sorted(user.topics_off_set),
+            "agenda_reminders_muted": user.agenda_muted,
             "profile_offered_at": offered.isoformat() if offered else None,
             "invites_used": [{"at": at.isoformat(), "role": role} for at, role in uses],
             "invites_made": made.scalar_one(),

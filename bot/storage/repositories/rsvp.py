@@ -159,6 +159,16 @@ class RsvpRepo:
             found[row.event_id] = Rsvp(row.event_id, row.answer, place, row.answered_at)
         return found
 
+    async def mute(self, event_id: int, user_id: int, muted: bool) -> bool:
+        """Reminders for one event off (or on again); False when the person has not
+        answered it (reminders only go to those who said yes or maybe)."""
+        row = await self._mine(event_id, user_id)
+        if row is None:
+            return False
+        row.muted = muted
+        await self.session.flush()
+        return True
+
     async def attendees(self, event_id: int) -> list[Attendee]:
         """Everyone's answer to one event, for its organisers: yes (seats first, then
         the waitlist in order), maybe, no; within each by when they answered."""
@@ -209,6 +219,7 @@ class RsvpRepo:
                     "answer": row.answer,
                     "waitlist_position": row.waitlist_position,
                     "answered_at": row.answered_at.isoformat(),
+                    "reminders_muted": row.muted,
                 }
                 for row, uid, title in answers
             ],
