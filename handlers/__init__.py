@@ -6,6 +6,7 @@ from bot.core.router import Command, MenuItem, Router
 from handlers import (
     agenda,
     agenda_feed,
+    agenda_manage,
     agenda_people,
     ask,
     broadcast,
@@ -187,6 +188,7 @@ def build_router() -> Router:
     roles.FLOW.register(router)
     broadcast.FLOW.register(router)
     broadcast_manage.FLOW.register(router)
+    agenda_manage.FLOW.register(router)
     router.action(broadcast.UNSUBSCRIBE, broadcast.unsubscribe)
     router.action(broadcast_manage.ACTION, broadcast_manage.pressed)
     return router
