@@ -8,6 +8,7 @@ from handlers import (
     agenda_feed,
     agenda_manage,
     agenda_people,
+    agenda_plan,
     ask,
     broadcast,
     broadcast_manage,
@@ -188,6 +189,7 @@ def build_router() -> Router:
     roles.FLOW.register(router)
     broadcast.FLOW.register(router)
     broadcast_manage.FLOW.register(router)
+    agenda_plan.FLOW.register(router)
     agenda_manage.FLOW.register(router)
     router.action(broadcast.UNSUBSCRIBE, broadcast.unsubscribe)
     router.action(broadcast_manage.ACTION, broadcast_manage.pressed)

@@ -1,0 +1,473 @@
+"""/agenda plan: a verbinder plans a year of a series (the leerateliers) in the chat.
+
+A declared flow (:mod:`bot.core.flow`) over :class:`PlanData`, stamped buttons
+``ap:<run>:<turn>:<code>`` (an old, second or forged press changes nothing). The
+steps: kind (a button per kind that has rules in ``content/agenda_series.yaml``) →
+year (this year, next year, or typed) → review (the proposal of
+:func:`bot.agenda.plan.plan` as a numbered list with the dates in words) → item (what
+to change about number N) → date / theme / title (typed), back to the review. Opslaan
+stores the new dates with ``ctx.db.agenda.save`` (checked again first); Stoppen ends
+with nothing stored. Dates already in the agenda are shown, never saved over. Only
+verbinders, only in a private chat; every step checks again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Self
+
+from bot.agenda.files import LIMITS
+from bot.agenda.model import KINDS, EventData, instant
+from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, plan
+from bot.agenda.series import SeriesRule, SeriesRules, SeriesRulesError, load_rules
+from bot.agenda.typed import NO_TIME, read_span
+from bot.agenda.words import when
+from bot.broadcast.when import WEEKDAY
+from bot.core.context import Context
+from bot.core.dates import month_name, weekday_name
+from bot.core.flow import Action, Answer, Ask, Buttons, Flow, Go, Handler, Step
+from bot.core.messages import Incoming, PrivateChatInvite, Reply
+from bot.paths import content_dir
+from handlers.verbinders import refuse, stale_or_refused, verbinders_only
+from handlers.webview import typed_word
+
+NAME = "agenda_plan"
+MAX_ITEMS = 12  # one date a month at most (the rules refuse a month twice)
+YEARS_AHEAD = 5  # a typed year: this year up to this many years on
+_YEAR = re.compile(r"\b(\d{4})\b")
+
+STOP = Action("stop", "x", label="agenda_plan.stop", words=("cancel",))
+BACK = Action("back", "b", label="agenda_plan.back", words=("back",))
+SAVE = Action("save", "s", label="agenda_plan.save", words=("done",))
+KIND = tuple(Action(f"kind_{n}", f"k{n}") for n in range(len(KINDS)))
+THIS_YEAR = Action("this_year", "y0")
+NEXT_YEAR = Action("next_year", "y1")
+EDIT = tuple(Action(f"edit_{n}", f"e{n}") for n in range(MAX_ITEMS))
+DATE = Action("date", "d", label="agenda_plan.item_date")
+THEME = Action("theme", "t", label="agenda_plan.item_theme")
+TITLE = Action("title", "n", label="agenda_plan.item_title")
+REMOVE = Action("remove", "r", label="agenda_plan.item_remove")
+
+
+# -- the state ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One date of the proposal, as the review shows it."""
+
+    data: EventData
+    rule_day: date
+    moved: str = ""  # "holiday" or "taken": why it is not on the rule's day
+    stored: bool = False  # in the agenda already: shown, not saved over
+
+    def to_data(self) -> dict[str, Any]:
+        event = {f.name: getattr(self.data, f.name) for f in fields(EventData)}
+        for name in ("start", "end", "rsvp_deadline"):
+            event[name] = event[name].isoformat() if event[name] is not None else None
+        event["hosts"] = list(self.data.hosts)
+        return {
+            "event": event,
+            "rule_day": self.rule_day.isoformat(),
+            "moved": self.moved,
+            "stored": self.stored,
+        }
+
+    @classmethod
+    def from_data(cls, raw: Mapping[str, Any]) -> Item:
+        event = dict(raw["event"])
+        for name in ("start", "end", "rsvp_deadline"):
+            event[name] = datetime.fromisoformat(event[name]) if event[name] else None
+        event["hosts"] = tuple(str(h) for h in event["hosts"])
+        return cls(
+            EventData(**event),
+            date.fromisoformat(str(raw["rule_day"])),
+            str(raw["moved"]),
+            bool(raw["stored"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanData:
+    """A year being planned."""
+
+    kinds: tuple[str, ...] = ()  # what the kind step offers, in order
+    kind: str = ""
+    year: int = 0
+    items: tuple[Item, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (the rule's day, why) of dates left out
+    chosen: int = 0  # the number (1, 2 ...) being changed
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "kinds": list(self.kinds),
+            "kind": self.kind,
+            "year": self.year,
+            "items": [item.to_data() for item in self.items],
+            "skipped": [list(s) for s in self.skipped],
+            "chosen": self.chosen,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            kinds=tuple(str(k) for k in data["kinds"]),
+            kind=str(data["kind"]),
+            year=int(data["year"]),
+            items=tuple(Item.from_data(i) for i in data["items"]),
+            skipped=tuple((str(d), str(w)) for d, w in data["skipped"]),
+            chosen=int(data["chosen"]),
+        )
+
+    @property
+    def item(self) -> Item:
+        return self.items[self.chosen - 1]
+
+    def with_item(self, changed: Item) -> PlanData:
+        items = list(self.items)
+        items[self.chosen - 1] = changed
+        return replace(self, items=tuple(items))
+
+
+# -- the rules ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _rules_at(path: Path, changed: int) -> SeriesRules:
+    return load_rules(path)
+
+
+def rules(ctx: Context) -> SeriesRules:
+    """The series rules, read again when the file changed."""
+    content = content_dir(ctx.settings.content_dir)
+    path = content / "agenda_series.yaml"
+    changed = path.stat().st_mtime_ns if path.exists() else 0
+    return _rules_at(content, changed)
+
+
+def _rule(ctx: Context, kind: str) -> SeriesRule:
+    return rules(ctx).rules[kind]
+
+
+# -- entry point ----------------------------------------------------------------------
+
+
+async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/agenda plan: verbinders only, in a private chat; a new plan each time."""
+    if not ctx.is_admin:
+        return await refuse(ctx, "command=agenda plan")
+    if not msg.is_private:
+        invite = PrivateChatInvite("agenda", ctx.t("agenda_plan.private_button"))
+        return [Reply(text=ctx.t("agenda_plan.private_only"), private_invite=invite)]
+    try:
+        kinds = rules(ctx).kinds
+    except SeriesRulesError:
+        return [Reply(text=ctx.t("agenda_plan.rules_broken"))]
+    if not kinds:
+        return [Reply(text=ctx.t("agenda_plan.no_rules"))]
+    if ctx.state is not None and ctx.state.flow == NAME:
+        await ctx.clear_state()
+    return await FLOW.start(ctx, "kind", PlanData(kinds=kinds))
+
+
+def _stopped(ctx: Context, data: PlanData) -> Go[PlanData]:
+    return Go(None, say=(Reply(text=ctx.t("agenda_plan.stopped")),))
+
+
+def _unclear(step: str, ctx: Context, key: str, **params: object) -> Go[PlanData]:
+    return Go(step, say=(Reply(text=ctx.t(key, **params)),))
+
+
+# -- kind and year ----------------------------------------------------------------------
+
+
+def _ask_kind(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    kinds = tuple(b(KIND[n], key=f"agenda_plan.kinds.{k}") for n, k in enumerate(data.kinds))
+    return Reply(text=ctx.t("agenda_plan.kind"), choices=(*kinds, b(STOP)))
+
+
+async def on_kind(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
+    chosen = next((n for n, a in enumerate(KIND) if a.name == answer.action), None)
+    if chosen is None or chosen >= len(data.kinds):
+        return _unclear("kind", ctx, "agenda_plan.kind_unclear")
+    return Go("year", replace(data, kind=data.kinds[chosen]))
+
+
+def _this_year(ctx: Context) -> int:
+    return ctx.clock.now().astimezone(ctx.settings.zone).year
+
+
+def _ask_year(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    year = _this_year(ctx)
+    return Reply(
+        text=ctx.t("agenda_plan.year", example=year + 1),
+        choices=(
+            b(THIS_YEAR, key="agenda_plan.year_button", year=year),
+            b(NEXT_YEAR, key="agenda_plan.year_button", year=year + 1),
+            b(BACK),
+            b(STOP),
+        ),
+    )
+
+
+async def on_year(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
+    this = _this_year(ctx)
+    typed = (answer.text or "").strip()
+    year = {THIS_YEAR.name: this, NEXT_YEAR.name: this + 1}.get(answer.action or "")
+    if year is None and typed.isascii() and typed.isdigit():
+        year = int(typed)
+    if year is None or not this <= year <= this + YEARS_AHEAD:
+        return _unclear(
+            "year", ctx, "agenda_plan.year_unclear", first=this, last=this + YEARS_AHEAD
+        )
+    try:
+        rule = _rule(ctx, data.kind)
+    except (SeriesRulesError, KeyError):
+        return Go(None, say=(Reply(text=ctx.t("agenda_plan.rules_broken")),))
+    now = ctx.clock.now()
+    existing = await ctx.db.agenda.all()
+    proposal = plan(rule, year, zone=ctx.settings.timezone, now=now, existing=existing)
+    items = tuple(_item(p) for p in proposal.items)
+    skipped = tuple((s.rule_day.isoformat(), s.why) for s in proposal.skipped)
+    return Go("review", replace(data, year=year, items=items, skipped=skipped, chosen=0))
+
+
+def _item(planned: Planned) -> Item:
+    return Item(planned.data, planned.rule_day, planned.moved or "", planned.stored)
+
+
+# -- the review -----------------------------------------------------------------------
+
+
+def _day(ctx: Context, day: date) -> str:
+    """``donderdag 25 maart 2027``: the date part of :func:`when`."""
+    return f"{weekday_name(ctx.texts, ctx.lang, day.weekday())} {_date_words(ctx, day)}"
+
+
+def _date_words(ctx: Context, day: date) -> str:
+    return f"{day.day} {month_name(ctx.texts, ctx.lang, day)} {day.year}"
+
+
+def _line(ctx: Context, n: int, item: Item) -> str:
+    data = item.data
+    moment = when(ctx.texts, data, ctx.lang)
+    if item.stored:
+        return ctx.t("agenda_plan.line_stored", n=n, title=data.title, when=moment)
+    place = data.address or data.online_url or ctx.t("agenda_plan.no_place")
+    lines = [ctx.t("agenda_plan.line", n=n, title=data.title, when=moment, place=place)]
+    if item.moved in (HOLIDAY, TAKEN):
+        lines.append(ctx.t(f"agenda_plan.moved_{item.moved}", day=_day(ctx, item.rule_day)))
+    return "\n".join(lines)
+
+
+def _ask_review(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    kind = ctx.t(f"agenda_plan.kinds.{data.kind}")
+    parts = [ctx.t("agenda_plan.review", kind=kind, year=data.year)]
+    parts += [_line(ctx, n, item) for n, item in enumerate(data.items, start=1)]
+    parts += [
+        ctx.t(f"agenda_plan.skipped_{why}", day=_day(ctx, date.fromisoformat(day)))
+        for day, why in data.skipped
+    ]
+    new = [n for n, item in enumerate(data.items) if not item.stored]
+    parts.append(ctx.t("agenda_plan.review_help" if new else "agenda_plan.nothing"))
+    edits = tuple(b(EDIT[n], key="agenda_plan.edit_button", n=n + 1) for n in new)
+    save = (b(SAVE),) if new else ()
+    return Reply(text="\n\n".join(parts), choices=(*edits, *save, b(BACK), b(STOP)))
+
+
+async def on_review(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
+    if answer.action == SAVE.name:
+        return await _save(ctx, data)
+    chosen = next((n for n, a in enumerate(EDIT) if a.name == answer.action), None)
+    if chosen is None or chosen >= len(data.items) or data.items[chosen].stored:
+        return _unclear("review", ctx, "agenda_plan.review_unclear")
+    return Go("item", replace(data, chosen=chosen + 1))
+
+
+async def _save(ctx: Context, data: PlanData) -> Go[PlanData]:
+    """Check every new date again (time went on; the agenda may have changed), then
+    store them all, or none."""
+    now = ctx.clock.now()
+    new = [item for item in data.items if not item.stored]
+    others = [*(await ctx.db.agenda.all()), *(item.data for item in data.items)]
+    for n, item in enumerate(data.items, start=1):
+        why = None if item.stored else conflict(item.data, others, now)
+        if why is not None:
+            day = _day(ctx, item.data.start.date())
+            text = ctx.t(
+                "agenda_plan.save_refused", n=n, day=day, why=ctx.t(f"agenda_plan.why_{why}")
+            )
+            return Go("review", say=(Reply(text=text),))
+    added = 0
+    for item in new:
+        _, saved = await ctx.db.agenda.save(item.data, now)
+        added += saved == "added"
+    kind = ctx.t(f"agenda_plan.kinds.{data.kind}")
+    key = "agenda_plan.saved" if added else "agenda_plan.saved_none"
+    return Go(None, say=(Reply(text=ctx.t(key, count=added, kind=kind, year=data.year)),))
+
+
+# -- one item -------------------------------------------------------------------------
+
+
+def _ask_item(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    item = data.item
+    text = ctx.t(
+        "agenda_plan.item",
+        n=data.chosen,
+        title=item.data.title,
+        when=when(ctx.texts, item.data, ctx.lang),
+    )
+    return Reply(text=text, choices=(b(DATE), b(THEME), b(TITLE), b(REMOVE), b(BACK), b(STOP)))
+
+
+async def on_item(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
+    step = {DATE.name: "date", THEME.name: "theme", TITLE.name: "title"}.get(answer.action or "")
+    if step is not None:
+        return Go(step)
+    if answer.action == REMOVE.name:
+        items = data.items[: data.chosen - 1] + data.items[data.chosen :]
+        say = Reply(text=ctx.t("agenda_plan.removed", n=data.chosen))
+        return Go("review", replace(data, items=items, chosen=0), say=(say,))
+    return _unclear("item", ctx, "agenda_plan.item_unclear")
+
+
+def _ask_date(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    start = data.item.data.start
+    sep = ":" if ctx.lang == "en" else "."
+    text = ctx.t("agenda_plan.date", start=f"{start.hour:02d}{sep}{start.minute:02d}")
+    return Reply(text=text, choices=(b(BACK), b(STOP)))
+
+
+async def on_date(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
+    """A new date (and maybe a time, or a time range) as the verbinder types it. No
+    time: the item's start time; no end: as long as it was. No year: the plan's."""
+    text = (answer.text or "").strip()
+    old, now, zone = data.item.data, ctx.clock.now(), ctx.settings.timezone
+    # "15 juni" is read as in the plan's year: from its first day on, when that is later
+    year_begins = instant(datetime(data.year, 1, 1), zone)
+    reference = max(now, year_begins)
+    span = read_span(text, reference, zone)
+    if span.problem == NO_TIME:
+        span = read_span(f"{text} {old.start:%H:%M}", reference, zone)
+    if span.problem == WEEKDAY and span.day is not None:
+        name = weekday_name(ctx.texts, ctx.lang, span.day.weekday())
+        return _unclear(
+            "date", ctx, "agenda_plan.date_weekday", day=_date_words(ctx, span.day), weekday=name
+        )
+    if span.start is None:
+        return _unclear("date", ctx, "agenda_plan.date_unreadable")
+    start, end = span.start, span.end
+    if start.year != data.year and _YEAR.search(text) is None:
+        try:
+            start, end = _in_year(start, data.year), end and _in_year(end, data.year)
+        except ValueError:  # 29 February
+            return _unclear("date", ctx, "agenda_plan.date_unreadable")
+    if start.year != data.year:
+        return _unclear("date", ctx, "agenda_plan.date_other_year", year=data.year)
+    if end is None or end <= start:
+        end = start + (old.end - old.start)
+    changed = replace(old, start=start, end=end)
+    others = [*(await ctx.db.agenda.all()), *(i.data for i in data.items)]
+    why = conflict(changed, others, now)
+    if why == PAST:
+        return _unclear("date", ctx, "agenda_plan.date_past")
+    if why == TAKEN:
+        return _unclear("date", ctx, "agenda_plan.date_taken", day=_day(ctx, start.date()))
+    item = replace(data.item, data=changed, moved="")
+    return _changed(ctx, data.with_item(item))
+
+
+def _in_year(moment: datetime, year: int) -> datetime:
+    return moment.replace(year=year)
+
+
+def _changed(ctx: Context, data: PlanData) -> Go[PlanData]:
+    say = Reply(text=ctx.t("agenda_plan.changed", n=data.chosen))
+    return Go("review", replace(data, chosen=0), say=(say,))
+
+
+def _ask_theme(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    rule = _rule(ctx, data.kind)
+    example = rule.title_for(data.chosen, data.year, "…")
+    return Reply(
+        text=ctx.t("agenda_plan.theme", n=data.chosen, example=example), choices=(b(BACK), b(STOP))
+    )
+
+
+def _ask_title(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    text = ctx.t("agenda_plan.title", n=data.chosen, limit=LIMITS["title"])
+    return Reply(text=text, choices=(b(BACK), b(STOP)))
+
+
+def _typed_title(step: str, make: Callable[[Context, PlanData, str], str]) -> Handler[PlanData]:
+    """A step that takes typed text and makes the item's title of it."""
+
+    async def on(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
+        text = " ".join((answer.text or "").split())
+        if not text:
+            return _unclear(step, ctx, "agenda_plan.text_empty")
+        title, limit = make(ctx, data, text), LIMITS["title"]
+        if len(title) > limit:
+            return _unclear(step, ctx, "agenda_plan.text_long", length=len(title), limit=limit)
+        item = replace(data.item, data=replace(data.item.data, title=title))
+        return _changed(ctx, data.with_item(item))
+
+    return on
+
+
+def _with_theme(ctx: Context, data: PlanData, theme: str) -> str:
+    return _rule(ctx, data.kind).title_for(data.chosen, data.year, theme)
+
+
+def _as_title(ctx: Context, data: PlanData, title: str) -> str:
+    return title
+
+
+def _back(step: str) -> Callable[[PlanData], tuple[str, PlanData] | None]:
+    return lambda data: (step, data)
+
+
+def _step(
+    name: str,
+    on: Handler[PlanData],
+    ask: Ask[PlanData],
+    actions: tuple[Action, ...],
+    back: str | None,
+) -> Step[PlanData]:
+    return Step(
+        name,
+        verbinders_only(NAME, on),
+        ask,
+        (STOP, BACK, *actions) if back else (STOP, *actions),
+        back=_back(back) if back else None,
+    )
+
+
+FLOW: Flow[PlanData] = Flow(
+    name=NAME,
+    prefix="ap",
+    data=PlanData,
+    steps=[
+        _step("kind", on_kind, _ask_kind, KIND, None),
+        _step("year", on_year, _ask_year, (THIS_YEAR, NEXT_YEAR), "kind"),
+        _step("review", on_review, _ask_review, (*EDIT, SAVE), "year"),
+        _step("item", on_item, _ask_item, (DATE, THEME, TITLE, REMOVE), "review"),
+        _step("date", on_date, _ask_date, (), "item"),
+        _step("theme", _typed_title("theme", _with_theme), _ask_theme, (), "item"),
+        _step("title", _typed_title("title", _as_title), _ask_title, (), "item"),
+    ],
+    stale="agenda_plan.stale",
+    on_stale=stale_or_refused(NAME, "agenda_plan.stale"),
+    ttl=timedelta(days=2),
+    means=typed_word,
+    stop=STOP,
+    stopped=_stopped,
+    back=BACK,
+    at_first="agenda_plan.first",
+)

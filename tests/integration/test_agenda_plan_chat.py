@@ -1,0 +1,225 @@
+"""/agenda plan in the chat, on SQLite and PostgreSQL: a verbinder (``BOT_ADMINS`` =
+console:verbinder1) chooses the series and the year, sees the proposal with Dutch dates,
+changes a date, a theme and a title, removes one, and saves; saving again adds nothing;
+old and forged buttons, other people and group chats change nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.agenda.model import Event, EventData
+from bot.app import App
+from tests.helpers.conversation import Person
+
+# The bot's clock starts at 2026-01-05 09:00 UTC (FrozenClock).
+UIDS = [f"leeratelier-2027-{m}@alliantiepg.nl" for m in ("03", "06", "11")]
+
+
+@pytest.fixture
+def lotte(app: App) -> Person:
+    return Person(app, user_id="verbinder1", display_name="Lotte")
+
+
+async def stored(app: App) -> list[Event]:
+    assert app.services is not None
+    async with app.services.work.begin() as db:
+        return await db.agenda.all()
+
+
+async def add(app: App, data: EventData) -> None:
+    assert app.services is not None
+    async with app.services.work.begin() as db:
+        await db.agenda.save(data, app.services.clock.now())
+
+
+async def plan_2027(lotte: Person) -> None:
+    await lotte.send("/agenda plan")
+    assert lotte.choices == ["Leerateliers", "Stoppen"]
+    await lotte.press("Leerateliers")
+    assert lotte.choices == ["2026", "2027", "Terug", "Stoppen"]
+    await lotte.press("2027")
+
+
+async def test_the_proposal_is_shown_with_dutch_dates_and_saved(lotte: Person, app: App) -> None:
+    await plan_2027(lotte)
+
+    review = lotte.last[-1].text
+    assert review.startswith("Mijn voorstel voor Leerateliers in 2027:")
+    assert (
+        "1. Leeratelier Positieve Gezondheid\n"
+        "   donderdag 25 maart 2027, 15.00–17.00\n"
+        "   Hogeschool Leiden"
+    ) in review
+    assert "2. Leeratelier Positieve Gezondheid\n   dinsdag 15 juni 2027, 15.00–17.00" in review
+    assert "3. Leeratelier Positieve Gezondheid\n   donderdag 18 november 2027" in review
+    assert lotte.choices == ["Wijzig 1", "Wijzig 2", "Wijzig 3", "Opslaan", "Terug", "Stoppen"]
+    assert await stored(app) == []  # nothing stored before Opslaan
+
+    await lotte.press("Opslaan")
+
+    assert lotte.text == (
+        "Opgeslagen: 3 in de agenda (Leerateliers, 2027). Iedereen ziet ze nu met /agenda."
+    )
+    events = await stored(app)
+    assert [e.uid for e in events] == UIDS
+    assert events[0].start == datetime(2027, 3, 25, 15, 0)
+    assert {(e.address, e.hosts, e.audience, e.zone) for e in events} == {
+        ("Hogeschool Leiden", ("hogeschool-leiden",), "all", "Europe/Amsterdam")
+    }
+
+
+async def test_planning_again_shows_them_stored_and_saves_nothing_twice(
+    lotte: Person, app: App
+) -> None:
+    await plan_2027(lotte)
+    await lotte.press("Opslaan")
+    first = await stored(app)
+
+    await plan_2027(lotte)
+
+    assert lotte.last[-1].text.count("(staat al in de agenda, dit verander ik hier niet)") == 3
+    assert "Er is niets voor te stellen" in lotte.last[-1].text
+    assert lotte.choices == ["Terug", "Stoppen"]
+    assert await stored(app) == first
+
+
+async def test_a_date_a_theme_and_a_title_are_changed_and_one_removed(
+    lotte: Person, app: App
+) -> None:
+    await plan_2027(lotte)
+
+    await lotte.press("Wijzig 2")
+    assert lotte.choices == ["Andere datum", "Thema", "Titel", "Weghalen", "Terug", "Stoppen"]
+    await lotte.press("Andere datum")
+    assert "Zonder tijd blijft het 15.00" in lotte.text
+    await lotte.send("di 22 juni")
+    assert lotte.last[0].text == "Nummer 2 is aangepast."
+    assert "2. Leeratelier Positieve Gezondheid\n   dinsdag 22 juni 2027, 15.00–17.00" in lotte.text
+
+    await lotte.press("Wijzig 1")
+    await lotte.press("Thema")
+    assert "De titel wordt dan: Leeratelier: …" in lotte.text
+    await lotte.send("Veerkracht")
+    assert "1. Leeratelier: Veerkracht\n" in lotte.text
+
+    await lotte.press("Wijzig 3")
+    await lotte.press("Andere datum")
+    await lotte.send("11-11 19:30 tot 21:30")  # a time range typed: its own end
+    assert "donderdag 11 november 2027, 19.30–21.30" in lotte.text
+    await lotte.press("Wijzig 3")
+    await lotte.press("Titel")
+    await lotte.send("Leeratelier 15: mentale gezondheid")
+
+    await lotte.press("Wijzig 2")
+    await lotte.press("Weghalen")
+    assert lotte.last[0].text == "Nummer 2 is weggehaald uit het voorstel."
+    assert lotte.choices == ["Wijzig 1", "Wijzig 2", "Opslaan", "Terug", "Stoppen"]
+    await lotte.press("Opslaan")
+
+    assert lotte.text.startswith("Opgeslagen: 2 in de agenda")
+    events = await stored(app)
+    assert [(e.uid, e.title, e.start, e.end) for e in events] == [
+        (UIDS[0], "Leeratelier: Veerkracht", datetime(2027, 3, 25, 15), datetime(2027, 3, 25, 17)),
+        (
+            UIDS[2],
+            "Leeratelier 15: mentale gezondheid",
+            datetime(2027, 11, 11, 19, 30),
+            datetime(2027, 11, 11, 21, 30),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("do 15 juni", "15 juni 2027 is een dinsdag. Typ de datum nog een keer."),
+        ("volgende maand misschien", "Die datum begrijp ik niet."),
+        ("3 maart 2026 15:00", "Die datum ligt niet in 2027. Typ een datum in 2027."),
+        ("25-3", "Op donderdag 25 maart 2027 is er al een in de agenda of in dit voorstel."),
+    ],
+)
+async def test_a_date_that_cannot_be_is_refused_and_asked_again(
+    lotte: Person, app: App, typed: str, said: str
+) -> None:
+    await plan_2027(lotte)
+    await lotte.press("Wijzig 2")
+    await lotte.press("Andere datum")
+
+    await lotte.send(typed)
+
+    assert said in lotte.last[0].text
+    assert lotte.choices == ["Terug", "Stoppen"]  # still asking for the date
+    await lotte.press("Terug")
+    await lotte.press("Terug")
+    assert "dinsdag 15 juni 2027" in lotte.text  # unchanged
+
+
+async def test_a_day_with_a_leeratelier_already_moves_a_week(lotte: Person, app: App) -> None:
+    await add(
+        app,
+        EventData(
+            uid="extra@x",
+            kind="leeratelier",
+            title="Extra leeratelier",
+            start=datetime(2027, 6, 15, 10, 0),
+            end=datetime(2027, 6, 15, 12, 0),
+            zone="Europe/Amsterdam",
+        ),
+    )
+    await plan_2027(lotte)
+    assert (
+        "2. Leeratelier Positieve Gezondheid\n   dinsdag 22 juni 2027, 15.00–17.00\n"
+        "   Hogeschool Leiden\n"
+        "   (een week verschoven: op dinsdag 15 juni 2027 is er al een)"
+    ) in lotte.text
+
+
+async def test_stoppen_stores_nothing_and_old_buttons_change_nothing(
+    lotte: Person, app: App
+) -> None:
+    await plan_2027(lotte)
+    save = lotte.find_choice("Opslaan")
+    assert save is not None
+    await lotte.press("Stoppen")
+    assert lotte.text == "Gestopt. Ik heb niets opgeslagen."
+
+    await lotte.press(save.action)  # the old Opslaan
+    assert "werkt niet meer" in lotte.text
+    assert await stored(app) == []
+
+    await plan_2027(lotte)
+    save = lotte.find_choice("Opslaan")
+    assert save is not None
+    await lotte.press("Opslaan")
+    await lotte.press(save.action)  # a second press
+    assert "werkt niet meer" in lotte.text
+    assert len(await stored(app)) == 3
+
+
+async def test_only_verbinders_and_only_in_a_private_chat(lotte: Person, app: App) -> None:
+    anna = Person(app)
+    await anna.send("/agenda plan")
+    assert anna.text == "Dit kunnen alleen de verbinders van de Alliantie doen."
+
+    await plan_2027(lotte)
+    save = lotte.find_choice("Opslaan")
+    assert save is not None
+    await anna.press(save.action)  # someone else presses (or forges) the button
+    assert anna.text == "Dit kunnen alleen de verbinders van de Alliantie doen."
+    assert await stored(app) == []
+
+    in_group = Person(app, user_id="verbinder1", chat_id="groep-1", private=False)
+    await in_group.send("/agenda plan")
+    assert in_group.text.startswith("Plannen doe je in een privégesprek met mij.")
+
+
+async def test_a_year_can_be_typed(lotte: Person, app: App) -> None:
+    await lotte.send("/agenda plan")
+    await lotte.press("Leerateliers")
+    await lotte.send("2040")
+    assert "Typ een jaar van 2026 tot en met 2031." in lotte.text
+    await lotte.send("2028")
+    assert lotte.last[-1].text.startswith("Mijn voorstel voor Leerateliers in 2028:")
+    assert "donderdag 23 maart 2028, 15.00–17.00" in lotte.text
