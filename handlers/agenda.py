@@ -203,8 +203,8 @@ async def _tell_promoted(ctx: Context, event: Event, answered: Answered, now: da
     for user_id in answered.promoted:
         person = await ctx.db.users.get(user_id)
         chat = person.private_chat_id if person is not None else None
-        if person is None or not chat or not person.active:
-            continue
+        if person is None or not chat or not person.active or not person.messages_enabled:
+            continue  # gone, no private chat, blocked the bot, or said /stop
         lang = person.language or ctx.settings.default_language
         moment = when(ctx.texts, event, lang)
         text = ctx.texts.get(lang, "agenda.promoted", title=event.title, when=moment)

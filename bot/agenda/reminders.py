@@ -17,7 +17,8 @@ round at most every second, in two steps:
    When the time or the place changed, one row ``changed-<sequence>`` says what
    changed to those who answered yes or maybe; a cancellation sends one row
    ``cancelled`` to them. ``told`` keeps what people were last told, so the change
-   is said once and says what it was before.
+   is said once and says what it was before. Seats an edit freed (a raised capacity)
+   go to the waitlist, who are told.
 2. *Send what is due.* A due row is claimed with a lease (so two senders never send it
    both), its recipients are read in batches and each gets one outbox row with the
    key ``agenda:<row>:<instant>:<person>``: a round that runs twice sends once. A
@@ -56,7 +57,7 @@ from bot.people.vocab import AGENDA
 from bot.storage.models import AgendaEvent, AgendaReminder, AgendaRsvp, User
 from bot.storage.repositories.agenda import to_event
 from bot.storage.repositories.announcements import matches, receives
-from bot.storage.repositories.rsvp import MAYBE, YES
+from bot.storage.repositories.rsvp import MAYBE, YES, RsvpRepo
 from bot.yamltext import load_yaml
 
 if TYPE_CHECKING:
@@ -323,6 +324,8 @@ class ReminderEngine:
                 for name, kind, due, detail in added
                 if name not in existing
             )
+            if not event.cancelled and event.ends_at > now:
+                await self._promote(session, event, now)
             row.told_sequence = row.sequence
             row.told = json.dumps(snapshot(event))
         log.info("agenda event %d: reminders planned (sequence %d)", event.id, event.sequence)
@@ -360,6 +363,39 @@ class ReminderEngine:
             if row.kind in (INVITE, REMIND) and name not in planned and row.status == PENDING:
                 row.status, row.done_at = DROPPED, now  # its rule is gone
         return new
+
+    async def _promote(self, session: AsyncSession, event: Event, now: datetime) -> None:
+        """Seats that an edit freed (a raised capacity) go to the waitlist, who are told
+        in this transaction (the same message as a seat given up in the chat)."""
+        promoted = await RsvpRepo(session).fill_seats(event.id)
+        if not promoted:
+            return
+        found = await session.execute(
+            select(User.id, User.platform, User.private_chat_id, User.language).where(
+                User.id.in_(promoted),
+                User.messages_enabled.is_(True),
+                User.active.is_(True),
+                User.private_chat_id.is_not(None),
+            )
+        )
+        items = []
+        for user_id, platform, chat, language in found.all():
+            lang = language if language in self.texts.languages else self.default_language
+            text = self.texts.get(
+                lang, "agenda.promoted", title=event.title, when=when(self.texts, event, lang)
+            )
+            items.append(
+                Outgoing(
+                    key=f"agenda-promoted:{event.id}:{user_id}:{now.isoformat()}",
+                    platform=platform,
+                    chat_id=str(chat),
+                    reply=Reply(text=text),
+                    user_id=user_id,
+                    kind=OUTBOX_KIND,
+                )
+            )
+        await self.outbox.enqueue(items, session=session)
+        log.info("agenda event %d: %d promoted from the waitlist", event.id, len(items))
 
     # -- 2. send what is due ------------------------------------------------------------
 

@@ -373,3 +373,18 @@ async def test_a_stale_mute_button_changes_nothing(app: App) -> None:
             select(User.agenda_muted).where(User.platform_user_id == "anna")
         )
     assert muted is False
+
+
+async def test_a_raised_capacity_gives_seats_to_the_waitlist_who_are_told(app: App) -> None:
+    anna, bob, carla = await people(app, "anna", "bob", "carla")
+    await add(app, replace(ATELIER, capacity=1))
+    for person in (anna, bob, carla):
+        await answer(person, YES)  # bob and carla wait
+    await carla.send("/stop")  # gets the seat, but no message
+    await engine(app).run_once()
+    await add(app, replace(ATELIER, capacity=3))
+    await engine(app).run_once()
+    assert await to_whom(app, "Goed nieuws") == ["bob"]
+    await bob.send("/agenda mijn")
+    assert "Jij komt." in bob.text
+    assert "wachtlijst" not in bob.text

@@ -107,6 +107,24 @@ class RsvpRepo:
         promoted = await self._promote(event_id, capacity) if had_seat else ()
         return Answered(answer, None, promoted)
 
+    async def fill_seats(self, event_id: int) -> tuple[int, ...]:
+        """Give seats that are free (the capacity was raised, or is gone) to the first on
+        the waitlist, the event's row locked as for an answer; their user ids."""
+        capacity = await self.session.scalar(
+            select(AgendaEvent.capacity).where(AgendaEvent.id == event_id).with_for_update()
+        )
+        if capacity is None:  # no limit (any more): everyone waiting gets a seat
+            capacity = await self._seats_taken(event_id) + await self._waiting(event_id)
+        return await self._promote(event_id, capacity)
+
+    async def _waiting(self, event_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(AgendaRsvp)
+            .where(AgendaRsvp.event_id == event_id, AgendaRsvp.waitlist_position.is_not(None))
+        )
+        return int(count or 0)
+
     async def _seats_taken(self, event_id: int) -> int:
         count = await self.session.scalar(
             select(func.count())
