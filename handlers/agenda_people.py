@@ -12,11 +12,8 @@ alone (nothing is typed), so this is a set of buttons, not a declared flow.
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import datetime
-
-from bot.agenda.model import Event, wall_time
+from bot.agenda.attendees import to_csv
+from bot.agenda.model import Event
 from bot.agenda.words import when
 from bot.core.context import Context
 from bot.core.messages import Document, Incoming, PressOutcome, PrivateChatInvite, Reply
@@ -27,7 +24,6 @@ ACTION = "agp"
 SHOW, CSV, LIST = "show", "csv", "list"
 SHOWN_EVENTS = 20  # buttons in the list
 SHOWN_NAMES = 60  # names per group in the chat; the CSV has everyone
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a cell a spreadsheet would run
 
 
 def organises(ctx: Context, event: Event) -> bool:
@@ -141,29 +137,17 @@ def _summary(ctx: Context, event: Event, attendees: list[Attendee]) -> Reply:
     return Reply(text="\n".join(lines), choices=choices)
 
 
-def _cell(value: str) -> str:
-    """A name as a spreadsheet shows it, never as a formula it runs."""
-    return f"'{value}" if value.startswith(_FORMULA) else value
-
-
 def csv_text(ctx: Context, event: Event, attendees: list[Attendee]) -> str:
     """One row per answer: name, answer, waitlist place, answered at (the event's local
-    time, ``YYYY-MM-DD HH:MM``)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    time, ``YYYY-MM-DD HH:MM``), with the column names in the organiser's language."""
     columns = ("name", "answer", "waiting", "answered_at")
-    writer.writerow([ctx.t(f"agenda_people.column_{c}") for c in columns])
-    for attendee in attendees:
-        local: datetime = wall_time(attendee.answered_at, event.zone)
-        writer.writerow(
-            [
-                _cell(_name(ctx, attendee)),
-                ctx.t(f"agenda_people.answer_{attendee.answer}"),
-                "" if attendee.waiting is None else str(attendee.waiting),
-                f"{local:%Y-%m-%d %H:%M}",
-            ]
-        )
-    return out.getvalue()
+    return to_csv(
+        [ctx.t(f"agenda_people.column_{c}") for c in columns],
+        attendees,
+        event.zone,
+        lambda attendee: _name(ctx, attendee),
+        lambda answer: ctx.t(f"agenda_people.answer_{answer}"),
+    )
 
 
 async def _csv(ctx: Context, event: Event, attendees: list[Attendee]) -> list[Reply]:

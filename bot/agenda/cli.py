@@ -1,4 +1,5 @@
-"""``alliantiebot events import|list|export|cancel|plan``: the agenda from files and scripts.
+"""``alliantiebot events import|list|export|cancel|plan|attendees``: the agenda from
+files and scripts.
 
 ``import`` reads a YAML agenda (docs/agenda.md) or an .ics file from Outlook or
 Google, checks every event and stores them all or none; it is idempotent on UID.
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.agenda import plan_cli
+from bot.agenda import attendees_cli, plan_cli
 from bot.agenda.model import KINDS
 from bot.people import vocab
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 Command = Callable[..., argparse.ArgumentParser]
-READS_ONLY = ("list", "export")
+READS_ONLY = ("list", "export", "attendees")
 
 
 class Refused(Exception):
@@ -87,6 +88,7 @@ def add_parser(sub: Any, command: Command, subcommands: Callable[..., Any]) -> N
     )
     cancel.add_argument("uid", help="the event's UID (see events list)")
     plan_cli.add_parser(actions, command)
+    attendees_cli.add_parser(actions, command)
 
 
 def _import_parser(actions: Any, command: Command) -> None:
@@ -151,7 +153,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         )
         async with db.command_transaction(url, patience, reads_only=reads_only) as session:
             return await _action(settings, session, args)
-    except (Refused, plan_cli.PlanRefused, db.NotUpgraded) as exc:
+    except (Refused, plan_cli.PlanRefused, attendees_cli.AttendeesRefused, db.NotUpgraded) as exc:
         for line in str(exc).splitlines():
             print(f"alliantiebot: {line}", file=sys.stderr)
         return 1
@@ -169,6 +171,8 @@ async def _action(settings: Settings, session: AsyncSession, args: argparse.Name
         return await _export(repo, args.output)
     if args.action == "plan":
         return await plan_cli.run(settings, repo, args, _now())
+    if args.action == "attendees":
+        return await attendees_cli.run(repo, args)
     cancelled = await repo.cancel(args.uid, _now())
     if cancelled is None:
         raise Refused(f"there is no event with uid {args.uid!r} (see alliantiebot events list)")
