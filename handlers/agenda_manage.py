@@ -65,7 +65,7 @@ TO_PREVIEW = Action("to_preview", "ep", label="agenda_manage.to_preview")
 async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
     """``/agenda beheer``: verbinders only, in a private chat; always a new run."""
     if not ctx.is_admin:
-        return await refuse(ctx, "command=agenda beheer")
+        return await refuse(ctx, f"command={NAME}")
     if not msg.is_private:
         invite = PrivateChatInvite("agenda", ctx.t("agenda_manage.private_button"))
         return [Reply(text=ctx.t("agenda_manage.private_only"), private_invite=invite)]

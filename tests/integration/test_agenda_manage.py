@@ -259,7 +259,7 @@ async def test_only_verbinders_and_only_in_a_private_chat(app: App, bot: Person)
     assert app.services is not None
     async with app.services.sessions() as session:
         audited = (await session.execute(select(AuditLog.detail))).scalars().all()
-    assert "command=agenda beheer" in audited
+    assert "command=agendabeheer" in audited
     assert "button=agendabeheer" in audited
 
     group = Person(app, user_id="verbinder1", chat_id="groep-1", private=False)
