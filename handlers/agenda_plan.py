@@ -17,14 +17,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Self
 
 from bot.agenda.files import LIMITS
 from bot.agenda.model import KINDS, EventData, instant
 from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, plan
-from bot.agenda.series import SeriesRule, SeriesRules, SeriesRulesError, load_rules
+from bot.agenda.series import SeriesRule, SeriesRules, SeriesRulesError, current_rules
 from bot.agenda.typed import NO_TIME, read_span
 from bot.agenda.words import when
 from bot.broadcast.when import WEEKDAY
@@ -32,7 +30,6 @@ from bot.core.context import Context
 from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Action, Answer, Ask, Buttons, Flow, Go, Handler, Step
 from bot.core.messages import Incoming, PrivateChatInvite, Reply
-from bot.paths import content_dir
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
@@ -137,17 +134,9 @@ class PlanData:
 # -- the rules ------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _rules_at(path: Path, changed: int) -> SeriesRules:
-    return load_rules(path)
-
-
 def rules(ctx: Context) -> SeriesRules:
-    """The series rules, read again when the file changed."""
-    content = content_dir(ctx.settings.content_dir)
-    path = content / "agenda_series.yaml"
-    changed = path.stat().st_mtime_ns if path.exists() else 0
-    return _rules_at(content, changed)
+    """The series rules (read again when the file changed)."""
+    return current_rules(ctx.settings.content_dir)
 
 
 def _rule(ctx: Context, kind: str) -> SeriesRule:
@@ -160,7 +149,7 @@ def _rule(ctx: Context, kind: str) -> SeriesRule:
 async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
     """/agenda plan: verbinders only, in a private chat; a new plan each time."""
     if not ctx.is_admin:
-        return await refuse(ctx, "command=agenda plan")
+        return await refuse(ctx, "command=agenda_plan")
     if not msg.is_private:
         invite = PrivateChatInvite("agenda", ctx.t("agenda_plan.private_button"))
         return [Reply(text=ctx.t("agenda_plan.private_only"), private_invite=invite)]

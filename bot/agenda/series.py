@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from bot.agenda.files import Vocabulary, event_problems
 from bot.agenda.model import KINDS, PUBLIC, EventData
 from bot.broadcast.when import MONTHS, WEEKDAYS
+from bot.paths import content_dir
 from bot.yamltext import load_yaml
 
 RULES_FILE = "agenda_series.yaml"
@@ -109,6 +111,19 @@ class SeriesRules:
             if word == rule.kind or word in rule.names:
                 return rule
         raise NoRules(name, self.kinds)
+
+
+def current_rules(override: Path | None = None) -> SeriesRules:
+    """The rules in the content directory (``CONTENT_DIR`` or the default), read again
+    only when the file changed: what the chat uses."""
+    content = content_dir(override)
+    path = content / RULES_FILE
+    return _cached(content, path.stat().st_mtime_ns if path.exists() else 0)
+
+
+@lru_cache(maxsize=4)
+def _cached(content: Path, changed: int) -> SeriesRules:
+    return load_rules(content)
 
 
 def load_rules(content: Path, vocabulary: Vocabulary | None = None) -> SeriesRules:
@@ -218,8 +233,6 @@ class _KindReader:
 
     def _check_event(self, rule: SeriesRule) -> None:
         """The checks every agenda event passes (hosts, audience, lengths), on a sample."""
-        from datetime import datetime
-
         day = datetime(2000, 1, 3)
         sample = EventData(
             uid=f"{rule.kind}-check",

@@ -3,6 +3,7 @@ give (DST-safe wall times, holidays, taken days, the past), determinism and stab
 
 from __future__ import annotations
 
+import os
 import textwrap
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -21,17 +22,21 @@ from bot.agenda.plan import (
     plan,
     uid_for,
 )
-from bot.agenda.series import LAST, NoRules, SeriesRulesError, load_rules, read_rules
+from bot.agenda.series import (
+    LAST,
+    NoRules,
+    SeriesRule,
+    SeriesRulesError,
+    current_rules,
+    load_rules,
+    read_rules,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "content"
 ZONE = "Europe/Amsterdam"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 VOCABULARY = Vocabulary(("Leiden", "Katwijk"), ("hogeschool-leiden", "participe", "kwadraad"))
-
-
-def rules(body: str) -> object:
-    return read_rules(textwrap.dedent(body), VOCABULARY)
 
 
 BASE = """\
@@ -50,7 +55,7 @@ BASE = """\
     """
 
 
-def leeratelier(body: str = BASE):  # type: ignore[no-untyped-def]
+def leeratelier(body: str = BASE) -> SeriesRule:
     return read_rules(textwrap.dedent(body), VOCABULARY).find("leerateliers")
 
 
@@ -258,3 +263,18 @@ def test_moving_keeps_the_length_and_the_wall_time() -> None:
     assert (moved.start, moved.end) == (datetime(2027, 4, 1, 15, 0), datetime(2027, 4, 1, 17, 0))
     later = moved_to(item, date(2027, 4, 1), datetime(2027, 4, 1, 19, 30))
     assert later.end == datetime(2027, 4, 1, 21, 30)
+
+
+def test_the_chat_reads_the_rules_again_when_the_file_changes(tmp_path: Path) -> None:
+    (tmp_path / "messages").mkdir()
+    for name in ("organisations.yaml", "regio.yaml"):
+        (tmp_path / name).write_text((CONTENT / name).read_text(encoding="utf-8"))
+    assert current_rules(tmp_path).kinds == ()  # no file: no rules
+    rules_file = tmp_path / "agenda_series.yaml"
+    rules_file.write_text(textwrap.dedent(BASE), encoding="utf-8")
+    os.utime(rules_file, ns=(1_000_000_000, 1_000_000_000))
+    assert current_rules(tmp_path).find("leeratelier").start == time(15, 0)
+
+    rules_file.write_text(textwrap.dedent(BASE).replace('"15:00"', '"14:30"'), encoding="utf-8")
+    os.utime(rules_file, ns=(2_000_000_000, 2_000_000_000))
+    assert current_rules(tmp_path).find("leeratelier").start == time(14, 30)
