@@ -12,8 +12,9 @@ menu → change: pick (the upcoming events, numbered) → preview → ...
 menu → cancel: pick → confirm → ``repos.agenda.cancel``.
 
 Saving is ``repos.agenda.save``: a change raises the event's sequence, which the
-reminders and the calendars follow by themselves. What each field accepts and how an
-event is checked is in :mod:`handlers.agenda_manage_fields`.
+reminders and the calendars follow by themselves. What each field accepts is in
+:mod:`handlers.agenda_manage_fields`, the state and the checks in
+:mod:`handlers.agenda_manage_state`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bot.core.messages import Incoming, PrivateChatInvite, Reply
 from bot.people.directory import directory
 from handlers import agenda_manage_fields as fields
 from handlers.agenda import card
-from handlers.agenda_manage_fields import NAME, Draft, say
+from handlers.agenda_manage_state import NAME, Draft, clock, moment_words, say
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
@@ -121,8 +122,8 @@ def _ask_end(ctx: Context, data: Draft, b: Buttons) -> Reply:
         hours=hours,
         minutes=minutes,
     )
-    text = ctx.t("agenda_manage.ask_end", start=fields.moment_words(ctx, start))
-    default = b(DEFAULT_END, time=fields.clock(ctx, end), length=length)
+    text = ctx.t("agenda_manage.ask_end", start=moment_words(ctx, start))
+    default = b(DEFAULT_END, time=clock(ctx, end), length=length)
     return Reply(text=text, choices=(default, *b.back("end", data), b(STOP)))
 
 
