@@ -22,7 +22,7 @@ from typing import Any, Self
 from bot.agenda.files import LIMITS
 from bot.agenda.model import KINDS, EventData, instant
 from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, plan
-from bot.agenda.series import SeriesRule, SeriesRules, SeriesRulesError, current_rules
+from bot.agenda.series import SeriesRules, SeriesRulesError, current_rules
 from bot.agenda.typed import NO_TIME, read_span
 from bot.agenda.words import when
 from bot.broadcast.when import WEEKDAY
@@ -99,6 +99,7 @@ class PlanData:
     items: tuple[Item, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (the rule's day, why) of dates left out
     chosen: int = 0  # the number (1, 2 ...) being changed
+    theme_title: str = ""  # the rules' title_with_theme: "Leeratelier: {theme}"
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -108,6 +109,7 @@ class PlanData:
             "items": [item.to_data() for item in self.items],
             "skipped": [list(s) for s in self.skipped],
             "chosen": self.chosen,
+            "theme_title": self.theme_title,
         }
 
     @classmethod
@@ -119,11 +121,16 @@ class PlanData:
             items=tuple(Item.from_data(i) for i in data["items"]),
             skipped=tuple((str(d), str(w)) for d, w in data["skipped"]),
             chosen=int(data["chosen"]),
+            theme_title=str(data["theme_title"]),
         )
 
     @property
     def item(self) -> Item:
         return self.items[self.chosen - 1]
+
+    def titled(self, theme: str) -> str:
+        """The title of the item being changed with ``theme``, as the rules make it."""
+        return self.theme_title.format(n=self.chosen, year=self.year, theme=theme.strip())
 
     def with_item(self, changed: Item) -> PlanData:
         items = list(self.items)
@@ -137,10 +144,6 @@ class PlanData:
 def rules(ctx: Context) -> SeriesRules:
     """The series rules (read again when the file changed)."""
     return current_rules(ctx.settings.content_dir)
-
-
-def _rule(ctx: Context, kind: str) -> SeriesRule:
-    return rules(ctx).rules[kind]
 
 
 # -- entry point ----------------------------------------------------------------------
@@ -215,7 +218,7 @@ async def on_year(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
             "year", ctx, "agenda_plan.year_unclear", first=this, last=this + YEARS_AHEAD
         )
     try:
-        rule = _rule(ctx, data.kind)
+        rule = rules(ctx).rules[data.kind]
     except (SeriesRulesError, KeyError):
         return Go(None, say=(Reply(text=ctx.t("agenda_plan.rules_broken")),))
     now = ctx.clock.now()
@@ -223,7 +226,8 @@ async def on_year(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     proposal = plan(rule, year, zone=ctx.settings.timezone, now=now, existing=existing)
     items = tuple(_item(p) for p in proposal.items)
     skipped = tuple((s.rule_day.isoformat(), s.why) for s in proposal.skipped)
-    return Go("review", replace(data, year=year, items=items, skipped=skipped, chosen=0))
+    planned = replace(data, year=year, items=items, skipped=skipped, chosen=0)
+    return Go("review", replace(planned, theme_title=rule.title_with_theme))
 
 
 def _item(planned: Planned) -> Item:
@@ -382,8 +386,7 @@ def _changed(ctx: Context, data: PlanData) -> Go[PlanData]:
 
 
 def _ask_theme(ctx: Context, data: PlanData, b: Buttons) -> Reply:
-    rule = _rule(ctx, data.kind)
-    example = rule.title_for(data.chosen, data.year, "…")
+    example = data.titled("…")
     return Reply(
         text=ctx.t("agenda_plan.theme", n=data.chosen, example=example), choices=(b(BACK), b(STOP))
     )
@@ -411,7 +414,7 @@ def _typed_title(step: str, make: Callable[[Context, PlanData, str], str]) -> Ha
 
 
 def _with_theme(ctx: Context, data: PlanData, theme: str) -> str:
-    return _rule(ctx, data.kind).title_for(data.chosen, data.year, theme)
+    return data.titled(theme)
 
 
 def _as_title(ctx: Context, data: PlanData, title: str) -> str:

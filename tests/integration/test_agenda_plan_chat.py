@@ -10,7 +10,9 @@ from datetime import datetime
 import pytest
 
 from bot.agenda.model import Event, EventData
+from bot.agenda.series import SeriesRules, SeriesRulesError
 from bot.app import App
+from handlers import agenda_plan
 from tests.helpers.conversation import Person
 
 # The bot's clock starts at 2026-01-05 09:00 UTC (FrozenClock).
@@ -223,3 +225,19 @@ async def test_a_year_can_be_typed(lotte: Person, app: App) -> None:
     await lotte.send("2028")
     assert lotte.last[-1].text.startswith("Mijn voorstel voor Leerateliers in 2028:")
     assert "donderdag 23 maart 2028, 15.00–17.00" in lotte.text
+
+
+async def test_without_usable_rules_it_says_so(
+    lotte: Person, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(override: object) -> SeriesRules:
+        raise SeriesRulesError(["agenda_series.yaml: leeratelier: weekday 'x' is not a day"])
+
+    monkeypatch.setattr(agenda_plan, "current_rules", broken)
+    await lotte.send("/agenda plan")
+    assert lotte.text.startswith("De regels voor het plannen kloppen niet.")
+
+    monkeypatch.setattr(agenda_plan, "current_rules", lambda override: SeriesRules({}))
+    await lotte.send("/agenda plan")
+    assert lotte.text.startswith("Er zijn nog geen regels om een jaar te plannen.")
+    assert lotte.choices == []
