@@ -7,6 +7,7 @@ verbinders, only in a private chat; stop, back and old buttons."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -186,6 +187,34 @@ async def test_a_verbinder_changes_an_event(app: App) -> None:
     )
     assert (event.sequence, event.status) == (1, CHANGED)
     assert event.hosts == STORED.hosts  # what was not asked stays
+
+
+async def test_an_event_under_way_can_get_a_new_title(app: App) -> None:
+    # 09:00-12:00 in Amsterdam on the bot's first day: it began an hour ago
+    now = datetime(2026, 1, 5, 9, 0)
+    await add(app, replace(STORED, start=now, end=now.replace(hour=12)))
+    lotte = verbinder(app)
+    await answer(lotte, "/agenda beheer", "!Activiteit wijzigen", "!1", "!Wijzigen", "!Titel")
+    await answer(lotte, "Leeratelier: nu bezig", "!Opslaan")
+    assert "De wijziging is opgeslagen" in lotte.text  # the start did not move: not "past"
+    await answer(lotte, "/agenda beheer", "!Activiteit wijzigen", "!1", "!Wijzigen")
+    await answer(lotte, "!Datum en tijd", "vandaag 9:30 tot 12:00")  # moving it is checked
+    assert "is al voorbij" in lotte.text
+    (event,) = await events(app)
+    assert (event.title, event.start) == ("Leeratelier: nu bezig", now)
+
+
+async def test_the_place_takes_an_address_a_link_or_both(app: App) -> None:
+    lotte = verbinder(app)
+    await to_when(lotte)
+    await answer(lotte, "12-3 19:30 tot 21:30", "https://a.example/1 https://b.example/2")
+    assert "maar één online link" in lotte.text
+    await answer(lotte, "Zernikedreef 11 www.example.org")
+    assert "Die link klopt niet" in lotte.text
+    await answer(lotte, "https://example.org/meet", "!Geen organisaties", "!Iedereen")
+    await answer(lotte, "!Geen maximum", "!Opslaan")
+    (event,) = await events(app)
+    assert (event.address, event.online_url) == (None, "https://example.org/meet")
 
 
 async def test_saving_an_event_unchanged_changes_nothing(app: App) -> None:
