@@ -303,4 +303,4 @@ async def test_in_english(app: App) -> None:
     await answer(lotte, "/agenda beheer", "!New event", "!Something else", "Walk")
     await answer(lotte, "thu 12 march 10:00")
     assert "It starts on Thursday 12 March 2026, 10:00" in lotte.text
-    assert "Until 11:00 (1 hours)" in lotte.choices
+    assert "Until 11:00 (1 h)" in lotte.choices
