@@ -126,6 +126,15 @@ def _cached(content: Path, changed: int) -> SeriesRules:
     return load_rules(content)
 
 
+def rules_problems(content: Path) -> list[str]:
+    """What is wrong with the rules file, one line each (``alliantiebot content check``)."""
+    try:
+        load_rules(content)
+    except SeriesRulesError as exc:
+        return exc.problems
+    return []
+
+
 def load_rules(content: Path, vocabulary: Vocabulary | None = None) -> SeriesRules:
     """The rules of ``content/agenda_series.yaml`` (none when the file is missing)."""
     path = content / RULES_FILE

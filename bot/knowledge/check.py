@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.agenda.series import rules_problems
 from bot.knowledge.answer import Answerer
 from bot.knowledge.safety import Concern
 
@@ -45,4 +46,5 @@ def check_content(content: Path) -> Report:
                 best = hits[0].entry.id if hits else "(nothing)"
                 if best != entry.id:
                     report.confusions.append(f"{entry.id} [{language}]: {question!r} → {best}")
+    report.errors += rules_problems(content)  # the agenda's series rules are content too
     return report

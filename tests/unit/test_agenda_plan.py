@@ -4,6 +4,7 @@ give (DST-safe wall times, holidays, taken days, the past), determinism and stab
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -30,6 +31,7 @@ from bot.agenda.series import (
     current_rules,
     load_rules,
     read_rules,
+    rules_problems,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +280,17 @@ def test_the_chat_reads_the_rules_again_when_the_file_changes(tmp_path: Path) ->
     rules_file.write_text(textwrap.dedent(BASE).replace('"15:00"', '"14:30"'), encoding="utf-8")
     os.utime(rules_file, ns=(2_000_000_000, 2_000_000_000))
     assert current_rules(tmp_path).find("leeratelier").start == time(14, 30)
+
+
+def test_content_check_reports_bad_series_rules(tmp_path: Path) -> None:
+    from bot.knowledge.check import check_content
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    assert rules_problems(content) == []
+    rules_file = content / "agenda_series.yaml"
+    rules_file.write_text(rules_file.read_text().replace("weekday: donderdag", "weekday: dondag"))
+
+    problem = "agenda_series.yaml: leeratelier: weekday 'dondag' is not a day such as donderdag"
+    assert rules_problems(content) == [problem]
+    assert problem in check_content(content).errors
