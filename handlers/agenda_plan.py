@@ -286,10 +286,13 @@ async def _save(ctx: Context, data: PlanData) -> Go[PlanData]:
     """Check every new date again (time went on; the agenda may have changed), then
     store them all, or none."""
     now = ctx.clock.now()
-    new = [item for item in data.items if not item.stored]
-    others = [*(await ctx.db.agenda.all()), *(item.data for item in data.items)]
+    stored = await ctx.db.agenda.all()
+    # saved in the meantime (events plan --save, another verbinder): not saved over
+    there = {event.uid for event in stored}
+    new = [item for item in data.items if not item.stored and item.data.uid not in there]
+    others = [*stored, *(item.data for item in data.items)]
     for n, item in enumerate(data.items, start=1):
-        why = None if item.stored else conflict(item.data, others, now)
+        why = None if item not in new else conflict(item.data, others, now)
         if why is not None:
             day = _day(ctx, item.data.start.date())
             text = ctx.t(

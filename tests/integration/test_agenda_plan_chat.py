@@ -241,3 +241,29 @@ async def test_without_usable_rules_it_says_so(
     await lotte.send("/agenda plan")
     assert lotte.text.startswith("Er zijn nog geen regels om een jaar te plannen.")
     assert lotte.choices == []
+
+
+async def test_a_date_saved_in_the_meantime_is_not_saved_over(lotte: Person, app: App) -> None:
+    await plan_2027(lotte)
+    await add(  # events plan --save, or another verbinder, while Lotte looks
+        app,
+        EventData(
+            uid=UIDS[0],
+            kind="leeratelier",
+            title="Leeratelier: al gepland",
+            start=datetime(2027, 3, 18, 15, 0),
+            end=datetime(2027, 3, 18, 17, 0),
+            zone="Europe/Amsterdam",
+        ),
+    )
+
+    await lotte.press("Opslaan")
+
+    assert lotte.text.startswith("Opgeslagen: 2 in de agenda")
+    events = await stored(app)
+    assert (events[0].uid, events[0].title, events[0].sequence) == (
+        UIDS[0],
+        "Leeratelier: al gepland",
+        0,
+    )
+    assert [e.uid for e in events] == UIDS
