@@ -135,6 +135,13 @@ def _ask_hosts(ctx: Context, data: Draft, b: Buttons) -> Reply:
     )
 
 
+def _ask_capacity(ctx: Context, data: Draft, b: Buttons) -> Reply:
+    prompt = _ask("agenda_manage.ask_capacity", NO_LIMIT, step="capacity")(ctx, data, b)
+    # Geen maximum is 0 seats: a typed number is seats, never a button's position.
+    numbers = (0, *(None for _ in prompt.choices[1:]))
+    return replace(prompt, choice_numbers=numbers)
+
+
 def _ask_preview(ctx: Context, data: Draft, b: Buttons) -> Reply:
     return Reply(text=ctx.t("agenda_manage.preview_what"), choices=(b(SAVE), b(EDIT), b(STOP)))
 
@@ -273,7 +280,13 @@ FLOW: Flow[Draft] = Flow(
             "hosts", _typed("hosts", fields.take_hosts, NO_HOSTS), _ask_hosts, (NO_HOSTS,), "place"
         ),
         _field("audience", fields.take_audience, "hosts", EVERYONE),
-        _field("capacity", fields.take_capacity, "audience", NO_LIMIT),
+        _step(
+            "capacity",
+            _typed("capacity", fields.take_capacity, NO_LIMIT),
+            _ask_capacity,
+            (NO_LIMIT,),
+            "audience",
+        ),
         Step("preview", verbinders_only(NAME, on_preview), _ask_preview, (STOP, SAVE, EDIT)),
         Step(
             "edit", verbinders_only(NAME, on_edit), _ask_edit, (STOP, *EDITS.values(), TO_PREVIEW)

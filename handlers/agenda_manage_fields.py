@@ -161,11 +161,11 @@ async def take_audience(ctx: Context, data: Draft, text: str | None) -> Go[Draft
 
 
 async def take_capacity(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
-    """A number of seats; ``text`` None: no limit."""
-    raw = (text or "").strip()
-    if text is not None and not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_SEATS):
+    """A number of seats; 0 or ``text`` None: no limit."""
+    raw = (text or "0").strip()
+    if not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_SEATS):
         return say("capacity", ctx, "agenda_manage.capacity_bad", limit=MAX_SEATS)
-    return await to_preview(ctx, replace(data, capacity=int(raw) if raw else 0))
+    return await to_preview(ctx, replace(data, capacity=int(raw)))
 
 
 # -- the preview and saving ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.agenda.model import CANCELLED, CHANGED, Event, EventData
 from bot.app import App
 from bot.storage.models import AuditLog
-from tests.helpers.conversation import Person
+from tests.helpers.conversation import Person, typed_in_console
 
 # The bot's clock starts at Monday 2026-01-05 09:00 UTC (FrozenClock).
 STORED = EventData(
@@ -295,6 +295,21 @@ async def test_only_verbinders_and_only_in_a_private_chat(app: App, bot: Person)
     await group.send("/agenda beheer")
     assert "privégesprek" in group.text
     assert group.last[0].private_invite is not None
+
+
+async def test_in_the_terminal_a_typed_number_of_seats_is_seats(app: App) -> None:
+    """The console numbers its buttons; at the seats, "2" is two seats, not the second
+    button (Terug), and "0" is Geen maximum."""
+    lines = ["/agenda beheer", "1", "Iets anders", "Wandeling", "do 12 maart 10:00 tot 11:00"]
+    lines += ["Geen plaats", "Geen organisaties", "Iedereen", "2", "Opslaan"]
+    printed = await typed_in_console(app, lines, user="verbinder1")
+    assert "Opgeslagen: Wandeling" in printed
+    (event,) = await events(app)
+    assert event.capacity == 2
+    lines = ["/agenda beheer", "Activiteit wijzigen", "1", "Wijzigen", "Plaatsen", "0"]
+    await typed_in_console(app, [*lines, "Opslaan"], user="verbinder1")
+    (event,) = await events(app)
+    assert event.capacity is None
 
 
 async def test_in_english(app: App) -> None:
