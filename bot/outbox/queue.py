@@ -168,7 +168,10 @@ class Outbox:
         if not items:
             return 0
         now = self.clock.now()
-        rows = [self._row(item, now) for item in items]
+        # One reply sent to many (an announcement, a reminder) is the same object in
+        # every item: it is encrypted once per call, and its rows share the ciphertext.
+        sealed: dict[int, bytes] = {}
+        rows = [self._row(item, now, sealed) for item in items]
         if session is None:
             async with self.sessions() as own, own.begin():
                 count = await self._insert_rows(own, rows)
@@ -177,14 +180,18 @@ class Outbox:
         self.wake()
         return count
 
-    def _row(self, item: Outgoing, now: datetime) -> dict[str, Any]:
-        """The columns of a new pending row for ``item``."""
+    def _row(self, item: Outgoing, now: datetime, sealed: dict[int, bytes]) -> dict[str, Any]:
+        """The columns of a new pending row for ``item``; ``sealed`` holds the payloads
+        encrypted so far in this call, by the reply's identity."""
+        payload = sealed.get(id(item.reply))
+        if payload is None:
+            payload = sealed[id(item.reply)] = self.cipher.encrypt(reply_to_json(item.reply))
         return {
             "key": item.key,
             "platform": item.platform,
             "chat_id": item.chat_id,
             "user_id": item.user_id,
-            "payload": self.cipher.encrypt(reply_to_json(item.reply)),
+            "payload": payload,
             "kind": item.kind,
             "status": PENDING,
             "attempts": 0,
@@ -376,7 +383,7 @@ class Outbox:
         queued = waiting.first() is not None
         ids: list[int | None] = []
         for item in items:
-            values = self._row(item, now)
+            values = self._row(item, now, {})
             if not queued:  # held for the channel, as if claimed by it
                 values.update(status=SENDING, attempts=1, lease_until=now + lease)
             stmt = (

@@ -4,7 +4,7 @@ SEQUENCE a calendar needs, cancelling that keeps the UID, and who sees what."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 from sqlalchemy import func, select
@@ -161,3 +161,31 @@ async def test_an_event_is_upcoming_until_its_end_in_its_own_zone(app: App) -> N
             LEERATELIER.uid
         ]
         assert await repo.upcoming(datetime(2027, 4, 1, 15, 30, tzinfo=UTC)) == []
+
+
+async def test_upcoming_with_a_limit_reads_in_pages_and_keeps_the_order(app: App) -> None:
+    """Many events, some not for this viewer: the first ``limit`` visible ones by start,
+    the same as without a limit, whatever the page size."""
+    assert app.services is not None
+    now = app.services.clock.now()
+    async with app.services.work.begin() as db:
+        for n in range(95):
+            start = datetime(2026, 3, 1, 19, 0) + timedelta(days=n // 2, minutes=n)
+            audience = "role:gangmaker" if n % 3 == 0 else "all"
+            await db.agenda.save(
+                EventData(
+                    uid=f"e{n}@x",
+                    kind="overig",
+                    title=f"E{n}",
+                    start=start,
+                    end=start + timedelta(hours=1),
+                    zone="Europe/Amsterdam",
+                    audience=audience,
+                ),
+                now,
+            )
+        everyone = Viewer()
+        unlimited = await db.agenda.upcoming(now, everyone)
+        for limit in (1, 10, 31, 200):
+            assert await db.agenda.upcoming(now, everyone, limit=limit) == unlimited[:limit]
+        assert len(unlimited) == 63

@@ -128,13 +128,29 @@ class AgendaRepo:
         )
         if not include_cancelled:
             query = query.where(AgendaEvent.status != CANCELLED)
-        rows = (await self.session.execute(query.order_by(AgendaEvent.start_local))).scalars()
-        events = [
-            to_event(row)
-            for row in rows
-            if instant(row.end_local, row.zone) > now
-            and (viewer is None or sees(row.audience, viewer))
-        ]
+        query = query.order_by(AgendaEvent.start_local, AgendaEvent.id)
+        page = None if limit is None else max(limit * 3, 30)
+        events: list[Event] = []
+        offset = 0
+        while True:
+            chunk = query if page is None else query.offset(offset).limit(page)
+            rows = list((await self.session.execute(chunk)).scalars())
+            events += [
+                to_event(row)
+                for row in rows
+                if instant(row.end_local, row.zone) > now
+                and (viewer is None or sees(row.audience, viewer))
+            ]
+            if page is None or limit is None or len(rows) < page:
+                break
+            # Enough when ``limit`` events start before any row still unread could
+            # (rows come by wall time; zones move an instant by at most the margin).
+            events.sort(key=lambda event: (event.starts_at, event.uid))
+            if len(events) >= limit:
+                last_read, last_kept = rows[-1].start_local, events[limit - 1].start
+                if last_read - last_kept > 2 * _ZONE_MARGIN:
+                    break
+            offset += page
         events.sort(key=lambda event: (event.starts_at, event.uid))
         return events if limit is None else events[:limit]
 
