@@ -22,7 +22,7 @@ from typing import Any, Self
 from bot.agenda.files import LIMITS
 from bot.agenda.model import KINDS, EventData, instant
 from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, plan
-from bot.agenda.series import SeriesRules, SeriesRulesError, current_rules
+from bot.agenda.series import NoRules, SeriesRules, SeriesRulesError, current_rules
 from bot.agenda.typed import NO_TIME, read_span
 from bot.agenda.words import when
 from bot.broadcast.when import WEEKDAY
@@ -164,7 +164,20 @@ async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
         return [Reply(text=ctx.t("agenda_plan.no_rules"))]
     if ctx.state is not None and ctx.state.flow == NAME:
         await ctx.clear_state()
-    return await FLOW.start(ctx, "kind", PlanData(kinds=kinds))
+    data = PlanData(kinds=kinds)
+    words = msg.args.split()[1:]  # "/agenda plan leerateliers 2027": straight on
+    if not words:
+        return await FLOW.start(ctx, "kind", data)
+    try:
+        data = replace(data, kind=rules(ctx).find(words[0]).kind)
+    except NoRules:
+        names = ", ".join(ctx.t(f"agenda_plan.kinds.{k}") for k in kinds)
+        say = Reply(text=ctx.t("agenda_plan.unknown_kind", word=words[0], kinds=names))
+        return await FLOW.start(ctx, "kind", data, say=(say,))
+    if len(words) == 1:
+        return await FLOW.start(ctx, "year", data)
+    go = await on_year(ctx, data, Answer(None, words[1]))
+    return await FLOW.start(ctx, go.to or "year", go.data or data, say=go.say)
 
 
 def _stopped(ctx: Context, data: PlanData) -> Go[PlanData]:

@@ -267,3 +267,21 @@ async def test_a_date_saved_in_the_meantime_is_not_saved_over(lotte: Person, app
         0,
     )
     assert [e.uid for e in events] == UIDS
+
+
+async def test_the_series_and_the_year_can_be_given_with_the_command(
+    lotte: Person, app: App
+) -> None:
+    await lotte.send("/agenda plan leerateliers 2027")
+    assert lotte.last[-1].text.startswith("Mijn voorstel voor Leerateliers in 2027:")
+    await lotte.press("Opslaan")
+    assert [e.uid for e in await stored(app)] == UIDS
+
+    await lotte.send("/agenda plan leeratelier")
+    assert lotte.choices == ["2026", "2027", "Terug", "Stoppen"]
+
+    await lotte.send("/agenda plan gangmakers 2027")
+    assert lotte.last[0].text == (
+        'Voor "gangmakers" zijn er geen regels om te plannen. Er zijn regels voor: Leerateliers.'
+    )
+    assert lotte.choices == ["Leerateliers", "Stoppen"]
