@@ -42,7 +42,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.agenda.model import KINDS, Event, EventData, instant, wall_time
@@ -271,7 +271,7 @@ class ReminderEngine:
     grace: timedelta = timedelta(hours=6)
     default_language: str = "nl"
     lease: timedelta = timedelta(minutes=2)
-    batch: int = 1000
+    batch: int = 5000  # user ids per transaction of the fan-out
     interval: float = 1.0  # seconds between rounds
     _looked: float = field(default=float("-inf"), repr=False)
 
@@ -484,13 +484,28 @@ class ReminderEngine:
             )
 
     async def _fan_out(self, job: _Claimed, event: Event, now: datetime) -> int | None:
-        """Queue the row's messages in batches, renewing the lease with each; None when
-        the row is no longer ours."""
-        condition = recipients(job.kind, event.id, event.audience)
-        replies: dict[str, Reply] = {}
-        after, total = 0, 0
-        lease_until = job.lease_until
-        while True:
+        """Queue the row's messages, ``batch`` user ids at a time, one ``INSERT ...
+        SELECT`` per language (the outbox encrypts each language's text once), renewing
+        the lease with each batch; None when the row is no longer ours."""
+        condition = and_(
+            recipients(job.kind, event.id, event.audience), User.private_chat_id.is_not(None)
+        )
+        languages = list(dict.fromkeys([self.default_language, *self.texts.languages]))
+        others = languages[1:]
+        speaks = {
+            lang: (
+                or_(User.language.is_(None), User.language.not_in(others))
+                if lang == self.default_language
+                else User.language == lang
+            )
+            for lang in languages
+        }
+        replies = {lang: self.reply(job.kind, event, lang, now, job.detail) for lang in languages}
+        prefix = f"agenda:{job.id}:{int(job.due_at.timestamp())}:"
+        async with self.sessions() as session:
+            last = int(await session.scalar(select(func.max(User.id))) or 0)
+        total, lease_until = 0, job.lease_until
+        for low in range(0, last + 1, self.batch):
             renewed = self.clock.now() + self.lease
             async with self.sessions() as session, session.begin():
                 kept = await session.execute(
@@ -505,41 +520,17 @@ class ReminderEngine:
                 )
                 if getattr(kept, "rowcount", 0) != 1:
                     return None
-                lease_until = renewed
-                rows = (
-                    await session.execute(
-                        select(User.id, User.platform, User.private_chat_id, User.language)
-                        .where(condition, User.private_chat_id.is_not(None), User.id > after)
-                        .order_by(User.id)
-                        .limit(self.batch)
+                lease_until = job.lease_until = renewed
+                for lang in languages:
+                    people = select(User.id, User.platform, User.private_chat_id).where(
+                        condition, speaks[lang], User.id > low, User.id <= low + self.batch
                     )
-                ).all()
-                items = [
-                    Outgoing(
-                        key=f"agenda:{job.id}:{int(job.due_at.timestamp())}:{user_id}",
-                        platform=platform,
-                        chat_id=str(chat),
-                        reply=self._reply(job, event, language, now, replies),
-                        user_id=user_id,
-                        kind=OUTBOX_KIND,
+                    total += await self.outbox.enqueue_to(
+                        session, people, prefix, replies[lang], OUTBOX_KIND
                     )
-                    for user_id, platform, chat, language in rows
-                ]
-                total += await self.outbox.enqueue(items, session=session)
-            job.lease_until = lease_until
-            if len(rows) < self.batch:
-                return total
-            after = rows[-1][0]
+        return total
 
     # -- the words ----------------------------------------------------------------------
-
-    def _reply(
-        self, job: _Claimed, event: Event, language: str, now: datetime, made: dict[str, Reply]
-    ) -> Reply:
-        lang = language if language in self.texts.languages else self.default_language
-        if lang not in made:
-            made[lang] = self.reply(job.kind, event, lang, now, job.detail)
-        return made[lang]
 
     def reply(self, kind: str, event: Event, lang: str, now: datetime, detail: str = "") -> Reply:
         """The message of a row of ``kind`` about ``event`` in ``lang``, at ``now``."""

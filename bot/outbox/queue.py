@@ -18,12 +18,19 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    LargeBinary,
+    Select,
+    String,
     and_,
+    cast,
     delete,
     func,
+    literal,
     literal_column,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,7 +48,7 @@ from bot.core.messages import (
 )
 from bot.crypto import Cipher, DecryptionError
 from bot.storage.dialect import upsert
-from bot.storage.models import OutboxMessage
+from bot.storage.models import OutboxMessage, UTCDateTime
 from bot.storage.repositories.users import UserRepo
 
 log = logging.getLogger(__name__)
@@ -214,6 +221,56 @@ class Outbox:
                 [replace(item, user_id=user_id, not_before=not_before) for item in items],
                 session=session,
             )
+
+    async def enqueue_to(
+        self,
+        session: AsyncSession,
+        people: Select[Any, Any, Any],
+        key_prefix: str,
+        reply: Reply,
+        kind: str = "message",
+    ) -> int:
+        """One reply to many people in one ``INSERT ... SELECT``, in the caller's
+        transaction: ``people`` selects (user id, platform, chat id) and each row's key
+        is ``key_prefix`` followed by the user id (an existing key is left alone). The
+        reply is encrypted once and every row carries that ciphertext. Returns how many
+        rows were new. For fan-outs too large to build in Python row by row (the
+        agenda's reminders); call :meth:`wake` after the commit."""
+        now = self.clock.now()
+        payload = self.cipher.encrypt(reply_to_json(reply))
+        chosen = people.subquery()
+        user_id, platform, chat_id = list(chosen.c)[:3]
+        source = select(
+            literal(key_prefix, String()) + cast(user_id, String()),
+            platform,
+            chat_id,
+            user_id,
+            literal(payload, LargeBinary()),
+            literal(kind, String()),
+            literal(PENDING, String()),
+            literal(0, Integer()),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        ).where(true())  # SQLite: an upsert's SELECT needs a WHERE clause
+        columns = [
+            "key",
+            "platform",
+            "chat_id",
+            "user_id",
+            "payload",
+            "kind",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+        ]
+        stmt = (
+            upsert(session)(OutboxMessage)
+            .from_select(columns, source)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        result = await session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def _insert_rows(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
         # One statement, the rows as executemany parameters (SQLAlchemy batches them
