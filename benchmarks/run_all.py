@@ -30,6 +30,8 @@ BENCHMARKS = (
     "bench_startup.py",
     "bench_checkin.py",
     "bench_telegram.py",
+    "bench_broadcast.py",
+    "bench_agenda.py",
 )
 WITHOUT_DATABASE = ("bench_answer.py", "bench_chart.py", "bench_telegram_http.py")
 # Smaller runs for a smoke test of the scripts themselves.
@@ -42,6 +44,8 @@ QUICK = {
     "bench_answer.py": ["--questions", "200", "--scale", "2", "--builds", "1"],
     "bench_chart.py": ["--renders", "5"],
     "bench_telegram_http.py": ["--calls", "300", "--repeat", "1"],
+    "bench_broadcast.py": ["--people", "300", "--limited", "0", "--enqueue", "2000"],
+    "bench_agenda.py": ["--people", "500", "--events", "4", "--agenda-events", "60"],
 }
 PER_BENCHMARK_TIMEOUT = 1_200.0
 
