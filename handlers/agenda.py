@@ -56,7 +56,9 @@ def _status_line(ctx: Context, rsvp: Rsvp | None) -> str | None:
     return ctx.t(f"agenda.status_{rsvp.answer}")
 
 
-def card(ctx: Context, event: Event, rsvp: Rsvp | None) -> Reply:
+def card(ctx: Context, event: Event, rsvp: Rsvp | None, *, buttons: bool = True) -> Reply:
+    """An event as people see it in /agenda; ``buttons=False``: without the answer and
+    .ics buttons (a verbinder's preview, where a press would answer for real)."""
     lines = [event.title, ctx.t("agenda.when", when=when(ctx.texts, event, ctx.lang))]
     if event.address:
         lines.append(ctx.t("agenda.where", place=event.address))
@@ -73,6 +75,8 @@ def card(ctx: Context, event: Event, rsvp: Rsvp | None) -> Reply:
         ctx.choice("agenda.no", f"{ACTION}:n:{event.id}"),
         ctx.choice("agenda.ics", f"{ACTION}:{ICS}:{event.id}"),
     ]
+    if not buttons:
+        choices = []
     if event.online_url and is_web_link(event.online_url):
         choices.append(Choice.link(ctx.t("agenda.open_link"), event.online_url))
     return Reply(text="\n".join(lines), choices=tuple(choices))

@@ -180,7 +180,7 @@ async def on_pick(ctx: Context, data: Draft, answer: Answer) -> Go[Draft]:
         return say("menu", ctx, "agenda_manage.pick_gone")
     if data.purpose == "cancel":
         picked = replace(Draft.of(event, "cancel"), options=data.options, labels=data.labels)
-        return Go("confirm", picked, say=(card(ctx, event, None),))
+        return Go("confirm", picked, say=(card(ctx, event, None, buttons=False),))
     return await fields.to_preview(ctx, Draft.of(event))
 
 

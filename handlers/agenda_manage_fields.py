@@ -200,7 +200,11 @@ async def to_preview(ctx: Context, data: Draft) -> Go[Draft]:
     if stored is not None:
         event = replace(event, id=stored.id, status=stored.status, sequence=stored.sequence)
     intro = ctx.t("agenda_manage.preview_edit" if stored else "agenda_manage.preview")
-    shown = (Reply(text=intro), card(ctx, event, None), Reply(text=_fields(ctx, data)))
+    shown = (
+        Reply(text=intro),
+        card(ctx, event, None, buttons=False),
+        Reply(text=_fields(ctx, data)),
+    )
     return Go("preview", data, shown)
 
 

@@ -83,6 +83,8 @@ async def test_a_verbinder_adds_an_event_step_by_step(app: App, bot: Person) -> 
     assert "Waar: Hogeschool Leiden, Zernikedreef 11" in card.text
     assert "Online: https://example.org/meet" in card.text
     assert "Georganiseerd door: Hogeschool Leiden, Reos" in card.text
+    # no answer buttons on a preview (a press would answer for the verbinder)
+    assert [c.label for c in card.choices] == ["Open de online link"]
     assert "Soort: Leeratelier\nVoor wie: Iedereen\nPlaatsen: 40" in lotte.last[2].text
     assert lotte.choices[-3:] == ["Opslaan", "Wijzigen", "Stoppen"]
     assert await events(app) == []  # nothing stored before Opslaan
