@@ -14,11 +14,12 @@ from typing import Any
 import icalendar
 from sqlalchemy import func, select
 
-from bot.agenda.model import Event, EventData
+from bot.agenda.model import EventData
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Reply
 from bot.storage.models import AgendaFeedToken, AgendaRsvp, Base, OutboxMessage, User
+from tests.helpers.agenda import add, cancel
 from tests.helpers.conversation import Person
 
 # The bot's clock starts at 2026-01-05 09:00 UTC (FrozenClock).
@@ -43,19 +44,6 @@ GANGMAKERS = EventData(
     audience="role:gangmaker",
 )
 YES, MAYBE, NO, ICS = "Ik kom", "Misschien", "Ik kan niet", "Zet in mijn agenda"
-
-
-async def add(app: App, data: EventData) -> Event:
-    assert app.services is not None
-    async with app.services.work.begin() as db:
-        event, _ = await db.agenda.save(data, app.services.clock.now())
-        return event
-
-
-async def cancel(app: App, uid: str) -> None:
-    assert app.services is not None
-    async with app.services.work.begin() as db:
-        await db.agenda.cancel(uid, app.services.clock.now())
 
 
 async def rsvps(app: App) -> list[tuple[str, str, int | None]]:

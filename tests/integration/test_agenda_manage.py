@@ -12,9 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.agenda.model import CANCELLED, CHANGED, Event, EventData
+from bot.agenda.model import CANCELLED, CHANGED, EventData
 from bot.app import App
 from bot.storage.models import AuditLog
+from tests.helpers.agenda import add
+from tests.helpers.agenda import every_event as events
 from tests.helpers.conversation import Person, typed_in_console
 
 # The bot's clock starts at Monday 2026-01-05 09:00 UTC (FrozenClock).
@@ -33,19 +35,6 @@ UID = re.compile(r"leeratelier-20260312-[0-9a-f]{8}@alliantiepg\.nl")
 
 def verbinder(app: App) -> Person:
     return Person(app, user_id="verbinder1", display_name="Lotte")
-
-
-async def events(app: App) -> list[Event]:
-    assert app.services is not None
-    async with app.services.work.begin() as db:
-        return await db.agenda.all()
-
-
-async def add(app: App, data: EventData) -> Event:
-    assert app.services is not None
-    async with app.services.work.begin() as db:
-        event, _ = await db.agenda.save(data, app.services.clock.now())
-        return event
 
 
 async def answer(person: Person, *steps: str) -> None:

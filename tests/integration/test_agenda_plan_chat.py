@@ -13,6 +13,7 @@ from bot.agenda.model import Event, EventData
 from bot.agenda.series import SeriesRules, SeriesRulesError
 from bot.app import App
 from handlers import agenda_plan
+from tests.helpers.agenda import add
 from tests.helpers.conversation import Person
 
 # The bot's clock starts at 2026-01-05 09:00 UTC (FrozenClock).
@@ -28,12 +29,6 @@ async def stored(app: App) -> list[Event]:
     assert app.services is not None
     async with app.services.work.begin() as db:
         return await db.agenda.all()
-
-
-async def add(app: App, data: EventData) -> None:
-    assert app.services is not None
-    async with app.services.work.begin() as db:
-        await db.agenda.save(data, app.services.clock.now())
 
 
 async def plan_2027(lotte: Person) -> None:

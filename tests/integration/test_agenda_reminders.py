@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.agenda.model import Event, EventData
+from bot.agenda.model import EventData
 from bot.agenda.reminders import ReminderEngine, engine_for
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.outbox.queue import reply_from_json
 from bot.settings import Settings
 from bot.storage.models import AgendaReminder, OutboxMessage, User
+from tests.helpers.agenda import add
 from tests.helpers.conversation import Person
 
 ZONE = "Europe/Amsterdam"
@@ -40,13 +41,6 @@ INVITE_AT = datetime(2026, 2, 12, 9, 0, tzinfo=UTC)
 WEEK_AT = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 DAY_AT = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
 TWO_HOURS_AT = datetime(2026, 3, 12, 16, 30, tzinfo=UTC)
-
-
-async def add(app: App, data: EventData) -> Event:
-    assert app.services is not None
-    async with app.services.work.begin() as db:
-        event, _ = await db.agenda.save(data, app.services.clock.now())
-        return event
 
 
 def engine(app: App) -> ReminderEngine:
