@@ -17,7 +17,6 @@ from bot.core.context import Context
 from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Go
 from bot.core.messages import Reply
-from bot.paths import content_dir
 
 NAME = "agendabeheer"  # the stored conversation
 UID_DOMAIN = "alliantiepg.nl"
@@ -144,7 +143,7 @@ def clock(ctx: Context, moment: datetime) -> str:
 
 
 def vocabulary(ctx: Context) -> Vocabulary:
-    return Vocabulary.from_content(content_dir(ctx.settings.content_dir))
+    return Vocabulary.current(ctx.settings.content_dir)
 
 
 async def issue_text(ctx: Context, issue: Issue, data: EventData) -> str:

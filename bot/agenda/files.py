@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.agenda.ical import CalendarError, from_ical
 from bot.agenda.model import CANCELLED, KINDS, PLANNED, PUBLIC, Event, EventData, instant
 from bot.broadcast.audience import Audience, AudienceError, closest, region_gemeenten
+from bot.paths import content_dir
 from bot.storage.repositories.agenda import AgendaRepo
 from bot.yamltext import load_yaml
 
@@ -61,6 +62,12 @@ class Vocabulary:
         data = load_yaml(organisations_file.read_text(encoding="utf-8")) or {}
         ids = tuple(str(o["id"]) for o in data.get("organisations", []))
         return cls(tuple(region_gemeenten(content)), ids)
+
+    @classmethod
+    def current(cls, override: Path | None = None) -> Vocabulary:
+        """The vocabulary of the content directory (``CONTENT_DIR`` or the default): what
+        the chat uses, so that handlers need no paths."""
+        return cls.from_content(content_dir(override))
 
 
 @dataclass
