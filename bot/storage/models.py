@@ -404,6 +404,97 @@ class AgendaReminder(Base):
     recipients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class AgendaPromptAnswer(Base):
+    """A person's answer to a meeting prompt (personal data): ``inbreng`` (what they
+    bring in before a gangmaker meeting) or ``meenemen`` (what they take home after an
+    event). ``payload`` is the encrypted JSON ``{"text": ...}``; ``share``: the person
+    agreed that the group sees it (otherwise only the verbinders)."""
+
+    __tablename__ = "agenda_prompt_answers"
+    __table_args__ = (Index("ix_agenda_prompt_answers_event_id", "event_id", "prompt"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("agenda_events.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prompt: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    share: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgendaChecklistItem(Base):
+    """One point of the hosts' checklist before a meeting (room, agenda, invitation
+    text), done or not."""
+
+    __tablename__ = "agenda_checklist"
+    __table_args__ = (UniqueConstraint("event_id", "item"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("agenda_events.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(String(32))
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgendaPoll(Base):
+    """A vote on themes for a meeting; ``payload`` is the encrypted JSON list of the
+    options (themes brought in, as the verbinder chose them)."""
+
+    __tablename__ = "agenda_polls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_events.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgendaVote(Base):
+    """One person's vote in a poll (personal data); changeable, one per person."""
+
+    __tablename__ = "agenda_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("agenda_polls.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    option: Mapped[int] = mapped_column(Integer)
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgendaHostOffer(Base):
+    """An organisation asked to host a meeting: ``asked``, ``accepted`` or ``declined``
+    (a decline proposes the next organisation in line)."""
+
+    __tablename__ = "agenda_host_offers"
+    __table_args__ = (UniqueConstraint("event_id", "organisation"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("agenda_events.id", ondelete="CASCADE"))
+    organisation: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class CircleMember(Base):
+    """One organisation in one reflectiecirkel of one year (``circle`` 1, 2, ...)."""
+
+    __tablename__ = "circles"
+    __table_args__ = (UniqueConstraint("year", "organisation"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer)
+    circle: Mapped[int] = mapped_column(Integer)
+    organisation: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AgendaFeedToken(Base):
     """A person's calendar feed token (personal data). Only its SHA-256 is kept."""
 

@@ -23,7 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import Cipher, DecryptionError
 from bot.storage.keycheck import KeyRecord, keys_in_use, record_keys_in_use, verify_data_key
-from bot.storage.models import Base, Checkin, ConversationState, OutboxMessage
+from bot.storage.models import (
+    AgendaPoll,
+    AgendaPromptAnswer,
+    Base,
+    Checkin,
+    ConversationState,
+    OutboxMessage,
+)
 
 # Every encrypted column (bot_meta's check value is rotated by verify_data_key).
 # tests/integration/test_key_rotation.py checks that no binary column is missing.
@@ -32,6 +39,8 @@ ENCRYPTED: tuple[tuple[Table, str], ...] = (
     (_TABLES[ConversationState.__tablename__], "data"),
     (_TABLES[Checkin.__tablename__], "payload"),
     (_TABLES[OutboxMessage.__tablename__], "payload"),
+    (_TABLES[AgendaPromptAnswer.__tablename__], "payload"),
+    (_TABLES[AgendaPoll.__tablename__], "payload"),
 )
 DEFAULT_BATCH = 500
 _RETRIES = 5  # a row the bot keeps changing while we look at it

@@ -175,6 +175,8 @@ async def test_keys_rotate_re_encrypts_everything_so_the_old_key_can_go(
         "checkins: 8/8",
         "outbox: 3/4",
         "outbox: 4/4",
+        "agenda_prompt_answers: 0/0",
+        "agenda_polls: 0/0",
     ]
     new_only = Cipher([NEW])
     assert all(new_only.is_current(t) for t in await tokens(both))
