@@ -22,6 +22,7 @@ from bot.storage.repositories.feeds import FeedTokenRepo
 from bot.storage.repositories.gaps import GapRepo
 from bot.storage.repositories.people import PeopleRepo
 from bot.storage.repositories.privacy import PersonalDataRepo
+from bot.storage.repositories.prompts import PromptRepo
 from bot.storage.repositories.users import UserRepo
 
 
@@ -41,3 +42,4 @@ class Repos:
         self.announcements = AnnouncementRepo(session)
         self.agenda = AgendaRepo(session)
         self.feeds = FeedTokenRepo(session)
+        self.prompts = PromptRepo(session, cipher)
