@@ -21,15 +21,17 @@ from typing import Any, Self
 
 from bot.agenda.files import LIMITS
 from bot.agenda.model import KINDS, EventData, instant
-from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, plan
+from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, moved_to, plan
 from bot.agenda.series import NoRules, SeriesRules, SeriesRulesError, current_rules
 from bot.agenda.typed import NO_TIME, read_span
 from bot.agenda.words import when
 from bot.broadcast.when import WEEKDAY
+from bot.broadcast.when import When as Moment
 from bot.core.context import Context
 from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Action, Answer, Ask, Buttons, Flow, Go, Handler, Step
 from bot.core.messages import Incoming, PrivateChatInvite, Reply
+from handlers.broadcast_preview import when_problem
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
@@ -100,6 +102,7 @@ class PlanData:
     skipped: tuple[tuple[str, str], ...] = ()  # (the rule's day, why) of dates left out
     chosen: int = 0  # the number (1, 2 ...) being changed
     theme_title: str = ""  # the rules' title_with_theme: "Leeratelier: {theme}"
+    example: str = ""  # the date step's example day (ISO): one this plan would accept
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -110,6 +113,7 @@ class PlanData:
             "skipped": [list(s) for s in self.skipped],
             "chosen": self.chosen,
             "theme_title": self.theme_title,
+            "example": self.example,
         }
 
     @classmethod
@@ -122,6 +126,7 @@ class PlanData:
             skipped=tuple((str(d), str(w)) for d, w in data["skipped"]),
             chosen=int(data["chosen"]),
             theme_title=str(data["theme_title"]),
+            example=str(data.get("example", "")),
         )
 
     @property
@@ -336,7 +341,9 @@ def _ask_item(ctx: Context, data: PlanData, b: Buttons) -> Reply:
 
 
 async def on_item(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
-    step = {DATE.name: "date", THEME.name: "theme", TITLE.name: "title"}.get(answer.action or "")
+    if answer.action == DATE.name:
+        return Go("date", replace(data, example=(await _example_day(ctx, data)).isoformat()))
+    step = {THEME.name: "theme", TITLE.name: "title"}.get(answer.action or "")
     if step is not None:
         return Go(step)
     if answer.action == REMOVE.name:
@@ -346,10 +353,39 @@ async def on_item(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     return _unclear("item", ctx, "agenda_plan.item_unclear")
 
 
+async def _example_day(ctx: Context, data: PlanData) -> date:
+    """A day to show as the date step's example that this plan would take as it is:
+    in the plan's year, after today, the item's weekday (a week or more from its own
+    day), and free (no other date of the kind that day). Computed from the clock and
+    the plan, so an example never goes stale; the item's own day when none is free."""
+    old, now = data.item.data, ctx.clock.now()
+    today = now.astimezone(ctx.settings.zone).date()
+    others = [*(await ctx.db.agenda.all()), *(i.data for i in data.items)]
+    for weeks in (w * sign for w in range(1, 53) for sign in (1, -1)):
+        day = old.start.date() + weeks * timedelta(days=7)
+        if day.year != data.year or day <= today:
+            continue
+        if conflict(moved_to(old, day), others, now) is None:
+            return day
+    return old.start.date()
+
+
+def _examples(ctx: Context, data: PlanData) -> dict[str, str]:
+    """The date step's two examples: ``donderdag 1 april`` and ``1-4 19:30``."""
+    day = date.fromisoformat(data.example) if data.example else data.item.data.start.date()
+    name = weekday_name(ctx.texts, ctx.lang, day.weekday())
+    return {
+        "example": f"{name} {day.day} {month_name(ctx.texts, ctx.lang, day)}",
+        "short": f"{day.day}-{day.month} 19:30",
+    }
+
+
 def _ask_date(ctx: Context, data: PlanData, b: Buttons) -> Reply:
     start = data.item.data.start
     sep = ":" if ctx.lang == "en" else "."
-    text = ctx.t("agenda_plan.date", start=f"{start.hour:02d}{sep}{start.minute:02d}")
+    text = ctx.t(
+        "agenda_plan.date", start=f"{start.hour:02d}{sep}{start.minute:02d}", **_examples(ctx, data)
+    )
     return Reply(text=text, choices=(b(BACK), b(STOP)))
 
 
@@ -364,19 +400,19 @@ async def on_date(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     span = read_span(text, reference, zone)
     if span.problem == NO_TIME:
         span = read_span(f"{text} {old.start:%H:%M}", reference, zone)
-    if span.problem == WEEKDAY and span.day is not None:
-        name = weekday_name(ctx.texts, ctx.lang, span.day.weekday())
-        return _unclear(
-            "date", ctx, "agenda_plan.date_weekday", day=_date_words(ctx, span.day), weekday=name
-        )
+    if span.problem == WEEKDAY and span.day is not None and span.weekday is not None:
+        # the same words as /agenda beheer and the composer
+        moment = Moment(None, WEEKDAY, span.day, span.weekday)
+        said = when_problem(ctx, moment, "agenda_plan.date_unreadable")
+        return Go("date", say=(Reply(text=said),))
     if span.start is None:
-        return _unclear("date", ctx, "agenda_plan.date_unreadable")
+        return _unclear("date", ctx, "agenda_plan.date_unreadable", **_examples(ctx, data))
     start, end = span.start, span.end
     if start.year != data.year and _YEAR.search(text) is None:
         try:
             start, end = _in_year(start, data.year), end and _in_year(end, data.year)
         except ValueError:  # 29 February
-            return _unclear("date", ctx, "agenda_plan.date_unreadable")
+            return _unclear("date", ctx, "agenda_plan.date_unreadable", **_examples(ctx, data))
     if start.year != data.year:
         return _unclear("date", ctx, "agenda_plan.date_other_year", year=data.year)
     if end is None or end <= start:

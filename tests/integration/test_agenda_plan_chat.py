@@ -5,13 +5,15 @@ old and forged buttons, other people and group chats change nothing."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.agenda.model import Event, EventData
 from bot.agenda.series import SeriesRules, SeriesRulesError
 from bot.app import App
+from bot.core.clock import FrozenClock
 from handlers import agenda_plan
 from tests.helpers.agenda import add
 from tests.helpers.conversation import Person
@@ -131,7 +133,8 @@ async def test_a_date_a_theme_and_a_title_are_changed_and_one_removed(
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
-        ("do 15 juni", "15 juni 2027 is een dinsdag. Typ de datum nog een keer."),
+        # the same words as /agenda beheer (and the composer)
+        ("do 15 juni", "15 juni 2027 is een dinsdag, geen donderdag. Typ de datum nog eens"),
         ("volgende maand misschien", "Die datum begrijp ik niet."),
         ("3 maart 2026 15:00", "Die datum ligt niet in 2027. Typ een datum in 2027."),
         ("25-3", "Op donderdag 25 maart 2027 is er al een in de agenda of in dit voorstel."),
@@ -280,3 +283,41 @@ async def test_the_series_and_the_year_can_be_given_with_the_command(
         'Voor "gangmakers" zijn er geen regels om te plannen. Er zijn regels voor: Leerateliers.'
     )
     assert lotte.choices == ["Leerateliers", "Stoppen"]
+
+
+EXAMPLES = re.compile(r"bijvoorbeeld: (.+), of (.+?)\.( Zonder|$)")
+
+
+@pytest.mark.parametrize(
+    ("now", "year"),
+    [
+        (datetime(2026, 1, 5, 9, tzinfo=UTC), 2027),
+        (datetime(2027, 1, 4, 9, tzinfo=UTC), 2027),  # "do 16 maart" was refused then
+        (datetime(2027, 11, 17, 9, tzinfo=UTC), 2027),  # the last date is next week
+        (datetime(2029, 6, 1, 9, tzinfo=UTC), 2030),
+        (datetime(2031, 2, 28, 23, tzinfo=UTC), 2032),
+    ],
+)
+@pytest.mark.parametrize("which", [0, 1])
+async def test_every_example_date_shown_is_taken(
+    lotte: Person, clock: FrozenClock, now: datetime, year: int, which: int
+) -> None:
+    """The examples come from the clock and the plan: typed as shown, each is taken,
+    in any year (a fixed "do 16 maart" is refused in a year where 16 March is no
+    Thursday), in the date step and in its "I do not understand" answer."""
+    clock.set(now)
+    await lotte.send(f"/agenda plan leerateliers {year}")
+    numbers = [c for c in lotte.choices if c.startswith("Wijzig")]
+    for button in numbers:
+        await lotte.press(button)
+        await lotte.press("Andere datum")
+        asked = EXAMPLES.search(lotte.text)
+        assert asked is not None, lotte.text
+        await lotte.send("morgen misschien")
+        again = EXAMPLES.search(lotte.last[0].text)
+        assert again is not None and again.group(1, 2) == asked.group(1, 2)
+
+        await lotte.send(asked.group(1 + which))
+
+        assert lotte.last[0].text == f"Nummer {button.split()[1]} is aangepast.", lotte.text
+        assert str(year) in lotte.text
