@@ -103,8 +103,11 @@ async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
 
         return await agenda_manage.begin(msg, ctx)
     if word in QUIET_WORDS or word in REMINDER_WORDS:
-        rest = msg.args.strip().partition(" ")[2].strip().casefold()
-        return await mute_all(ctx, word in QUIET_WORDS or rest in OFF_WORDS)
+        # /agenda stil, /agenda herinneringen uit: off; /agenda stil uit, ... aan: on
+        off = msg.args.strip().partition(" ")[2].strip().casefold() in OFF_WORDS
+        return await mute_all(ctx, off != (word in QUIET_WORDS))
+    if word:  # not a subcommand: say which there are, rather than guess
+        return [Reply(text=ctx.t("agenda.unknown_subcommand", word=word[:40]))]
     events = await ctx.db.agenda.upcoming(ctx.clock.now(), _viewer(ctx), limit=SHOWN)
     if not events:
         return [Reply(text=ctx.t("agenda.none"))]
@@ -116,15 +119,13 @@ async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def mine(ctx: Context) -> list[Reply]:
-    """My yes, maybe and waitlist answers for events still to come."""
+    """My answers (yes, maybe, the waitlist, no) for events still to come."""
     answers = await ctx.db.agenda.rsvps.of(ctx.person.id)
     events = await ctx.db.agenda.upcoming(ctx.clock.now())
     lines = [
         ctx.t("agenda.mine_line", title=e.title, when=when(ctx.texts, e, ctx.lang), status=status)
         for e in events
-        if (rsvp := answers.get(e.id)) is not None
-        and rsvp.answer != NO
-        and (status := _status_line(ctx, rsvp))
+        if (status := _status_line(ctx, answers.get(e.id)))
     ]
     if not lines:
         return [Reply(text=ctx.t("agenda.mine_none"))]

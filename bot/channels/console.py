@@ -77,6 +77,9 @@ class ConsoleChannel:
         self.only_chats: tuple[str, ...] = (user,)
         self._choices: tuple[Choice, ...] = ()
         self._numbers: tuple[int | None, ...] = ()  # the number each choice carries
+        # Within one answer of the bot, plain choices of several replies (the cards of
+        # /agenda) are numbered on, 1 to N over all of them, and each can be chosen.
+        self._numbering_on = False
         self._ids = itertools.count(1)
         self.media_dir = media_dir  # None: a /bijlage file is attached where it is
         self.media_max_bytes = media_max_bytes
@@ -112,9 +115,16 @@ class ConsoleChannel:
         """Show the choices that answer the bot, and remember them for the next line."""
         if choices:
             labels = [c.label for c in choices]
-            self._choices = choices
-            self._numbers = carried_numbers(numbers, labels)
+            carried = carried_numbers(numbers, labels)
             scores = [c.label for c in choices if c.label.isascii() and c.label.isdigit()]
+            plain = not scores and not any(n is not None for n in carried)
+            first = 1
+            if plain and self._numbering_on:
+                first = len(self._choices) + 1
+                self._choices, self._numbers = self._choices + choices, self._numbers + carried
+            else:
+                self._choices, self._numbers = choices, carried
+            self._numbering_on = plain
             if scores:
                 # Scores: one row of numbers; the other choices are typed by their words.
                 self._write("  " + "  ".join(f"[{label}]" for label in scores))
@@ -127,7 +137,7 @@ class ConsoleChannel:
                 for label in labels:
                     self._write(f"  - {label}")
             else:
-                for number, label in enumerate(labels, start=1):
+                for number, label in enumerate(labels, start=first):
                     self._write(f"  {number}. {label}")
 
     async def send(self, chat_id: str, reply: Reply) -> str:
@@ -135,6 +145,7 @@ class ConsoleChannel:
         keeps the id of the message it replaces, as on Telegram."""
         if reply.edit_of is None:
             self._write(self.label("console.message"))
+        self._numbering_on = False  # a message of its own: its choices start at 1
         self.render(reply)
         return reply.edit_of or f"console-{next(self._ids)}"
 
@@ -253,6 +264,7 @@ class ConsoleChannel:
             return
         if incoming.kind is Kind.ACTION:
             self._choices, self._numbers = (), ()
+        self._numbering_on = False  # the bot's answer: its choices start at 1
         for reply in await handle(incoming):
             self.render(reply)
 

@@ -297,3 +297,30 @@ def test_text_in_the_markup_is_printed_without_markers_and_a_link_with_its_addre
         "Leeratelier op 3 april: aanmelden (https://alliantie.example/agenda).\n\n"
         "Ik gaf een *5*, _echt_\n\n"
     )
+
+
+async def test_the_choices_of_several_replies_are_numbered_on_and_each_can_be_chosen() -> None:
+    """Three /agenda cards at once: 1-2 on the first, 3-4 on the second: any card can be
+    answered by its number, not only the last one."""
+    console, out = _console()
+
+    async def cards(incoming: Incoming) -> list[Reply]:
+        return [
+            Reply(text="Intro"),
+            Reply(text="A", choices=(Choice("Ik kom", "ag:y:1"), Choice("Niet", "ag:n:1"))),
+            Reply(text="B", choices=(Choice("Ik kom", "ag:y:2"), Choice("Niet", "ag:n:2"))),
+        ]
+
+    await console._answer(cards, "/agenda")
+    assert "A\n  1. Ik kom\n  2. Niet\n" in out.getvalue()
+    assert "B\n  3. Ik kom\n  4. Niet\n" in out.getvalue()
+    assert console.to_incoming("1").action == "ag:y:1"
+    assert console.to_incoming("4").action == "ag:n:2"
+
+    async def one(incoming: Incoming) -> list[Reply]:
+        return [Reply(text="C", choices=(Choice("Ja", "c:y"),))]
+
+    await console._answer(one, "/next")  # the next answer starts at 1 again
+    assert "C\n  1. Ja\n" in out.getvalue()
+    assert console.to_incoming("1").action == "c:y"
+    assert console.to_incoming("4").kind is Kind.TEXT

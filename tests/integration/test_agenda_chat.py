@@ -157,7 +157,7 @@ async def test_an_answer_can_change_and_mijn_lists_it(bot: Person, app: App) -> 
     assert "Jammer" in await answer(bot, LEERATELIER.title, NO)
     assert await rsvps(app) == [("anna", "no", None)]
     await bot.send("/agenda mijn")
-    assert "nog niet gereageerd" in bot.text  # a no is not listed
+    assert "Jij kunt niet." in bot.text  # a no is listed too: the person did answer
 
 
 async def test_after_the_deadline_an_answer_cannot_change(
@@ -344,3 +344,4 @@ async def test_rsvps_and_feed_tokens_are_exported_and_forgotten(
     assert await rsvps(app) == [("bob", "yes", None)]  # her seat went to Bob
     assert await promoted_messages(app) == [("bob", "Goed nieuws")]
     assert "Jij komt." in (await bob.send("/agenda mijn"))[0].text
+

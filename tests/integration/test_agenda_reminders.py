@@ -382,3 +382,18 @@ async def test_a_raised_capacity_gives_seats_to_the_waitlist_who_are_told(app: A
     await bob.send("/agenda mijn")
     assert "Jij komt." in bob.text
     assert "wachtlijst" not in bob.text
+
+
+async def test_stil_uit_turns_reminders_on_and_an_unknown_word_says_what_there_is(
+    app: App,
+) -> None:
+    (carla,) = await people(app, "carla")
+    await carla.send("/agenda stil")
+    assert "geen uitnodigingen en herinneringen" in carla.text
+    await carla.send("/agenda stil uit")
+    assert "weer uitnodigingen en herinneringen" in carla.text
+    await carla.send("/agenda herinneringen uit")
+    assert "geen uitnodigingen en herinneringen" in carla.text
+    await carla.send("/agenda onzin")
+    assert 'Dat ken ik niet na /agenda: "onzin"' in carla.text
+    assert "/agenda herinneringen aan" in carla.text
