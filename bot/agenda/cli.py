@@ -131,7 +131,7 @@ def _list_parser(actions: Any, command: Command) -> None:
             ),
         ),
     )
-    listing.add_argument("--all", action="store_true", help="past and cancelled events too")
+    listing.add_argument("--all", action="store_true", help="past events too")
     listing.add_argument(
         "--role",
         action="append",
