@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from bot.knowledge.chattext import ChatNormalizer
 from bot.knowledge.text import Analyzer
 from bot.yamltext import load_yaml
@@ -26,7 +28,26 @@ from bot.yamltext import load_yaml
 FILE = "agenda_questions.yaml"
 STEM_FROM = 5  # shorter words are compared as written
 NEXT_BEFORE = 3  # a `next` word counts up to this many words before the kind
-LISTS = ("agenda", "next", "soon", "when", "where", "one", "past", "general", "phrases")
+KIND_CUTOFF = 80.0  # a long unknown word this close to a kind is that kind ("leerateljee")
+KIND_FROM = 7  # shorter words are not corrected to a kind
+LISTS = (
+    "agenda",
+    "next",
+    "soon",
+    "when",
+    "where",
+    "one",
+    "past",
+    "general",
+    "phrases",
+    "months",
+    "period",
+    "asking",
+    "doing",
+    "filler",
+    "about",
+    "personal",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +72,23 @@ class _Words:
             elif words:
                 self.phrases.append(re.compile(rf"(?<!\S){re.escape(' '.join(words))}(?!\S)"))
 
-    def positions(self, tokens: list[str]) -> list[int]:
-        """Where in ``tokens`` a word or phrase of the list starts."""
-        found = [i for i, token in enumerate(tokens) if self._reader.forms(token) & self.single]
+    def spans(self, tokens: list[str]) -> list[range]:
+        """The tokens each word or phrase of the list covers in ``tokens``."""
+        found = [
+            range(i, i + 1)
+            for i, token in enumerate(tokens)
+            if self._reader.forms(token) & self.single
+        ]
         line = " ".join(tokens)
         for pattern in self.phrases:
             for match in pattern.finditer(line):
-                found.append(line[: match.start()].count(" "))
-        return sorted(found)
+                start = line[: match.start()].count(" ")
+                found.append(range(start, start + match.group().count(" ") + 1))
+        return sorted(found, key=lambda span: span.start)
+
+    def positions(self, tokens: list[str]) -> list[int]:
+        """Where in ``tokens`` a word or phrase of the list starts."""
+        return [span.start for span in self.spans(tokens)]
 
     def anywhere(self, tokens: list[str]) -> bool:
         return bool(self.positions(tokens))
@@ -78,6 +108,10 @@ class AgendaQuestions:
         self._analyzers = [Analyzer(lang, [], set()) for lang in ("nl", "en")]
         self.kinds = {kind: _Words(words, self) for kind, words in kinds.items()}
         self.words = {name: _Words(words, self) for name, words in lists.items()}
+        self._kind_words = sorted(
+            {w for words in self.kinds.values() for w in words.single if ":" not in w}
+        )
+        self._known = set().union(*(w.single for w in (*self.kinds.values(), *self.words.values())))
 
     @classmethod
     def load(cls, content: Path) -> AgendaQuestions | None:
@@ -93,17 +127,68 @@ class AgendaQuestions:
             return {word}
         return {word, *(f"{a.language}:{a.stem(word)}" for a in self._analyzers)}
 
+    def _near_kind(self, word: str) -> str | None:
+        """The kind word a long unknown word (or two joined) is a slip of, if any:
+        "leerateljee", "leer ateljee" → "leeratelier". Only kind words that begin with
+        the same two letters compete, so "ateliers" or "bestuur" stay what they are."""
+        if len(word) < KIND_FROM or self.forms(word) & self._known:
+            return None
+        candidates = [w for w in self._kind_words if w[:2] == word[:2]]
+        found = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=KIND_CUTOFF)
+        return str(found[0]) if found else None
+
+    def _near_kinds(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if i + 1 < len(tokens) and not self.forms(tokens[i + 1]) & self._known:
+                joined = self._near_kind(tokens[i] + tokens[i + 1])
+                if joined is not None:
+                    out.append(joined)
+                    i += 2
+                    continue
+            out.append(self._near_kind(tokens[i]) or tokens[i])
+            i += 1
+        return out
+
+    def _bare(self, tokens: list[str], kinds: list[range]) -> bool:
+        """Only a kind and a when word ("leeratelier datum?", "wanneer leeratelier")."""
+        when = self.words["when"].spans(tokens)
+        fill = self.words["filler"].spans(tokens)
+        if not kinds or not when:
+            return False
+        covered = {i for span in (*kinds, *when, *fill) for i in span}
+        return covered >= set(range(len(tokens)))
+
+    def _ahead(self, tokens: list[str]) -> list[int]:
+        """Where the question names a time to come: a month, "volgende maand", "soon"."""
+        return [
+            *self.words["months"].positions(tokens),
+            *self.words["period"].positions(tokens),
+            *self.words["soon"].positions(tokens),
+        ]
+
+    def _whats_on(self, tokens: list[str]) -> bool:
+        """What is on, some time ahead: "wat staat er de komende tijd gepland?", "wat is
+        er volgende maand te doen?" (a question word, something to do, a time ahead)."""
+        if not self.words["asking"].anywhere(tokens) or self.words["personal"].anywhere(tokens):
+            return False
+        on = set(self.words["doing"].positions(tokens))
+        return bool(on) and bool(set(self._ahead(tokens)) - on)
+
     def read(self, question: str) -> AgendaQuestion | None:
         """The agenda question asked, or None when the question is for the content."""
         tokens = [t for t in self.normalizer.normalize(question).split() if t != "|"]
         if not tokens:
             return None
+        tokens = self._near_kinds(tokens)
         where = self.words["where"].anywhere(tokens)
         if self.words["phrases"].anywhere(tokens):
             return AgendaQuestion(None, where)
-        if self.words["past"].anywhere(tokens) or self.words["general"].anywhere(tokens):
+        if any(self.words[name].anywhere(tokens) for name in ("past", "general", "about")):
             return None
-        named = {kind: words.positions(tokens) for kind, words in self.kinds.items()}
+        spans = {kind: words.spans(tokens) for kind, words in self.kinds.items()}
+        named = {kind: [span.start for span in at] for kind, at in spans.items()}
         kind = min(
             (kind for kind, at in named.items() if at), key=lambda k: named[k][0], default=None
         )
@@ -111,11 +196,23 @@ class AgendaQuestions:
             {*self.words["agenda"].positions(tokens), *(p for at in named.values() for p in at)}
         )
         if not places:
-            return None
+            return AgendaQuestion(None, where) if self._whats_on(tokens) else None
+        # a month or a time ahead: "is er in januari een leeratelier?" (for the agenda
+        # as a whole only as a question: "welke activiteiten zijn er de komende weken?")
+        months = [*self.words["months"].positions(tokens), *self.words["period"].positions(tokens)]
+        asking = self.words["asking"].anywhere(tokens) and not self.words["personal"].anywhere(
+            tokens
+        )
+        if months and (kind is not None or asking):
+            return AgendaQuestion(kind, where)
+        if self._bare(tokens, [span for at in spans.values() for span in at]):
+            return AgendaQuestion(kind, where)
         nexts = self.words["next"].positions(tokens)
         soon = nexts_before(nexts, places) or self.words["soon"].anywhere(tokens)
         asks = self.words["when"].anywhere(tokens) or where
         if soon or (asks and (nexts or self.words["one"].anywhere(tokens))):
+            return AgendaQuestion(kind, where)
+        if self._whats_on(tokens):
             return AgendaQuestion(kind, where)
         return None
 

@@ -13,6 +13,9 @@ from bot.knowledge.answer import Answerer, Outcome
 from bot.paths import content_dir
 
 QUESTIONS = Path(__file__).with_name("agenda_questions.yaml")
+# Written before the reader learnt months, typos in a kind, a bare kind with a when
+# word and what's-on questions (docs/agenda.md, "Asking when": 4/30 before, 30/30 after).
+HELD_OUT = Path(__file__).with_name("agenda_heldout.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +32,13 @@ def _routed(answerer: Answerer, question: str) -> str | None:
     return result.agenda.kind or "any"
 
 
+@pytest.mark.parametrize(("path", "least", "agenda"), [(QUESTIONS, 40, 20), (HELD_OUT, 45, 30)])
 def test_when_questions_go_to_the_agenda_and_what_is_questions_do_not(
-    answerer: Answerer,
+    answerer: Answerer, path: Path, least: int, agenda: int
 ) -> None:
-    items = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]
-    assert len(items) >= 40
-    assert sum("agenda" in item for item in items) >= 20
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    assert len(items) >= least
+    assert sum("agenda" in item for item in items) >= agenda
     wrong = [
         f"{item['q']!r}: expected {item.get('agenda')}, got {got}"
         for item in items
