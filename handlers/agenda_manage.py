@@ -32,7 +32,7 @@ from bot.core.messages import Incoming, PrivateChatInvite, Reply
 from bot.people.directory import directory
 from handlers import agenda_manage_fields as fields
 from handlers.agenda import card
-from handlers.agenda_manage_state import NAME, Draft, clock, moment_words, say
+from handlers.agenda_manage_state import NAME, Draft, clock, examples, moment_words, say
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
 
@@ -84,7 +84,8 @@ def _ask(key: str, *offered: Action, step: str = "") -> Ask[Draft]:
     """A prompt: ``key``, the field's value now (after Wijzigen), its buttons."""
 
     def ask(ctx: Context, data: Draft, b: Buttons) -> Reply:
-        text = "\n\n".join(t for t in (ctx.t(key), fields.current(ctx, data, step)) if t)
+        prompt = ctx.t(key, **examples(ctx))
+        text = "\n\n".join(t for t in (prompt, fields.current(ctx, data, step)) if t)
         back = b.back(step, data) if step else ()
         return Reply(text=text, choices=(*(b(a) for a in offered), *back, b(STOP)))
 
@@ -122,7 +123,8 @@ def _ask_end(ctx: Context, data: Draft, b: Buttons) -> Reply:
         hours=hours,
         minutes=minutes,
     )
-    text = ctx.t("agenda_manage.ask_end", start=moment_words(ctx, start))
+    example = clock(ctx, start + timedelta(hours=2))
+    text = ctx.t("agenda_manage.ask_end", start=moment_words(ctx, start), example=example)
     default = b(DEFAULT_END, time=clock(ctx, end), length=length)
     return Reply(text=text, choices=(default, *b.back("end", data), b(STOP)))
 

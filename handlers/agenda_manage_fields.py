@@ -11,27 +11,50 @@ the person's language; the audience by the composer's reader
 
 from __future__ import annotations
 
+import calendar
+import re
 from dataclasses import fields, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.agenda.model import PUBLIC, Event, EventData
-from bot.agenda.typed import NO_SUCH_TIME, NO_TIME, Span, default_end, read_end, read_span
+from bot.agenda.typed import (
+    NO_SUCH_DATE,
+    NO_SUCH_TIME,
+    NO_TIME,
+    Span,
+    default_end,
+    read_end,
+    read_span,
+)
 from bot.agenda.words import when
-from bot.broadcast.audience import Audience, AudienceError, closest, split_names
+from bot.broadcast.audience import Audience, AudienceError, closest, kind_of, split_names
 from bot.broadcast.when import WEEKDAY
-from bot.broadcast.when import When as Moment
 from bot.core.context import Context
+from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Go
 from bot.core.messages import Reply, is_web_link
-from bot.people.directory import directory
+from bot.people.directory import Entry, directory
 from handlers import broadcast_audience as audience
 from handlers.agenda import card
 from handlers.agenda_manage_state import Draft, moment_words, new_uid, problems, say
-from handlers.broadcast_preview import when_problem
 
 TITLE_LIMIT = 200  # the column's length (bot.agenda.files.LIMITS)
 MAX_SEATS = 100_000
 TIME_CODES = ("end_before_start", "end_at_start")  # event_issues about the times
+# Seats as people type them: "12", "12 mensen", "12 plekken", "max 12", "maximaal 12".
+_SEATS = re.compile(
+    r"(?:(?:max(?:imaal|imum)?|tot|hooguit|up\s+to|at\s+most)\.?\s*)?(\d+)\s*"
+    r"(?:mensen|personen|plekken|plaatsen|deelnemers|stoelen|people|persons|seats|places"
+    r"|participants)?\.?"
+)
+# Words around an audience that say nothing of who: "alleen gangmakers", "voor
+# bestuurders", "only gangmakers", "alle gangmakers".
+_AUDIENCE_FILLER = re.compile(
+    r"^(?:(?:alleen|enkel|uitsluitend|voor|only|just|for)\s+)+|^(?:alle|all)\s+(?=\S)",
+    re.IGNORECASE,
+)
+# How the audience help names each kind, in the person's language (the reader knows both).
+KIND_KEYWORD = "agenda_manage.audience_kind"
 
 
 async def next_step(ctx: Context, data: Draft, step: str) -> Go[Draft]:
@@ -56,15 +79,35 @@ async def take_title(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
 
 
 def _span_problem(ctx: Context, span: Span, step: str) -> Go[Draft]:
+    """Why a typed date is not taken, said once: the step's question (asked again
+    right after) shows the examples."""
     if span.problem == NO_TIME:
         return say(step, ctx, "agenda_manage.when_no_time")
     if span.problem == NO_SUCH_TIME and span.moment is not None:
         return say(
             step, ctx, "agenda_manage.when_no_such_time", when=moment_words(ctx, span.moment)
         )
-    if span.problem == WEEKDAY:
-        moment = Moment(None, WEEKDAY, span.day, span.weekday)
-        return Go(step, say=(Reply(text=when_problem(ctx, moment, "agenda_manage.unreadable")),))
+    if span.problem == NO_SUCH_DATE and span.typed is not None:
+        day, month, year = span.typed
+        return say(
+            step,
+            ctx,
+            "agenda_manage.when_no_such_date",
+            day=day,
+            month=month_name(ctx.texts, ctx.lang, date(year, month, 1)),
+            year=year,
+            days=calendar.monthrange(year, month)[1],
+        )
+    if span.problem == WEEKDAY and span.day is not None and span.weekday is not None:
+        named = month_name(ctx.texts, ctx.lang, span.day)
+        return say(
+            step,
+            ctx,
+            "agenda_manage.when_weekday",
+            date=f"{span.day.day} {named} {span.day.year}",
+            weekday=weekday_name(ctx.texts, ctx.lang, span.day.weekday()),
+            typed=weekday_name(ctx.texts, ctx.lang, span.weekday),
+        )
     return say(step, ctx, f"agenda_manage.{step}_unreadable")
 
 
@@ -79,7 +122,11 @@ async def _times(
         return Go(step, say=tuple(said))
     if end is None:
         return Go("end", changed)
-    return await next_step(ctx, changed, "place")
+    read = Reply(
+        text=ctx.t("agenda_manage.read_back", when=when(ctx.texts, changed.data(), ctx.lang))
+    )
+    went = await next_step(ctx, changed, "place")
+    return replace(went, say=(read, *went.say))
 
 
 async def take_when(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
@@ -117,34 +164,56 @@ async def take_place(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
 
 async def take_hosts(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
     """Organisations by name or id, with commas or "en" between them (as the
-    composer's pickers read them); ``text`` None: none."""
+    composer's pickers read them); ``text`` None: none. A name not known is said
+    with the organisations whose name holds it (or the closest), and which of the
+    others were understood."""
     found = directory().organisations
-    known = {audience.loose(e.name): e.id for e in found} | {
-        audience.loose(e.id): e.id for e in found
-    }
-    chosen: dict[str, None] = {}
+    known = {audience.loose(e.name): e for e in found} | {audience.loose(e.id): e for e in found}
+    chosen: dict[str, Entry] = {}
+    unknown: list[str] = []
     for piece in (text or "").split(","):
         for word in split_names(piece, lambda name: audience.loose(name) in known):
-            value = known.get(audience.loose(word))
-            if value is None:
-                meant = closest(word, [e.name for e in found])
-                reply = ctx.t("agenda_manage.hosts_unknown", word=word)
-                if meant:
-                    reply = "\n".join(
-                        (reply, ctx.t("agenda_manage.did_you_mean", suggestion=meant))
-                    )
-                return Go("hosts", say=(Reply(text=reply),))
-            chosen[value] = None
+            entry = known.get(audience.loose(word))
+            if entry is None:
+                unknown.append(_host_unknown(ctx, word, found))
+            else:
+                chosen[entry.id] = entry
+    if unknown:
+        if chosen:
+            names = ", ".join(e.name for e in chosen.values())
+            unknown.append(ctx.t("agenda_manage.hosts_understood", names=names))
+        return Go("hosts", say=(Reply(text="\n".join(unknown)),))
     return await next_step(ctx, replace(data, hosts=tuple(chosen)), "audience")
 
 
+def _host_unknown(ctx: Context, word: str, found: tuple[Entry, ...]) -> str:
+    """ "De organisatie "GGD" ken ik niet. Bedoel je "Hecht GGD Hollands Midden"?" """
+    typed = audience.loose(word)
+    meant = [e.name for e in found if typed and typed in audience.loose(e.name)]
+    if not meant:
+        close = closest(word, [e.name for e in found])
+        meant = [close] if close else []
+    reply = ctx.t("agenda_manage.hosts_unknown", word=word)
+    if not meant:
+        return reply
+    names = ctx.t("compose.or").join(f'"{name}"' for name in meant)
+    return "\n".join((reply, ctx.t("agenda_manage.hosts_meant", names=names)))
+
+
+def _audience_words(text: str) -> str:
+    """Each comma's part without the words that say nothing of who ("alleen
+    gangmakers" → "gangmakers")."""
+    return ",".join(_AUDIENCE_FILLER.sub("", part.strip()) for part in text.split(","))
+
+
 async def take_audience(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
-    """``text`` None: everyone; else an expression as in the composer."""
+    """``text`` None: everyone; else an expression as in the composer (a role, a
+    gemeente or an organisation on its own too); topics and groups are not for events."""
     if text is None:
         return await next_step(ctx, replace(data, audience=PUBLIC), "capacity")
     try:
         chosen = Audience.parse(
-            text,
+            _audience_words(text),
             gemeenten=audience.options("gemeenten"),
             organisations=audience.options("organisations"),
             labels=audience.labels(ctx),
@@ -153,19 +222,42 @@ async def take_audience(ctx: Context, data: Draft, text: str | None) -> Go[Draft
         if not exc.word:
             return say("audience", ctx, "agenda_manage.audience_empty")
         if exc.word == PUBLIC:
-            return say("audience", ctx, "compose.audience_everyone_and")
-        return Go("audience", say=(Reply(text=audience.not_known(ctx, exc)),))
+            return say("audience", ctx, "agenda_manage.audience_everyone_and")
+        if exc.kind == "topic" or kind_of(exc.word.partition(":")[0]) == "topic":
+            return say("audience", ctx, "agenda_manage.problem.audience_not_for_events")
+        return Go("audience", say=(Reply(text=_audience_unknown(ctx, exc)),))
     if chosen.topics or chosen.groups:
         return say("audience", ctx, "agenda_manage.problem.audience_not_for_events")
     return await next_step(ctx, replace(data, audience=chosen.text()), "capacity")
 
 
+def _audience_unknown(ctx: Context, exc: AudienceError) -> str:
+    """A word of a typed audience not understood, with what one can type for an
+    event, in the person's words (rol:, gemeente:, organisatie:)."""
+    if exc.kind is None:
+        return ctx.t("agenda_manage.audience_unknown", word=exc.word)
+    pick = audience.PICK_OF[exc.kind]
+    values = audience.options(pick)
+    text = ctx.t(
+        "agenda_manage.audience_unknown_value",
+        word=exc.value or exc.word,
+        kind=ctx.t(f"compose.kinds.{pick}"),
+        options=", ".join(values),
+    )
+    meant = closest(exc.value, values) if exc.value else None
+    if meant is None:
+        return text
+    keyword = ctx.t(f"{KIND_KEYWORD}.{exc.kind}")
+    return "\n".join((text, ctx.t("agenda_manage.did_you_mean", suggestion=f"{keyword}:{meant}")))
+
+
 async def take_capacity(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
-    """A number of seats; 0 or ``text`` None: no limit."""
-    raw = (text or "0").strip()
-    if not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_SEATS):
+    """A number of seats ("12", "12 mensen", "max 12"); 0 or ``text`` None: no limit."""
+    raw = " ".join((text or "0").casefold().split())
+    match = _SEATS.fullmatch(raw) if raw.isascii() else None
+    if match is None or int(match.group(1)) > MAX_SEATS:
         return say("capacity", ctx, "agenda_manage.capacity_bad", limit=MAX_SEATS)
-    return await to_preview(ctx, replace(data, capacity=int(raw)))
+    return await to_preview(ctx, replace(data, capacity=int(match.group(1))))
 
 
 # -- the preview and saving ----------------------------------------------------------------

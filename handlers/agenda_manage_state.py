@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Self
 
 from bot.agenda.files import Issue, Vocabulary, event_issues, stored_issues
@@ -17,6 +17,7 @@ from bot.core.context import Context
 from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Go
 from bot.core.messages import Reply
+from bot.core.texts import Texts
 
 NAME = "agendabeheer"  # the stored conversation
 UID_DOMAIN = "alliantiepg.nl"
@@ -134,6 +135,30 @@ def moment_words(ctx: Context, moment: datetime) -> str:
         year=moment.year,
         time=clock(ctx, moment),
     )
+
+
+def date_examples(texts: Texts, lang: str, today: date) -> dict[str, str]:
+    """The dates the prompts show as examples, made from today so that they always
+    read and are ahead: a Thursday one to two weeks on, in words with its weekday
+    (``ex_date``: "donderdag 14 januari 19.30") and as numbers with an end
+    (``ex_range``: "14-1 19:30 tot 21:30")."""
+    day = today + timedelta(days=7 + (3 - today.weekday()) % 7)
+    params = {
+        "weekday": weekday_name(texts, lang, day.weekday()),
+        "day": day.day,
+        "month": month_name(texts, lang, day),
+        "month_number": day.month,
+    }
+    return {
+        f"ex_{name}": texts.get(lang, f"agenda_manage.example.{name}", **params)
+        for name in ("date", "range")
+    }
+
+
+def examples(ctx: Context) -> dict[str, str]:
+    """:func:`date_examples` for today in the bot's zone."""
+    today = ctx.clock.now().astimezone(ctx.settings.zone).date()
+    return date_examples(ctx.texts, ctx.lang, today)
 
 
 def clock(ctx: Context, moment: datetime) -> str:

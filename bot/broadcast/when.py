@@ -18,7 +18,21 @@ Rules where a person leaves something out:
   (Monday to Sunday), ``deze week vrijdag`` the Friday of this one;
 - a weekday that does not fit the date ("do 13 maart" when it is a Friday) is not
   guessed: the problem is ``WEEKDAY``, with the date and the weekday typed, so the
-  reply can name the real weekday ("13 maart 2027 is een zaterdag").
+  reply can name the real weekday ("13 maart 2027 is een zaterdag");
+- spoken times are read as a Dutch person says them: ``half acht`` is 7:30,
+  ``kwart over acht`` 8:15, ``kwart voor acht`` 7:45, ``twee uur`` 2:00 (the numbers
+  one to twelve as words); on their own these are the morning's hours (a 24-hour
+  clock reads them so). ``'s avonds`` / ``'s middags`` (``vanavond``,
+  ``vanmiddag``, ``tonight``, ``in the evening``) put an hour from 1 to 11 in the
+  afternoon or evening (``half acht 's avonds`` is 19:30, ``8 uur 's avonds`` 20:00);
+  ``'s ochtends`` / ``'s morgens`` keep it in the morning and refuse an hour after 12;
+- ``over 3 weken op dinsdag`` / ``dinsdag over twee weken`` is the Tuesday of the week
+  three (two) weeks from now; ``over 3 weken`` with a time but without a weekday is
+  that many weeks from today;
+- a day of the month without a month, written as an ordinal (``zaterdag de 16e``,
+  ``16th``), is the coming 16th (or the one after when only that one fits the
+  weekday typed);
+- a year may be written short with an apostrophe (``3 feb. '27``).
 
 ``dateparser`` was measured for this and not taken: it read "vr 13 maart 10u" as
 the year 2110, "9 uur" as nine hours from now and "maandag 9u" as last Monday at
@@ -30,6 +44,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import partial
 
 PAST, UNREADABLE, WEEKDAY = "past", "unreadable", "weekday"
 DEFAULT_TIME = time(9, 0)
@@ -40,6 +55,11 @@ NOW_WORDS = frozenset({"nu", "now", "direct", "meteen", "immediately", "asap"})
 DAY_WORDS = {
     "vandaag": 0,
     "today": 0,
+    "vanavond": 0,
+    "vanmiddag": 0,
+    "vanochtend": 0,
+    "vanmorgen": 0,
+    "tonight": 0,
     "morgen": 1,
     "tomorrow": 1,
     "overmorgen": 2,
@@ -76,7 +96,55 @@ UNITS = {
     **dict.fromkeys(("dag", "dagen", "day", "days", "d"), "days"),
     **dict.fromkeys(("week", "weken", "weeks", "w"), "weeks"),
 }
-COUNT_WORDS = {"een": 1, "a": 1, "an": 1, "one": 1, "twee": 2, "two": 2, "drie": 3, "three": 3}
+# The numbers one to twelve as words (hours, counts), Dutch and English.
+NUMBER_WORDS = {
+    **dict.fromkeys(("een", "één", "one"), 1),
+    **dict.fromkeys(("twee", "two"), 2),
+    **dict.fromkeys(("drie", "three"), 3),
+    **dict.fromkeys(("vier", "four"), 4),
+    **dict.fromkeys(("vijf", "five"), 5),
+    **dict.fromkeys(("zes", "six"), 6),
+    **dict.fromkeys(("zeven", "seven"), 7),
+    **dict.fromkeys(("acht", "eight"), 8),
+    **dict.fromkeys(("negen", "nine"), 9),
+    **dict.fromkeys(("tien", "ten"), 10),
+    **dict.fromkeys(("elf", "eleven"), 11),
+    **dict.fromkeys(("twaalf", "twelve"), 12),
+}
+COUNT_WORDS = {**NUMBER_WORDS, "a": 1, "an": 1}
+# The part of the day typed: an hour from 1 to 11 is after noon in the afternoon and
+# the evening; the morning refuses an hour after 12.
+MORNING, AFTERNOON, EVENING = "morning", "afternoon", "evening"
+PART_WORDS = {
+    "vanavond": EVENING,
+    "tonight": EVENING,
+    "vanmiddag": AFTERNOON,
+    "vanochtend": MORNING,
+    "vanmorgen": MORNING,
+}
+_PART = re.compile(
+    r"(?:'s|s)\s+(avonds|middags|ochtends|morgens)\b|\bin\s+the\s+(evening|afternoon|morning)\b"
+    r"|\bin\s+de\s+(avond|middag|ochtend|morgen)\b"
+)
+_PART_OF = {
+    **dict.fromkeys(("avonds", "evening", "avond"), EVENING),
+    **dict.fromkeys(("middags", "afternoon", "middag"), AFTERNOON),
+    **dict.fromkeys(("ochtends", "morgens", "morning", "ochtend", "morgen"), MORNING),
+}
+_PART_MARK = "+part"
+_HOUR_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+_SPOKEN = (
+    # "half acht", "half 8": 7:30; "kwart over acht" 8:15, "kwart voor acht" 7:45
+    (re.compile(rf"\bhalf\s+({_HOUR_WORD}|\d{{1,2}})\b(?!\s*[:.]\d)"), "half"),
+    (re.compile(rf"\bkwart\s+over\s+({_HOUR_WORD}|\d{{1,2}})\b(?!\s*[:.]\d)"), "past"),
+    (re.compile(rf"\bkwart\s+voor\s+({_HOUR_WORD}|\d{{1,2}})\b(?!\s*[:.]\d)"), "to"),
+    # "twee uur", "two pm", "acht uur 's avonds"
+    (re.compile(rf"\b({_HOUR_WORD})\s*(uur|u|am|pm|o'clock)\b"), "word"),
+)
+# "over 3 weken", "over twee weken", "in 2 weeks": the week that many weeks ahead.
+_WEEKS_AHEAD = re.compile(rf"\b(?:over|in)\s+(\d{{1,2}}|{_HOUR_WORD})\s+(?:weken|week|weeks)\b")
+_AHEAD_MARK = "+ahead"
+_SHORT_YEAR = re.compile(r"'(\d{2})")
 FILLER = frozenset({"om", "at", "op", "on", "de", "the", "van", "of", "volgende", "komende"})
 FILLER |= {"aanstaande", "next", "this", "deze", "a.s.", "as"}
 
@@ -124,7 +192,10 @@ class _Parts:
     weekday: int | None = None
     offset: int | None = None  # days from today
     week: int | None = None  # weeks from this one ("volgende week dinsdag")
+    ahead: bool = False  # the week was "over 3 weken": without a weekday, 3 weeks on
     clock: time | None = None
+    part: str | None = None  # MORNING, AFTERNOON, EVENING: "'s avonds"
+    ordinal: bool = False  # the day was written "16e" / "16th"
 
 
 def parse_when(text: str, now: datetime, zone: tzinfo) -> When:
@@ -145,8 +216,49 @@ def parse_when(text: str, now: datetime, zone: tzinfo) -> When:
 
 
 def normal(text: str) -> str:
-    """Text as the readers here take it: lower case, commas as spaces, single spaces."""
+    """Text as the readers here take it: lower case, commas as spaces, single spaces,
+    one kind of apostrophe."""
+    for quote in "’‘`´":
+        text = text.replace(quote, "'")
     return " ".join(text.casefold().replace(",", " ").split())
+
+
+def spoken(s: str) -> str:
+    """Spoken times as digits (``s`` as :func:`normal` gives it): ``half acht`` →
+    ``7:30``, ``kwart over acht`` → ``8:15``, ``twee uur`` → ``2 uur``."""
+    for pattern, how in _SPOKEN:
+        s = pattern.sub(partial(_spoken_time, how=how), s)
+    return s
+
+
+def _spoken_time(match: re.Match[str], *, how: str) -> str:
+    word = match.group(1)
+    hour = int(word) if word.isdigit() else NUMBER_WORDS[word]
+    if how == "word":
+        unit = "uur" if match.group(2) == "o'clock" else match.group(2)
+        return f"{hour} {unit}"
+    if not 1 <= hour <= 12:
+        return match.group(0)
+    if how == "past":
+        return f"{hour}:15"
+    before = 12 if hour == 1 else hour - 1
+    return f"{before}:{30 if how == 'half' else 45}"
+
+
+def no_such_date(s: str, now: datetime) -> tuple[int, int, int] | None:
+    """A date typed that does not exist (``30 februari``, ``29-2-2027``): its day,
+    month and year (the year it would be in); None when that is not the problem."""
+    parts = _read(s)
+    if parts is None or parts.day is None or parts.month is None or parts.offset is not None:
+        return None
+    if not 1 <= parts.month <= 12 or parts.day < 1:
+        return None
+    year = parts.year or now.year
+    try:
+        date(year, parts.month, parts.day)
+    except ValueError:
+        return parts.day, parts.month, year
+    return None
 
 
 def read_local(s: str, now: datetime) -> When:
@@ -163,6 +275,15 @@ def read_local(s: str, now: datetime) -> When:
     if local is None:
         return When(None, UNREADABLE)
     return When(local, timed=parts.clock is not None)
+
+
+def _with_part(clock: time, part: str | None) -> time | None:
+    """The clock time in the part of the day typed; None when they do not fit."""
+    if part in (AFTERNOON, EVENING) and 1 <= clock.hour <= 11:
+        return clock.replace(hour=clock.hour + 12)
+    if part == MORNING and clock.hour > 12:
+        return None
+    return clock
 
 
 def _relative(s: str) -> timedelta | None:
@@ -197,9 +318,21 @@ def take_time(s: str) -> tuple[time | None, str] | None:
     return None, s
 
 
+def marked(s: str) -> str:
+    """``s`` with its spoken times as digits and its parts of the day and weeks
+    ahead as marks the word reader knows."""
+    s = _PART.sub(lambda m: f" {_PART_MARK}{_PART_OF[m.group(m.lastindex or 0)]} ", spoken(s))
+    s = _WEEKS_AHEAD.sub(lambda m: f" {_AHEAD_MARK}{_count(m.group(1))} ", s)
+    return _SHORT_YEAR.sub(r"20\1", s)
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
 def _read(s: str) -> _Parts | None:
     """Every word as a part of a date; None when a word is not understood."""
-    taken = take_time(s)
+    taken = take_time(marked(s))
     if taken is None:
         return None
     clock, rest = taken
@@ -208,15 +341,20 @@ def _read(s: str) -> _Parts | None:
     for token in rest.split():
         if token not in FILLER and not _token(token, parts):
             return None
+    if parts.clock is not None:
+        parts.clock = _with_part(parts.clock, parts.part)
+        if parts.clock is None:
+            return None
     return parts
 
 
 def _token(token: str, parts: _Parts) -> bool:
     """Put one word into ``parts``; False when it means nothing here."""
-    if token.startswith(_WEEK_MARK):
-        parts.week = int(token.removeprefix(_WEEK_MARK))
-    elif token in DAY_WORDS:
+    if token.startswith("+"):
+        return _mark(token, parts)
+    if token in DAY_WORDS:
         parts.offset = DAY_WORDS[token]
+        parts.part = PART_WORDS.get(token, parts.part)
     elif token.rstrip(".") in WEEKDAYS:
         parts.weekday = WEEKDAYS[token.rstrip(".")]
     elif token.rstrip(".") in MONTHS:
@@ -230,7 +368,20 @@ def _token(token: str, parts: _Parts) -> bool:
     elif token.isdigit() and len(token) == 4:
         parts.year = int(token)
     elif match := _ORDINAL.fullmatch(token):
-        parts.day = int(match.group(1))
+        parts.day, parts.ordinal = int(match.group(1)), not token.isdigit()
+    else:
+        return False
+    return True
+
+
+def _mark(token: str, parts: _Parts) -> bool:
+    """A mark :func:`marked` made: a week, weeks ahead, a part of the day."""
+    if token.startswith(_WEEK_MARK):
+        parts.week = int(token.removeprefix(_WEEK_MARK))
+    elif token.startswith(_AHEAD_MARK):
+        parts.week, parts.ahead = int(token.removeprefix(_AHEAD_MARK)), True
+    elif token.startswith(_PART_MARK):
+        parts.part = token.removeprefix(_PART_MARK)
     else:
         return False
     return True
@@ -247,9 +398,9 @@ def _moment(parts: _Parts, now: datetime) -> datetime | None:
     ahead = clock is not None and datetime.combine(today, clock, now.tzinfo) >= now - GRACE
     day: date | None
     if parts.week is not None:
-        if parts.weekday is None or parts.day is not None or parts.offset is not None:
-            return None  # "volgende week" alone, or with a date: which day?
-        day = today + timedelta(days=7 * parts.week + parts.weekday - today.weekday())
+        day = _in_week(parts, parts.week, today)
+    elif parts.day is not None and parts.month is None and parts.ordinal:
+        day = _day_of_month(parts.day, parts.weekday, today)
     elif parts.day is not None or parts.month is not None:
         day = _calendar_date(parts, today)
     elif parts.offset is not None:
@@ -267,6 +418,35 @@ def _moment(parts: _Parts, now: datetime) -> datetime | None:
     if parts.weekday is not None and day.weekday() != parts.weekday:
         raise _WrongWeekday(day, parts.weekday)
     return datetime.combine(day, clock or DEFAULT_TIME, tzinfo=now.tzinfo)
+
+
+def _in_week(parts: _Parts, week: int, today: date) -> date | None:
+    """The day of "volgende week dinsdag", "over 3 weken (op dinsdag)"."""
+    if parts.day is not None or parts.offset is not None:
+        return None  # "volgende week" with a date: which day?
+    if parts.weekday is None:
+        # "volgende week" alone: which day of it? "over 3 weken": three weeks on
+        return today + timedelta(days=7 * week) if parts.ahead else None
+    return today + timedelta(days=7 * week + parts.weekday - today.weekday())
+
+
+def _day_of_month(day: int, weekday: int | None, today: date) -> date | None:
+    """The coming ``day`` of a month (today's counts); of the next two, the one on
+    ``weekday`` when only that one is."""
+    found: list[date] = []
+    year, month = today.year, today.month
+    while len(found) < 2 and (year, month) < (today.year + 1, today.month + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today:
+            found.append(candidate)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if not found:
+        return None
+    fits = [d for d in found if weekday is None or d.weekday() == weekday]
+    return fits[0] if fits else found[0]
 
 
 def _calendar_date(parts: _Parts, today: date) -> date | None:

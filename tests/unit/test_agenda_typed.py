@@ -13,6 +13,7 @@ from bot.agenda.files import Vocabulary, event_issues
 from bot.agenda.model import EventData
 from bot.agenda.typed import (
     DEFAULT_LENGTH,
+    NO_SUCH_DATE,
     NO_SUCH_TIME,
     NO_TIME,
     default_end,
@@ -76,7 +77,7 @@ def test_it_reads_dates_with_a_start_and_an_end(
         ("volgende week dinsdag", NO_TIME),
         ("volgende week 14:00", UNREADABLE),  # which day of it?
         ("bla bla", UNREADABLE),
-        ("31-2 10:00", UNREADABLE),
+        ("31-2 10:00", NO_SUCH_DATE),  # said so, with the month's days
         ("12-3 25:00", UNREADABLE),
         ("", UNREADABLE),
         ("12-3 19:30 tot morgen", NO_TIME),
