@@ -17,8 +17,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.agenda.feeds import CalendarFeeds
+from bot.agenda.prompts import Prompts, PromptsError
+from bot.agenda.reminders import ReminderEngine, RulesError
 from bot.agenda.reminders import Rules as ReminderRules
-from bot.agenda.reminders import RulesError
 from bot.agenda.reminders import engine_for as reminder_engine_for
 from bot.broadcast.engine import engine_for
 from bot.channels.base import Channel, ChannelHost
@@ -97,11 +98,12 @@ class ChannelView:
         return await self.outbox.enqueue_for(platform, platform_user_id, replies, delay=delay)
 
 
-def _reminder_rules(content: Path) -> ReminderRules:
-    """When the agenda sends invitations and reminders (content/agenda_reminders.yaml)."""
+def _reminder_engine(services: Services, content: Path) -> ReminderEngine:
+    """The agenda's engine, with when it sends invitations, reminders and prompts
+    (content/agenda_reminders.yaml, content/agenda_prompts.yaml)."""
     try:
-        return ReminderRules.load(content)
-    except RulesError as exc:
+        return reminder_engine_for(services, ReminderRules.load(content), Prompts.load(content))
+    except (RulesError, PromptsError) as exc:
         raise ConfigError(f"CONTENT_DIR: {exc}") from None
 
 
@@ -209,7 +211,7 @@ class App:
                 # and the agenda's invitations and reminders (bot.agenda.reminders).
                 before_claim=[
                     engine_for(self.services).tick,
-                    reminder_engine_for(self.services, _reminder_rules(content)).tick,
+                    _reminder_engine(self.services, content).tick,
                 ],
             )
             self.sender.start()

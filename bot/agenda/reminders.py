@@ -46,8 +46,11 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.agenda.model import KINDS, Event, EventData, instant, wall_time
+from bot.agenda.prompts import KIND as PROMPT
+from bot.agenda.prompts import Prompt, Prompts, Writer, receivers
 from bot.agenda.words import ACTION, when
 from bot.broadcast.audience import Audience
+from bot.broadcast.quiet import QuietHours
 from bot.core.clock import Clock
 from bot.core.messages import Choice, Reply
 from bot.core.texts import Texts
@@ -268,6 +271,8 @@ class ReminderEngine:
     texts: Texts
     clock: Clock
     rules: Rules
+    prompts: Prompts = field(default_factory=lambda: Prompts({}))
+    quiet: QuietHours | None = None  # prompts wait for its end; reminders do not
     grace: timedelta = timedelta(hours=6)
     default_language: str = "nl"
     lease: timedelta = timedelta(minutes=2)
@@ -343,7 +348,7 @@ class ReminderEngine:
         new: list[tuple[str, str, datetime, str]] = []
         if event.cancelled:
             for r in existing.values():
-                if r.status == PENDING and r.kind in (INVITE, REMIND, CHANGED):
+                if r.status == PENDING and r.kind in (INVITE, REMIND, CHANGED, PROMPT):
                     r.status, r.done_at = DROPPED, now
             if told is not None and event.ends_at > now:
                 new.append((CANCELLED, CANCELLED, now, ""))
@@ -351,7 +356,8 @@ class ReminderEngine:
         if told is not None and event.ends_at > now and (changed := changes(told, event)):
             detail = json.dumps({"what": changed, "was": told})
             new.append((f"{CHANGED}-{event.sequence}", CHANGED, now, detail))
-        planned = {rule.name: rule for rule in self.rules.of(event.kind)}
+        planned: dict[str, Rule | Prompt] = {r.name: r for r in self.rules.of(event.kind)}
+        planned.update((p.name, p) for p in self.prompts.of(event.kind))
         for name, rule in planned.items():
             row = existing.get(name)
             if row is None:
@@ -360,7 +366,8 @@ class ReminderEngine:
             else:
                 _move(row, rule, event, now)
         for name, row in existing.items():
-            if row.kind in (INVITE, REMIND) and name not in planned and row.status == PENDING:
+            timed = row.kind in (INVITE, REMIND, PROMPT)
+            if timed and name not in planned and row.status == PENDING:
                 row.status, row.done_at = DROPPED, now  # its rule is gone
         return new
 
@@ -400,11 +407,14 @@ class ReminderEngine:
     # -- 2. send what is due ------------------------------------------------------------
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
-        return and_(
+        due = and_(
             AgendaReminder.status == PENDING,
             AgendaReminder.due_at <= now,
             or_(AgendaReminder.lease_until.is_(None), AgendaReminder.lease_until < now),
         )
+        if self.quiet is not None and self.quiet.contains(now):
+            return and_(due, AgendaReminder.kind != PROMPT)  # prompts wait for the morning
+        return due
 
     async def send_one(self, now: datetime) -> bool:
         """Claim one due row and queue its messages; False when none is due."""
@@ -460,6 +470,8 @@ class ReminderEngine:
     def _why_skip(self, job: _Claimed, event: Event | None, now: datetime) -> str | None:
         if event is None:
             return "the event is gone"
+        if job.kind == PROMPT:
+            return self._why_skip_prompt(job, event, now)
         if job.kind in (INVITE, REMIND):
             if event.cancelled:
                 return "the event is cancelled"
@@ -472,6 +484,21 @@ class ReminderEngine:
                 return "the RSVP deadline has passed"
         elif event.ends_at <= now:
             return "the event is over"
+        return None
+
+    def _why_skip_prompt(self, job: _Claimed, event: Event, now: datetime) -> str | None:
+        prompt = self.prompts.named(event.kind, job.name)
+        if prompt is None:
+            return "its rule is gone"
+        if event.cancelled:
+            return "the event is cancelled"
+        if not prompt.after and event.starts_at <= now:
+            return "the event has begun"
+        # late counts from when it could go: after the quiet hours it fell in
+        held = self.quiet is not None and self.quiet.contains(job.due_at)
+        could = self.quiet.ends_after(job.due_at) if held and self.quiet else job.due_at
+        if now - could > self.grace:
+            return "past the grace period"
         return None
 
     async def _finish(self, job: _Claimed, status: str, count: int, now: datetime) -> None:
@@ -487,10 +514,20 @@ class ReminderEngine:
         """Queue the row's messages, ``batch`` user ids at a time, one ``INSERT ...
         SELECT`` per language (the outbox encrypts each language's text once), renewing
         the lease with each batch; None when the row is no longer ours."""
-        condition = and_(
-            recipients(job.kind, event.id, event.audience), User.private_chat_id.is_not(None)
-        )
         languages = list(dict.fromkeys([self.default_language, *self.texts.languages]))
+        if job.kind == PROMPT:
+            prompt = self.prompts.named(event.kind, job.name)
+            assert prompt is not None  # _why_skip said so
+            who = receivers(prompt, event)
+            replies = await self._prompt_replies(prompt, event, languages)
+            if replies is None:
+                return 0  # nothing to say (every point of the checklist is done)
+        else:
+            who = recipients(job.kind, event.id, event.audience)
+            replies = {
+                lang: self.reply(job.kind, event, lang, now, job.detail) for lang in languages
+            }
+        condition = and_(who, User.private_chat_id.is_not(None))
         others = languages[1:]
         speaks = {
             lang: (
@@ -500,7 +537,6 @@ class ReminderEngine:
             )
             for lang in languages
         }
-        replies = {lang: self.reply(job.kind, event, lang, now, job.detail) for lang in languages}
         prefix = f"agenda:{job.id}:{int(job.due_at.timestamp())}:"
         async with self.sessions() as session:
             last = int(await session.scalar(select(func.max(User.id))) or 0)
@@ -531,6 +567,19 @@ class ReminderEngine:
         return total
 
     # -- the words ----------------------------------------------------------------------
+
+    async def _prompt_replies(
+        self, prompt: Prompt, event: Event, languages: list[str]
+    ) -> dict[str, Reply] | None:
+        writer = Writer(self.texts, self.outbox.cipher, self.prompts)
+        async with self.sessions() as session, session.begin():
+            replies = {}
+            for lang in languages:
+                reply = await writer.write(session, prompt, event, lang)
+                if reply is None:
+                    return None
+                replies[lang] = reply
+        return replies
 
     def reply(self, kind: str, event: Event, lang: str, now: datetime, detail: str = "") -> Reply:
         """The message of a row of ``kind`` about ``event`` in ``lang``, at ``now``."""
@@ -585,7 +634,7 @@ def _lines(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if line.strip())
 
 
-def _move(row: AgendaReminder, rule: Rule, event: Event, now: datetime) -> None:
+def _move(row: AgendaReminder, rule: Rule | Prompt, event: Event, now: datetime) -> None:
     """A planned row after its event changed: it waits for the new instant, unless that
     has passed and the row was sent already (an invitation goes only once)."""
     due = rule.due(event)
@@ -620,15 +669,31 @@ def how_soon(texts: Texts, event: EventData, lang: str, now: datetime) -> str:
     return texts.get(lang, "agenda_remind.very_soon")
 
 
-def engine_for(services: Services, rules: Rules | None = None) -> ReminderEngine:
+def timing_problems(content: Path) -> list[str]:
+    """What is wrong with the reminder and prompt rules (``alliantiebot content check``)."""
+    problems = []
+    for load in (Rules.load, Prompts.load):
+        try:
+            load(content)
+        except ValueError as exc:  # RulesError, PromptsError
+            problems.append(str(exc))
+    return problems
+
+
+def engine_for(
+    services: Services, rules: Rules | None = None, prompts: Prompts | None = None
+) -> ReminderEngine:
     """The engine over a running app's services and settings."""
     settings = services.settings
+    content = content_dir(settings.content_dir)
     return ReminderEngine(
         sessions=services.sessions,
         outbox=services.outbox,
         texts=services.texts,
         clock=services.clock,
-        rules=rules or Rules.load(content_dir(settings.content_dir)),
+        rules=rules or Rules.load(content),
+        prompts=prompts or Prompts.load(content),
+        quiet=QuietHours.parse(settings.quiet_hours, settings.zone),
         grace=timedelta(seconds=settings.misfire_grace_seconds),
         default_language=settings.default_language,
         lease=timedelta(seconds=settings.outbox_lease_seconds),

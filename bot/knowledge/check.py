@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.agenda.reminders import timing_problems
 from bot.agenda.series import rules_problems
 from bot.knowledge.answer import Answerer
 from bot.knowledge.safety import Concern
@@ -47,4 +48,5 @@ def check_content(content: Path) -> Report:
                 if best != entry.id:
                     report.confusions.append(f"{entry.id} [{language}]: {question!r} → {best}")
     report.errors += rules_problems(content)  # the agenda's series rules are content too
+    report.errors += timing_problems(content)  # and when it sends reminders and prompts
     return report
