@@ -38,7 +38,7 @@ OFF_WORDS = ("uit", "off")
 
 def _viewer(ctx: Context) -> Viewer:
     person = ctx.person
-    return Viewer(person.role_set, person.gemeente, person.organisation)
+    return Viewer.of(person.role_set, person.gemeente, person.organisation)
 
 
 def _hosts(event: Event) -> str:

@@ -5,7 +5,10 @@ The question is recognised by the knowledge layer, after the crisis check
 the next event of that kind that this person may see (as ``/agenda`` shows them), as a
 card in the question's language with the agenda's own buttons (``ag:y|m|n|ics:<id>``,
 checked by ``handlers.agenda.pressed``), and a word on how many more follow. None
-planned: it says so and points to the verbinders, never to a date from the content.
+planned: it says so and points to the verbinders, never to a date from the content; one
+planned that is not for this person (a gangmakersbijeenkomst for a resident): it says
+who it is for, without its title or date. A verbinder sees every event. "Ik kom" typed
+with no card to answer: which activity? (``/agenda``).
 """
 
 from __future__ import annotations
@@ -53,28 +56,41 @@ def card(ctx: Context, event: Event, lang: str) -> Reply:
     return Reply(text="\n".join(lines), choices=tuple(choices))
 
 
+async def _none_text(ctx: Context, lang: str, kind: str | None) -> str:
+    """None of the kind for this person: none planned at all, or the next one is for
+    others (who it is for, not its title or date)."""
+    hidden = kind is not None and any(
+        e.kind == kind for e in await ctx.db.agenda.upcoming(ctx.clock.now())
+    )
+    if hidden and kind is not None:
+        return ctx.texts.get(lang, _key(ctx, "closed", kind))
+    return "\n".join(
+        [
+            ctx.texts.get(lang, _key(ctx, "none", kind or ANY)),
+            ctx.texts.get(lang, "agenda_ask.ask_verbinders"),
+        ]
+    )
+
+
 async def answer(ctx: Context, result: Answer) -> list[Reply]:
     """The next event(s) of the kind asked about, for this person."""
     lang = result.language
+    if result.agenda is not None and result.agenda.rsvp:
+        return [Reply(text=ctx.texts.get(lang, "agenda_ask.which_event"))]
     kind = result.agenda.kind if result.agenda is not None else None
     person = ctx.person
-    viewer = Viewer(person.role_set, person.gemeente, person.organisation)
+    viewer = Viewer.of(person.role_set, person.gemeente, person.organisation)
     events = await ctx.db.agenda.upcoming(ctx.clock.now(), viewer)
     if kind is not None:
         events = [e for e in events if e.kind == kind]
     label = kind or ANY
     if not events:
-        text = "\n".join(
-            [
-                ctx.texts.get(lang, _key(ctx, "none", label)),
-                ctx.texts.get(lang, "agenda_ask.ask_verbinders"),
-            ]
-        )
-        return [Reply(text=text)]
+        return [Reply(text=await _none_text(ctx, lang, kind))]
     shown = events[: 1 if kind is not None else SHOWN_ANY]
     after = [ctx.texts.get(lang, "agenda_ask.reply_hint")]
-    if len(events) > len(shown):
-        after.insert(0, ctx.texts.get(lang, "agenda_ask.more", count=len(events) - len(shown)))
+    if (left := len(events) - len(shown)) > 0:
+        more = "agenda_ask.more_one" if left == 1 else "agenda_ask.more_many"
+        after.insert(0, ctx.texts.get(lang, more, count=left))
     return [
         Reply(text=ctx.texts.get(lang, _key(ctx, "next", label))),
         *(card(ctx, event, lang) for event in shown),

@@ -147,7 +147,10 @@ def _without_search(
     if outcome in SMALL_TALK:
         return Reply(text=texts.get(lang, SMALL_TALK[outcome]))
     if outcome is Outcome.AGENDA:  # in the chat, handlers.agenda_ask answers from the agenda
-        return Reply(text=texts.get(lang, "agenda_ask.see_agenda"))
+        typed = result.agenda is not None and result.agenda.rsvp  # "Ik kom": which one?
+        return Reply(
+            text=texts.get(lang, "agenda_ask.which_event" if typed else "agenda_ask.see_agenda")
+        )
     return None
 
 

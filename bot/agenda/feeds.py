@@ -39,7 +39,7 @@ def personal_path(token: str) -> str:
 
 
 def viewer_of(user: User) -> Viewer:
-    return Viewer(user.role_set, user.gemeente, user.organisation)
+    return Viewer.of(user.role_set, user.gemeente, user.organisation)
 
 
 class CalendarFeeds:

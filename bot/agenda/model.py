@@ -95,6 +95,13 @@ class Viewer:
     roles: frozenset[str] = frozenset()
     gemeente: str | None = None
     organisation: str | None = None
+    all: bool = False  # every event, whoever it is for: a verbinder (they manage them)
+
+    @classmethod
+    def of(cls, roles: frozenset[str], gemeente: str | None, organisation: str | None) -> Viewer:
+        """A person as a viewer: a verbinder sees every event (in /agenda, in the answer
+        to a question and in their personal feed), anyone else the events for them."""
+        return cls(roles, gemeente, organisation, all=vocab.VERBINDER in roles)
 
 
 def _plain(value: str | None) -> str:
@@ -105,7 +112,10 @@ def _plain(value: str | None) -> str:
 def sees(audience: str, viewer: Viewer) -> bool:
     """Whether ``viewer`` is in an event's audience, as announcements choose people:
     ``all`` is everyone; roles, gemeenten and organisations each narrow it down (any
-    value within one kind, every kind given). Everyone is an inwoner."""
+    value within one kind, every kind given). Everyone is an inwoner; a viewer with
+    ``all`` (a verbinder) sees every event."""
+    if viewer.all:
+        return True
     chosen = Audience.stored(audience)
     if chosen.everyone:
         return True

@@ -48,6 +48,7 @@ LISTS = (
     "about",
     "personal",
 )
+ANSWERS = "answers"  # the short answers to a card, typed: the whole text is one of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class AgendaQuestion:
 
     kind: str | None
     where: bool = False
+    rsvp: bool = False  # just "Ik kom" / "Misschien" typed, with no card to answer
 
 
 class _Words:
@@ -111,6 +113,10 @@ class AgendaQuestions:
         self._kind_words = sorted(
             {w for words in self.kinds.values() for w in words.single if ":" not in w}
         )
+        self._answers = {
+            " ".join(t for t in self.normalizer.normalize(a).split() if t != "|")
+            for a in raw.get(ANSWERS) or []
+        }
         self._known = set().union(*(w.single for w in (*self.kinds.values(), *self.words.values())))
 
     @classmethod
@@ -181,6 +187,8 @@ class AgendaQuestions:
         tokens = [t for t in self.normalizer.normalize(question).split() if t != "|"]
         if not tokens:
             return None
+        if " ".join(tokens) in self._answers:  # "Ik kom" typed: which activity?
+            return AgendaQuestion(None, rsvp=True)
         tokens = self._near_kinds(tokens)
         where = self.words["where"].anywhere(tokens)
         if self.words["phrases"].anywhere(tokens):

@@ -35,12 +35,12 @@ BESTUURDERS = EventData(
 )
 
 
-async def make_gangmaker(app: App, user_id: str) -> None:
+async def make_gangmaker(app: App, user_id: str, roles: str = "gangmaker") -> None:
     assert app.services is not None
     async with app.services.work.begin() as db:
         user = await db.users.find("console", user_id)
         assert user is not None
-        user.roles = "gangmaker"
+        user.roles = roles
 
 
 async def test_the_next_leeratelier_comes_from_the_agenda(bot: Person, app: App) -> None:
@@ -61,7 +61,7 @@ async def test_the_next_leeratelier_comes_from_the_agenda(bot: Person, app: App)
         "Ik kan niet",
         "Zet in mijn agenda",
     ]
-    assert "Daarna staan er nog 1 in de agenda" in replies[2].text
+    assert "Daarna staat er nog 1 in de agenda." in replies[2].text  # singular
     assert "Bestuurdersbijeenkomst" not in bot.text
     assert "juni" not in bot.text  # only the next one as a card
 
@@ -111,9 +111,13 @@ async def test_a_cancelled_event_is_not_the_next_one(bot: Person, app: App) -> N
 async def test_only_events_this_person_may_see(app: App) -> None:
     await add(app, GANGMAKERS)  # for gangmakers only
     anna = Person(app)
-    await anna.send("Wanneer is de volgende gangmakersbijeenkomst?")
-    assert "geen volgende gangmakersbijeenkomst" in anna.text
-    assert "Gangmakers overleg" not in anna.text
+    await anna.send("wanneer komen de gangmakers weer samen?")
+    # not "none planned": there is one, for gangmakers (who it is for, not its details)
+    assert anna.text == (
+        "De volgende gangmakersbijeenkomst is alleen voor gangmakers. Ben je gangmaker? "
+        "Vraag een verbinder om je rol: mail info@alliantiepg.nl."
+    )
+    assert "Gangmakers overleg" not in anna.text and "februari" not in anna.text
 
     gert = Person(app, user_id="gert", display_name="Gert")
     await gert.send("/start")
@@ -154,3 +158,78 @@ async def test_the_crisis_check_stays_first(bot: Person, app: App) -> None:
 
     assert "113" in bot.text
     assert LEERATELIER.title not in bot.text
+
+
+async def test_a_verbinder_sees_every_event(app: App) -> None:
+    await add(app, GANGMAKERS)  # for gangmakers only; a verbinder manages it
+    vera = Person(app, user_id="vera", display_name="Vera")
+    await vera.send("/start")
+    await make_gangmaker(app, "vera", roles="verbinder")
+
+    await vera.send("wanneer komen de gangmakers weer samen?")
+    assert "Gangmakers overleg" in vera.text
+    assert "dinsdag 3 februari 2026, 14.00–16.00" in vera.text
+    await vera.press("Zet in mijn agenda")  # the button checks the audience too
+    assert "ken ik niet" not in vera.text
+
+    await vera.send("/agenda")
+    assert "Gangmakers overleg" in vera.text
+
+
+async def test_one_more_and_several_more_in_english(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+    await add(app, LATER)
+
+    await bot.send("When is the next learning studio?")
+    assert "After that, 1 more is in the agenda." in bot.text
+
+    await add(
+        app,
+        replace(
+            LATER, uid="third@x", start=datetime(2026, 9, 1, 15, 0), end=datetime(2026, 9, 1, 17, 0)
+        ),
+    )
+    await bot.send("When is the next learning studio?")
+    assert "After that, 2 more are in the agenda." in bot.text
+
+
+async def test_the_blind_tests_questions_get_the_agenda(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+    await add(app, BESTUURDERS)
+
+    for question in (
+        "Is er in januari een leeratelier?",
+        "Op welke datum is het volgende leerateljee",
+        "leeratelier datum?",
+    ):
+        await bot.send(question)
+        assert bot.last[0].text == "Dit is het volgende leeratelier in de agenda:", question
+        assert "donderdag 12 maart 2026" in bot.text
+        assert "info@" not in bot.text  # not the curated list of past leerateliers
+
+    for question in (
+        "Wat staat er de komende tijd gepland?",
+        "Wat is er volgende maand te doen bij de alliantie?",
+    ):
+        await bot.send(question)
+        assert bot.last[0].text == "Dit komt er als eerste aan in de agenda:", question
+        assert [r.text.splitlines()[0] for r in bot.last[1:3]] == [
+            LEERATELIER.title,
+            BESTUURDERS.title,
+        ]
+
+
+async def test_a_typed_answer_without_a_card_asks_which_activity(bot: Person, app: App) -> None:
+    await add(app, LEERATELIER)
+
+    for typed in ("Ik kom", "Misschien", "Ik kan niet"):
+        await bot.send(typed)
+        assert bot.text == "Op welke activiteit? Stuur /agenda en tik bij de activiteit op Ik kom."
+        assert "Daar weet ik geen goed antwoord op" not in bot.text
+
+    await bot.send("ik kom niet uit mijn bed")  # more than the answer: not this reply
+    assert "Op welke activiteit?" not in bot.text
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        answers = (await session.execute(select(AgendaRsvp.answer))).scalars().all()
+    assert answers == []  # nothing was answered

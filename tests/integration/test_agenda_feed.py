@@ -144,6 +144,24 @@ async def test_a_personal_feed_shows_the_events_for_that_person(served: App) -> 
     }
 
 
+async def test_a_verbinders_feed_has_every_event(served: App) -> None:
+    vera = Person(served, user_id="vera")
+    path, _ = await feed_link(vera)
+    await set_profile(served, "vera", roles="verbinder")  # no gemeente, no organisation
+
+    status, _, body = await fetch(served, path)
+
+    assert status == 200
+    assert set(statuses(body)) == {
+        "public@x",
+        "gangmakers@x",
+        "leiden@x",
+        "reos@x",
+        "cancelled@x",
+        "recent@x",
+    }
+
+
 async def test_only_the_hash_of_the_token_is_stored(served: App) -> None:
     _, token = await feed_link(Person(served))
     assert served.services is not None
