@@ -1,0 +1,236 @@
+"""Host rotation: which two organisations host each gangmakers meeting.
+
+A pure module: the volunteers, the hosts of earlier meetings (oldest first) and a seed
+give the same hosts every time. The rules (issue 16, docs/gangmakers.md):
+
+- **Rounds.** Every volunteer hosts once per round; a round ends when everyone has
+  hosted, and a new one begins. A volunteer is *due* while it has not hosted in the
+  current round. Hosts are taken from those due, so nobody hosts twice before
+  everyone has hosted once (unless the months leave no choice: see below).
+- **Longest ago first.** Among those due, the one that hosted longest ago goes first;
+  one that never hosted before all others; so last year's hosts go last. Ties (never
+  hosted, or hosted together) are broken by the seed.
+- **No pair twice while avoidable.** Of the pairs that can be made from those due,
+  the first that has not hosted together before is taken (keeping the most overdue
+  first); only when every such pair has hosted together is one repeated.
+- **"Not in <month>".** A volunteer is never asked for a month it said no to. When
+  fewer than two due volunteers can do the month, the others who can come next, the
+  one who hosted longest ago first.
+
+:func:`plan_hosts` gives a year's hosts; :meth:`Rotation.pick` the next in line for
+one meeting (after a decline), leaving out who hosts it already or declined.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from bot.broadcast.when import MONTHS
+
+HOSTS_PER_MEETING = 2
+Meeting = tuple[str, ...]  # the hosts of one meeting
+# "reos; niet in juli, augustus" or "reos; not in july"
+_NOT_IN = re.compile(r"^\s*(?:niet|not)\s+in\s+(.+)$", re.IGNORECASE)
+
+
+class VolunteersError(ValueError):
+    """A volunteer line that cannot be read: every problem, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    """An organisation that hosts in turn; ``not_in``: months (1-12) it cannot."""
+
+    organisation: str
+    not_in: frozenset[int] = frozenset()
+
+    def can(self, month: int) -> bool:
+        return month not in self.not_in
+
+
+def months_of(text: str) -> frozenset[int]:
+    """``juli, augustus`` (or ``juli en augustus``): the months; ValueError if one is
+    not a month."""
+    words = [w for w in re.split(r"[,\s]+|\ben\b|\band\b", text.casefold()) if w]
+    unknown = [w for w in words if w not in MONTHS]
+    if unknown or not words:
+        raise ValueError(f"{unknown[0] if unknown else text!r} is not a month such as juli")
+    return frozenset(MONTHS[w] for w in words)
+
+
+def read_volunteers(lines: Iterable[str], known: Iterable[str] | None = None) -> list[Volunteer]:
+    """Volunteers, one a line: ``reos`` or ``reos; niet in juli, augustus``. Empty lines
+    and lines starting with ``#`` are skipped. ``known``: the organisation ids that
+    exist (none: any). :class:`VolunteersError` names every bad line."""
+    ids = {k.casefold(): k for k in known} if known is not None else None
+    volunteers: dict[str, Volunteer] = {}
+    problems: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, _, rest = (part.strip() for part in line.partition(";"))
+        org = name if ids is None else ids.get(name.casefold(), "")
+        if not org:
+            problems.append(f"line {number}: {name!r} is not an organisation id")
+            continue
+        not_in: frozenset[int] = frozenset()
+        if rest:
+            match = _NOT_IN.match(rest)
+            try:
+                if match is None:
+                    raise ValueError(f"{rest!r} is not 'niet in <month>'")
+                not_in = months_of(match.group(1))
+            except ValueError as exc:
+                problems.append(f"line {number}: {exc}")
+                continue
+        if org in volunteers:
+            problems.append(f"line {number}: {org} is given twice")
+        volunteers[org] = Volunteer(org, not_in)
+    if problems:
+        raise VolunteersError(problems)
+    return list(volunteers.values())
+
+
+@dataclass
+class Rotation:
+    """The state of the rotation after ``history`` (the hosts of earlier meetings,
+    oldest first; organisations that no longer volunteer are passed over)."""
+
+    volunteers: Sequence[Volunteer]
+    history: Sequence[Meeting] = ()
+    seed: int = 0
+    last_year: Sequence[Meeting] = ()  # these hosts go after those who did not host then
+    _last: dict[str, int] = field(init=False, default_factory=dict)
+    _due: set[str] = field(init=False, default_factory=set)
+    _pairs: set[frozenset[str]] = field(init=False, default_factory=set)
+    _tie: dict[str, int] = field(init=False, default_factory=dict)
+    _count: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._by_id = {v.organisation: v for v in self.volunteers}
+        order = sorted(self._by_id)
+        random.Random(self.seed).shuffle(order)  # noqa: S311 (a fair order, not a secret)
+        self._tie = {org: n for n, org in enumerate(order)}
+        self._due = set(self._by_id)
+        self._recent = {org for meeting in self.last_year for org in meeting}
+        for meeting in self.history:
+            self.hosted(meeting)
+
+    def hosted(self, meeting: Meeting) -> None:
+        """Record a meeting's hosts (in the order they were asked)."""
+        known = tuple(dict.fromkeys(org for org in meeting if org in self._by_id))
+        for org in known:
+            self._take(org)
+        self._done(known)
+
+    def _take(self, org: str) -> None:
+        self._due.discard(org)
+        if not self._due:  # everyone hosted: a new round
+            self._due = set(self._by_id)
+
+    def _done(self, hosts: Meeting) -> None:
+        for org in hosts:
+            self._last[org] = self._count
+        self._pairs.update(frozenset(p) for p in combinations(sorted(hosts), 2))
+        self._count += 1
+
+    def _key(self, org: str) -> tuple[bool, int, int]:
+        return (org in self._recent, self._last.get(org, -1), self._tie[org])
+
+    def _can(self, org: str, month: int, leave_out: Iterable[str]) -> bool:
+        return self._by_id[org].can(month) and org not in set(leave_out)
+
+    def due(self, month: int, leave_out: Iterable[str] = ()) -> list[str]:
+        """Those due this round who can host in ``month``, most overdue first."""
+        out = tuple(leave_out)
+        return sorted((o for o in self._due if self._can(o, month, out)), key=self._key)
+
+    def in_line(self, month: int, leave_out: Iterable[str] = ()) -> list[str]:
+        """Everyone who can host in ``month``: those due first, then the others, each
+        group the one who hosted longest ago first."""
+        out = tuple(leave_out)
+        due = self.due(month, out)
+        rest = sorted(
+            (o for o in self._by_id if o not in self._due and self._can(o, month, out)),
+            key=self._key,
+        )
+        return due + rest
+
+    def pick(self, month: int, leave_out: Iterable[str] = (), with_: Sequence[str] = ()) -> str:
+        """The next in line for a meeting in ``month``: not in ``leave_out``, and
+        (when avoidable among the first group) not a pair that hosted before with
+        one of ``with_``; "" when nobody can."""
+        out = (*leave_out, *with_)
+        due = self.due(month, out)
+        group = due or self.in_line(month, out)
+        fresh = (o for o in group if all(frozenset((o, h)) not in self._pairs for h in with_))
+        return next(fresh, group[0] if group else "")
+
+    def meeting(self, month: int) -> Meeting:
+        """Two hosts for a meeting in ``month`` (fewer when fewer can), recorded."""
+        due = self.due(month)
+        if len(due) >= HOSTS_PER_MEETING:
+            # last year's hosts last; a pair that did not host together; the rest of
+            # the round still pairing up well; the most overdue first (combinations
+            # keeps the order of ``due``)
+            pairs = list(combinations(due, HOSTS_PER_MEETING))
+            chosen = min(pairs, key=lambda p: self._score(p, due))
+            self.hosted(chosen)
+            return chosen
+        hosts: list[str] = []
+        for _ in range(HOSTS_PER_MEETING):
+            org = self.pick(month, with_=hosts)
+            if not org:
+                break
+            hosts.append(org)
+            self._take(org)
+        chosen = tuple(hosts)
+        self._done(chosen)
+        return chosen
+
+    def _score(self, pair: tuple[str, ...], due: list[str]) -> tuple[int, bool, int]:
+        return (
+            sum(o in self._recent for o in pair),
+            frozenset(pair) in self._pairs,
+            self._repeats_after([o for o in due if o not in pair], {frozenset(pair)}),
+        )
+
+    def _repeats_after(self, rest: list[str], taken: set[frozenset[str]]) -> int:
+        """How many pairs would repeat if ``rest`` (in order) were paired greedily."""
+        used = self._pairs | taken
+        left, repeats = list(rest), 0
+        while len(left) >= HOSTS_PER_MEETING:
+            first = left.pop(0)
+            mate = next((o for o in left if frozenset((first, o)) not in used), left[0])
+            repeats += frozenset((first, mate)) in used
+            used = used | {frozenset((first, mate))}
+            left.remove(mate)
+        return repeats
+
+    def paired(self, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` hosted a meeting together before."""
+        return frozenset((a, b)) in self._pairs
+
+
+def plan_hosts(
+    volunteers: Sequence[Volunteer],
+    months: Sequence[int],
+    history: Sequence[Meeting] = (),
+    seed: int = 0,
+    last_year: Sequence[Meeting] | None = None,
+) -> list[Meeting]:
+    """The hosts of each meeting (one per month in ``months``, in order); ``last_year``:
+    the meetings of the year before (by default the last ``len(months)`` of history)."""
+    if last_year is None:
+        last_year = history[-len(months) :] if months else ()
+    rotation = Rotation(volunteers, history, seed, last_year)
+    return [rotation.meeting(month) for month in months]
