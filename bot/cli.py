@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from bot import __version__
 from bot.agenda import cli as events_cli
 from bot.broadcast import cli as broadcast_cli
+from bot.circles import cli as circles_cli
 from bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     _keys_parser(sub)
     broadcast_cli.add_parser(sub, _command, _subcommands)
     events_cli.add_parser(sub, _command, _subcommands)
+    circles_cli.add_parser(sub, _command, _subcommands)
     return parser
 
 
@@ -386,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure(
         settings.log_level,
-        quiet=args.command in ("chat", "ask", "content", "keys", "broadcast", "events"),
+        quiet=args.command in ("chat", "ask", "content", "keys", "broadcast", "events", "circles"),
         # The terminal chat: log lines to a file, not between the lines of the conversation.
         log_file=CHAT_LOG if args.command == "chat" else None,
     )
@@ -419,6 +421,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(broadcast_cli.run(settings, args))
     if args.command == "events":
         return asyncio.run(events_cli.run(settings, args))
+    if args.command == "circles":
+        return asyncio.run(circles_cli.run(settings, args))
     if args.command == "keys":
         return asyncio.run(_keys(settings, args.action, getattr(args, "batch_size", 500)))
     return asyncio.run(_db(settings, args.action))

@@ -16,6 +16,7 @@ from bot.storage.repositories.agenda import AgendaRepo
 from bot.storage.repositories.announcements import AnnouncementRepo
 from bot.storage.repositories.audit import AuditRepo
 from bot.storage.repositories.checkins import CheckinRepo
+from bot.storage.repositories.circles import CircleRepo
 from bot.storage.repositories.conversation import StateRepo
 from bot.storage.repositories.events import EventRepo
 from bot.storage.repositories.feeds import FeedTokenRepo
@@ -43,3 +44,4 @@ class Repos:
         self.agenda = AgendaRepo(session)
         self.feeds = FeedTokenRepo(session)
         self.prompts = PromptRepo(session, cipher)
+        self.circles = CircleRepo(session)  # the reflectiecirkels of each year
