@@ -13,9 +13,12 @@ with no card to answer: which activity? (``/agenda``).
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.agenda.model import Event, Viewer
 from bot.agenda.words import when
 from bot.core.context import Context
+from bot.core.dates import month_name
 from bot.core.messages import Choice, Reply, is_web_link
 from bot.knowledge.answer import Answer
 from bot.people.directory import directory
@@ -56,6 +59,20 @@ def card(ctx: Context, event: Event, lang: str) -> Reply:
     return Reply(text="\n".join(lines), choices=tuple(choices))
 
 
+def _in_month(
+    ctx: Context, lang: str, events: list[Event], month: int | None
+) -> tuple[list[Event], list[str]]:
+    """For "is er in januari een leeratelier?": the events in that month first; none
+    then: all of them, after a line that says there is none in that month."""
+    if month is None:
+        return events, []
+    then = [e for e in events if e.start.month == month]
+    if then:
+        return then, []
+    name = month_name(ctx.texts, lang, date(2000, month, 1))
+    return events, [ctx.texts.get(lang, "agenda_ask.month_none", month=name)]
+
+
 async def _none_text(ctx: Context, lang: str, kind: str | None) -> str:
     """None of the kind for this person: none planned at all, or the next one is for
     others (who it is for, not its title or date)."""
@@ -86,13 +103,15 @@ async def answer(ctx: Context, result: Answer) -> list[Reply]:
     label = kind or ANY
     if not events:
         return [Reply(text=await _none_text(ctx, lang, kind))]
-    shown = events[: 1 if kind is not None else SHOWN_ANY]
+    month = result.agenda.month if result.agenda is not None else None
+    first, lead = _in_month(ctx, lang, events, month)
+    shown = first[: 1 if kind is not None else SHOWN_ANY]
     after = [ctx.texts.get(lang, "agenda_ask.reply_hint")]
     if (left := len(events) - len(shown)) > 0:
         more = "agenda_ask.more_one" if left == 1 else "agenda_ask.more_many"
         after.insert(0, ctx.texts.get(lang, more, count=left))
     return [
-        Reply(text=ctx.texts.get(lang, _key(ctx, "next", label))),
+        Reply(text="\n".join([*lead, ctx.texts.get(lang, _key(ctx, "next", label))])),
         *(card(ctx, event, lang) for event in shown),
         Reply(
             text="\n".join(after),

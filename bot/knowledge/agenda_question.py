@@ -58,6 +58,7 @@ class AgendaQuestion:
     kind: str | None
     where: bool = False
     rsvp: bool = False  # just "Ik kom" / "Misschien" typed, with no card to answer
+    month: int | None = None  # "is er in januari een leeratelier?": 1
 
 
 class _Words:
@@ -99,7 +100,9 @@ class _Words:
 class AgendaQuestions:
     def __init__(self, raw: dict[str, Any]) -> None:
         kinds: dict[str, list[str]] = {str(k): [str(w) for w in v] for k, v in raw["kinds"].items()}
-        lists = {name: [str(w) for w in raw.get(name) or []] for name in LISTS}
+        months = {int(k): [str(w) for w in v] for k, v in (raw.get("months") or {}).items()}
+        lists = {name: [str(w) for w in raw.get(name) or []] for name in LISTS if name != "months"}
+        lists["months"] = [w for words in months.values() for w in words]
         every = [w for words in (*kinds.values(), *lists.values()) for w in words]
         keywords = {w for entry in every for w in entry.split() if len(w) >= 6}
         self.normalizer = ChatNormalizer(
@@ -110,6 +113,7 @@ class AgendaQuestions:
         self._analyzers = [Analyzer(lang, [], set()) for lang in ("nl", "en")]
         self.kinds = {kind: _Words(words, self) for kind, words in kinds.items()}
         self.words = {name: _Words(words, self) for name, words in lists.items()}
+        self.months = {number: _Words(words, self) for number, words in months.items()}
         self._kind_words = sorted(
             {w for words in self.kinds.values() for w in words.single if ":" not in w}
         )
@@ -182,6 +186,11 @@ class AgendaQuestions:
         on = set(self.words["doing"].positions(tokens))
         return bool(on) and bool(set(self._ahead(tokens)) - on)
 
+    def _month(self, tokens: list[str]) -> int | None:
+        """The month named first, by number."""
+        named = {n: at for n, words in self.months.items() if (at := words.positions(tokens))}
+        return min(named, key=lambda n: named[n][0], default=None)
+
     def read(self, question: str) -> AgendaQuestion | None:
         """The agenda question asked, or None when the question is for the content."""
         tokens = [t for t in self.normalizer.normalize(question).split() if t != "|"]
@@ -190,6 +199,12 @@ class AgendaQuestions:
         if " ".join(tokens) in self._answers:  # "Ik kom" typed: which activity?
             return AgendaQuestion(None, rsvp=True)
         tokens = self._near_kinds(tokens)
+        found = self._read(tokens)
+        if found is None:
+            return None
+        return AgendaQuestion(found.kind, found.where, month=self._month(tokens))
+
+    def _read(self, tokens: list[str]) -> AgendaQuestion | None:
         where = self.words["where"].anywhere(tokens)
         if self.words["phrases"].anywhere(tokens):
             return AgendaQuestion(None, where)

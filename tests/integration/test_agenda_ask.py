@@ -203,7 +203,7 @@ async def test_the_blind_tests_questions_get_the_agenda(bot: Person, app: App) -
         "leeratelier datum?",
     ):
         await bot.send(question)
-        assert bot.last[0].text == "Dit is het volgende leeratelier in de agenda:", question
+        assert bot.last[0].text.endswith("Dit is het volgende leeratelier in de agenda:")
         assert "donderdag 12 maart 2026" in bot.text
         assert "info@" not in bot.text  # not the curated list of past leerateliers
 
@@ -233,3 +233,20 @@ async def test_a_typed_answer_without_a_card_asks_which_activity(bot: Person, ap
     async with app.services.sessions() as session:
         answers = (await session.execute(select(AgendaRsvp.answer))).scalars().all()
     assert answers == []  # nothing was answered
+
+
+async def test_a_month_shows_the_one_in_that_month_or_says_there_is_none(
+    bot: Person, app: App
+) -> None:
+    await add(app, LEERATELIER)  # March
+    await add(app, LATER)  # June
+
+    await bot.send("Is er in juni een leeratelier?")
+    assert bot.last[0].text == "Dit is het volgende leeratelier in de agenda:"
+    assert bot.last[1].text.startswith(LATER.title)
+
+    await bot.send("Is er in januari een leeratelier?")
+    assert bot.last[0].text == (
+        "In januari staat er niets van in de agenda.\nDit is het volgende leeratelier in de agenda:"
+    )
+    assert bot.last[1].text.startswith(LEERATELIER.title)  # the next one instead
