@@ -5,10 +5,12 @@ from __future__ import annotations
 from bot.core.router import Command, MenuItem, Router
 from handlers import (
     agenda,
+    agenda_answers,
     agenda_feed,
     agenda_manage,
     agenda_people,
     agenda_plan,
+    agenda_vote,
     ask,
     broadcast,
     broadcast_manage,
@@ -191,6 +193,10 @@ def build_router() -> Router:
     broadcast_manage.FLOW.register(router)
     agenda_plan.FLOW.register(router)
     agenda_manage.FLOW.register(router)
+    router.action(agenda_answers.ACTION, agenda_answers.pressed)  # issue 16: prompts' buttons
+    agenda_answers.INBRENG_FLOW.register(router)
+    agenda_answers.MEENEMEN_FLOW.register(router)
+    agenda_vote.FLOW.register(router)
     router.action(broadcast.UNSUBSCRIBE, broadcast.unsubscribe)
     router.action(broadcast_manage.ACTION, broadcast_manage.pressed)
     return router

@@ -34,6 +34,8 @@ MANAGE_WORDS = ("beheer", "beheren", "manage")  # verbinders: handlers/agenda_ma
 QUIET_WORDS = ("stil", "quiet", "mute")  # /agenda stil: no invitations or reminders
 REMINDER_WORDS = ("herinneringen", "reminders")  # /agenda herinneringen aan|uit
 OFF_WORDS = ("uit", "off")
+REPORT_WORDS = ("verslag", "report")  # verbinders: handlers/agenda_verslag.py
+VOTE_WORDS = ("stemming", "vote", "poll")  # verbinders: handlers/agenda_vote.py
 
 
 def _viewer(ctx: Context) -> Viewer:
@@ -102,6 +104,14 @@ async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
         from handlers import agenda_manage
 
         return await agenda_manage.begin(msg, ctx)
+    if word in REPORT_WORDS:  # issue 16: the report link
+        from handlers import agenda_verslag
+
+        return await agenda_verslag.begin(msg, ctx)
+    if word in VOTE_WORDS:  # issue 16: themes to a vote
+        from handlers import agenda_vote
+
+        return await agenda_vote.begin(msg, ctx)
     if word in QUIET_WORDS or word in REMINDER_WORDS:
         # /agenda stil, /agenda herinneringen uit: off; /agenda stil uit, ... aan: on
         off = msg.args.strip().partition(" ")[2].strip().casefold() in OFF_WORDS

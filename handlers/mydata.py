@@ -164,6 +164,7 @@ async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:
     now = ctx.clock.now()
     data = await ctx.db.personal.export(user)
     data["people"] = await ctx.db.people.export(user)  # gemeente, organisation, topics, invites
+    data["agenda_prompts"] = await ctx.db.prompts.export(user.id)  # inbreng, meenemen, votes
     jobs = await ctx.reminders.scheduled(user.id)
     data["scheduled_messages"] = [
         {"id": name, "next_run": at.isoformat() if at else None} for name, at in jobs

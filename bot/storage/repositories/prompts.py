@@ -13,19 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.broadcast.audience import Audience
 from bot.crypto import Cipher
+from bot.people.vocab import GANGMAKER, LEERATELIERS
 from bot.storage.models import (
     AgendaChecklistItem,
     AgendaEvent,
     AgendaPoll,
     AgendaPromptAnswer,
+    AgendaRsvp,
     AgendaVote,
     User,
 )
+from bot.storage.repositories.announcements import matches, receives
 
 INBRENG = "inbreng"  # what a gangmaker brings in before a meeting
 MEENEMEN = "meenemen"  # what someone takes home after an event
@@ -53,6 +57,27 @@ class Poll:
     created_by: int | None
     created_at: datetime
     closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone a message about a meeting goes to, through the outbox."""
+
+    user_id: int
+    platform: str
+    chat_id: str
+    language: str | None
+
+
+def _reachable() -> ColumnElement[bool]:
+    """Has a private chat, did not say /stop, did not block the bot, and did not turn
+    agenda messages off (``/agenda stil``)."""
+    return and_(
+        User.private_chat_id.is_not(None),
+        User.messages_enabled.is_(True),
+        User.active.is_(True),
+        User.agenda_muted.is_(False),
+    )
 
 
 class PromptRepo:
@@ -134,6 +159,15 @@ class PromptRepo:
                     self.session.add(AgendaChecklistItem(event_id=event_id, item=item))
             except IntegrityError:  # another worker added it a moment ago
                 pass
+
+    async def items(self, event_id: int) -> list[str]:
+        """The event's checklist points, in the order they were added."""
+        rows = await self.session.scalars(
+            select(AgendaChecklistItem.item)
+            .where(AgendaChecklistItem.event_id == event_id)
+            .order_by(AgendaChecklistItem.id)
+        )
+        return list(rows)
 
     async def open_items(self, event_id: int, items: Sequence[str]) -> list[str]:
         """The points of ``items`` not done yet, in the given order."""
@@ -260,6 +294,56 @@ class PromptRepo:
         row.closed_at = now
         await self.session.flush()
         return True
+
+    async def latest_poll(self, event_ids: Sequence[int]) -> Poll | None:
+        """The newest poll of these events; None when there is none."""
+        if not event_ids:
+            return None
+        row = await self.session.scalar(
+            select(AgendaPoll)
+            .where(AgendaPoll.event_id.in_(list(event_ids)))
+            .order_by(AgendaPoll.created_at.desc(), AgendaPoll.id.desc())
+            .limit(1)
+        )
+        return None if row is None else self._poll(row)
+
+    # -- who gets what -------------------------------------------------------------
+
+    async def _people(self, condition: ColumnElement[bool]) -> list[Recipient]:
+        rows = await self.session.execute(
+            select(User.id, User.platform, User.private_chat_id, User.language)
+            .where(_reachable(), condition)
+            .order_by(User.id)
+        )
+        return [Recipient(uid, platform, str(chat), lang) for uid, platform, chat, lang in rows]
+
+    async def report_recipients(
+        self, event_id: int, audience: str, leeratelier: bool
+    ) -> list[Recipient]:
+        """Who gets an event's report link: who said yes and had a seat, and for a
+        leeratelier also everyone in its audience who did not turn off the topic
+        "leerateliers"."""
+        came = exists().where(
+            AgendaRsvp.event_id == event_id,
+            AgendaRsvp.user_id == User.id,
+            AgendaRsvp.answer == "yes",
+            AgendaRsvp.waitlist_position.is_(None),
+        )
+        if not leeratelier:
+            return await self._people(came)
+        interested = and_(matches(Audience.stored(audience)), receives(LEERATELIERS))
+        return await self._people(or_(came, interested))
+
+    async def gangmakers(self, audience: str) -> list[Recipient]:
+        """The gangmakers in an event's audience (who get a theme poll)."""
+        gangmaker = Audience(roles=frozenset({GANGMAKER}))
+        return await self._people(and_(matches(gangmaker), matches(Audience.stored(audience))))
+
+    async def hosts(self, organisations: Sequence[str]) -> list[Recipient]:
+        """The people of an event's host organisations (who get a poll's result)."""
+        if not organisations:
+            return []
+        return await self._people(matches(Audience(organisations=frozenset(organisations))))
 
     # -- personal data -------------------------------------------------------------
 
