@@ -1,0 +1,204 @@
+"""A whole gangmaker year on a fake clock, on SQLite and PostgreSQL (issue 16):
+
+four meetings with two hosts each → the hosts' checklist and its nudge → "wat wil je
+inbrengen?" and its reminder → the digest → the invitation and the reminders → the
+meeting → "wat neem je mee?" → the next meeting; with the bot restarted half-way
+through. Every prompt and reminder goes to the people it is for, exactly once.
+
+The clock moves a day at a time, looking at 10:00 and 12:00 local time (when the
+rules make things due), as the outbox sender's rounds would."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from bot.agenda.model import EventData
+from bot.agenda.reminders import engine_for
+from bot.app import App
+from bot.core.clock import FrozenClock
+from bot.outbox.queue import reply_from_json
+from bot.settings import Settings
+from bot.storage.models import AgendaReminder, OutboxMessage, User
+from tests.helpers.agenda import add
+from tests.helpers.conversation import Person
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+START = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
+MEETINGS = [  # four a year, hosted in turn by two partners
+    (date(2027, 3, 11), ("reos", "marente")),
+    (date(2027, 6, 10), ("participe", "activite")),
+    (date(2027, 9, 16), ("reos", "participe")),
+    (date(2027, 11, 25), ("marente", "activite")),
+]
+GANGMAKERS = {  # name: organisation
+    "rik": "reos",
+    "mia": "marente",
+    "pim": "participe",
+    "ada": "activite",
+    "gijs": None,
+}
+
+
+def meeting(day: date, hosts: tuple[str, ...]) -> EventData:
+    return EventData(
+        uid=f"gangmakers-{day:%Y-%m}@alliantiepg.nl",
+        kind="gangmakers",
+        title=f"Gangmakersbijeenkomst {day:%B}",
+        start=datetime.combine(day, time(14, 0)),
+        end=datetime.combine(day, time(16, 0)),
+        zone="Europe/Amsterdam",
+        hosts=hosts,
+        audience="role:gangmaker",
+    )
+
+
+async def join(app: App) -> dict[str, Person]:
+    people = {}
+    for name in [*GANGMAKERS, "vera"]:
+        person = Person(app, user_id=name, display_name=name.title())
+        await person.send("/start")
+        people[name] = person
+    assert app.services is not None
+    async with app.services.sessions() as session, session.begin():
+        for name, organisation in GANGMAKERS.items():
+            await session.execute(
+                update(User)
+                .where(User.platform_user_id == name)
+                .values(roles="gangmaker", organisation=organisation)
+            )
+        await session.execute(
+            update(User).where(User.platform_user_id == "vera").values(roles="verbinder")
+        )
+    return people
+
+
+async def queued(app: App) -> list[tuple[str, str]]:
+    """(key, chat) of every agenda message in the outbox."""
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        found = await session.execute(
+            select(OutboxMessage.key, OutboxMessage.chat_id).where(OutboxMessage.kind == "agenda")
+        )
+        return [(k, c) for k, c in found.all()]
+
+
+async def live_rows(app: App) -> list[tuple[int, str, str, int]]:
+    """(id, name, status, recipients) of every planned row."""
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        found = await session.execute(
+            select(
+                AgendaReminder.id,
+                AgendaReminder.name,
+                AgendaReminder.status,
+                AgendaReminder.recipients,
+            )
+        )
+        return [(i, n, s, r) for i, n, s, r in found.all()]
+
+
+async def answer_prompts(app: App, people: dict[str, Person], seen: set[str]) -> None:
+    """Each gangmaker answers what the bot asked them since the last look: the hosts tick
+    off the room, rik and pim bring a theme in; everyone says yes to an invitation."""
+    assert app.services is not None
+    for key, chat in await queued(app):
+        if key in seen:
+            continue
+        seen.add(key)
+        async with app.services.sessions() as session:
+            payload = await session.scalar(
+                select(OutboxMessage.payload).where(OutboxMessage.key == key)
+            )
+        assert payload is not None
+        reply = reply_from_json(app.services.cipher.decrypt(payload))
+        actions = {c.label: c.action for c in reply.choices if c.action}
+        person = people[chat]
+        if "✓ Een zaal is geregeld" in actions:
+            await person.press(actions["✓ Een zaal is geregeld"])
+        if "Ik wil iets inbrengen" in actions and chat in ("rik", "pim"):
+            await person.press(actions["Ik wil iets inbrengen"])
+            await person.send(f"Thema van {chat}: samen met inwoners")
+        if "Ik kom" in actions:
+            await person.press(actions["Ik kom"])
+
+
+async def test_a_gangmaker_year_sends_every_prompt_once(
+    app: App, settings: Settings, clock: FrozenClock
+) -> None:
+    clock.set(START)
+    people = await join(app)
+    for day, hosts in MEETINGS:
+        await add(app, meeting(day, hosts))
+    seen: set[str] = set()
+    running = app
+    restarted = False
+    day = START.astimezone(ZONE).date()
+    try:
+        while day <= date(2027, 12, 31):
+            for hour in (10, 12):
+                clock.set(datetime.combine(day, time(hour), tzinfo=ZONE).astimezone(UTC))
+                assert running.services is not None
+                await engine_for(running.services).run_once()
+                await answer_prompts(running, people, seen)
+            if day == date(2027, 7, 1) and not restarted:  # a restart half-way
+                await running.stop()
+                running = App(settings, clock=clock, channels=dict(app.channels))
+                await running.start(scheduler=False, sender=False)
+                for person in people.values():
+                    person.app = running
+                restarted = True
+            day += timedelta(days=1)
+
+        keys = await queued(running)
+        rows = await live_rows(running)
+    finally:
+        if running is not app:
+            await running.stop()
+
+    # every row of every meeting went out (none skipped: the bot was never down long)
+    by_name = Counter(name for _, name, _, _ in rows)
+    assert by_name == Counter(
+        {
+            name: 4
+            for name in (
+                "invite",
+                "7d",
+                "1d",
+                "2h",
+                "checklist",
+                "checklist_nudge",
+                "inbreng",
+                "inbreng_reminder",
+                "digest",
+                "meenemen",
+            )
+        }
+    )
+    assert {status for _, _, status, _ in rows} == {"sent"}
+    # exactly once: one message per row and person, and each row reached its people
+    per_row_person = Counter((key.split(":")[1], chat) for key, chat in keys)
+    assert set(per_row_person.values()) == {1}
+    reached = Counter(key.split(":")[1] for key, _ in keys)
+    count = {str(i): (name, recipients) for i, name, _, recipients in rows}
+    expected = {
+        "checklist": 2,  # the two hosts
+        "checklist_nudge": 0,  # the room was ticked off, the rest is open: sent to 2
+        "inbreng": 5,  # every gangmaker
+        "inbreng_reminder": 3,  # who brought nothing in
+        "digest": 3,  # the two hosts and the verbinder
+        "invite": 5,
+        "7d": 5,
+        "1d": 5,
+        "2h": 5,
+        "meenemen": 5,  # all said yes
+    }
+    for row, (name, recipients) in count.items():
+        assert reached.get(row, 0) == recipients, name
+        if name == "checklist_nudge":
+            assert recipients == 2, name
+        else:
+            assert recipients == expected[name], name
