@@ -461,6 +461,10 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
             live_clock.now(),
         )
         await db.agenda.rsvps.answer(event.id, a, "yes", live_clock.now())
+        # an answer to a meeting prompt and a vote on themes (issue 16)
+        await db.prompts.add_answer(event.id, a, "inbreng", SECRET_WISH, True, live_clock.now())
+        poll = await db.prompts.create_poll(event.id, ["Thema"], None, live_clock.now())
+        await db.prompts.vote(poll, a, 1, live_clock.now())
 
     assert live.scheduler is not None
     assert {j for j, _ in live.scheduler.jobs_with_prefix(f"user:{a}:")} == {
@@ -489,6 +493,8 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
         "apscheduler_jobs",
         "agenda_feed_tokens",
         "agenda_rsvps",
+        "agenda_prompt_answers",
+        "agenda_votes",
     }
     assert len([r for r in before["conversation_state"] if r["user_id"] == a]) == 2
     assert any(n.endswith(".json") for n in files_of(folders, a))
