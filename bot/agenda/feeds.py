@@ -1,7 +1,8 @@
 """Calendar feeds over the bot's HTTP server (webcal subscriptions).
 
 ``GET /agenda.ics``: the public events, for anyone. ``GET /agenda/<token>.ics``: one
-person's events (public ones and those for their roles, gemeente and organisation),
+person's events (public ones and those for their roles, gemeente and organisation;
+a verbinder's: every event),
 found by a personal token of which only the SHA-256 is stored
 (:mod:`bot.storage.repositories.feeds`); an unknown or revoked token gets a bare 404.
 
