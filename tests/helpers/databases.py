@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = (
+    "circles",
     "agenda_rsvps",
     "agenda_feed_tokens",
     "agenda_events",
