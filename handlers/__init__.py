@@ -15,6 +15,7 @@ from handlers import (
     broadcast,
     broadcast_manage,
     checkin,
+    circles,
     fallback,
     forget,
     groups,
@@ -139,6 +140,9 @@ def build_router() -> Router:
             admin_only=True,
         )
     )
+    router.command(
+        Command("kringen", circles.begin, "circles.help", aliases=("circles",), admin_only=True)
+    )
     # People and roles (issue 14)
     router.command(
         Command(
@@ -193,6 +197,7 @@ def build_router() -> Router:
     broadcast_manage.FLOW.register(router)
     agenda_plan.FLOW.register(router)
     agenda_manage.FLOW.register(router)
+    circles.FLOW.register(router)
     router.action(agenda_answers.ACTION, agenda_answers.pressed)  # issue 16: prompts' buttons
     agenda_answers.INBRENG_FLOW.register(router)
     agenda_answers.MEENEMEN_FLOW.register(router)

@@ -1,0 +1,264 @@
+"""/kringen: a verbinder composes the year's reflectiecirkels in the chat.
+
+A declared flow (:mod:`bot.core.flow`) over :class:`CirclesData`, stamped buttons
+``kr:<run>:<turn>:<code>`` (an old, second or forged press changes nothing). The
+steps: year (this year, next year, or typed; ``/kringen 2027`` goes straight on) →
+review: the circles with the organisations' names and the pairs that sat together
+before. **Opnieuw** composes again with the next seed (as good, another
+composition), **Opslaan** stores the circles with one agenda event per circle
+(:mod:`bot.circles.events`), **Stoppen** stores nothing. A year stored already is
+shown as it is. The participants are the partners of ``content/organisations.yaml``,
+the wishes ``content/circles.yaml``. Only verbinders, only in a private chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, Self
+
+from bot.agenda.words import when
+from bot.circles.compose import CirclesError, compose
+from bot.circles.events import circle_events, save_year
+from bot.circles.rules import CircleRulesError, current_rules
+from bot.core.context import Context
+from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
+from bot.core.messages import Incoming, PrivateChatInvite, Reply
+from bot.people.directory import directory
+from handlers.verbinders import refuse, stale_or_refused, verbinders_only
+from handlers.webview import typed_word
+
+NAME = "kringen"
+YEARS_AHEAD = 5  # a typed year: this year up to this many years on
+
+STOP = Action("stop", "x", label="circles.stop", words=("cancel",))
+BACK = Action("back", "b", label="circles.back", words=("back",))
+THIS_YEAR = Action("this_year", "y0")
+NEXT_YEAR = Action("next_year", "y1")
+AGAIN = Action("again", "r", label="circles.again")
+SAVE = Action("save", "s", label="circles.save", words=("done",))
+
+Repeat = tuple[str, str, tuple[int, ...]]  # a pair that met before, and the years
+
+
+@dataclass(frozen=True, slots=True)
+class CirclesData:
+    """The year's circles as shown: what Opslaan stores."""
+
+    year: int = 0
+    seed: int = 0
+    circles: tuple[tuple[str, ...], ...] = ()
+    repeated: tuple[Repeat, ...] = ()
+    stored: bool = False  # the year's circles are stored already: shown, not changed
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "seed": self.seed,
+            "circles": [list(c) for c in self.circles],
+            "repeated": [[a, b, list(years)] for a, b, years in self.repeated],
+            "stored": self.stored,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            year=int(data["year"]),
+            seed=int(data["seed"]),
+            circles=tuple(tuple(str(o) for o in c) for c in data["circles"]),
+            repeated=tuple(
+                (str(a), str(b), tuple(int(y) for y in years)) for a, b, years in data["repeated"]
+            ),
+            stored=bool(data["stored"]),
+        )
+
+
+# -- entry point ----------------------------------------------------------------------
+
+
+async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/kringen [jaar]: verbinders only, in a private chat; anew each time."""
+    if not ctx.is_admin:
+        return await refuse(ctx, "command=kringen")
+    if not msg.is_private:
+        invite = PrivateChatInvite("kringen", ctx.t("circles.private_button"))
+        return [Reply(text=ctx.t("circles.private_only"), private_invite=invite)]
+    if ctx.state is not None and ctx.state.flow == NAME:
+        await ctx.clear_state()
+    typed = msg.args.strip()
+    if not typed:
+        return await FLOW.start(ctx, "year", CirclesData())
+    go = await on_year(ctx, CirclesData(), Answer(None, typed))
+    return await FLOW.start(ctx, go.to or "year", go.data or CirclesData(), say=go.say)
+
+
+def _stopped(ctx: Context, data: CirclesData) -> Go[CirclesData]:
+    return Go(None, say=(Reply(text=ctx.t("circles.stopped")),))
+
+
+def _say(step: str, ctx: Context, key: str, **params: object) -> Go[CirclesData]:
+    return Go(step, say=(Reply(text=ctx.t(key, **params)),))
+
+
+# -- the year ---------------------------------------------------------------------------
+
+
+def _this_year(ctx: Context) -> int:
+    return ctx.clock.now().astimezone(ctx.settings.zone).year
+
+
+def _ask_year(ctx: Context, data: CirclesData, b: Buttons) -> Reply:
+    year = _this_year(ctx)
+    return Reply(
+        text=ctx.t("circles.year", example=year + 1),
+        choices=(
+            b(THIS_YEAR, key="circles.year_button", year=year),
+            b(NEXT_YEAR, key="circles.year_button", year=year + 1),
+            b(STOP),
+        ),
+    )
+
+
+async def on_year(ctx: Context, data: CirclesData, answer: Answer) -> Go[CirclesData]:
+    this = _this_year(ctx)
+    typed = (answer.text or "").strip()
+    year = {THIS_YEAR.name: this, NEXT_YEAR.name: this + 1}.get(answer.action or "")
+    if year is None and typed.isascii() and typed.isdigit():
+        year = int(typed)
+    if year is None or not this <= year <= this + YEARS_AHEAD:
+        return _say("year", ctx, "circles.year_unclear", first=this, last=this + YEARS_AHEAD)
+    return await _composed(ctx, year, seed=0, step="year")
+
+
+async def _composed(ctx: Context, year: int, seed: int, step: str) -> Go[CirclesData]:
+    """The review of ``year``'s circles: stored ones, or a new composition for
+    ``seed``; a composition that cannot be made is said at ``step``."""
+    stored = await ctx.db.circles.year(year)
+    if stored:
+        circles = tuple(tuple(c) for c in stored)
+        return Go("review", CirclesData(year, seed, circles, stored=True))
+    try:
+        rules = current_rules(ctx.settings.content_dir)
+    except CircleRulesError:
+        return _say(step, ctx, "circles.rules_broken")
+    partners = [o.id for o in directory(ctx.settings.content_dir).organisations]
+    history = await ctx.db.circles.history(before=year)
+    try:
+        made = compose(partners, year=year, history=history, apart=rules.apart, seed=seed)
+    except CirclesError as exc:
+        names = _names(ctx)
+        pairs = ", ".join(
+            ctx.t("circles.pair", a=names.get(a, a), b=names.get(b, b)) for a, b in exc.pairs
+        )
+        return _say(step, ctx, f"circles.cannot_{exc.code}", count=exc.count, pairs=pairs)
+    repeated = tuple(
+        (a, b, tuple(y for y, cs in history.items() if any(a in c and b in c for c in cs)))
+        for a, b in made.repeated
+    )
+    return Go("review", CirclesData(year, seed, made.circles, repeated))
+
+
+# -- the review -----------------------------------------------------------------------
+
+
+def _names(ctx: Context) -> dict[str, str]:
+    return {o.id: o.name for o in directory(ctx.settings.content_dir).organisations}
+
+
+def _table(ctx: Context, data: CirclesData) -> str:
+    names = _names(ctx)
+    return "\n".join(
+        ctx.t("circles.line", n=n, names=", ".join(names.get(org, org) for org in circle))
+        for n, circle in enumerate(data.circles, start=1)
+    )
+
+
+def _repeats(ctx: Context, data: CirclesData) -> str:
+    if not data.repeated:
+        return ctx.t("circles.repeated_none")
+    names = _names(ctx)
+    pairs = "\n".join(
+        ctx.t(
+            "circles.repeated_pair",
+            pair=ctx.t("circles.pair", a=names.get(a, a), b=names.get(b, b)),
+            years=", ".join(map(str, years)),
+        )
+        for a, b, years in data.repeated
+    )
+    return "\n".join((ctx.t("circles.repeated", count=len(data.repeated)), pairs))
+
+
+def _ask_review(ctx: Context, data: CirclesData, b: Buttons) -> Reply:
+    count = sum(len(c) for c in data.circles)
+    if data.stored:
+        text = "\n\n".join(
+            (
+                ctx.t("circles.stored", year=data.year, circles=len(data.circles)),
+                _table(ctx, data),
+                ctx.t("circles.stored_help"),
+            )
+        )
+        return Reply(text=text, choices=(b(BACK), b(STOP)))
+    head = ctx.t("circles.review", year=data.year, count=count, circles=len(data.circles))
+    parts = (head, _table(ctx, data), _repeats(ctx, data), ctx.t("circles.review_help"))
+    return Reply(text="\n\n".join(parts), choices=(b(AGAIN), b(SAVE), b(BACK), b(STOP)))
+
+
+async def on_review(ctx: Context, data: CirclesData, answer: Answer) -> Go[CirclesData]:
+    if data.stored:
+        return _say("review", ctx, "circles.stored_unclear")
+    if answer.action == AGAIN.name:
+        go = await _composed(ctx, data.year, data.seed + 1, step="review")
+        say = (Reply(text=ctx.t("circles.again_done", seed=data.seed + 1)),)
+        return replace(go, say=say) if go.to == "review" and go.data is not None else go
+    if answer.action == SAVE.name:
+        return await _save(ctx, data)
+    return _say("review", ctx, "circles.review_unclear")
+
+
+async def _save(ctx: Context, data: CirclesData) -> Go[CirclesData]:
+    """The circles as shown, and an event for each; not when the year was stored in
+    the meantime (``circles compose --save``, another verbinder)."""
+    try:
+        rules = current_rules(ctx.settings.content_dir)
+    except CircleRulesError:
+        return _say("review", ctx, "circles.rules_broken")
+    now = ctx.clock.now()
+    events = circle_events(
+        data.year, data.circles, rules.first_meeting, _names(ctx), now, ctx.settings.timezone
+    )
+    if not await save_year(ctx.db.circles, ctx.db.agenda, data.year, data.circles, events, now):
+        return Go("review", replace(data, stored=True), say=(Reply(text=ctx.t("circles.taken")),))
+    text = ctx.t(
+        "circles.saved",
+        count=len(data.circles),
+        year=data.year,
+        first=when(ctx.texts, events[0], ctx.lang),
+    )
+    return Go(None, say=(Reply(text=text),))
+
+
+FLOW: Flow[CirclesData] = Flow(
+    name=NAME,
+    prefix="kr",
+    data=CirclesData,
+    steps=[
+        Step("year", verbinders_only(NAME, on_year), _ask_year, (STOP, THIS_YEAR, NEXT_YEAR)),
+        Step(
+            "review",
+            verbinders_only(NAME, on_review),
+            _ask_review,
+            (STOP, BACK, AGAIN, SAVE),
+            back=lambda data: ("year", CirclesData()),
+        ),
+    ],
+    stale="circles.stale",
+    on_stale=stale_or_refused(NAME, "circles.stale"),
+    ttl=timedelta(days=2),
+    means=typed_word,
+    stop=STOP,
+    stopped=_stopped,
+    back=BACK,
+    at_first="circles.first",
+)
