@@ -14,7 +14,7 @@ from bot.agenda.model import LEERATELIER, Event
 from bot.agenda.words import when
 from bot.core.context import Context
 from bot.core.messages import Choice, Incoming, Reply, is_web_link
-from handlers.agenda_vote import _send
+from handlers.agenda_vote import _send, held_line
 from handlers.verbinders import refuse
 
 NAME = "agenda_verslag"
@@ -86,4 +86,5 @@ async def _send_report(ctx: Context, event: Event, url: str) -> list[Reply]:
     await ctx.db.audit.record(now, "agenda.report_sent", ctx.person.id, f"event={event.id}")
     if sent == 0 and people:
         return [Reply(text=ctx.t("agenda_verslag.already", title=event.title, count=len(people)))]
-    return [Reply(text=ctx.t("agenda_verslag.sent", title=event.title, count=sent))]
+    text = ctx.t("agenda_verslag.sent", title=event.title, count=sent)
+    return [Reply(text=text + (held_line(ctx) if sent else ""))]

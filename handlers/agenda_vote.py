@@ -20,13 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Self
 
 from bot.agenda.model import GANGMAKERS, Event, sees
 from bot.agenda.prompts import PROMPT_ACTION
 from bot.agenda.reminders import OUTBOX_KIND
 from bot.agenda.words import when
+from bot.broadcast.quiet import QuietHours
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Choice, Incoming, PressOutcome, PrivateChatInvite, Reply
@@ -263,7 +264,7 @@ async def _on_preview(ctx: Context, data: VoteData, answer: Answer) -> Go[VoteDa
     )
     await ctx.db.audit.record(now, "agenda.poll_sent", ctx.person.id, f"poll={poll_id}")
     done = Reply(
-        text=ctx.t("agenda_vote.sent", count=sent, title=event.title),
+        text=ctx.t("agenda_vote.sent", count=sent, title=event.title) + held_line(ctx),
         choices=(ctx.choice("agenda_vote.result_button", f"{ACTION}:res:{poll_id}"),),
     )
     return Go(None, say=(done,))
@@ -280,12 +281,31 @@ def _poll_replies(ctx: Context, event: Event, poll_id: int, data: VoteData) -> d
     }
 
 
+def held_until(ctx: Context) -> datetime | None:
+    """The end of the quiet hours (``QUIET_HOURS``) when it is quiet now, else None:
+    what a verbinder sends waits for it, as the prompts do."""
+    quiet = QuietHours.parse(ctx.settings.quiet_hours, ctx.settings.zone)
+    now = ctx.clock.now()
+    return quiet.ends_after(now) if quiet is not None and quiet.contains(now) else None
+
+
+def held_line(ctx: Context) -> str:
+    """What the verbinder is told when the messages wait for the quiet hours' end."""
+    until = held_until(ctx)
+    if until is None:
+        return ""
+    local = until.astimezone(ctx.settings.zone)
+    return "\n" + ctx.t("agenda_vote.held", time=f"{local.hour}:{local.minute:02d}")
+
+
 async def _send(
     ctx: Context, people: list[Recipient], prefix: str, replies: dict[str, Reply]
 ) -> int:
-    """One message per person in their language, through the outbox; the key
-    ``<prefix><user id>`` makes sending it twice a no-op. How many were new."""
+    """One message per person in their language, through the outbox, after the quiet
+    hours; the key ``<prefix><user id>`` makes sending it twice a no-op. How many
+    were new."""
     default = ctx.settings.default_language
+    not_before = held_until(ctx)
     items = [
         Outgoing(
             key=f"{prefix}{person.user_id}",
@@ -294,6 +314,7 @@ async def _send(
             reply=replies.get(person.language or default) or replies[default],
             user_id=person.user_id,
             kind=OUTBOX_KIND,
+            not_before=not_before,
         )
         for person in people
     ]
@@ -371,7 +392,7 @@ async def _result(ctx: Context, poll: Poll) -> list[Reply]:
     }
     sent = await _send(ctx, hosts, f"uitslag:{poll.id}:", replies)
     key = "agenda_vote.result_sent" if sent else "agenda_vote.result_not_sent"
-    told = ctx.t(key, count=sent if sent else len(hosts))
+    told = ctx.t(key, count=sent if sent else len(hosts)) + (held_line(ctx) if sent else "")
     return [Reply(text=result_text(ctx, ctx.lang, event.title, results) + "\n\n" + told)]
 
 

@@ -499,6 +499,25 @@ async def test_the_report_of_a_gangmakers_meeting_goes_only_to_who_came(
     assert [s.chat for s in await queued(app, "verslag:")] == ["gert"]
 
 
+async def test_a_report_sent_in_the_quiet_hours_waits_for_their_end(
+    app: App, clock: FrozenClock
+) -> None:
+    event = await add(app, GANGMAKERS)
+    gert = await gangmaker(app, "gert")
+    await gert.press(f"ag:y:{event.id}")
+    vera = Person(app, user_id="verbinder1", display_name="Vera")
+    await vera.send("/start")
+    clock.set(datetime(2026, 2, 4, 21, 30, tzinfo=UTC))  # 22:30 in Amsterdam: quiet
+    await vera.send(f"/agenda verslag {GANGMAKERS.uid} https://example.org/v")
+    assert "om 8:00 uur" in vera.text
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        due = await session.scalar(
+            select(OutboxMessage.next_attempt_at).where(OutboxMessage.key.startswith("verslag:"))
+        )
+    assert due == datetime(2026, 2, 5, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
+
+
 # -- personal data -----------------------------------------------------------------------------
 
 
