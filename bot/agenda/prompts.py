@@ -50,7 +50,19 @@ KIND = "prompt"  # the kind of a prompt's row in agenda_reminders
 CHECKLIST, CHECKLIST_NUDGE = "checklist", "checklist_nudge"
 INBRENG, INBRENG_REMINDER = "inbreng", "inbreng_reminder"
 DIGEST, MEENEMEN = "digest", "meenemen"
-NAMES = (CHECKLIST, CHECKLIST_NUDGE, INBRENG, INBRENG_REMINDER, DIGEST, MEENEMEN)
+# What people take home, afterwards: to the group only what each agreed to share (with
+# their name); to the verbinders everything, marked shared or not.
+SHARED, TAKEAWAYS = "meenemen_gedeeld", "meenemen_verbinders"
+NAMES = (
+    CHECKLIST,
+    CHECKLIST_NUDGE,
+    INBRENG,
+    INBRENG_REMINDER,
+    DIGEST,
+    MEENEMEN,
+    SHARED,
+    TAKEAWAYS,
+)
 HOSTS, VERBINDERS, ATTENDEES, ROLE = "hosts", "verbinders", "attendees", "role:"
 RULES_FILE = "agenda_prompts.yaml"
 DEFAULT_ITEMS = ("zaal", "agenda", "uitnodiging")
@@ -262,6 +274,9 @@ class Writer:
                 text=t.get(lang, key, **base),
                 choices=(Choice(label, f"{PROMPT_ACTION}:{code}:{event.id}"),),
             )
+        if prompt.name in (SHARED, TAKEAWAYS):
+            taken = await repo.answers(event.id, MEENEMEN)
+            return takeaways(t, lang, taken, base, everything=prompt.name == TAKEAWAYS)
         return digest(t, lang, event, await repo.answers(event.id, INBRENG), base)
 
 
@@ -285,3 +300,31 @@ def digest(
         text="\n".join(lines),
         choices=(Choice(t.get(lang, "agenda_prompts.csv"), f"{PROMPT_ACTION}:csv:{event.id}"),),
     )
+
+
+def takeaways(
+    texts: Texts,
+    lang: str,
+    answers: Sequence[PromptAnswer],
+    base: dict[str, str],
+    *,
+    everything: bool,
+) -> Reply | None:
+    """What people take home: the shared ones with names (for the group), or all of them
+    marked shared or only for the verbinders; None when there is nothing to show."""
+    t = texts
+    shown = [a for a in answers if everything or a.share]
+    if not shown:
+        return None
+    key = "agenda_prompts.takeaways_all" if everything else "agenda_prompts.takeaways_shared"
+    lines = [t.get(lang, key, count=len(shown), **base)]
+    for answer in shown:
+        name = answer.name or t.get(lang, "agenda_prompts.no_name")
+        mark = (
+            ""
+            if not everything
+            else " "
+            + t.get(lang, "agenda_prompts.shared" if answer.share else "agenda_prompts.not_shared")
+        )
+        lines.append(f"- {name}{mark}: {answer.text}")
+    return Reply(text="\n".join(lines))

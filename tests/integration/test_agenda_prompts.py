@@ -247,3 +247,31 @@ async def test_a_cancelled_meeting_drops_its_prompts(app: App, clock: FrozenCloc
     for moment in (CHECKLIST_AT, INBRENG_AT, DIGEST_AT, MEENEMEN_AT + timedelta(hours=1)):
         await at(app, clock, moment)
     assert await messages(app) == []
+
+
+async def test_what_people_take_home_goes_to_the_group_only_when_shared(
+    app: App, clock: FrozenClock
+) -> None:
+    people = await cast(app)
+    await add(app, ATELIER)
+    for name in ("ina", "gijs"):
+        await people[name].send("/agenda")
+        card = next(r for r in people[name].last if r.text.startswith("Leeratelier"))
+        await people[name].press(next(c.action for c in card.choices if c.label == "Ik kom"))
+    assert app.services is not None
+    async with app.services.work.begin() as db:
+        event = await db.agenda.get(ATELIER.uid)
+        ina = await db.users.find("console", "ina")
+        gijs = await db.users.find("console", "gijs")
+        assert event is not None and ina is not None and gijs is not None
+        await db.prompts.add_answer(event.id, ina.id, "meenemen", "Luisteren", True, clock.now())
+        await db.prompts.add_answer(event.id, gijs.id, "meenemen", "Mijn buurt", False, clock.now())
+    await at(app, clock, datetime(2026, 3, 16, 9, 0, tzinfo=UTC))  # 4 days after, 10:00
+    group = [m for m in await messages(app) if m.text.startswith("Dit nemen jullie mee")]
+    assert sorted(m.chat for m in group) == ["gijs", "ina"]
+    assert "- Ina: Luisteren" in group[0].text
+    assert "Mijn buurt" not in group[0].text
+    (for_vera,) = [m for m in await messages(app) if m.text.startswith("Dit nemen de deelnemers")]
+    assert for_vera.chat == "vera"
+    assert "- Ina (gedeeld met de groep): Luisteren" in for_vera.text
+    assert "- Gijs (alleen voor de verbinders): Mijn buurt" in for_vera.text

@@ -124,6 +124,12 @@ async def answer_prompts(app: App, people: dict[str, Person], seen: set[str]) ->
             await person.send(f"Thema van {chat}: samen met inwoners")
         if "Ik kom" in actions:
             await person.press(actions["Ik kom"])
+        if "Ik deel wat ik meeneem" in actions and chat in ("rik", "pim"):
+            await person.press(actions["Ik deel wat ik meeneem"])
+            await person.send(f"{chat} neemt mee: vragen stellen werkt")
+            await person.press(
+                "Ja, met mijn naam" if chat == "rik" else "Nee, alleen de verbinders"
+            )
 
 
 async def test_a_gangmaker_year_sends_every_prompt_once(
@@ -175,6 +181,8 @@ async def test_a_gangmaker_year_sends_every_prompt_once(
                 "inbreng_reminder",
                 "digest",
                 "meenemen",
+                "meenemen_gedeeld",
+                "meenemen_verbinders",
             )
         }
     )
@@ -195,6 +203,8 @@ async def test_a_gangmaker_year_sends_every_prompt_once(
         "1d": 5,
         "2h": 5,
         "meenemen": 5,  # all said yes
+        "meenemen_gedeeld": 5,  # rik's answer, to the group
+        "meenemen_verbinders": 1,  # both answers, to vera
     }
     for row, (name, recipients) in count.items():
         assert reached.get(row, 0) == recipients, name

@@ -30,9 +30,15 @@ def test_the_rules_in_content_are_valid() -> None:
         "inbreng_reminder",
         "digest",
         "meenemen",
+        "meenemen_gedeeld",
+        "meenemen_verbinders",
     ]
     assert prompts.items("gangmakers") == ("zaal", "agenda", "uitnodiging")
-    assert [p.name for p in prompts.of("leeratelier")] == ["meenemen"]
+    assert [p.name for p in prompts.of("leeratelier")] == [
+        "meenemen",
+        "meenemen_gedeeld",
+        "meenemen_verbinders",
+    ]
     assert prompts.of("overig") == ()
 
 
