@@ -15,7 +15,7 @@ stays changed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Final, Literal
@@ -23,6 +23,7 @@ from typing import Final, Literal
 from dateutil.easter import easter
 
 from bot.agenda.model import Event, EventData
+from bot.agenda.rotation import Rotation, Volunteer
 from bot.agenda.series import LAST, SeriesRule, Slot
 
 UID_DOMAIN = "alliantiepg.nl"
@@ -206,3 +207,44 @@ def moved_to(data: EventData, day: date, start: datetime | None = None) -> Event
     length = data.end - data.start
     begin = start if start is not None else datetime.combine(day, data.start.time())
     return replace(data, start=begin, end=begin + length)
+
+
+# -- hosts in turn ----------------------------------------------------------------------
+
+
+def host_history(kind: str, year: int, existing: Iterable[Event]) -> list[tuple[str, ...]]:
+    """The hosts of the kind's stored events before ``year`` (not cancelled), oldest
+    first: the rotation's history."""
+    earlier = sorted(
+        (e for e in existing if e.kind == kind and e.start.year < year and not e.cancelled),
+        key=lambda e: e.start,
+    )
+    return [tuple(e.hosts) for e in earlier if e.hosts]
+
+
+def with_hosts(
+    proposal: Proposal,
+    volunteers: Sequence[Volunteer],
+    existing: Iterable[Event],
+    seed: int,
+) -> Proposal:
+    """The proposal with two hosts a new date, in turn (:mod:`bot.agenda.rotation`),
+    after the hosts of earlier years (last year's last) and of this year's dates that
+    are stored already (which keep theirs)."""
+    events = list(existing)
+    history = host_history(proposal.kind, proposal.year, events)
+    last_year = [
+        tuple(e.hosts)
+        for e in sorted(events, key=lambda e: e.start)
+        if e.kind == proposal.kind and e.start.year == proposal.year - 1 and not e.cancelled
+    ]
+    rotation = Rotation(volunteers, history, seed, last_year)
+    items = []
+    for item in proposal.items:
+        if item.stored:
+            rotation.hosted(item.data.hosts)
+            items.append(item)
+            continue
+        hosts = rotation.meeting(item.data.start.month)
+        items.append(replace(item, data=replace(item.data, hosts=hosts)))
+    return replace(proposal, items=tuple(items))

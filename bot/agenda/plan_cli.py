@@ -2,7 +2,10 @@
 
 Prints the proposal (one line per date, with why a date moved and which dates are in
 the agenda already); ``--yaml`` prints it as an agenda file that ``events import``
-accepts, to adjust in an editor first; ``--save`` stores the new dates at once. The
+accepts, to adjust in an editor first; ``--save`` stores the new dates at once. A
+series with ``rotation:`` (the gangmakers) gets two hosts a date in turn
+(:mod:`bot.agenda.rotation`): the volunteers from ``--from FILE`` or the rules,
+``--seed`` for the ties; ``--csv`` prints only ``start,host_1,host_2``. The
 rules are ``content/agenda_series.yaml`` (:mod:`bot.agenda.series`), the proposal
 :func:`bot.agenda.plan.plan`. Output is in English like the rest of the CLI.
 """
@@ -10,17 +13,21 @@ rules are ``content/agenda_series.yaml`` (:mod:`bot.agenda.series`), the proposa
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.agenda.model import PUBLIC, EventData
+from bot.agenda.model import PUBLIC, EventData, instant
 
 if TYPE_CHECKING:
     from bot.agenda.plan import Planned, Proposal
+    from bot.agenda.rotation import Volunteer
     from bot.settings import Settings
     from bot.storage.repositories.agenda import AgendaRepo
 
@@ -52,6 +59,10 @@ def add_parser(actions: Any, command: Command) -> None:
                 "as a file to adjust, then: alliantiebot events import plan.yaml",
             ),
             ("alliantiebot events plan leerateliers --year 2027 --save", "store it as it is"),
+            (
+                "alliantiebot events plan gangmakers --year 2027 --from gastheren.txt --csv",
+                "two hosts a meeting in turn, as CSV (start,host_1,host_2)",
+            ),
         ),
     )
     planning.add_argument("kind", help="the series: a kind with rules, e.g. leerateliers")
@@ -61,6 +72,23 @@ def add_parser(actions: Any, command: Command) -> None:
         "--yaml", action="store_true", help="print the new dates as an agenda file to import"
     )
     output.add_argument("--save", action="store_true", help="store the new dates in the agenda")
+    output.add_argument(
+        "--csv",
+        action="store_true",
+        help="print only CSV: start (ISO 8601 with offset),host_1,host_2, a date a row",
+    )
+    planning.add_argument(
+        "--from",
+        dest="volunteers",
+        metavar="FILE",
+        help="hosts in turn: the volunteering organisations, one id a line, "
+        "optionally 'reos; niet in juli, augustus' (default: the rules' rotation)",
+    )
+    planning.add_argument(
+        "--seed",
+        type=int,
+        help="hosts in turn: breaks ties; the same seed, the same plan (default: the year)",
+    )
 
 
 def reads_only(args: argparse.Namespace) -> bool:
@@ -68,7 +96,12 @@ def reads_only(args: argparse.Namespace) -> bool:
 
 
 async def run(settings: Settings, repo: AgendaRepo, args: argparse.Namespace, now: datetime) -> int:
-    proposal = await propose(settings, repo, args.kind, args.year, now)
+    proposal = await propose(
+        settings, repo, args.kind, args.year, now, volunteers=args.volunteers, seed=args.seed
+    )
+    if args.csv:
+        sys.stdout.write(as_csv(proposal))
+        return 0
     if args.yaml:
         sys.stdout.write(as_yaml(proposal, settings.timezone))
         return 0
@@ -86,21 +119,78 @@ async def run(settings: Settings, repo: AgendaRepo, args: argparse.Namespace, no
 
 
 async def propose(
-    settings: Settings, repo: AgendaRepo, kind: str, year: int, now: datetime
+    settings: Settings,
+    repo: AgendaRepo,
+    kind: str,
+    year: int,
+    now: datetime,
+    *,
+    volunteers: str | None = None,
+    seed: int | None = None,
 ) -> Proposal:
+    """The proposal; for a series with hosts in turn, with the hosts (``volunteers``:
+    a file of volunteer lines, :func:`bot.agenda.rotation.read_volunteers`)."""
     from bot.agenda.files import Vocabulary
-    from bot.agenda.plan import plan
+    from bot.agenda.plan import plan, with_hosts
     from bot.agenda.series import NoRules, SeriesRulesError, load_rules
     from bot.paths import content_dir
 
     if not 2000 <= year <= 2200:
         raise PlanRefused(f"--year {year} is not a year such as {now.year + 1}")
     content = content_dir(settings.content_dir)
+    vocabulary = Vocabulary.from_content(content)
     try:
-        rule = load_rules(content, Vocabulary.from_content(content)).find(kind)
+        rule = load_rules(content, vocabulary).find(kind)
     except (NoRules, SeriesRulesError) as exc:
         raise PlanRefused(str(exc)) from None
-    return plan(rule, year, zone=settings.timezone, now=now, existing=await repo.all())
+    existing = await repo.all()
+    proposal = plan(rule, year, zone=settings.timezone, now=now, existing=existing)
+    if rule.rotation is None:
+        if volunteers is not None or seed is not None:
+            raise PlanRefused(f"{rule.kind} has no hosts in turn (no rotation: in its rules)")
+        return proposal
+    chosen = rule.rotation.volunteers_from(vocabulary.organisations)
+    if volunteers is not None:
+        chosen = _volunteers_file(volunteers, vocabulary.organisations, dict(rule.rotation.not_in))
+    return with_hosts(proposal, chosen, existing, year if seed is None else seed)
+
+
+def _volunteers_file(
+    name: str, known: tuple[str, ...], not_in: dict[str, frozenset[int]]
+) -> list[Volunteer]:
+    """The volunteers in the file; an organisation without its own "niet in" keeps
+    the one in the rules."""
+    from pathlib import Path
+
+    from bot.agenda.rotation import Volunteer, VolunteersError, read_volunteers
+
+    try:
+        lines = Path(name).read_text(encoding="utf-8").splitlines()
+        read = read_volunteers(lines, known)
+    except OSError as exc:
+        raise PlanRefused(f"--from {name}: {exc.strerror or exc}") from None
+    except VolunteersError as exc:
+        raise PlanRefused("\n".join(f"--from {name}: {p}" for p in exc.problems)) from None
+    if not read:
+        raise PlanRefused(f"--from {name}: no organisations in it")
+    return [
+        v if v.not_in else Volunteer(v.organisation, not_in.get(v.organisation, frozenset()))
+        for v in read
+    ]
+
+
+def as_csv(proposal: Proposal) -> str:
+    """``start,host_1,host_2``: one date a row (those in the agenda too), the start in
+    ISO 8601 with the zone's offset."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["start", "host_1", "host_2"])
+    for item in proposal.items:
+        data = item.data
+        start = instant(data.start, data.zone).astimezone(ZoneInfo(data.zone))
+        hosts = [*data.hosts[:2], "", ""][:2]
+        writer.writerow([start.isoformat(), *hosts])
+    return out.getvalue()
 
 
 async def save(repo: AgendaRepo, items: tuple[Planned, ...], now: datetime) -> int:
@@ -127,6 +217,8 @@ async def save(repo: AgendaRepo, items: tuple[Planned, ...], now: datetime) -> i
 def _line(item: Planned) -> str:
     data = item.data
     place = data.address or data.online_url or "-"
+    if data.hosts:
+        place += f"  hosts {' + '.join(data.hosts)}"
     notes = ["already in the agenda" if item.stored else "", MOVED.get(item.moved or "", "")]
     if item.moved:
         notes.append(f"rule day {item.rule_day:%Y-%m-%d}")

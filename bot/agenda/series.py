@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.agenda.files import Vocabulary, event_problems
 from bot.agenda.model import KINDS, PUBLIC, EventData
+from bot.agenda.rotation import Volunteer, months_of
 from bot.broadcast.when import MONTHS, WEEKDAYS
 from bot.paths import content_dir
 from bot.yamltext import load_yaml
@@ -37,7 +38,9 @@ WEEKS = {
 KIND_FIELDS = (
     "names", "title", "title_with_theme", "description", "weekday", "week", "months",
     "start", "end", "place", "online", "hosts", "audience", "capacity", "skip_holidays",
+    "rotation",
 )  # fmt: skip
+ROTATION_FIELDS = ("volunteers", "not_in")
 MONTH_FIELDS = ("month", "weekday", "week", "theme")
 TITLE_FIELDS = frozenset({"n", "year", "theme"})
 
@@ -70,6 +73,21 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class HostRotation:
+    """Hosts in turn (``rotation:``): two organisations a date, from ``volunteers``
+    (empty: every organisation in organisations.yaml); ``not_in``: per organisation
+    the months (1-12) it cannot host. :mod:`bot.agenda.rotation` makes the turns."""
+
+    volunteers: tuple[str, ...] = ()
+    not_in: tuple[tuple[str, frozenset[int]], ...] = ()
+
+    def volunteers_from(self, organisations: tuple[str, ...]) -> list[Volunteer]:
+        never = dict(self.not_in)
+        chosen = self.volunteers or organisations
+        return [Volunteer(org, never.get(org, frozenset())) for org in chosen]
+
+
+@dataclass(frozen=True)
 class SeriesRule:
     """How one kind of event comes back each year."""
 
@@ -87,6 +105,7 @@ class SeriesRule:
     audience: str = PUBLIC
     capacity: int | None = None
     skip_holidays: bool = True
+    rotation: HostRotation | None = None  # hosts in turn, instead of the same ``hosts``
 
     def title_for(self, n: int, year: int, theme: str = "") -> str:
         """The title of the ``n``-th date of ``year``: with the theme, if there is one."""
@@ -236,6 +255,7 @@ class _KindReader:
             audience=str(block.get("audience") or PUBLIC).strip(),
             capacity=capacity,
             skip_holidays=skip,
+            rotation=self._rotation(),
         )
         self._check_event(rule)
         return rule
@@ -257,6 +277,33 @@ class _KindReader:
         )
         for problem in event_problems(sample, self.vocabulary):
             self.problem(problem)
+
+    def _rotation(self) -> HostRotation | None:
+        """``rotation: {volunteers: [reos, dsv] or all, not_in: {reos: [juli]}}``."""
+        raw = self.block.get("rotation")
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.problem("rotation is not a mapping (volunteers, not_in)")
+            return None
+        for key in sorted(str(k) for k in raw if k not in ROTATION_FIELDS):
+            self.problem(f"rotation: unknown field {key!r} (fields: {', '.join(ROTATION_FIELDS)})")
+        known = set(self.vocabulary.organisations)
+        listed = raw.get("volunteers") or "all"
+        volunteers = () if listed == "all" else tuple(str(v).strip() for v in _list(listed))
+        not_in: list[tuple[str, frozenset[int]]] = []
+        never = raw.get("not_in") or {}
+        if not isinstance(never, dict):
+            self.problem("rotation: not_in is not a mapping such as {reos: [juli]}")
+            never = {}
+        for org, months in never.items():
+            try:
+                not_in.append((str(org), months_of(", ".join(str(m) for m in _list(months)))))
+            except ValueError as exc:
+                self.problem(f"rotation: not_in: {org}: {exc}")
+        for org in sorted({*volunteers, *(o for o, _ in not_in)} - known):
+            self.problem(f"rotation: {org!r} is not an organisation in organisations.yaml")
+        return HostRotation(volunteers, tuple(not_in))
 
     def _slots(self, weekday: int, week: int) -> tuple[Slot, ...]:
         months = self.block.get("months")

@@ -35,7 +35,7 @@ async def stored(app: App) -> list[Event]:
 
 async def plan_2027(lotte: Person) -> None:
     await lotte.send("/agenda plan")
-    assert lotte.choices == ["Leerateliers", "Stoppen"]
+    assert lotte.choices == ["Leerateliers", "Gangmakersbijeenkomsten", "Stoppen"]
     await lotte.press("Leerateliers")
     assert lotte.choices == ["2026", "2027", "Terug", "Stoppen"]
     await lotte.press("2027")
@@ -278,11 +278,12 @@ async def test_the_series_and_the_year_can_be_given_with_the_command(
     await lotte.send("/agenda plan leeratelier")
     assert lotte.choices == ["2026", "2027", "Terug", "Stoppen"]
 
-    await lotte.send("/agenda plan gangmakers 2027")
+    await lotte.send("/agenda plan bestuurders 2027")
     assert lotte.last[0].text == (
-        'Voor "gangmakers" zijn er geen regels om te plannen. Er zijn regels voor: Leerateliers.'
+        'Voor "bestuurders" zijn er geen regels om te plannen. Er zijn regels voor: '
+        "Leerateliers, Gangmakersbijeenkomsten."
     )
-    assert lotte.choices == ["Leerateliers", "Stoppen"]
+    assert lotte.choices == ["Leerateliers", "Gangmakersbijeenkomsten", "Stoppen"]
 
 
 EXAMPLES = re.compile(r"bijvoorbeeld: (.+), of (.+?)\.( Zonder|$)")

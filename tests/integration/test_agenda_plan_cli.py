@@ -27,11 +27,11 @@ def test_the_proposal_is_printed_and_nothing_is_stored(
     out = capsys.readouterr().out.splitlines()
     assert out == [
         f"2027-03-25 Thu 15:00-17:00  Leeratelier Positieve Gezondheid  @ Hogeschool Leiden  "
-        f"uid {UIDS[0]}",
+        f"hosts hogeschool-leiden  uid {UIDS[0]}",
         f"2027-06-15 Tue 15:00-17:00  Leeratelier Positieve Gezondheid  @ Hogeschool Leiden  "
-        f"uid {UIDS[1]}",
+        f"hosts hogeschool-leiden  uid {UIDS[1]}",
         f"2027-11-18 Thu 15:00-17:00  Leeratelier Positieve Gezondheid  @ Hogeschool Leiden  "
-        f"uid {UIDS[2]}",
+        f"hosts hogeschool-leiden  uid {UIDS[2]}",
     ]
     assert stored() == []
 
@@ -94,9 +94,9 @@ def test_a_kind_without_rules_is_refused_with_the_kinds_that_have_some(
     env: str,  # noqa: F811
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert cli.main(["events", "plan", "gangmakers", "--year", "2027"]) == 1
+    assert cli.main(["events", "plan", "bestuurders", "--year", "2027"]) == 1
     err = capsys.readouterr().err
-    assert "no rules for the kind 'gangmakers' (kinds with rules: leeratelier)" in err
+    assert "no rules for the kind 'bestuurders' (kinds with rules: leeratelier, gangmakers)" in err
 
 
 def test_a_past_year_proposes_nothing(
