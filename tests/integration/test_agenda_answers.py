@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.agenda.model import EventData
+from bot.agenda.reminders import engine_for
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import PressOutcome
@@ -516,6 +517,45 @@ async def test_a_report_sent_in_the_quiet_hours_waits_for_their_end(
             select(OutboxMessage.next_attempt_at).where(OutboxMessage.key.startswith("verslag:"))
         )
     assert due == datetime(2026, 2, 5, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
+
+
+async def test_the_buttons_of_the_engines_prompts_work_end_to_end(
+    app: App, clock: FrozenClock
+) -> None:
+    """The reminder engine sends the prompts (bot.agenda.prompts); pressing their
+    buttons does what this module promises."""
+    meeting = replace(
+        GANGMAKERS, start=datetime(2026, 3, 26, 14, 0), end=datetime(2026, 3, 26, 16, 0)
+    )
+    event = await add(app, meeting)
+    host = await gangmaker(app, "hanna", organisation="reos")
+    gert = await gangmaker(app, "gert")
+    await gert.press(f"ag:y:{event.id}")
+    assert app.services is not None
+    engine = engine_for(app.services)
+
+    async def prompt_to(chat: str, at: datetime) -> Sent:
+        clock.set(at)
+        await engine.run_once()
+        return [m for m in await queued(app) if m.chat == chat][-1]
+
+    checklist = await prompt_to("hanna", datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
+    await host.press(next(iter(checklist.buttons.values())))
+    assert "Nog te doen" in host.text
+    inbreng = await prompt_to("gert", datetime(2026, 3, 16, 9, 0, tzinfo=UTC))
+    await gert.press(next(iter(inbreng.buttons.values())))
+    await gert.send("Samenwerken met de huisarts")
+    digest = await prompt_to("hanna", datetime(2026, 3, 24, 9, 0, tzinfo=UTC))
+    assert "Samenwerken met de huisarts" in digest.text
+    await host.press(next(iter(digest.buttons.values())))
+    assert host.last[0].document is not None
+    meenemen = await prompt_to("gert", datetime(2026, 3, 27, 9, 0, tzinfo=UTC))
+    await gert.press(next(iter(meenemen.buttons.values())))
+    await gert.send("Een nieuwe collega in Teylingen")
+    await gert.press("Ja, met mijn naam")
+    assert await stored(app, event.id, "meenemen") == [
+        ("Gert", "Een nieuwe collega in Teylingen", True)
+    ]
 
 
 # -- personal data -----------------------------------------------------------------------------
