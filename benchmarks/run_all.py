@@ -32,6 +32,7 @@ BENCHMARKS = (
     "bench_telegram.py",
     "bench_broadcast.py",
     "bench_agenda.py",
+    "bench_circles.py",
 )
 WITHOUT_DATABASE = ("bench_answer.py", "bench_chart.py", "bench_telegram_http.py")
 # Smaller runs for a smoke test of the scripts themselves.
@@ -46,6 +47,7 @@ QUICK = {
     "bench_telegram_http.py": ["--calls", "300", "--repeat", "1"],
     "bench_broadcast.py": ["--people", "300", "--limited", "0", "--enqueue", "2000"],
     "bench_agenda.py": ["--people", "500", "--events", "4", "--agenda-events", "60"],
+    "bench_circles.py": ["--seeds", "3", "--baseline", "100"],
 }
 PER_BENCHMARK_TIMEOUT = 1_200.0
 
