@@ -34,6 +34,7 @@ from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Go
 from bot.core.messages import Reply, is_web_link
 from bot.people.directory import Entry, directory
+from bot.people.vocab import GRANTED_ROLES
 from handlers import broadcast_audience as audience
 from handlers.agenda import card
 from handlers.agenda_manage_state import Draft, moment_words, new_uid, problems, say
@@ -200,10 +201,22 @@ def _host_unknown(ctx: Context, word: str, found: tuple[Entry, ...]) -> str:
     return "\n".join((reply, ctx.t("agenda_manage.hosts_meant", names=names)))
 
 
-def _audience_words(text: str) -> str:
+def _audience_words(ctx: Context, text: str) -> str:
     """Each comma's part without the words that say nothing of who ("alleen
-    gangmakers" → "gangmakers")."""
-    return ",".join(_AUDIENCE_FILLER.sub("", part.strip()) for part in text.split(","))
+    gangmakers" → "gangmakers"); roles named alone as roles ("gangmakers" is also a
+    topic of announcements, which events do not have)."""
+    roles = {audience.loose(name): value for name, value in audience.labels(ctx)["role"].items()}
+    roles |= {audience.loose(r): r for r in GRANTED_ROLES}
+    roles |= {audience.loose(f"{r}s"): r for r in GRANTED_ROLES}
+    parts: list[str] = []
+    for part in text.split(","):
+        part = _AUDIENCE_FILLER.sub("", part.strip())
+        names = split_names(part, lambda name: audience.loose(name) in roles)
+        if ":" not in part and names and all(audience.loose(n) in roles for n in names):
+            parts += [f"role:{roles[audience.loose(n)]}" for n in names]
+        else:
+            parts.append(part)
+    return ",".join(parts)
 
 
 async def take_audience(ctx: Context, data: Draft, text: str | None) -> Go[Draft]:
@@ -213,7 +226,7 @@ async def take_audience(ctx: Context, data: Draft, text: str | None) -> Go[Draft
         return await next_step(ctx, replace(data, audience=PUBLIC), "capacity")
     try:
         chosen = Audience.parse(
-            _audience_words(text),
+            _audience_words(ctx, text),
             gemeenten=audience.options("gemeenten"),
             organisations=audience.options("organisations"),
             labels=audience.labels(ctx),

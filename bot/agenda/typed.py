@@ -104,7 +104,9 @@ class Span:
 def read_span(text: str, now: datetime, zone: str) -> Span:
     """A start (and maybe an end) typed by a verbinder; ``now`` is aware."""
     s = spoken(normal(text)).removeprefix("op ").strip()
-    ranged = _RANGE.search(s)
+    head, *tail = _UNTIL.split(s, maxsplit=1)
+    length = bool(tail) and _LENGTH.fullmatch(tail[0]) is not None  # "19:30 tot 2 uur later"
+    ranged = None if length else _RANGE.search(s)
     if ranged is not None:
         rest = (s[: ranged.start()] + " " + s[ranged.end() :]).strip()
         start = _read(f"{rest} {_colon(ranged.group(1))}", now, zone)
@@ -112,7 +114,6 @@ def read_span(text: str, now: datetime, zone: str) -> Span:
             return start
         end = _read(_colon(ranged.group(2)), now, zone, after=start.start)
         return Span(start.start, end.start) if end.start is not None else end
-    head, *tail = _UNTIL.split(s, maxsplit=1)
     start = _read(head, now, zone)
     if start.start is None or not tail:
         return start

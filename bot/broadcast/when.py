@@ -254,6 +254,8 @@ def no_such_date(s: str, now: datetime) -> tuple[int, int, int] | None:
     if not 1 <= parts.month <= 12 or parts.day < 1:
         return None
     year = parts.year or now.year
+    if parts.year is None and date(year, parts.month, 1) < now.date() - NEXT_YEAR_AFTER:
+        year += 1  # as a date that exists would be: "30 februari" typed in December
     try:
         date(year, parts.month, parts.day)
     except ValueError:

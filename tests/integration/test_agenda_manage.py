@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.agenda.model import CANCELLED, CHANGED, EventData
@@ -310,3 +311,85 @@ async def test_in_english(app: App) -> None:
     await answer(lotte, "thu 12 march 10:00")
     assert "It starts on Thursday 12 March 2026, 10:00" in lotte.text
     assert "Until 11:00 (1 h)" in lotte.choices
+
+
+# -- the blind user test: examples that work, one error, what was read, Dutch words ---------
+
+
+async def test_the_examples_shown_work_and_what_was_read_is_said(app: App) -> None:
+    """On Monday 5 January 2026 the example is Thursday 15 January: a real date."""
+    lotte = verbinder(app)
+    await to_when(lotte)
+    shown = lotte.text.splitlines()
+    assert "donderdag 15 januari 19.30" in shown
+    assert "15-1 19:30 tot 21:30" in shown
+    await answer(lotte, "donderdag 15 januari 19.30")  # the example, as shown
+    assert "Het begint op donderdag 15 januari 2026, 19.30" in lotte.text
+    await answer(lotte, "2 uur later")
+    assert lotte.last[0].text == "Dus: donderdag 15 januari 2026, 19.30–21.30."
+    assert "Waar is het?" in lotte.text
+    await answer(lotte, "!Terug", "donderdag 15 januari 19.30", "half tien 's avonds")
+    assert lotte.last[0].text == "Dus: donderdag 15 januari 2026, 19.30–21.30."
+    await answer(lotte, "!Terug", "15-1 19:30 tot 01:00")  # past midnight
+    assert (
+        lotte.last[0].text
+        == "Dus: donderdag 15 januari 2026, 19.30 – vrijdag 16 januari 2026, 01.00."
+    )
+    await answer(lotte, "!Geen plaats", "!Geen organisaties", "!Iedereen", "max 12")
+    assert "Plaatsen: 12" in lotte.text
+    await answer(lotte, "!Opslaan")
+    (event,) = await events(app)
+    assert (event.end, event.capacity) == (datetime(2026, 1, 16, 1, 0), 12)
+
+
+async def test_a_date_not_understood_is_said_once(app: App) -> None:
+    lotte = verbinder(app)
+    await to_when(lotte)
+    await answer(lotte, "kerstavond")
+    assert lotte.last[0].text == "Die datum begrijp ik niet."
+    assert lotte.text.count("donderdag 15 januari 19.30") == 1  # the examples, once
+    await answer(lotte, "30 februari 14:00")
+    assert lotte.last[0].text == "30 februari bestaat niet: februari 2026 heeft 28 dagen."
+    await answer(lotte, "wo 15 januari 19.30")
+    assert lotte.last[0].text.startswith("15 januari 2026 is een donderdag, geen woensdag.")
+    assert "Bijvoorbeeld: 13 maart" not in lotte.text
+    await answer(lotte, "volgende week donderdag 's avonds om 8 uur")
+    assert "Het begint op donderdag 15 januari 2026, 20.00" in lotte.text
+
+
+async def test_hosts_are_suggested_by_a_part_of_their_name(app: App) -> None:
+    lotte = verbinder(app)
+    await to_when(lotte)
+    await answer(lotte, "15-1 19:30 tot 21:30", "!Geen plaats", "Hogeschool Leiden en GGD")
+    assert 'De organisatie "GGD" ken ik niet.' in lotte.text
+    assert 'Bedoel je "Hecht GGD Hollands Midden"?' in lotte.text
+    assert "Wel herkend: Hogeschool Leiden." in lotte.text
+    await answer(lotte, "Hogeschool Leiden en Hecht GGD Hollands Midden")
+    assert "Voor wie is het?" in lotte.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("alleen gangmakers", "role:gangmaker"),
+        ("gangmakers", "role:gangmaker"),
+        ("voor bestuurders", "role:bestuurder"),
+        ("Gangmakers en bestuurders", "role:gangmaker,role:bestuurder"),
+        ("alleen rol:gangmaker, gemeente:leiden", "role:gangmaker,gemeente:leiden"),
+    ],
+)
+async def test_the_audience_in_the_words_people_use(app: App, typed: str, stored: str) -> None:
+    lotte = verbinder(app)
+    await to_when(lotte)
+    await answer(lotte, "15-1 19:30 tot 21:30", "!Geen plaats", "!Geen organisaties")
+    assert "rol:gangmaker" in lotte.text and "role:" not in lotte.text
+    await answer(lotte, "de vrijwilligers")
+    assert 'Dit ken ik niet: "de vrijwilligers"' in lotte.text
+    assert "iedereen, een rol (gangmakers, of rol:gangmaker)" in lotte.text
+    for word in ("all (", "topic:", "groups", "role:"):
+        assert word not in lotte.text, word
+    await answer(lotte, typed, "12 mensen")
+    assert "Plaatsen: 12" in lotte.text
+    await answer(lotte, "!Opslaan")
+    (event,) = await events(app)
+    assert event.audience == stored

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.broadcast.when import PAST, UNREADABLE, WEEKDAY, parse_when
+from bot.paths import content_dir
+from bot.yamltext import load_yaml
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 # Tuesday 10 March 2026, 14:30 in Amsterdam (13:30 UTC).
@@ -98,3 +101,65 @@ def test_a_weekday_that_does_not_fit_the_date_names_the_date(
     when = parse_when(typed, now, ZONE)
     assert (when.at, when.problem, when.day) == (None, WEEKDAY, day)
     assert when.weekday is not None and when.weekday != day.weekday()
+
+
+# -- spoken Dutch, parts of the day, weeks ahead (the composer reads them too) ------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("vanavond 20:00", local(2026, 3, 10, 20, 0)),
+        ("vanavond om 8 uur", local(2026, 3, 10, 20, 0)),
+        ("morgen half acht", local(2026, 3, 11, 7, 30)),
+        ("morgen half acht 's avonds", local(2026, 3, 11, 19, 30)),
+        ("morgen om twee uur 's middags", local(2026, 3, 11, 14, 0)),
+        ("morgen kwart over negen", local(2026, 3, 11, 9, 15)),
+        ("over 2 weken 10:00", local(2026, 3, 24, 10, 0)),
+        ("dinsdag over twee weken 13:00", local(2026, 3, 24, 13, 0)),
+        ("over 3 weken op dinsdag om 10.00 uur", local(2026, 3, 31, 10, 0)),
+        ("3 feb. '27 15:00", local(2027, 2, 3, 15, 0)),
+        ("vrijdag de 13e om 11 uur", local(2026, 3, 13, 11, 0)),
+        ("next friday 3pm", local(2026, 3, 13, 15, 0)),
+        ("tomorrow at eight pm", local(2026, 3, 11, 20, 0)),
+    ],
+)
+def test_spoken_times_and_parts_of_the_day(typed: str, expected: datetime) -> None:
+    assert parse_when(typed, NOW, ZONE).at == expected
+
+
+@pytest.mark.parametrize("typed", ["morgen 14:00 's ochtends", "half", "de 13 om 11 uur"])
+def test_what_does_not_fit_together_is_unreadable(typed: str) -> None:
+    assert parse_when(typed, NOW, ZONE).problem == UNREADABLE
+
+
+# -- the composer's own examples read at any time of the year -------------------------------
+
+_EXAMPLES = re.compile(r"(?:bijvoorbeeld|for example):?\s*(.+)", re.IGNORECASE)
+
+
+def composer_examples(lang: str) -> list[str]:
+    """The dates the composer's messages show after "bijvoorbeeld" / "for example"."""
+    path = content_dir() / "messages" / lang / "broadcast.yaml"
+    compose = load_yaml(path.read_text(encoding="utf-8"))["compose"]
+    found: list[str] = []
+    for key in ("when", "when_unreadable", "change_time_ask", "when_weekday"):
+        match = _EXAMPLES.search(compose[key])
+        assert match is not None, key
+        shown = re.sub(r"\(.*?\)", "", match.group(1)).strip().rstrip(".")
+        found += [part.strip() for part in re.split(r",| of | or ", shown) if part.strip()]
+    return found
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_composer_examples_read_at_any_time(lang: str) -> None:
+    examples = composer_examples(lang)
+    assert "13 maart 10u" in examples
+    start = datetime(2026, 12, 2, 0, 1, tzinfo=ZONE)
+    for n in range(0, 460, 5):
+        for hour in (0, 12, 23):
+            now = (start + timedelta(days=n)).replace(hour=hour)
+            for example in examples:
+                problem = parse_when(example, now, ZONE).problem
+                # a date can be past for 30 days after it (then it is said so)
+                assert problem in (None, PAST), (now, example, problem)
