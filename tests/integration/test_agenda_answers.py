@@ -385,7 +385,7 @@ async def _put_to_vote(vera: Person) -> None:
 async def test_a_verbinder_puts_themes_to_a_vote_and_gangmakers_vote_once(app: App) -> None:
     event = await add(app, GANGMAKERS)
     gert = await gangmaker(app, "gert")
-    hanna = await gangmaker(app, "hanna", organisation="reos")
+    hanna = await gangmaker(app, "hanna", organisation="reos", language="en")
     stopped = await gangmaker(app, "stijn")
     await stopped.send("/stop")
     anna = await person(app, "anna")  # not a gangmaker
@@ -398,6 +398,8 @@ async def test_a_verbinder_puts_themes_to_a_vote_and_gangmakers_vote_once(app: A
     await _put_to_vote(vera)
     polls = await queued(app, "stemming:")
     assert sorted(p.chat for p in polls) == ["gert", "hanna"]
+    in_english = next(p for p in polls if p.chat == "hanna")
+    assert in_english.text.startswith("Vote for Gangmakers overleg")  # in her language
     buttons = polls[0].buttons
     assert list(buttons) == ["1. Eenzaamheid", "2. Jongeren"]
     first, second = buttons.values()
