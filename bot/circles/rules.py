@@ -186,6 +186,20 @@ def load_rules(content: Path, organisations: tuple[str, ...]) -> CircleRules:
     return read_rules(path.read_text(encoding="utf-8"), organisations)
 
 
+def rules_problems(content: Path) -> list[str]:
+    """What is wrong with ``content``'s circles file, one line each (``content check``)."""
+    from bot.people.directory import read
+
+    try:
+        organisations = tuple(o.id for o in read(content).organisations)
+        load_rules(content, organisations)
+    except CircleRulesError as exc:
+        return exc.problems
+    except (OSError, ValueError) as exc:  # the partner list itself: said where it is read
+        return [f"{RULES_FILE}: the partner list cannot be read ({exc})"]
+    return []
+
+
 def current_rules(override: Path | None = None) -> CircleRules:
     """The rules of the content folder in use, read again when the file changed."""
     content = content_dir(override)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.agenda.reminders import timing_problems
 from bot.agenda.series import rules_problems
+from bot.circles.rules import rules_problems as circle_problems
 from bot.knowledge.answer import Answerer
 from bot.knowledge.safety import Concern
 
@@ -49,4 +50,5 @@ def check_content(content: Path) -> Report:
                     report.confusions.append(f"{entry.id} [{language}]: {question!r} → {best}")
     report.errors += rules_problems(content)  # the agenda's series rules are content too
     report.errors += timing_problems(content)  # and when it sends reminders and prompts
+    report.errors += circle_problems(content)  # the reflectiecirkels' wishes and dates
     return report
