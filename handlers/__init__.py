@@ -7,6 +7,7 @@ from handlers import (
     agenda,
     agenda_answers,
     agenda_feed,
+    agenda_hosts,
     agenda_manage,
     agenda_people,
     agenda_plan,
@@ -186,6 +187,7 @@ def build_router() -> Router:
     router.action(mydata.WEB_ACTION, mydata.compare_pressed)
     router.action(agenda.ACTION, agenda.pressed)
     router.action(agenda_people.ACTION, agenda_people.pressed)
+    router.action(agenda_hosts.ACTION, agenda_hosts.pressed)
     language.FLOW.register(router, stamped_buttons=False)
     checkin.FLOW.register(router)
     forget.FLOW.register(router)

@@ -21,16 +21,21 @@ from typing import Any, Self
 
 from bot.agenda.files import LIMITS
 from bot.agenda.model import KINDS, EventData, instant
-from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, moved_to, plan
+from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, moved_to, plan, with_hosts
+from bot.agenda.rotation import HOSTS_PER_MEETING
 from bot.agenda.series import NoRules, SeriesRules, SeriesRulesError, current_rules
 from bot.agenda.typed import NO_TIME, read_span
 from bot.agenda.words import when
+from bot.broadcast.audience import closest
 from bot.broadcast.when import WEEKDAY
 from bot.broadcast.when import When as Moment
 from bot.core.context import Context
 from bot.core.dates import month_name, weekday_name
 from bot.core.flow import Action, Answer, Ask, Buttons, Flow, Go, Handler, Step
 from bot.core.messages import Incoming, PrivateChatInvite, Reply
+from bot.people.directory import directory
+from handlers import broadcast_audience as audience
+from handlers.agenda_hosts import ask_hosts, names, org_name
 from handlers.broadcast_preview import when_problem
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
@@ -51,6 +56,7 @@ DATE = Action("date", "d", label="agenda_plan.item_date")
 THEME = Action("theme", "t", label="agenda_plan.item_theme")
 TITLE = Action("title", "n", label="agenda_plan.item_title")
 REMOVE = Action("remove", "r", label="agenda_plan.item_remove")
+SWAP = tuple(Action(f"swap_{n}", f"w{n}") for n in range(HOSTS_PER_MEETING))
 
 
 # -- the state ----------------------------------------------------------------------
@@ -103,6 +109,8 @@ class PlanData:
     chosen: int = 0  # the number (1, 2 ...) being changed
     theme_title: str = ""  # the rules' title_with_theme: "Leeratelier: {theme}"
     example: str = ""  # the date step's example day (ISO): one this plan would accept
+    rotation: bool = False  # hosts in turn (the gangmakers): each item's hosts shown, swappable
+    swap: int = 0  # the host (0, 1) of the chosen item being swapped
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -114,6 +122,8 @@ class PlanData:
             "chosen": self.chosen,
             "theme_title": self.theme_title,
             "example": self.example,
+            "rotation": self.rotation,
+            "swap": self.swap,
         }
 
     @classmethod
@@ -127,6 +137,8 @@ class PlanData:
             chosen=int(data["chosen"]),
             theme_title=str(data["theme_title"]),
             example=str(data.get("example", "")),
+            rotation=bool(data.get("rotation", False)),
+            swap=int(data.get("swap", 0)),
         )
 
     @property
@@ -242,10 +254,15 @@ async def on_year(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     now = ctx.clock.now()
     existing = await ctx.db.agenda.all()
     proposal = plan(rule, year, zone=ctx.settings.timezone, now=now, existing=existing)
+    if rule.rotation is not None:  # two hosts a date in turn; the year is the seed
+        organisations = tuple(e.id for e in directory().organisations)
+        volunteers = rule.rotation.volunteers_from(organisations)
+        proposal = with_hosts(proposal, volunteers, existing, year)
     items = tuple(_item(p) for p in proposal.items)
     skipped = tuple((s.rule_day.isoformat(), s.why) for s in proposal.skipped)
     planned = replace(data, year=year, items=items, skipped=skipped, chosen=0)
-    return Go("review", replace(planned, theme_title=rule.title_with_theme))
+    rotation = rule.rotation is not None
+    return Go("review", replace(planned, theme_title=rule.title_with_theme, rotation=rotation))
 
 
 def _item(planned: Planned) -> Item:
@@ -264,13 +281,23 @@ def _date_words(ctx: Context, day: date) -> str:
     return f"{day.day} {month_name(ctx.texts, ctx.lang, day)} {day.year}"
 
 
-def _line(ctx: Context, n: int, item: Item) -> str:
+def _hosts_line(ctx: Context, item: Item) -> str:
+    hosts = item.data.hosts
+    if not hosts:
+        return ctx.t("agenda_hosts.no_hosts")
+    return ctx.t("agenda_hosts.line_hosts", hosts=names(hosts, ctx.t("agenda_hosts.and")))
+
+
+def _line(ctx: Context, n: int, item: Item, rotation: bool = False) -> str:
     data = item.data
     moment = when(ctx.texts, data, ctx.lang)
+    hosts = [_hosts_line(ctx, item)] if rotation else []
     if item.stored:
-        return ctx.t("agenda_plan.line_stored", n=n, title=data.title, when=moment)
+        return "\n".join(
+            [ctx.t("agenda_plan.line_stored", n=n, title=data.title, when=moment), *hosts]
+        )
     place = data.address or data.online_url or ctx.t("agenda_plan.no_place")
-    lines = [ctx.t("agenda_plan.line", n=n, title=data.title, when=moment, place=place)]
+    lines = [ctx.t("agenda_plan.line", n=n, title=data.title, when=moment, place=place), *hosts]
     if item.moved in (HOLIDAY, TAKEN):
         lines.append(ctx.t(f"agenda_plan.moved_{item.moved}", day=_day(ctx, item.rule_day)))
     return "\n".join(lines)
@@ -279,7 +306,7 @@ def _line(ctx: Context, n: int, item: Item) -> str:
 def _ask_review(ctx: Context, data: PlanData, b: Buttons) -> Reply:
     kind = ctx.t(f"agenda_plan.kinds.{data.kind}")
     parts = [ctx.t("agenda_plan.review", kind=kind, year=data.year)]
-    parts += [_line(ctx, n, item) for n, item in enumerate(data.items, start=1)]
+    parts += [_line(ctx, n, item, data.rotation) for n, item in enumerate(data.items, start=1)]
     parts += [
         ctx.t(f"agenda_plan.skipped_{why}", day=_day(ctx, date.fromisoformat(day)))
         for day, why in data.skipped
@@ -317,13 +344,18 @@ async def _save(ctx: Context, data: PlanData) -> Go[PlanData]:
                 "agenda_plan.save_refused", n=n, day=day, why=ctx.t(f"agenda_plan.why_{why}")
             )
             return Go("review", say=(Reply(text=text),))
-    added = 0
+    added = asked = 0
     for item in new:
-        _, saved = await ctx.db.agenda.save(item.data, now)
+        event, saved = await ctx.db.agenda.save(item.data, now)
         added += saved == "added"
+        if data.rotation and saved == "added":  # the hosts are asked, in this transaction
+            asked += await ask_hosts(ctx, event, event.hosts)
     kind = ctx.t(f"agenda_plan.kinds.{data.kind}")
     key = "agenda_plan.saved" if added else "agenda_plan.saved_none"
-    return Go(None, say=(Reply(text=ctx.t(key, count=added, kind=kind, year=data.year)),))
+    text = ctx.t(key, count=added, kind=kind, year=data.year)
+    if asked:
+        text += "\n" + ctx.t("agenda_hosts.saved_asked")
+    return Go(None, say=(Reply(text=text),))
 
 
 # -- one item -------------------------------------------------------------------------
@@ -337,7 +369,13 @@ def _ask_item(ctx: Context, data: PlanData, b: Buttons) -> Reply:
         title=item.data.title,
         when=when(ctx.texts, item.data, ctx.lang),
     )
-    return Reply(text=text, choices=(b(DATE), b(THEME), b(TITLE), b(REMOVE), b(BACK), b(STOP)))
+    hosts = item.data.hosts[: len(SWAP)] if data.rotation else ()
+    swaps = tuple(
+        b(SWAP[n], key="agenda_hosts.swap_button", name=org_name(h)) for n, h in enumerate(hosts)
+    )
+    return Reply(
+        text=text, choices=(b(DATE), b(THEME), b(TITLE), *swaps, b(REMOVE), b(BACK), b(STOP))
+    )
 
 
 async def on_item(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
@@ -346,6 +384,9 @@ async def on_item(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     step = {THEME.name: "theme", TITLE.name: "title"}.get(answer.action or "")
     if step is not None:
         return Go(step)
+    swap = next((n for n, a in enumerate(SWAP) if a.name == answer.action), None)
+    if swap is not None and data.rotation and swap < len(data.item.data.hosts):
+        return Go("host", replace(data, swap=swap))
     if answer.action == REMOVE.name:
         items = data.items[: data.chosen - 1] + data.items[data.chosen :]
         say = Reply(text=ctx.t("agenda_plan.removed", n=data.chosen))
@@ -437,6 +478,48 @@ def _changed(ctx: Context, data: PlanData) -> Go[PlanData]:
     return Go("review", replace(data, chosen=0), say=(say,))
 
 
+def _ask_host(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    name = org_name(data.item.data.hosts[data.swap])
+    return Reply(text=ctx.t("agenda_hosts.swap_ask", name=name), choices=(b(BACK), b(STOP)))
+
+
+async def on_host(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
+    """An organisation typed (its name or id, any case; "did you mean" when close)
+    takes the place of the host being swapped: not one hosting this date already, not
+    one that cannot host in its month (the rules' ``not_in``)."""
+    typed = " ".join((answer.text or "").split())
+    found = directory().organisations
+    known = {audience.loose(e.name): e for e in found} | {audience.loose(e.id): e for e in found}
+    entry = known.get(audience.loose(typed)) if typed else None
+    if entry is None:
+        loose = audience.loose(typed)
+        meant = [e.name for e in found if loose and loose in audience.loose(e.name)]
+        close = closest(typed, [e.name for e in found]) if typed else None
+        meant = meant or ([close] if close else [])
+        if meant:
+            listed = " / ".join(f'"{m}"' for m in meant[:3])
+            return _unclear("host", ctx, "agenda_hosts.swap_meant", typed=typed, meant=listed)
+        return _unclear("host", ctx, "agenda_hosts.swap_unknown", typed=typed)
+    item = data.item
+    hosts = list(item.data.hosts)
+    if entry.id in hosts:
+        return _unclear("host", ctx, "agenda_hosts.swap_already", name=entry.name, n=data.chosen)
+    month = item.data.start.month
+    try:
+        rotation = rules(ctx).rules[data.kind].rotation
+    except (SeriesRulesError, KeyError):
+        rotation = None
+    if rotation is not None and month in dict(rotation.not_in).get(entry.id, frozenset()):
+        name = month_name(ctx.texts, ctx.lang, item.data.start.date())
+        return _unclear("host", ctx, "agenda_hosts.swap_month", name=entry.name, month=name)
+    old, hosts[data.swap] = hosts[data.swap], entry.id
+    changed = replace(item, data=replace(item.data, hosts=tuple(hosts)))
+    say = Reply(
+        text=ctx.t("agenda_hosts.swapped", n=data.chosen, new=entry.name, old=org_name(old))
+    )
+    return Go("review", replace(data.with_item(changed), chosen=0, swap=0), say=(say,))
+
+
 def _ask_theme(ctx: Context, data: PlanData, b: Buttons) -> Reply:
     example = data.titled("…")
     return Reply(
@@ -501,7 +584,8 @@ FLOW: Flow[PlanData] = Flow(
         _step("kind", on_kind, _ask_kind, KIND, None),
         _step("year", on_year, _ask_year, (THIS_YEAR, NEXT_YEAR), "kind"),
         _step("review", on_review, _ask_review, (*EDIT, SAVE), "year"),
-        _step("item", on_item, _ask_item, (DATE, THEME, TITLE, REMOVE), "review"),
+        _step("item", on_item, _ask_item, (DATE, THEME, TITLE, *SWAP, REMOVE), "review"),
+        _step("host", on_host, _ask_host, (), "item"),
         _step("date", on_date, _ask_date, (), "item"),
         _step("theme", _typed_title("theme", _with_theme), _ask_theme, (), "item"),
         _step("title", _typed_title("title", _as_title), _ask_title, (), "item"),

@@ -21,6 +21,7 @@ from bot.storage.repositories.conversation import StateRepo
 from bot.storage.repositories.events import EventRepo
 from bot.storage.repositories.feeds import FeedTokenRepo
 from bot.storage.repositories.gaps import GapRepo
+from bot.storage.repositories.host_offers import HostOfferRepo
 from bot.storage.repositories.people import PeopleRepo
 from bot.storage.repositories.privacy import PersonalDataRepo
 from bot.storage.repositories.prompts import PromptRepo
@@ -43,5 +44,6 @@ class Repos:
         self.announcements = AnnouncementRepo(session)
         self.agenda = AgendaRepo(session)
         self.feeds = FeedTokenRepo(session)
+        self.host_offers = HostOfferRepo(session)  # gangmakers' hosts asked, declined
         self.prompts = PromptRepo(session, cipher)
         self.circles = CircleRepo(session)  # the reflectiecirkels of each year
