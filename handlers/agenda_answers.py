@@ -40,6 +40,7 @@ from bot.core.flow import Action, Answer, Ask, Buttons, Flow, Go, Step
 from bot.core.messages import Document, Incoming, PressOutcome, PrivateChatInvite, Reply
 from bot.storage.repositories.prompts import INBRENG, MEENEMEN, PromptAnswer
 from bot.storage.repositories.rsvp import YES
+from handlers import agenda_vote
 from handlers.agenda import _slug, _viewer
 from handlers.agenda_people import organises
 from handlers.webview import typed_word
@@ -78,12 +79,8 @@ async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
     parts = (msg.action or "").split(":")
     code = parts[1] if len(parts) > 1 else ""
     if code == VOTE and len(parts) == 4:
-        from handlers import agenda_vote
-
         return await agenda_vote.vote(ctx, parts[2], parts[3])
     if code == RESULT and len(parts) == 3:
-        from handlers import agenda_vote
-
         return await agenda_vote.result_pressed(msg, ctx, parts[2])
     if (code, len(parts)) not in ((DONE, 4), (IN, 3), (MEE, 3), (CSV, 3)):
         return _refused(ctx, "unknown")
