@@ -31,6 +31,7 @@ from handlers.webview import typed_word
 
 NAME = "kringen"
 YEARS_AHEAD = 5  # a typed year: this year up to this many years on
+AGAIN_TRIES = 10  # seeds Opnieuw tries for a composition that differs
 
 STOP = Action("stop", "x", label="circles.stop", words=("cancel",))
 BACK = Action("back", "b", label="circles.back", words=("back",))
@@ -209,12 +210,25 @@ async def on_review(ctx: Context, data: CirclesData, answer: Answer) -> Go[Circl
     if data.stored:
         return _say("review", ctx, "circles.stored_unclear")
     if answer.action == AGAIN.name:
-        go = await _composed(ctx, data.year, data.seed + 1, step="review")
-        say = (Reply(text=ctx.t("circles.again_done", seed=data.seed + 1)),)
-        return replace(go, say=say) if go.to == "review" and go.data is not None else go
+        return await _again(ctx, data)
     if answer.action == SAVE.name:
         return await _save(ctx, data)
     return _say("review", ctx, "circles.review_unclear")
+
+
+async def _again(ctx: Context, data: CirclesData) -> Go[CirclesData]:
+    """The next seed whose composition differs from the one shown (as good: the
+    optimiser's seed only picks among the best it finds); after ``AGAIN_TRIES`` the
+    same one, saying there is no other."""
+    for seed in range(data.seed + 1, data.seed + 1 + AGAIN_TRIES):
+        go = await _composed(ctx, data.year, seed, step="review")
+        if go.to != "review" or go.data is None:
+            return go  # the partners or the wishes changed meanwhile: say why
+        if go.data.stored:  # saved meanwhile (circles compose --save, another verbinder)
+            return replace(go, say=(Reply(text=ctx.t("circles.taken")),))
+        if go.data.circles != data.circles:
+            return replace(go, say=(Reply(text=ctx.t("circles.again_done", seed=seed)),))
+    return _say("review", ctx, "circles.again_same")
 
 
 async def _save(ctx: Context, data: CirclesData) -> Go[CirclesData]:

@@ -14,7 +14,7 @@ import pytest
 from bot.agenda.model import Event
 from bot.app import App
 from bot.circles.rules import CircleRules, CircleRulesError
-from bot.people.directory import directory
+from bot.people.directory import Directory, Entry, directory
 from handlers import circles as circles_handler
 from tests.helpers.conversation import Person
 
@@ -221,3 +221,30 @@ async def test_wishes_that_cannot_be_kept_and_broken_rules_are_said(
     monkeypatch.setattr(circles_handler, "current_rules", broken)
     await lotte.send("/kringen 2027")
     assert lotte.last[0].text.startswith("Het bestand met de wensen voor de kringen klopt niet.")
+
+
+async def test_opnieuw_says_so_when_there_is_no_other_composition(
+    lotte: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    four = Directory((), tuple(Entry(f"org-{n}", f"Organisatie {n}") for n in range(4)))
+    monkeypatch.setattr(circles_handler, "directory", lambda override: four)
+    await lotte.send("/kringen 2027")
+    assert "Kring 1: Organisatie 0, Organisatie 1, Organisatie 2, Organisatie 3" in lotte.text
+
+    await lotte.press("Opnieuw")  # four organisations make one circle, whatever the seed
+
+    assert lotte.last[0].text == "Ik vind geen andere indeling die even goed is. Dit is de beste."
+    assert lotte.choices == ["Opnieuw", "Opslaan", "Terug", "Stoppen"]
+
+
+async def test_in_english(app: App) -> None:
+    lotte = Person(app, user_id="verbinder1", display_name="Lotte", language_code="en")
+    await lotte.send("/kringen 2027")
+    assert lotte.text.startswith(
+        "My proposal for the reflectiecirkels of 2027: 20 organisations in 5 circles."
+    )
+    assert "Circle 1: " in lotte.text and "No pair sat together in a circle before." in lotte.text
+    assert lotte.choices == ["Again", "Save", "Back", "Stop"]
+    await lotte.press("Save")
+    assert lotte.text.startswith("Saved: 5 reflectiecirkels for 2027.")
+    assert "The first is on Tuesday 9 February 2027, 14:00–16:00." in lotte.text
