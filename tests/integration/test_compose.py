@@ -386,15 +386,16 @@ async def test_in_the_console_the_taps_are_numbered_choices(
     app: App, people: None, tmp_path: Path
 ) -> None:
     """The whole composer by typed numbers, a picture with /bijlage; the preview's
-    unsubscribe tap is a numbered choice like any other."""
+    unsubscribe tap is a numbered choice like any other, and the choices of the preview
+    and of the question under it are numbered on (1, then 2, 3, ...)."""
     picture = tmp_path / "foto.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n")
-    lines = ["/bericht", "all", "1", "Hallo allemaal", f"/bijlage {picture}", "1", "1"]
+    lines = ["/bericht", "all", "1", "Hallo allemaal", f"/bijlage {picture}", "2", "2"]
     out = await typed_in_console(app, lines, user="verbinder1")
-    assert t(app, "compose.already_sent", id=1) in out  # "1" again: sent already
+    # "2" again after Versturen is not a second send (one announcement, below)
     unsubscribe = t(app, "announce.unsubscribe", topic="nieuws")
     assert f"  1. {unsubscribe}" in out
-    assert f"  1. {t(app, 'compose.send_now')}" in out
+    assert f"  2. {t(app, 'compose.send_now')}" in out
     assert t(app, "compose.created_now", id=1, total=6) in out
     (row,) = await announcements(app)
     assert (row.audience, row.topic, row.text) == ("all", "nieuws", "Hallo allemaal")
