@@ -28,7 +28,7 @@ from bot.core.messages import Choice, Incoming, PressOutcome, Reply
 from bot.outbox.queue import Outgoing
 from bot.people.directory import directory
 from bot.storage.models import User
-from bot.storage.repositories.host_offers import ASKED, HostOffer
+from bot.storage.repositories.host_offers import ASKED, SWAPPED, HostOffer
 
 ACTION = "ho"
 NO = "no"
@@ -57,9 +57,14 @@ def _lang(ctx: Context, user: User) -> str:
     return user.language or ctx.settings.default_language
 
 
-async def ask_hosts(ctx: Context, event: Event, organisations: Iterable[str]) -> int:
+async def ask_hosts(
+    ctx: Context, event: Event, organisations: Iterable[str], swapped: Iterable[str] = ()
+) -> int:
     """Ask ``organisations`` to host ``event`` (those asked for it before are not asked
-    again) and tell their people; how many offers were made."""
+    again) and tell their people; how many offers were made. ``swapped``: those the
+    verbinder swapped out, kept as such (not asked, and not next in line)."""
+    for org in swapped:
+        await ctx.db.host_offers.ask(event.id, org, ctx.clock.now(), status=SWAPPED)
     made = 0
     for org in organisations:
         offer = await ctx.db.host_offers.ask(event.id, org, ctx.clock.now())

@@ -70,6 +70,7 @@ class Item:
     rule_day: date
     moved: str = ""  # "holiday" or "taken": why it is not on the rule's day
     stored: bool = False  # in the agenda already: shown, not saved over
+    swapped: tuple[str, ...] = ()  # hosts the verbinder swapped out: not asked after a decline
 
     def to_data(self) -> dict[str, Any]:
         event = {f.name: getattr(self.data, f.name) for f in fields(EventData)}
@@ -81,6 +82,7 @@ class Item:
             "rule_day": self.rule_day.isoformat(),
             "moved": self.moved,
             "stored": self.stored,
+            "swapped": list(self.swapped),
         }
 
     @classmethod
@@ -94,6 +96,7 @@ class Item:
             date.fromisoformat(str(raw["rule_day"])),
             str(raw["moved"]),
             bool(raw["stored"]),
+            tuple(str(s) for s in raw.get("swapped", ())),
         )
 
 
@@ -349,7 +352,7 @@ async def _save(ctx: Context, data: PlanData) -> Go[PlanData]:
         event, saved = await ctx.db.agenda.save(item.data, now)
         added += saved == "added"
         if data.rotation and saved == "added":  # the hosts are asked, in this transaction
-            asked += await ask_hosts(ctx, event, event.hosts)
+            asked += await ask_hosts(ctx, event, event.hosts, swapped=item.swapped)
     kind = ctx.t(f"agenda_plan.kinds.{data.kind}")
     key = "agenda_plan.saved" if added else "agenda_plan.saved_none"
     text = ctx.t(key, count=added, kind=kind, year=data.year)
@@ -513,7 +516,8 @@ async def on_host(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
         name = month_name(ctx.texts, ctx.lang, item.data.start.date())
         return _unclear("host", ctx, "agenda_hosts.swap_month", name=entry.name, month=name)
     old, hosts[data.swap] = hosts[data.swap], entry.id
-    changed = replace(item, data=replace(item.data, hosts=tuple(hosts)))
+    swapped = tuple(o for o in (*item.swapped, old) if o not in hosts)
+    changed = replace(item, data=replace(item.data, hosts=tuple(hosts)), swapped=swapped)
     say = Reply(
         text=ctx.t("agenda_hosts.swapped", n=data.chosen, new=entry.name, old=org_name(old))
     )

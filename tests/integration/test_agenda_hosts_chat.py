@@ -6,18 +6,23 @@ someone of another organisation, a forged or a second press changes nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.agenda.model import Event
+from bot.agenda.rotation import months_of
+from bot.agenda.series import HostRotation, SeriesRules, load_rules
 from bot.app import App
 from bot.core.messages import PressOutcome, Reply
 from bot.outbox.queue import reply_from_json
 from bot.people.directory import directory
 from bot.storage.models import AgendaHostOffer, OutboxMessage
+from handlers import agenda_hosts, agenda_plan
 from tests.helpers.conversation import Person
 
 # The bot's clock starts at 2026-01-05 09:00 UTC (FrozenClock).
@@ -134,7 +139,9 @@ async def test_swap_save_ask_and_decline(lotte: Person, app: App) -> None:
     assert [len(e.hosts) for e in stored] == [2, 2, 2, 2]
     assert stored[0].hosts == (new, second)
     asked = await offers(app)
-    assert sorted(asked) == sorted((e.id, h, "asked") for e in stored for h in e.hosts)
+    assert sorted(asked) == sorted(
+        [*((e.id, h, "asked") for e in stored for h in e.hosts), (stored[0].id, old, "swapped")]
+    )
     messages = await queued(app, "agenda-host-asked:")
     assert [chat for chat, _ in messages] == ["hanna"]  # the only one of a host organisation
     message = messages[0][1]
@@ -161,7 +168,7 @@ async def test_swap_save_ask_and_decline(lotte: Person, app: App) -> None:
 
     assert not refused(host)
     following = org_id(re.search(r"Ik vraag nu (.+) om gastheer", host.text).group(1))  # type: ignore[union-attr]
-    assert following not in (new, second)  # not one hosting it (the next in line)
+    assert following not in (new, second, old)  # not hosting it, not swapped out by Lotte
     changed = (await events(app))[0]
     assert changed.hosts == (following, second)
     assert changed.sequence == stored[0].sequence + 1  # the reminder engine follows
@@ -194,13 +201,14 @@ async def test_the_next_in_line_is_asked_and_told(lotte: Person, app: App) -> No
 
     # someone of the next organisation had no /start yet: now one joins and declines
     piet = await person(app, "piet", organisation=following)
+    first = (await events(app))[0].id
+    ids = await _offer_ids(app)
     offer = next(
         i
-        for i, (_, org, status) in enumerate(await offers(app), start=1)
-        if org == following and status == "asked"
+        for i, row in zip(ids, await offers(app), strict=True)
+        if row == (first, following, "asked")
     )
-    ids = await _offer_ids(app)
-    await piet.press(f"ho:no:{ids[offer - 1]}")
+    await piet.press(f"ho:no:{offer}")
 
     assert not refused(piet)
     hosts = (await events(app))[0].hosts
@@ -225,3 +233,58 @@ async def test_leerateliers_show_no_hosts_to_swap(lotte: Person, app: App) -> No
     await lotte.press("Opslaan")
     assert "gastheren gevraagd" not in lotte.text
     assert await offers(app) == []
+
+
+def rules_with(volunteers: list[str], not_in: dict[str, list[str]]) -> SeriesRules:
+    """The content's rules, with the gangmakers' rotation replaced."""
+    content = load_rules(Path("content"))
+    rotation = HostRotation(
+        tuple(volunteers), tuple((o, months_of(", ".join(m))) for o, m in not_in.items())
+    )
+    gangmakers = dataclasses.replace(content.rules["gangmakers"], rotation=rotation)
+    return SeriesRules({**content.rules, "gangmakers": gangmakers})
+
+
+async def test_not_in_a_month_holds_for_the_swap_and_the_next_in_line(
+    lotte: Person, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five volunteers; Reos cannot in February. The plan and a swap leave Reos out of
+    February, and after two declines the next in line is never Reos either."""
+    volunteers = ["reos", "dsv", "marente", "kwadraad", "participe"]
+    rules = rules_with(volunteers, {"reos": ["februari"]})
+    monkeypatch.setattr(agenda_plan, "rules", lambda ctx: rules)
+    monkeypatch.setattr(agenda_hosts, "current_rules", lambda override=None: rules)
+
+    await lotte.send("/agenda plan gangmakers 2027")
+    pairs = HOSTS.findall(lotte.last[-1].text)
+    assert "Reos" not in pairs[0]
+    assert {n for pair in pairs for n in pair} == {name(o) for o in volunteers}
+    await lotte.press("Wijzig 1")
+    await lotte.press(f"Wissel {pairs[0][0]}")
+    await lotte.send("reos")
+    assert lotte.last[0].text == ("Reos kan niet in februari. Kies een andere organisatie.")
+    await lotte.press("Terug")
+    await lotte.press("Terug")
+    await lotte.press("Opslaan")
+    first = (await events(app))[0]
+    assert "reos" not in first.hosts
+
+    # each host organisation of February declines in turn: never Reos, nobody twice
+    seen = set(first.hosts)
+    for n in range(3):
+        event = (await events(app))[0]
+        org = event.hosts[0]
+        who = await person(app, f"p{n}", organisation=org)
+        ids = await _offer_ids(app)
+        rows = await offers(app)
+        offer = next(i for i, row in zip(ids, rows, strict=True) if row == (event.id, org, "asked"))
+        await who.press(f"ho:no:{offer}")
+        hosts = (await events(app))[0].hosts
+        assert "reos" not in hosts
+        assert not set(hosts) - set(volunteers)
+        seen |= set(hosts)
+    # the five minus Reos: with everyone asked, the last decline leaves one host
+    assert len((await events(app))[0].hosts) == 1
+    assert "Er is nu niemand anders om te vragen" in who.text
+    told = await queued(app, "agenda-host-declined:")
+    assert "Er is niemand meer om te vragen" in told[-1][1].text

@@ -1,6 +1,7 @@
 """Host offers (``agenda_host_offers``): an organisation asked to host a meeting, and
-its answer (``asked``, ``declined``); and who to tell: the people of an organisation
-and the verbinders. Used by :mod:`handlers.agenda_hosts`."""
+its answer (``asked``, ``declined``; ``swapped``: swapped out in ``/agenda plan``), and
+who to tell: the people of an organisation and the verbinders. Used by
+:mod:`handlers.agenda_hosts`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.models import AgendaHostOffer, User
 
 ASKED, DECLINED = "asked", "declined"
+SWAPPED = "swapped"  # taken out by a verbinder before saving: never asked, not next in line
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +37,11 @@ class HostOfferRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def ask(self, event_id: int, organisation: str, now: datetime) -> HostOffer | None:
-        """A new offer (status asked); None when the organisation was asked for this
-        meeting before (asked or declined: it is not asked twice)."""
+    async def ask(
+        self, event_id: int, organisation: str, now: datetime, status: str = ASKED
+    ) -> HostOffer | None:
+        """A new offer (``status`` asked, or swapped); None when the organisation has
+        one for this meeting already (it is not asked twice)."""
         found = await self.session.execute(
             select(AgendaHostOffer).where(
                 AgendaHostOffer.event_id == event_id,
@@ -47,7 +51,7 @@ class HostOfferRepo:
         if found.scalar_one_or_none() is not None:
             return None
         row = AgendaHostOffer(
-            event_id=event_id, organisation=organisation, status=ASKED, asked_at=now
+            event_id=event_id, organisation=organisation, status=status, asked_at=now
         )
         self.session.add(row)
         await self.session.flush()
