@@ -10,6 +10,7 @@ not have passed. Otherwise the reply says why and nothing is stored.
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import import_module
 
 from bot.agenda import words
 from bot.agenda.ical import to_ical
@@ -17,6 +18,7 @@ from bot.agenda.model import Event, Viewer, sees
 from bot.agenda.words import when
 from bot.core.context import Context
 from bot.core.messages import Choice, Document, Incoming, PressOutcome, Reply, is_web_link
+from bot.core.router import Handler
 from bot.outbox.queue import Outgoing
 from bot.people.directory import directory
 from bot.storage.repositories.rsvp import MAYBE, NO, YES, Answered, Rsvp
@@ -34,8 +36,17 @@ MANAGE_WORDS = ("beheer", "beheren", "manage")  # verbinders: handlers/agenda_ma
 QUIET_WORDS = ("stil", "quiet", "mute")  # /agenda stil: no invitations or reminders
 REMINDER_WORDS = ("herinneringen", "reminders")  # /agenda herinneringen aan|uit
 OFF_WORDS = ("uit", "off")
+HELP_WORDS = ("hulp", "help", "?")  # /agenda hulp: the subcommands
 REPORT_WORDS = ("verslag", "report")  # verbinders: handlers/agenda_verslag.py
 VOTE_WORDS = ("stemming", "vote", "poll")  # verbinders: handlers/agenda_vote.py
+# The subcommands whose module has a ``begin`` of its own, by their words.
+ELSEWHERE = {
+    **dict.fromkeys(PLAN_WORDS, "agenda_plan"),
+    **dict.fromkeys(PEOPLE_WORDS, "agenda_people"),
+    **dict.fromkeys(MANAGE_WORDS, "agenda_manage"),
+    **dict.fromkeys(REPORT_WORDS, "agenda_verslag"),
+    **dict.fromkeys(VOTE_WORDS, "agenda_vote"),
+}
 
 
 def _viewer(ctx: Context) -> Viewer:
@@ -87,37 +98,24 @@ def card(ctx: Context, event: Event, rsvp: Rsvp | None, *, buttons: bool = True)
 async def agenda(msg: Incoming, ctx: Context) -> list[Reply]:
     """/agenda, and its subcommands by their first word (the modules of the others are
     imported where they are used: they import this one)."""
-    word = msg.args.strip().partition(" ")[0].casefold()
+    word, _, rest = msg.args.strip().partition(" ")
+    word = word.casefold()
     if word in MINE_WORDS:
         # my answers are mine: not in a group
         return await mine(ctx) if msg.is_private else [private_only(ctx, "agenda")]
-    # subcommands (issue 15)
-    if word in PLAN_WORDS:
-        from handlers import agenda_plan
-
-        return await agenda_plan.begin(msg, ctx)
-    if word in PEOPLE_WORDS:
-        from handlers import agenda_people
-
-        return await agenda_people.begin(msg, ctx)
-    if word in MANAGE_WORDS:
-        from handlers import agenda_manage
-
-        return await agenda_manage.begin(msg, ctx)
-    if word in REPORT_WORDS:  # issue 16: the report link
-        from handlers import agenda_verslag
-
-        return await agenda_verslag.begin(msg, ctx)
-    if word in VOTE_WORDS:  # issue 16: themes to a vote
-        from handlers import agenda_vote
-
-        return await agenda_vote.begin(msg, ctx)
+    elsewhere = ELSEWHERE.get(word)
+    if elsewhere is not None:  # beheer, plan, deelnemers, verslag, stemming
+        handler: Handler = import_module(f"handlers.{elsewhere}").begin
+        return await handler(msg, ctx)
     if word in QUIET_WORDS or word in REMINDER_WORDS:
         # /agenda stil, /agenda herinneringen uit: off; /agenda stil uit, ... aan: on
-        off = msg.args.strip().partition(" ")[2].strip().casefold() in OFF_WORDS
+        off = rest.strip().casefold() in OFF_WORDS
         return await mute_all(ctx, off != (word in QUIET_WORDS))
+    if word in HELP_WORDS:
+        return [Reply(text=ctx.t("agenda.subcommands"))]
     if word:  # not a subcommand: say which there are, rather than guess
-        return [Reply(text=ctx.t("agenda.unknown_subcommand", word=word[:40]))]
+        unknown = ctx.t("agenda.unknown_subcommand", word=word[:40])
+        return [Reply(text=f"{unknown}\n{ctx.t('agenda.subcommands')}")]
     events = await ctx.db.agenda.upcoming(ctx.clock.now(), _viewer(ctx), limit=SHOWN)
     if not events:
         return [Reply(text=ctx.t("agenda.none"))]

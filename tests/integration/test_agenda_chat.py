@@ -344,4 +344,3 @@ async def test_rsvps_and_feed_tokens_are_exported_and_forgotten(
     assert await rsvps(app) == [("bob", "yes", None)]  # her seat went to Bob
     assert await promoted_messages(app) == [("bob", "Goed nieuws")]
     assert "Jij komt." in (await bob.send("/agenda mijn"))[0].text
-

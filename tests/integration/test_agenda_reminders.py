@@ -78,10 +78,15 @@ async def to_whom(app: App, starting: str = "") -> list[str]:
 
 
 async def rows(app: App) -> dict[str, str]:
-    """name → status of every planned row."""
+    """name → status of every planned row but the meeting prompts (issue 16, their own
+    tests: tests/integration/test_agenda_prompts.py)."""
     assert app.services is not None
     async with app.services.sessions() as session:
-        found = await session.execute(select(AgendaReminder.name, AgendaReminder.status))
+        found = await session.execute(
+            select(AgendaReminder.name, AgendaReminder.status).where(
+                AgendaReminder.kind != "prompt"
+            )
+        )
         return dict(found.all())  # type: ignore[arg-type]
 
 
@@ -109,9 +114,10 @@ async def test_a_new_event_is_planned_from_the_rules(app: App) -> None:
     }
     assert app.services is not None
     async with app.services.sessions() as session:
-        due = dict(
-            (await session.execute(select(AgendaReminder.name, AgendaReminder.due_at))).all()
+        planned = select(AgendaReminder.name, AgendaReminder.due_at).where(
+            AgendaReminder.kind != "prompt"
         )
+        due = dict((await session.execute(planned)).all())
     assert due == {"invite": INVITE_AT, "7d": WEEK_AT, "1d": DAY_AT, "2h": TWO_HOURS_AT}
     assert await engine(app).run_once() == (0, 0)  # nothing new, nothing due
 
@@ -396,4 +402,6 @@ async def test_stil_uit_turns_reminders_on_and_an_unknown_word_says_what_there_i
     assert "geen uitnodigingen en herinneringen" in carla.text
     await carla.send("/agenda onzin")
     assert 'Dat ken ik niet na /agenda: "onzin"' in carla.text
-    assert "/agenda herinneringen aan" in carla.text
+    assert "/agenda herinneringen aan: weer wel" in carla.text
+    await carla.send("/agenda hulp")
+    assert carla.text.startswith("Dit kun je sturen:")

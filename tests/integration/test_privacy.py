@@ -436,6 +436,23 @@ async def anna_who_leaves(live: App, live_clock: FrozenClock) -> Person:
     return anna
 
 
+async def agenda_data_of(live: App, live_clock: FrozenClock, a: int) -> None:
+    """A calendar feed token (/agendafeed), an RSVP (/agenda), an answer to a meeting
+    prompt and a vote on themes (issue 16), all of person ``a``."""
+    assert live.services is not None
+    async with live.services.work.begin() as db:
+        await db.feeds.replace(a, token_hash(new_token()), live_clock.now())
+        begins = (live_clock.now() + timedelta(days=30)).replace(tzinfo=None)
+        event, _ = await db.agenda.save(
+            EventData("e@x", "overig", "E", begins, begins + timedelta(hours=1), "UTC"),
+            live_clock.now(),
+        )
+        await db.agenda.rsvps.answer(event.id, a, "yes", live_clock.now())
+        await db.prompts.add_answer(event.id, a, "inbreng", SECRET_WISH, True, live_clock.now())
+        poll = await db.prompts.create_poll(event.id, ["Thema"], None, live_clock.now())
+        await db.prompts.vote(poll, a, 1, live_clock.now())
+
+
 async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     live: App, live_clock: FrozenClock, settings: Settings
 ) -> None:
@@ -452,19 +469,7 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     a = await user_id(live, "anna-4417")
     decoy = settings.image_dir / f"u{a}0-someone-else.png"  # another id's prefix
     decoy.write_bytes(b"not anna")
-    assert live.services is not None
-    async with live.services.work.begin() as db:  # a calendar feed token (/agendafeed)
-        await db.feeds.replace(a, token_hash(new_token()), live_clock.now())
-        begins = (live_clock.now() + timedelta(days=30)).replace(tzinfo=None)
-        event, _ = await db.agenda.save(  # an RSVP (/agenda)
-            EventData("e@x", "overig", "E", begins, begins + timedelta(hours=1), "UTC"),
-            live_clock.now(),
-        )
-        await db.agenda.rsvps.answer(event.id, a, "yes", live_clock.now())
-        # an answer to a meeting prompt and a vote on themes (issue 16)
-        await db.prompts.add_answer(event.id, a, "inbreng", SECRET_WISH, True, live_clock.now())
-        poll = await db.prompts.create_poll(event.id, ["Thema"], None, live_clock.now())
-        await db.prompts.vote(poll, a, 1, live_clock.now())
+    await agenda_data_of(live, live_clock, a)
 
     assert live.scheduler is not None
     assert {j for j, _ in live.scheduler.jobs_with_prefix(f"user:{a}:")} == {
