@@ -39,10 +39,10 @@ from handlers.agenda_hosts import ask_hosts, names, org_name
 from handlers.broadcast_preview import when_problem
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
+from handlers.years import YEARS_AHEAD, chosen_year, this_year
 
 NAME = "agenda_plan"
 MAX_ITEMS = 12  # one date a month at most (the rules refuse a month twice)
-YEARS_AHEAD = 5  # a typed year: this year up to this many years on
 _YEAR = re.compile(r"\b(\d{4})\b")
 
 STOP = Action("stop", "x", label="agenda_plan.stop", words=("cancel",))
@@ -223,12 +223,8 @@ async def on_kind(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     return Go("year", replace(data, kind=data.kinds[chosen]))
 
 
-def _this_year(ctx: Context) -> int:
-    return ctx.clock.now().astimezone(ctx.settings.zone).year
-
-
 def _ask_year(ctx: Context, data: PlanData, b: Buttons) -> Reply:
-    year = _this_year(ctx)
+    year = this_year(ctx)
     return Reply(
         text=ctx.t("agenda_plan.year", example=year + 1),
         choices=(
@@ -241,12 +237,9 @@ def _ask_year(ctx: Context, data: PlanData, b: Buttons) -> Reply:
 
 
 async def on_year(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
-    this = _this_year(ctx)
-    typed = (answer.text or "").strip()
-    year = {THIS_YEAR.name: this, NEXT_YEAR.name: this + 1}.get(answer.action or "")
-    if year is None and typed.isascii() and typed.isdigit():
-        year = int(typed)
-    if year is None or not this <= year <= this + YEARS_AHEAD:
+    year = chosen_year(ctx, answer, THIS_YEAR, NEXT_YEAR)
+    if year is None:
+        this = this_year(ctx)
         return _unclear(
             "year", ctx, "agenda_plan.year_unclear", first=this, last=this + YEARS_AHEAD
         )

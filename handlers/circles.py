@@ -28,9 +28,9 @@ from bot.core.messages import Incoming, PrivateChatInvite, Reply
 from bot.people.directory import directory
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
+from handlers.years import YEARS_AHEAD, chosen_year, this_year
 
 NAME = "kringen"
-YEARS_AHEAD = 5  # a typed year: this year up to this many years on
 AGAIN_TRIES = 10  # seeds Opnieuw tries for a composition that differs
 
 STOP = Action("stop", "x", label="circles.stop", words=("cancel",))
@@ -105,12 +105,8 @@ def _say(step: str, ctx: Context, key: str, **params: object) -> Go[CirclesData]
 # -- the year ---------------------------------------------------------------------------
 
 
-def _this_year(ctx: Context) -> int:
-    return ctx.clock.now().astimezone(ctx.settings.zone).year
-
-
 def _ask_year(ctx: Context, data: CirclesData, b: Buttons) -> Reply:
-    year = _this_year(ctx)
+    year = this_year(ctx)
     return Reply(
         text=ctx.t("circles.year", example=year + 1),
         choices=(
@@ -122,12 +118,9 @@ def _ask_year(ctx: Context, data: CirclesData, b: Buttons) -> Reply:
 
 
 async def on_year(ctx: Context, data: CirclesData, answer: Answer) -> Go[CirclesData]:
-    this = _this_year(ctx)
-    typed = (answer.text or "").strip()
-    year = {THIS_YEAR.name: this, NEXT_YEAR.name: this + 1}.get(answer.action or "")
-    if year is None and typed.isascii() and typed.isdigit():
-        year = int(typed)
-    if year is None or not this <= year <= this + YEARS_AHEAD:
+    year = chosen_year(ctx, answer, THIS_YEAR, NEXT_YEAR)
+    if year is None:
+        this = this_year(ctx)
         return _say("year", ctx, "circles.year_unclear", first=this, last=this + YEARS_AHEAD)
     return await _composed(ctx, year, seed=0, step="year")
 
