@@ -1,7 +1,8 @@
 """/agenda verslag <event> <url>: a verbinder sends the report of an event.
 
 Without arguments it lists the events that have begun (newest first, numbered); the
-event is then its number on that list, or its UID. The link goes through the outbox
+event is then its number on that list, or its UID. An event that has not begun yet gets
+no report (the reply says when it is). The link goes through the outbox
 (kind ``agenda``, key ``verslag:<event>:<user>``, so sending it again reaches only
 whoever did not have it) to who said yes and had a seat, and for a leeratelier also to
 everyone in its audience who did not turn off the topic "leerateliers". Nobody who said
@@ -55,10 +56,22 @@ async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
         event = events[number - 1] if 1 <= number <= len(events) else None
     else:
         event = await ctx.db.agenda.get(ref)
+    if event is None and not events:
+        return _listing(ctx, events)  # no list to choose from: only say so
     if event is None:
         return [Reply(text=ctx.t("agenda_verslag.unknown", event=ref)), *_listing(ctx, events)]
     if event.cancelled:
         return [Reply(text=ctx.t("agenda_verslag.cancelled", title=event.title))]
+    if event.starts_at > ctx.clock.now():
+        return [
+            Reply(
+                text=ctx.t(
+                    "agenda_verslag.not_yet",
+                    title=event.title,
+                    when=when(ctx.texts, event, ctx.lang),
+                )
+            )
+        ]
     if len(words) < 2 or not is_web_link(words[1]):
         return [Reply(text=ctx.t("agenda_verslag.no_link", title=event.title))]
     return await _send_report(ctx, event, words[1])
@@ -85,6 +98,11 @@ async def _send_report(ctx: Context, event: Event, url: str) -> list[Reply]:
     now = ctx.clock.now()
     await ctx.db.audit.record(now, "agenda.report_sent", ctx.person.id, f"event={event.id}")
     if sent == 0 and people:
-        return [Reply(text=ctx.t("agenda_verslag.already", title=event.title, count=len(people)))]
-    text = ctx.t("agenda_verslag.sent", title=event.title, count=sent)
+        already = "already_one" if len(people) == 1 else "already_many"
+        return [
+            Reply(text=ctx.t(f"agenda_verslag.{already}", title=event.title, count=len(people)))
+        ]
+    text = ctx.t(
+        f"agenda_verslag.{'sent_one' if sent == 1 else 'sent'}", title=event.title, count=sent
+    )
     return [Reply(text=text + (held_line(ctx) if sent else ""))]
