@@ -78,7 +78,8 @@ class ConsoleChannel:
         self._choices: tuple[Choice, ...] = ()
         self._numbers: tuple[int | None, ...] = ()  # the number each choice carries
         # Within one answer of the bot, plain choices of several replies (the cards of
-        # /agenda) are numbered on, 1 to N over all of them, and each can be chosen.
+        # /agenda) are numbered on, 1 to N over all of them, and each can be chosen; so
+        # are those of outbox messages that arrive before the person types again.
         self._numbering_on = False
         self._ids = itertools.count(1)
         self.media_dir = media_dir  # None: a /bijlage file is attached where it is
@@ -145,7 +146,8 @@ class ConsoleChannel:
         keeps the id of the message it replaces, as on Telegram."""
         if reply.edit_of is None:
             self._write(self.label("console.message"))
-        self._numbering_on = False  # a message of its own: its choices start at 1
+        # Messages that arrive together (an invitation, a checklist, a prompt) number
+        # their choices on, like the replies of one answer: each can be chosen.
         self.render(reply)
         return reply.edit_of or f"console-{next(self._ids)}"
 

@@ -324,3 +324,23 @@ async def test_the_choices_of_several_replies_are_numbered_on_and_each_can_be_ch
     assert "C\n  1. Ja\n" in out.getvalue()
     assert console.to_incoming("1").action == "c:y"
     assert console.to_incoming("4").kind is Kind.TEXT
+
+
+async def test_outbox_messages_that_arrive_together_number_their_choices_on() -> None:
+    """An invitation and a prompt at once: both sets of buttons can be chosen, by number
+    or by their words; the next answer of the bot starts at 1 again."""
+    console, out = _console()
+    await console.send("fatima", Reply(text="Uitnodiging", choices=(Choice("Ik kom", "ag:y:1"),)))
+    await console.send(
+        "fatima", Reply(text="Inbreng", choices=(Choice("Ik wil iets inbrengen", "pr:in:1"),))
+    )
+    assert "Inbreng\n  2. Ik wil iets inbrengen\n" in out.getvalue()
+    assert console.to_incoming("1").action == "ag:y:1"
+    assert console.to_incoming("2").action == "pr:in:1"
+    assert console.to_incoming("ik wil iets inbrengen").action == "pr:in:1"
+
+    async def answer(incoming: Incoming) -> list[Reply]:
+        return [Reply(text="Dank", choices=(Choice("Nog iets", "pr:in:1"),))]
+
+    await console._answer(answer, "2")
+    assert "Dank\n  1. Nog iets\n" in out.getvalue()
