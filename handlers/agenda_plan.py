@@ -21,7 +21,17 @@ from typing import Any, Self
 
 from bot.agenda.files import LIMITS
 from bot.agenda.model import KINDS, EventData, instant
-from bot.agenda.plan import HOLIDAY, PAST, TAKEN, Planned, conflict, moved_to, plan, with_hosts
+from bot.agenda.plan import (
+    HOLIDAY,
+    PAST,
+    TAKEN,
+    Planned,
+    conflict,
+    moved_to,
+    nth_weekday,
+    plan,
+    with_hosts,
+)
 from bot.agenda.rotation import HOSTS_PER_MEETING
 from bot.agenda.series import NoRules, SeriesRules, SeriesRulesError, current_rules
 from bot.agenda.typed import NO_TIME, read_span
@@ -39,7 +49,7 @@ from handlers.agenda_hosts import ask_hosts, names, org_name
 from handlers.broadcast_preview import when_problem
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
-from handlers.years import YEARS_AHEAD, chosen_year, this_year
+from handlers.years import YEARS_AHEAD, chosen_year, first_offered, not_a_year, this_year
 
 NAME = "agenda_plan"
 MAX_ITEMS = 12  # one date a month at most (the rules refuse a month twice)
@@ -223,10 +233,27 @@ async def on_kind(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     return Go("year", replace(data, kind=data.kinds[chosen]))
 
 
-def _ask_year(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+def _first_offered(ctx: Context, data: PlanData) -> int:
+    """This year while one of the series' dates in it is still ahead (and it is not
+    December), else next year (:mod:`handlers.years`)."""
     year = this_year(ctx)
+    try:
+        rule = rules(ctx).rules[data.kind]
+    except (SeriesRulesError, KeyError):
+        return first_offered(ctx)
+    now, zone = ctx.clock.now(), ctx.settings.timezone
+    ahead = any(
+        instant(datetime.combine(nth_weekday(year, s.month, s.weekday, s.week), rule.start), zone)
+        > now
+        for s in rule.slots
+    )
+    return first_offered(ctx, this_year_open=ahead)
+
+
+def _ask_year(ctx: Context, data: PlanData, b: Buttons) -> Reply:
+    year = _first_offered(ctx, data)
     return Reply(
-        text=ctx.t("agenda_plan.year", example=year + 1),
+        text=ctx.t("agenda_plan.year", example=this_year(ctx) + 1),
         choices=(
             b(THIS_YEAR, key="agenda_plan.year_button", year=year),
             b(NEXT_YEAR, key="agenda_plan.year_button", year=year + 1),
@@ -237,12 +264,12 @@ def _ask_year(ctx: Context, data: PlanData, b: Buttons) -> Reply:
 
 
 async def on_year(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
-    year = chosen_year(ctx, answer, THIS_YEAR, NEXT_YEAR)
+    year = chosen_year(ctx, answer, THIS_YEAR, NEXT_YEAR, _first_offered(ctx, data))
     if year is None:
         this = this_year(ctx)
-        return _unclear(
-            "year", ctx, "agenda_plan.year_unclear", first=this, last=this + YEARS_AHEAD
-        )
+        key = "agenda_plan.year_not_a_year" if not_a_year(answer) else "agenda_plan.year_unclear"
+        last, example = this + YEARS_AHEAD, this + 1
+        return _unclear("year", ctx, key, first=this, last=last, example=example)
     try:
         rule = rules(ctx).rules[data.kind]
     except (SeriesRulesError, KeyError):

@@ -15,20 +15,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Self
 
+from bot.agenda.model import EventData
 from bot.agenda.words import when
 from bot.circles.compose import CirclesError, compose
-from bot.circles.events import circle_events, save_year
-from bot.circles.rules import CircleRulesError, current_rules
+from bot.circles.events import CircleYearError, circle_events, moved, save_year
+from bot.circles.rules import CircleRulesError, FirstMeeting, current_rules
 from bot.core.context import Context
+from bot.core.dates import month_name
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Step
 from bot.core.messages import Incoming, PrivateChatInvite, Reply
 from bot.people.directory import directory
 from handlers.verbinders import refuse, stale_or_refused, verbinders_only
 from handlers.webview import typed_word
-from handlers.years import YEARS_AHEAD, chosen_year, this_year
+from handlers.years import YEARS_AHEAD, chosen_year, first_offered, not_a_year, this_year
 
 NAME = "kringen"
 AGAIN_TRIES = 10  # seeds Opnieuw tries for a composition that differs
@@ -105,10 +107,22 @@ def _say(step: str, ctx: Context, key: str, **params: object) -> Go[CirclesData]
 # -- the year ---------------------------------------------------------------------------
 
 
-def _ask_year(ctx: Context, data: CirclesData, b: Buttons) -> Reply:
+def _first_offered(ctx: Context) -> int:
+    """This year while its first meeting can still be in it (and it is not December),
+    else next year (:mod:`handlers.years`)."""
     year = this_year(ctx)
+    try:
+        meeting = current_rules(ctx.settings.content_dir).first_meeting
+    except CircleRulesError:
+        return first_offered(ctx)
+    day = meeting.days(year, 1, ctx.clock.now(), ctx.settings.timezone)[0]
+    return first_offered(ctx, this_year_open=day.year == year)
+
+
+def _ask_year(ctx: Context, data: CirclesData, b: Buttons) -> Reply:
+    year = _first_offered(ctx)
     return Reply(
-        text=ctx.t("circles.year", example=year + 1),
+        text=ctx.t("circles.year", example=this_year(ctx) + 1),
         choices=(
             b(THIS_YEAR, key="circles.year_button", year=year),
             b(NEXT_YEAR, key="circles.year_button", year=year + 1),
@@ -118,10 +132,12 @@ def _ask_year(ctx: Context, data: CirclesData, b: Buttons) -> Reply:
 
 
 async def on_year(ctx: Context, data: CirclesData, answer: Answer) -> Go[CirclesData]:
-    year = chosen_year(ctx, answer, THIS_YEAR, NEXT_YEAR)
+    year = chosen_year(ctx, answer, THIS_YEAR, NEXT_YEAR, _first_offered(ctx))
     if year is None:
         this = this_year(ctx)
-        return _say("year", ctx, "circles.year_unclear", first=this, last=this + YEARS_AHEAD)
+        key = "circles.year_not_a_year" if not_a_year(answer) else "circles.year_unclear"
+        last, example = this + YEARS_AHEAD, this + 1
+        return _say("year", ctx, key, first=this, last=last, example=example)
     return await _composed(ctx, year, seed=0, step="year")
 
 
@@ -146,11 +162,28 @@ async def _composed(ctx: Context, year: int, seed: int, step: str) -> Go[Circles
             ctx.t("circles.pair", a=names.get(a, a), b=names.get(b, b)) for a, b in exc.pairs
         )
         return _say(step, ctx, f"circles.cannot_{exc.code}", count=exc.count, pairs=pairs)
+    try:  # the dates must fit in the year (not a year whose day has passed)
+        await _events(ctx, year, made.circles, rules.first_meeting)
+    except CircleYearError as exc:
+        return _say(step, ctx, "circles.year_passed", year=year, last=_day(ctx, exc.last))
     repeated = tuple(
         (a, b, tuple(y for y, cs in history.items() if any(a in c and b in c for c in cs)))
         for a, b in made.repeated
     )
     return Go("review", CirclesData(year, seed, made.circles, repeated))
+
+
+async def _events(
+    ctx: Context, year: int, circles: tuple[tuple[str, ...], ...], meeting: FirstMeeting
+) -> list[EventData]:
+    """The circles' events, on days without another agenda event at that time."""
+    now, zone = ctx.clock.now(), ctx.settings.timezone
+    others = await ctx.db.agenda.all()
+    return circle_events(year, circles, meeting, _names(ctx), now, zone, others)
+
+
+def _day(ctx: Context, day: date) -> str:
+    return f"{day.day} {month_name(ctx.texts, ctx.lang, day)} {day.year}"
 
 
 # -- the review -----------------------------------------------------------------------
@@ -232,9 +265,10 @@ async def _save(ctx: Context, data: CirclesData) -> Go[CirclesData]:
     except CircleRulesError:
         return _say("review", ctx, "circles.rules_broken")
     now = ctx.clock.now()
-    events = circle_events(
-        data.year, data.circles, rules.first_meeting, _names(ctx), now, ctx.settings.timezone
-    )
+    try:
+        events = await _events(ctx, data.year, data.circles, rules.first_meeting)
+    except CircleYearError as exc:
+        return _say("review", ctx, "circles.year_passed", year=data.year, last=_day(ctx, exc.last))
     if not await save_year(ctx.db.circles, ctx.db.agenda, data.year, data.circles, events, now):
         return Go("review", replace(data, stored=True), say=(Reply(text=ctx.t("circles.taken")),))
     text = ctx.t(
@@ -243,6 +277,13 @@ async def _save(ctx: Context, data: CirclesData) -> Go[CirclesData]:
         year=data.year,
         first=when(ctx.texts, events[0], ctx.lang),
     )
+    shifted = moved(data.year, rules.first_meeting, now, ctx.settings.timezone, events)
+    if shifted:
+        lines = [ctx.t("circles.moved")] + [
+            ctx.t("circles.moved_line", n=n, was=_day(ctx, was), day=_day(ctx, day))
+            for n, was, day in shifted
+        ]
+        text += "\n\n" + "\n".join(lines)
     return Go(None, say=(Reply(text=text),))
 
 

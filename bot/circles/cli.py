@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.agenda.model import Event, EventData
     from bot.circles.compose import Composition, History
+    from bot.circles.rules import FirstMeeting
     from bot.people.directory import Directory
     from bot.settings import Settings
 
@@ -160,7 +162,7 @@ async def _compose(
     settings: Settings, session: AsyncSession, args: argparse.Namespace, participants: list[str]
 ) -> int:
     from bot.circles.compose import CirclesError, compose
-    from bot.circles.events import circle_events, save_year
+    from bot.circles.events import save_year
     from bot.circles.rules import CircleRulesError, load_rules
     from bot.paths import content_dir
     from bot.storage.repositories.agenda import AgendaRepo
@@ -190,22 +192,68 @@ async def _compose(
         pairs = ", ".join(f"{a} + {b}" for a, b in exc.pairs)
         raise Refused(WHY[exc.code].format(count=exc.count, pairs=pairs)) from None
     names = {o.id: o.name for o in directory.organisations}
+    agenda = AgendaRepo(session)
+    now = _now()
+    meeting = rules.first_meeting
+    if args.save:  # refused before anything is printed when the dates cannot be
+        events = _events(
+            args.year, made, meeting, names, now, settings.timezone, await agenda.all()
+        )
     if args.csv:
         _csv(made)
     else:
         _table(made, names, history)
     if args.save:
-        events = circle_events(
-            args.year, made.circles, rules.first_meeting, names, _now(), settings.timezone
-        )
-        await save_year(repo, AgendaRepo(session), args.year, made.circles, events, _now())
-        first = events[0].start
-        print(
-            f"saved: {len(made.circles)} circles of {args.year}, each with an event "
-            f"(the first on {first:%Y-%m-%d %H:%M}, a week apart)",
-            file=sys.stderr if args.csv else sys.stdout,
-        )
+        await save_year(repo, agenda, args.year, made.circles, events, now)
+        _saved(args.year, made, meeting, events, now, settings.timezone, args.csv)
     return 0
+
+
+def _events(
+    year: int,
+    made: Composition,
+    meeting: FirstMeeting,
+    names: dict[str, str],
+    now: datetime,
+    zone: str,
+    others: list[Event],
+) -> list[EventData]:
+    from bot.circles.events import CircleYearError, circle_events
+
+    try:
+        return circle_events(year, made.circles, meeting, names, now, zone, others)
+    except CircleYearError as exc:
+        raise Refused(
+            f"the first meetings of {year} would run until {exc.last:%Y-%m-%d}, "
+            f"into {exc.last.year}: the day of {year} has passed; "
+            f"compose --year {year + 1} instead"
+        ) from None
+
+
+def _saved(
+    year: int,
+    made: Composition,
+    meeting: FirstMeeting,
+    events: list[EventData],
+    now: datetime,
+    zone: str,
+    as_csv: bool,
+) -> None:
+    from bot.circles.events import moved
+
+    out = sys.stderr if as_csv else sys.stdout
+    first = events[0].start
+    print(
+        f"saved: {len(made.circles)} circles of {year}, each with an event "
+        f"(the first on {first:%Y-%m-%d %H:%M}, a week apart)",
+        file=out,
+    )
+    for n, was, day in moved(year, meeting, now, zone, events):
+        print(
+            f"moved: circle {n} from {was:%Y-%m-%d} to {day:%Y-%m-%d} "
+            "(another agenda event at that time)",
+            file=out,
+        )
 
 
 def _csv(made: Composition) -> None:

@@ -16,12 +16,14 @@ The file (docs/gangmakers.md, "Reflectiecirkels")::
 
 Circle 1 meets on that day, circle 2 a week later, and so on: the two verbinders guide
 every circle, so no two meet at once. A day that is not in the future moves on by whole
-weeks. Every problem is one line (:class:`CircleRulesError`).
+weeks, and so does a day with another agenda event at that time
+(:mod:`bot.circles.events`). Every problem is one line (:class:`CircleRulesError`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -71,13 +73,28 @@ class FirstMeeting:
         first = date(year, self.month, 1)
         return first + timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.week - 1))
 
-    def days(self, year: int, count: int, now: datetime, zone: str) -> list[date]:
+    def days(
+        self,
+        year: int,
+        count: int,
+        now: datetime,
+        zone: str,
+        busy: Callable[[date], bool] = lambda day: False,
+    ) -> list[date]:
         """The first meeting of each of ``count`` circles: a week apart, from the rule's
-        day or, when that is not in the future, the first such weekday that is."""
+        day or, when that is not in the future, the first such weekday that is; a day
+        that is ``busy`` (another event at that time) moves on to the next free week,
+        and the circles after it with it."""
         day = self.rule_day(year)
         while instant(datetime.combine(day, self.start), zone) <= now:
             day += timedelta(weeks=1)
-        return [day + timedelta(weeks=n) for n in range(count)]
+        days: list[date] = []
+        for _ in range(count):
+            while busy(day):
+                day += timedelta(weeks=1)
+            days.append(day)
+            day += timedelta(weeks=1)
+        return days
 
 
 @dataclass(frozen=True, slots=True)
