@@ -240,7 +240,7 @@ def _ask_preview(ctx: Context, data: VoteData, buttons: Buttons) -> Reply:
         for n, text in enumerate(data.options, start=1)
     )
     text = ctx.t(
-        "agenda_vote.preview",
+        "agenda_vote.preview_one" if data.recipients == 1 else "agenda_vote.preview",
         title=data.title,
         options=sample,
         count=data.recipients,
@@ -264,7 +264,7 @@ async def _on_preview(ctx: Context, data: VoteData, answer: Answer) -> Go[VoteDa
     )
     await ctx.db.audit.record(now, "agenda.poll_sent", ctx.person.id, f"poll={poll_id}")
     done = Reply(
-        text=ctx.t("agenda_vote.sent", count=sent, title=event.title) + held_line(ctx),
+        text=ctx.t(_one("agenda_vote.sent", sent), count=sent, title=event.title) + held_line(ctx),
         choices=(ctx.choice("agenda_vote.result_button", f"{ACTION}:res:{poll_id}"),),
     )
     return Go(None, say=(done,))
@@ -374,7 +374,7 @@ def result_text(ctx: Context, lang: str, title: str, results: list[tuple[str, in
     """The options by votes, most first (a tie in the poll's order)."""
     total = sum(n for _, n in results)
     ranked = sorted(results, key=lambda r: -r[1])
-    lines = [ctx.texts.get(lang, "agenda_vote.result", title=title, total=total), ""]
+    lines = [ctx.texts.get(lang, _one("agenda_vote.result", total), title=title, total=total), ""]
     lines += [ctx.texts.get(lang, "agenda_vote.result_line", votes=n, text=t) for t, n in ranked]
     return "\n".join(lines)
 
@@ -391,9 +391,14 @@ async def _result(ctx: Context, poll: Poll) -> list[Reply]:
         for lang in ctx.texts.languages
     }
     sent = await _send(ctx, hosts, f"uitslag:{poll.id}:", replies)
-    key = "agenda_vote.result_sent" if sent else "agenda_vote.result_not_sent"
+    key = _one("agenda_vote.result_sent", sent) if sent else "agenda_vote.result_not_sent"
     told = ctx.t(key, count=sent if sent else len(hosts)) + (held_line(ctx) if sent else "")
     return [Reply(text=result_text(ctx, ctx.lang, event.title, results) + "\n\n" + told)]
+
+
+def _one(key: str, count: int) -> str:
+    """``key``, or ``key_one`` for exactly one (1 persoon, 1 stem)."""
+    return f"{key}_one" if count == 1 else key
 
 
 FLOW: Flow[VoteData] = Flow(
