@@ -3,7 +3,8 @@
 A declared flow (:mod:`bot.core.flow`) over :class:`PlanData`, stamped buttons
 ``ap:<run>:<turn>:<code>`` (an old, second or forged press changes nothing). The
 steps: kind (a button per kind that has rules in ``content/agenda_series.yaml``) →
-year (this year, next year, or typed) → review (the proposal of
+year (this year and the next, or the next two when this year has no date left or
+it is December; or typed: :mod:`handlers.years`) → review (the proposal of
 :func:`bot.agenda.plan.plan` as a numbered list with the dates in words) → item (what
 to change about number N) → date / theme / title (typed), back to the review. Opslaan
 stores the new dates with ``ctx.db.agenda.save`` (checked again first); Stoppen ends

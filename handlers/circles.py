@@ -2,11 +2,14 @@
 
 A declared flow (:mod:`bot.core.flow`) over :class:`CirclesData`, stamped buttons
 ``kr:<run>:<turn>:<code>`` (an old, second or forged press changes nothing). The
-steps: year (this year, next year, or typed; ``/kringen 2027`` goes straight on) →
+steps: year (this year and the next, or the next two in December or when the first
+meeting can no longer be this year; or typed; ``/kringen 2027`` goes straight on) →
 review: the circles with the organisations' names and the pairs that sat together
 before. **Opnieuw** composes again with the next seed (as good, another
 composition), **Opslaan** stores the circles with one agenda event per circle
-(:mod:`bot.circles.events`), **Stoppen** stores nothing. A year stored already is
+(:mod:`bot.circles.events`: a day with another event at that time moves on a week, and
+the reply names the circles that moved; a year whose meetings would run into the next is
+refused), **Stoppen** stores nothing. A year stored already is
 shown as it is. The participants are the partners of ``content/organisations.yaml``,
 the wishes ``content/circles.yaml``. Only verbinders, only in a private chat.
 """
