@@ -32,6 +32,8 @@ from itertools import combinations
 from bot.broadcast.when import MONTHS
 
 HOSTS_PER_MEETING = 2
+_YEAR = 12
+_NODES = 20_000  # the search stops there with the best plan it found (deterministic)
 Meeting = tuple[str, ...]  # the hosts of one meeting
 # "reos; niet in juli, augustus" or "reos; not in july"
 _NOT_IN = re.compile(r"^\s*(?:niet|not)\s+in\s+(.+)$", re.IGNORECASE)
@@ -134,7 +136,8 @@ class Rotation:
 
     def _take(self, org: str) -> None:
         self._due.discard(org)
-        if not self._due:  # everyone hosted: a new round
+        # everyone who can host in some month hosted: a new round
+        if not any(len(self._by_id[o].not_in) < _YEAR for o in self._due):
             self._due = set(self._by_id)
 
     def _done(self, hosts: Meeting) -> None:
@@ -177,44 +180,25 @@ class Rotation:
 
     def meeting(self, month: int) -> Meeting:
         """Two hosts for a meeting in ``month`` (fewer when fewer can), recorded."""
-        due = self.due(month)
-        if len(due) >= HOSTS_PER_MEETING:
-            # last year's hosts last; a pair that did not host together; the rest of
-            # the round still pairing up well; the most overdue first (combinations
-            # keeps the order of ``due``)
-            pairs = list(combinations(due, HOSTS_PER_MEETING))
-            chosen = min(pairs, key=lambda p: self._score(p, due))
-            self.hosted(chosen)
-            return chosen
-        hosts: list[str] = []
-        for _ in range(HOSTS_PER_MEETING):
-            org = self.pick(month, with_=hosts)
-            if not org:
-                break
-            hosts.append(org)
-            self._take(org)
-        chosen = tuple(hosts)
-        self._done(chosen)
+        return self.plan((month,))[0]
+
+    def plan(self, months: Sequence[int], fixed: dict[int, Meeting] | None = None) -> list[Meeting]:
+        """The hosts of a year's meetings (one per month, in order), recorded; ``fixed``:
+        meetings (by index) whose hosts are set already. The year is chosen as a whole
+        (:class:`_Search`), so an organisation that can host in few of the months gets
+        one of them while it is due, instead of falling behind."""
+        fixed = fixed or {}
+        chosen = _Search(self, list(months), fixed).best()
+        for meeting in chosen:
+            self.hosted(meeting)
         return chosen
 
-    def _score(self, pair: tuple[str, ...], due: list[str]) -> tuple[int, bool, int]:
-        return (
-            sum(o in self._recent for o in pair),
-            frozenset(pair) in self._pairs,
-            self._repeats_after([o for o in due if o not in pair], {frozenset(pair)}),
-        )
+    def _level(self, org: str, times: int) -> int:
+        """How far ahead of the round hosting once more is (0: due, not hosted yet)."""
+        return times + (org not in self._due)
 
-    def _repeats_after(self, rest: list[str], taken: set[frozenset[str]]) -> int:
-        """How many pairs would repeat if ``rest`` (in order) were paired greedily."""
-        used = self._pairs | taken
-        left, repeats = list(rest), 0
-        while len(left) >= HOSTS_PER_MEETING:
-            first = left.pop(0)
-            mate = next((o for o in left if frozenset((first, o)) not in used), left[0])
-            repeats += frozenset((first, mate)) in used
-            used = used | {frozenset((first, mate))}
-            left.remove(mate)
-        return repeats
+    def _rank(self) -> dict[str, int]:
+        return {org: n for n, org in enumerate(sorted(self._by_id, key=self._key))}
 
     def paired(self, a: str, b: str) -> bool:
         """Whether ``a`` and ``b`` hosted a meeting together before."""
@@ -233,4 +217,113 @@ def plan_hosts(
     if last_year is None:
         last_year = history[-len(months) :] if months else ()
     rotation = Rotation(volunteers, history, seed, last_year)
-    return [rotation.meeting(month) for month in months]
+    return rotation.plan(months)
+
+
+class _Search:
+    """The year's hosts as a whole: of all plans (a pair a meeting, each able in its
+    month), the one that is best in this order:
+
+    1. **Rounds.** The least sum of *levels*: hosting while due is 0, a second time
+       (or once when not due) 1, and so on; so those due host before anyone hosts twice.
+    2. **In turn.** The fewest times a host of a higher level comes before one of a
+       lower level (a round is finished before the next begins, where the months allow).
+    3. **Pairs.** The fewest pairs that hosted together before (or earlier this year).
+    4. **Order.** The first such plan in the rotation's order: last year's hosts last,
+       the one who hosted longest ago first, then the seed.
+
+    A branch and bound over the meetings: exact for the sizes of an alliance (it stops
+    after ``_NODES`` steps with the best plan so far, the same every time)."""
+
+    def __init__(self, rotation: Rotation, months: list[int], fixed: dict[int, Meeting]) -> None:
+        self.r = rotation
+        self.months = months
+        self.fixed = {
+            i: tuple(dict.fromkeys(o for o in hosts if o in rotation._by_id))
+            for i, hosts in fixed.items()
+        }
+        self.rank = rotation._rank()
+        self.orgs = sorted(rotation._by_id, key=self.rank.__getitem__)
+        self.best_cost: tuple[int, int, int] | None = None
+        self.best_plan: list[Meeting] = []
+        self.nodes = 0
+        self.sizes = [
+            len(self.fixed[i])
+            if i in self.fixed
+            else min(HOSTS_PER_MEETING, sum(v.can(m) for v in rotation.volunteers))
+            for i, m in enumerate(months)
+        ]
+
+    def best(self) -> list[Meeting]:
+        times = dict.fromkeys(self.orgs, 0)
+        self._walk(0, times, [], 0, 0, [], set())
+        return self.best_plan
+
+    def _bound(self, times: dict[str, int], start: int) -> int:
+        """The least sum of levels the meetings from ``start`` on can add."""
+        slots = sum(self.sizes[start:])
+        if not slots:
+            return 0
+        levels = sorted(self.r._level(o, times[o] + k) for o in self.orgs for k in range(slots))
+        return sum(levels[:slots])
+
+    def _options(self, i: int, times: dict[str, int], used: set[frozenset[str]]) -> list[Meeting]:
+        if i in self.fixed:
+            return [self.fixed[i]]
+        month = self.months[i]
+        able = [o for o in self.orgs if self.r._by_id[o].can(month)]
+        if len(able) < HOSTS_PER_MEETING:
+            return [tuple(able)]
+
+        def order(o: str) -> tuple[int, int]:
+            return (self.r._level(o, times[o]), self.rank[o])
+
+        pairs = [tuple(sorted(p, key=order)) for p in combinations(able, HOSTS_PER_MEETING)]
+        return sorted(
+            pairs,
+            key=lambda p: (
+                sum(order(o)[0] for o in p),
+                frozenset(p) in used,
+                sorted(order(o) for o in p),
+            ),
+        )
+
+    def _walk(
+        self,
+        i: int,
+        times: dict[str, int],
+        levels: list[int],
+        level_sum: int,
+        repeats: int,
+        plan: list[Meeting],
+        used: set[frozenset[str]],
+    ) -> None:
+        self.nodes += 1
+        inversions = sum(a > b for n, a in enumerate(levels) for b in levels[n + 1 :])
+        if i == len(self.months):
+            cost = (level_sum, inversions, repeats)
+            if self.best_cost is None or cost < self.best_cost:
+                self.best_cost, self.best_plan = cost, list(plan)
+            return
+        if self.best_cost is not None:
+            if (level_sum + self._bound(times, i), inversions, repeats) >= self.best_cost:
+                return
+            if self.nodes > _NODES:
+                return
+        for meeting in self._options(i, times, used | self.r._pairs):
+            added = [self.r._level(o, times[o]) for o in meeting]
+            pair = frozenset(meeting)
+            repeated = len(meeting) == HOSTS_PER_MEETING and (pair in used or pair in self.r._pairs)
+            for o in meeting:
+                times[o] += 1
+            self._walk(
+                i + 1,
+                times,
+                levels + added,
+                level_sum + sum(added),
+                repeats + repeated,
+                [*plan, meeting],
+                used | {pair},
+            )
+            for o in meeting:
+                times[o] -= 1
