@@ -23,7 +23,7 @@ from typing import Final, Literal
 from dateutil.easter import easter
 
 from bot.agenda.model import Event, EventData
-from bot.agenda.rotation import Rotation, Volunteer
+from bot.agenda.rotation import HOSTS_PER_MEETING, Rotation, Volunteer
 from bot.agenda.series import LAST, SeriesRule, Slot
 
 UID_DOMAIN = "alliantiepg.nl"
@@ -63,6 +63,7 @@ class Proposal:
     year: int
     items: tuple[Planned, ...]
     skipped: tuple[Skipped, ...] = ()
+    rotation: bool = False  # hosts in turn (:func:`with_hosts`)
 
     @property
     def new(self) -> tuple[Planned, ...]:
@@ -239,12 +240,15 @@ def with_hosts(
         if e.kind == proposal.kind and e.start.year == proposal.year - 1 and not e.cancelled
     ]
     rotation = Rotation(volunteers, history, seed, last_year)
-    items = []
-    for item in proposal.items:
-        if item.stored:
-            rotation.hosted(item.data.hosts)
-            items.append(item)
-            continue
-        hosts = rotation.meeting(item.data.start.month)
-        items.append(replace(item, data=replace(item.data, hosts=hosts)))
-    return replace(proposal, items=tuple(items))
+    fixed = {n: item.data.hosts for n, item in enumerate(proposal.items) if item.stored}
+    chosen = rotation.plan([item.data.start.month for item in proposal.items], fixed)
+    items = [
+        item if item.stored else replace(item, data=replace(item.data, hosts=hosts))
+        for item, hosts in zip(proposal.items, chosen, strict=True)
+    ]
+    return replace(proposal, items=tuple(items), rotation=True)
+
+
+def alone(proposal: Proposal) -> list[Planned]:
+    """The dates with fewer than two hosts (nobody else can in its month)."""
+    return [item for item in proposal.items if len(item.data.hosts) < HOSTS_PER_MEETING]

@@ -81,7 +81,7 @@ def add_parser(actions: Any, command: Command) -> None:
         "--from",
         dest="volunteers",
         metavar="FILE",
-        help="hosts in turn: the volunteering organisations, one id a line, "
+        help="hosts in turn: the volunteering organisations, one id or name a line, "
         "optionally 'reos; niet in juli, augustus' (default: the rules' rotation)",
     )
     planning.add_argument(
@@ -99,6 +99,8 @@ async def run(settings: Settings, repo: AgendaRepo, args: argparse.Namespace, no
     proposal = await propose(
         settings, repo, args.kind, args.year, now, volunteers=args.volunteers, seed=args.seed
     )
+    for warning in host_warnings(proposal):  # on stderr: --csv stays pure CSV
+        print(warning, file=sys.stderr)
     if args.csv:
         sys.stdout.write(as_csv(proposal))
         return 0
@@ -151,12 +153,12 @@ async def propose(
         return proposal
     chosen = rule.rotation.volunteers_from(vocabulary.organisations)
     if volunteers is not None:
-        chosen = _volunteers_file(volunteers, vocabulary.organisations, dict(rule.rotation.not_in))
+        chosen = _volunteers_file(volunteers, _resolver(settings), dict(rule.rotation.not_in))
     return with_hosts(proposal, chosen, existing, year if seed is None else seed)
 
 
 def _volunteers_file(
-    name: str, known: tuple[str, ...], not_in: dict[str, frozenset[int]]
+    name: str, resolve: Callable[[str], str], not_in: dict[str, frozenset[int]]
 ) -> list[Volunteer]:
     """The volunteers in the file; an organisation without its own "niet in" keeps
     the one in the rules."""
@@ -166,7 +168,7 @@ def _volunteers_file(
 
     try:
         lines = Path(name).read_text(encoding="utf-8").splitlines()
-        read = read_volunteers(lines, known)
+        read = read_volunteers(lines, resolve=resolve)
     except OSError as exc:
         raise PlanRefused(f"--from {name}: {exc.strerror or exc}") from None
     except VolunteersError as exc:
@@ -177,6 +179,55 @@ def _volunteers_file(
         v if v.not_in else Volunteer(v.organisation, not_in.get(v.organisation, frozenset()))
         for v in read
     ]
+
+
+def host_warnings(proposal: Proposal) -> list[str]:
+    """A line for each date of a series with hosts in turn that has fewer than two
+    hosts (nobody else volunteers, or can in its month)."""
+    from bot.agenda.plan import alone
+
+    if not proposal.rotation:
+        return []
+    out = []
+    for item in alone(proposal):
+        hosts = item.data.hosts
+        who = f"only {hosts[0]} hosts" if hosts else "nobody hosts"
+        out.append(
+            f"warning: {item.data.start:%Y-%m-%d}: {who}: no other volunteer can host in that month"
+        )
+    return out
+
+
+def _resolver(settings: Settings) -> Callable[[str], str]:
+    """An organisation's id from its id or name (case, spaces and hyphens aside), as
+    ``circles compose --from`` reads them; a ValueError with a "did you mean" (a
+    close one, or the names a word is in) when it is not one."""
+    from bot.broadcast.audience import closest
+    from bot.paths import content_dir
+    from bot.people.directory import read
+
+    partners = read(content_dir(settings.content_dir)).organisations
+
+    def loose(text: str) -> str:
+        return "".join(text.casefold().split()).replace("-", "")
+
+    known = {loose(o.id): o.id for o in partners} | {loose(o.name): o.id for o in partners}
+
+    def resolve(text: str) -> str:
+        if loose(text) in known:
+            return known[loose(text)]
+        word = loose(text)
+        meant = [o.name for o in partners if word and word in loose(o.name)]
+        guess = closest(text, [o.id for o in partners] + [o.name for o in partners])
+        meant = meant or ([guess] if guess else [])
+        hint = (
+            " (did you mean " + " or ".join(repr(m) for m in meant[:3]) + "?)"
+            if meant
+            else " (see content/organisations.yaml)"
+        )
+        raise ValueError(f"unknown organisation {text!r}{hint}")
+
+    return resolve
 
 
 def as_csv(proposal: Proposal) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -68,11 +68,33 @@ def months_of(text: str) -> frozenset[int]:
     return frozenset(MONTHS[w] for w in words)
 
 
-def read_volunteers(lines: Iterable[str], known: Iterable[str] | None = None) -> list[Volunteer]:
+def _not_in(rest: str) -> frozenset[int]:
+    """``niet in juli, augustus`` after a volunteer's ";": the months; "" none."""
+    if not rest:
+        return frozenset()
+    match = _NOT_IN.match(rest)
+    if match is None:
+        raise ValueError(f"{rest!r} is not 'niet in <month>'")
+    return months_of(match.group(1))
+
+
+def read_volunteers(
+    lines: Iterable[str],
+    known: Iterable[str] | None = None,
+    resolve: Callable[[str], str] | None = None,
+) -> list[Volunteer]:
     """Volunteers, one a line: ``reos`` or ``reos; niet in juli, augustus``. Empty lines
     and lines starting with ``#`` are skipped. ``known``: the organisation ids that
-    exist (none: any). :class:`VolunteersError` names every bad line."""
+    exist (none: any); ``resolve``: an organisation's id from its id or name (a
+    ValueError saying why not), instead. :class:`VolunteersError` names every bad line."""
     ids = {k.casefold(): k for k in known} if known is not None else None
+
+    def _by_id(name: str) -> str:
+        org = name if ids is None else ids.get(name.casefold(), "")
+        if not org:
+            raise ValueError(f"{name!r} is not an organisation id")
+        return org
+
     volunteers: dict[str, Volunteer] = {}
     problems: list[str] = []
     for number, raw in enumerate(lines, start=1):
@@ -80,20 +102,16 @@ def read_volunteers(lines: Iterable[str], known: Iterable[str] | None = None) ->
         if not line:
             continue
         name, _, rest = (part.strip() for part in line.partition(";"))
-        org = name if ids is None else ids.get(name.casefold(), "")
-        if not org:
-            problems.append(f"line {number}: {name!r} is not an organisation id")
+        try:
+            org = (resolve or _by_id)(name)
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}")
             continue
-        not_in: frozenset[int] = frozenset()
-        if rest:
-            match = _NOT_IN.match(rest)
-            try:
-                if match is None:
-                    raise ValueError(f"{rest!r} is not 'niet in <month>'")
-                not_in = months_of(match.group(1))
-            except ValueError as exc:
-                problems.append(f"line {number}: {exc}")
-                continue
+        try:
+            not_in = _not_in(rest)
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}")
+            continue
         if org in volunteers:
             problems.append(f"line {number}: {org} is given twice")
         volunteers[org] = Volunteer(org, not_in)
@@ -168,13 +186,22 @@ class Rotation:
         )
         return due + rest
 
-    def pick(self, month: int, leave_out: Iterable[str] = (), with_: Sequence[str] = ()) -> str:
-        """The next in line for a meeting in ``month``: not in ``leave_out``, and
-        (when avoidable among the first group) not a pair that hosted before with
-        one of ``with_``; "" when nobody can."""
+    def pick(
+        self,
+        month: int,
+        leave_out: Iterable[str] = (),
+        with_: Sequence[str] = (),
+        busy: Iterable[str] = (),
+    ) -> str:
+        """The next in line for a meeting in ``month``: not in ``leave_out``; one not
+        ``busy`` (hosting another meeting that year) before one that is; then one due
+        before one not; then (when avoidable) not a pair that hosted before with one
+        of ``with_``; then the rotation's order. "" when nobody can."""
         out = (*leave_out, *with_)
-        due = self.due(month, out)
-        group = due or self.in_line(month, out)
+        taken = set(busy)
+        line = self.in_line(month, out)
+        group = [o for o in line if o not in taken] or line
+        group = [o for o in group if o in self._due] or group
         fresh = (o for o in group if all(frozenset((o, h)) not in self._pairs for h in with_))
         return next(fresh, group[0] if group else "")
 

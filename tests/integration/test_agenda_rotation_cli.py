@@ -93,10 +93,88 @@ def test_a_bad_volunteer_file_and_a_series_without_turns_are_refused(
     (tmp_path / "bad.txt").write_text("reos\nniemand\nreos; niet in juno\n", encoding="utf-8")
     assert run("--from", "bad.txt") == 1
     err = capsys.readouterr().err
-    assert "alliantiebot: --from bad.txt: line 2: 'niemand' is not an organisation id" in err
+    assert "alliantiebot: --from bad.txt: line 2: unknown organisation 'niemand'" in err
     assert "alliantiebot: --from bad.txt: line 3: 'juno' is not a month such as juli" in err
     assert run("--from", "missing.txt") == 1
     assert "--from missing.txt: No such file or directory" in capsys.readouterr().err
     assert cli.main(["events", "plan", "leerateliers", "--year", "2027", "--seed", "1"]) == 1
     assert "leeratelier has no hosts in turn" in capsys.readouterr().err
     assert stored() == []
+
+
+def test_one_host_alone_is_warned_on_stderr_and_csv_stays_csv(
+    env: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "one.txt").write_text("reos\n", encoding="utf-8")
+    assert run("--from", "one.txt", "--csv") == 0
+    captured = capsys.readouterr()
+    table = list(csv.DictReader(io.StringIO(captured.out)))
+    assert [(r["host_1"], r["host_2"]) for r in table] == [("reos", "")] * 4
+    warnings = captured.err.splitlines()
+    assert len(warnings) == 4 and all("warning:" in w and "only reos" in w for w in warnings)
+    assert warnings[0].startswith("warning: 2027-02-09")
+
+    months = "januari, februari, maart, april, mei, juni, juli, augustus, september, oktober"
+    every = f"{months}, november, december"
+    (tmp_path / "two.txt").write_text(
+        f"reos\ndsv; niet in {every}\nparticipe; niet in {every}\n", encoding="utf-8"
+    )
+    assert run("--from", "two.txt") == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("warning:") == 4 and "only reos hosts" in captured.err
+
+    (tmp_path / "fine.txt").write_text("reos\ndsv\nparticipe\n", encoding="utf-8")
+    assert run("--from", "fine.txt", "--csv") == 0
+    assert capsys.readouterr().err == ""  # two hosts everywhere: no warning
+
+
+def test_from_takes_names_as_well_as_ids_with_did_you_mean(
+    env: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "names.txt").write_text(
+        "Hecht GGD Hollands Midden\nstichting de steenrots; niet in mei\nDSV\n", encoding="utf-8"
+    )
+    assert run("--from", "names.txt", "--csv") == 0
+    flat = {h for r in rows(capsys) for h in (r["host_1"], r["host_2"])}
+    assert flat == {"hecht-ggd", "steenrots", "dsv"}
+
+    (tmp_path / "near.txt").write_text("Hecht GGD Holands Midden\nggd\nniemand\n", encoding="utf-8")
+    assert run("--from", "near.txt") == 1
+    err = capsys.readouterr().err
+    assert "line 1: unknown organisation 'Hecht GGD Holands Midden' (did you mean" in err
+    assert "'Hecht GGD Hollands Midden'" in err
+    assert "line 2: unknown organisation 'ggd' (did you mean 'Hecht GGD Hollands Midden'?)" in err
+    assert "line 3: unknown organisation 'niemand' (see content/organisations.yaml)" in err
+
+
+def test_ten_years_saved_one_after_another_are_fair_with_niet_in(
+    env: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """The blind user test: each year planned on the stored hosts of the years before."""
+    (tmp_path / "v.txt").write_text(
+        "reos; niet in februari\ndsv\nparticipe; niet in mei, september\nbalans\nsteenrots\n",
+        encoding="utf-8",
+    )
+    counts: dict[str, int] = {}
+    same = 0
+    for year in range(2027, 2037):
+        args = ["events", "plan", "gangmakers", "--year", str(year), "--from", "v.txt"]
+        assert cli.main([*args, "--csv"]) == 0
+        table = rows(capsys)
+        for r in table:
+            for h in (r["host_1"], r["host_2"]):
+                counts[h] = counts.get(h, 0) + 1
+        same += {table[0]["host_1"], table[0]["host_2"]} == {
+            table[2]["host_1"],
+            table[2]["host_2"],
+        }
+        assert cli.main([*args, "--save"]) == 0
+        capsys.readouterr()
+    assert len(counts) == 5 and max(counts.values()) - min(counts.values()) <= 2, counts
+    assert same <= 1
