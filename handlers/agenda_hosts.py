@@ -128,7 +128,7 @@ async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
         return _refused(ctx, "agenda_hosts.answered", title=event.title)
     if not await ctx.db.host_offers.decline(offer.id, ctx.person.id, now):
         return _refused(ctx, "agenda_hosts.answered", title=event.title)
-    following = await next_in_line(ctx, event, offer.organisation)
+    following, twice = await next_in_line(ctx, event, offer.organisation)
     hosts = tuple(
         following if h == offer.organisation else h
         for h in event.hosts
@@ -137,22 +137,23 @@ async def pressed(msg: Incoming, ctx: Context) -> list[Reply]:
     saved, _ = await ctx.db.agenda.save(replace(as_data(event), hosts=hosts), now)
     if following:
         await ask_hosts(ctx, saved, (following,))
-    await _tell_verbinders(ctx, saved, offer, following)
+    await _tell_verbinders(ctx, saved, offer, following, twice)
     if following:
         return [Reply(text=ctx.t("agenda_hosts.declined", next=org_name(following)))]
     return [Reply(text=ctx.t("agenda_hosts.declined_nobody"))]
 
 
-async def next_in_line(ctx: Context, event: Event, declined: str) -> str:
+async def next_in_line(ctx: Context, event: Event, declined: str) -> tuple[str, bool]:
     """The organisation next in line for ``event`` after ``declined`` said no: not
-    hosting or asked for it already, able to in its month; "" when there is none
-    (or the series has no hosts in turn)."""
+    hosting or asked for it already, able to in its month, one that hosts no other
+    meeting of that year first; "" when there is none (or the series has no hosts in
+    turn). And whether it hosts another meeting of that year too."""
     try:
         rule = current_rules(ctx.settings.content_dir).rules.get(event.kind)
     except SeriesRulesError:
-        return ""
+        return "", False
     if rule is None or rule.rotation is None:
-        return ""
+        return "", False
     volunteers = rule.rotation.volunteers_from(tuple(e.id for e in directory().organisations))
     earlier = sorted(
         (
@@ -166,15 +167,31 @@ async def next_in_line(ctx: Context, event: Event, declined: str) -> str:
     last_year = [e.hosts for e in earlier if e.start.year == event.start.year - 1]
     asked = {o.organisation for o in await ctx.db.host_offers.of_event(event.id)}
     staying = [h for h in event.hosts if h != declined]
+    busy = {  # hosts of another meeting this year: asked only when nobody else can
+        h
+        for e in await ctx.db.agenda.all()
+        if e.kind == event.kind
+        and not e.cancelled
+        and e.id != event.id
+        and e.start.year == event.start.year
+        for h in e.hosts
+    }
     rotation = Rotation(volunteers, history, event.start.year, last_year)
-    return rotation.pick(event.start.month, leave_out=(*asked, declined), with_=staying)
+    following = rotation.pick(
+        event.start.month, leave_out=(*asked, declined), with_=staying, busy=busy
+    )
+    return following, following in busy
 
 
-async def _tell_verbinders(ctx: Context, event: Event, offer: HostOffer, following: str) -> None:
+async def _tell_verbinders(
+    ctx: Context, event: Event, offer: HostOffer, following: str, twice: bool = False
+) -> None:
     items = []
     for user in await ctx.db.host_offers.verbinders():
         lang = _lang(ctx, user)
         key = "agenda_hosts.verbinders_next" if following else "agenda_hosts.verbinders_nobody"
+        if following and twice:
+            key = "agenda_hosts.verbinders_next_twice"
         text = _text(
             ctx,
             lang,

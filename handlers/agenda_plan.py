@@ -309,7 +309,10 @@ def _hosts_line(ctx: Context, item: Item) -> str:
     hosts = item.data.hosts
     if not hosts:
         return ctx.t("agenda_hosts.no_hosts")
-    return ctx.t("agenda_hosts.line_hosts", hosts=names(hosts, ctx.t("agenda_hosts.and")))
+    line = ctx.t("agenda_hosts.line_hosts", hosts=names(hosts, ctx.t("agenda_hosts.and")))
+    if len(hosts) < HOSTS_PER_MEETING:  # nobody else can in its month
+        line += "\n" + ctx.t("agenda_hosts.line_alone")
+    return line
 
 
 def _line(ctx: Context, n: int, item: Item, rotation: bool = False) -> str:
@@ -539,9 +542,20 @@ async def on_host(ctx: Context, data: PlanData, answer: Answer) -> Go[PlanData]:
     old, hosts[data.swap] = hosts[data.swap], entry.id
     swapped = tuple(o for o in (*item.swapped, old) if o not in hosts)
     changed = replace(item, data=replace(item.data, hosts=tuple(hosts)), swapped=swapped)
-    say = Reply(
-        text=ctx.t("agenda_hosts.swapped", n=data.chosen, new=entry.name, old=org_name(old))
-    )
+    text = ctx.t("agenda_hosts.swapped", n=data.chosen, new=entry.name, old=org_name(old))
+    also = [  # the other dates of this year it hosts already: accepted, but said
+        str(n)
+        for n, other in enumerate(data.items, start=1)
+        if n != data.chosen and entry.id in other.data.hosts
+    ]
+    if also:
+        others = (
+            also[0]
+            if len(also) == 1
+            else f"{', '.join(also[:-1])} {ctx.t('agenda_hosts.and')} {also[-1]}"
+        )
+        text += "\n" + ctx.t("agenda_hosts.swapped_twice", new=entry.name, others=others)
+    say = Reply(text=text)
     return Go("review", replace(data.with_item(changed), chosen=0, swap=0), say=(say,))
 
 

@@ -288,3 +288,88 @@ async def test_not_in_a_month_holds_for_the_swap_and_the_next_in_line(
     assert "Er is nu niemand anders om te vragen" in who.text
     told = await queued(app, "agenda-host-declined:")
     assert "Er is niemand meer om te vragen" in told[-1][1].text
+
+
+EIGHT = ["reos", "dsv", "marente", "kwadraad", "participe", "balans", "steenrots", "activite"]
+
+
+async def test_the_next_in_line_hosts_no_other_meeting_that_year_when_one_can(
+    lotte: Person, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nine volunteers, eight host in 2027: after a decline the ninth is asked, not one
+    who hosts another meeting that year; once only those are left, the verbinders hear
+    that the one asked hosts twice."""
+    volunteers = [*EIGHT, "wijdezorg"]
+    rules = rules_with(volunteers, {})
+    monkeypatch.setattr(agenda_plan, "rules", lambda ctx: rules)
+    monkeypatch.setattr(agenda_hosts, "current_rules", lambda override=None: rules)
+    await lotte.send("/agenda plan gangmakers 2027")
+    await lotte.press("Opslaan")
+    stored = await events(app)
+    busy = {h for e in stored for h in e.hosts}
+    assert len(busy) == 8
+    [free] = set(volunteers) - busy
+
+    for n in range(2):
+        event = (await events(app))[0]
+        org = event.hosts[0]
+        who = await person(app, f"p{n}", organisation=org)
+        ids = await _offer_ids(app)
+        rows = await offers(app)
+        offer = next(i for i, row in zip(ids, rows, strict=True) if row == (event.id, org, "asked"))
+        await who.press(f"ho:no:{offer}")
+        following = (await events(app))[0].hosts[0]
+        told = (await queued(app, "agenda-host-declined:"))[-1][1].text
+        if n == 0:
+            assert following == free  # the only one hosting nothing else in 2027
+            assert "ook gastheer van een andere bijeenkomst" not in told
+        else:
+            assert following in busy  # nobody else is left
+            assert told.endswith(
+                f"Ik heb {name(following)} gevraagd. Let op: {name(following)} is dit jaar ook "
+                "gastheer van een andere bijeenkomst. Er was niemand anders die kon."
+            )
+
+
+async def test_a_swap_to_a_host_of_another_meeting_is_taken_and_said(
+    lotte: Person, app: App
+) -> None:
+    await lotte.send("/agenda plan gangmakers 2027")
+    pairs = HOSTS.findall(lotte.last[-1].text)
+    third = pairs[2][1]
+    await lotte.press("Wijzig 1")
+    await lotte.press(f"Wissel {pairs[0][0]}")
+    await lotte.send(third)
+    assert lotte.last[0].text == (
+        f"Bij nummer 1 is {third} nu gastheer in plaats van {pairs[0][0]}.\n"
+        f"Let op: {third} is dit jaar ook gastheer bij nummer 3."
+    )
+    assert f"   Gastheren: {third} en {pairs[0][1]}" in lotte.text
+
+    await lotte.press("Wijzig 2")
+    await lotte.press(f"Wissel {pairs[1][0]}")
+    await lotte.send(pairs[3][0])  # hosting number 4 only: one other meeting
+    assert lotte.last[0].text.endswith(
+        f"Let op: {pairs[3][0]} is dit jaar ook gastheer bij nummer 4."
+    )
+
+
+async def test_one_host_alone_is_said_in_the_proposal(
+    lotte: Person, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = rules_with(["reos"], {})
+    monkeypatch.setattr(agenda_plan, "rules", lambda ctx: rules)
+    await lotte.send("/agenda plan gangmakers 2027")
+    review = lotte.last[-1].text
+    alone = (
+        "   Gastheren: Reos\n"
+        "   Let op: maar een gastheer. Er is niemand anders die in deze maand kan."
+    )
+    assert review.count(alone) == 4
+
+    rules = rules_with(["reos", "dsv", "marente"], {"dsv": ["februari"], "marente": ["februari"]})
+    monkeypatch.setattr(agenda_plan, "rules", lambda ctx: rules)
+    await lotte.send("/stop")
+    await lotte.send("/agenda plan gangmakers 2027")
+    review = lotte.last[-1].text
+    assert review.count("Let op: maar een gastheer") == 1  # February only
