@@ -13,9 +13,12 @@ give the same hosts every time. The rules (issue 16, docs/gangmakers.md):
 - **No pair twice while avoidable.** Of the pairs that can be made from those due,
   the first that has not hosted together before is taken (keeping the most overdue
   first); only when every such pair has hosted together is one repeated.
-- **"Not in <month>".** A volunteer is never asked for a month it said no to. When
-  fewer than two due volunteers can do the month, the others who can come next, the
-  one who hosted longest ago first.
+- **"Not in <month>".** A volunteer is never asked for a month it said no to.
+
+A year's meetings are chosen together (:class:`_Search`): rounds first (nobody twice
+before everyone who can in some month of it), then in turn (a due one in an early month
+it can), then pairs, then the order above; chosen month by month, an organisation with
+"niet in" months fell behind.
 
 :func:`plan_hosts` gives a year's hosts; :meth:`Rotation.pick` the next in line for
 one meeting (after a decline), leaving out who hosts it already or declined.
