@@ -1,0 +1,505 @@
+"""The Slack channel: slack-bolt's ``AsyncApp``, inside the bot's own event loop.
+
+- **Modes.** Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed);
+  otherwise HTTP mode: the bot's own HTTP server takes Slack's POSTs on
+  ``/slack/events`` (events, interactivity and slash commands alike), checked
+  with ``SLACK_SIGNING_SECRET`` by bolt's verifier (its 5-minute window).
+- **Start.** ``auth.test`` first: a token Slack refuses is one clear line (a
+  :class:`ConfigError`, exit 2).
+- **Web API.** ``SLACK_API_URL`` is the client's ``base_url`` (bolt does not read
+  it); a 429 is retried after ``Retry-After`` by slack_sdk's retry handler.
+- **What is read.** Direct messages (``channel_type`` ``im``) are the private
+  chat; an ``app_mention`` in a channel is answered in its thread; the slash
+  command ``/alliantie <sub>`` is the command ``/<sub>`` (answered in the DM);
+  a button press is the pressed choice (``slack_render.value_of``; a forged or
+  stale value gets the core's polite reply), after which the message is updated
+  to show "✓ <label>" without buttons. Bot messages, edits and other subtypes
+  are ignored.
+- **Ack first.** Bolt acks events before the listener runs; actions and commands
+  call ``ack()`` first thing. Listener bodies catch their own errors and log them
+  without content: a failing event never stops the bot.
+- **Once.** Each event carries its ``event_id`` as the event id (a press: its
+  ``trigger_id``), so the core's dedupe step handles a retried event once.
+- **Identity.** The Slack user id is the person. Display names come from
+  ``users.info`` (cached, asked after the ack), DM channels from
+  ``conversations.open`` (cached).
+- **Errors.** ``account_inactive``, ``user_not_found`` and ``channel_not_found``
+  are permanent (:class:`DeliveryError`: the outbox marks the person inactive).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels import slack_render
+from bot.channels.base import ChannelHost, DeliveryError, HandleIncoming
+from bot.core.messages import Incoming, Kind, PressOutcome, Reply
+from bot.core.texts import Texts
+from bot.outbox.queue import Outgoing
+from bot.outbox.ratelimit import Rate, RateLimiter
+from bot.paths import content_dir
+from bot.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from bot.http import HttpServer
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+COMMAND = "/alliantie"
+PERMANENT = frozenset({"account_inactive", "user_not_found", "channel_not_found"})
+RATE_RETRIES = 2  # 429s retried by the SDK (after Retry-After) before we give up
+RETRY_SOON = 5.0  # seconds before the outbox tries a reply Slack failed on
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def build(settings: Settings) -> SlackChannel:
+    return SlackChannel(settings)
+
+
+def per_chat_rate(chat_id: str) -> Rate:
+    """Slack: about one message a second per channel (a short burst allowed)."""
+    return Rate(1.0, burst=3)
+
+
+@dataclass
+class _Delivery:
+    """What became of one event's replies, for the outbox's ``settle``."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+    later: list[Outgoing] = field(default_factory=list)  # not yet in the outbox
+    retry_after: float = 0.0
+
+
+def _error_of(exc: SlackApiError) -> str:
+    response = exc.response
+    error = response.get("error") if response is not None else None
+    return str(error or "unknown")
+
+
+def _retry_after(exc: SlackApiError) -> float | None:
+    response = exc.response
+    if response is None or response.status_code != 429:
+        return None
+    try:
+        return float(response.headers.get("Retry-After", RETRY_SOON))
+    except (TypeError, ValueError):
+        return RETRY_SOON
+
+
+class SlackChannel:
+    name = PLATFORM
+
+    def __init__(self, settings: Settings) -> None:
+        token = settings.slack_bot_token
+        if token is None:
+            raise ConfigError("SLACK_BOT_TOKEN: not set (the app's Bot User OAuth Token, xoxb-)")
+        self.settings = settings
+        # Slack: about 1 message a second per channel; the workspace-wide limit is
+        # looser (chat.postMessage is a "special" tier), a few a second here.
+        self.limiter = RateLimiter(Rate(5.0, burst=10.0), per_chat_rate)
+        self.texts = Texts.load(content_dir(settings.content_dir))
+        self.app_token = (
+            settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        )
+        secret = settings.slack_signing_secret
+        if self.app_token is None and secret is None:
+            raise ConfigError(
+                "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: one is needed "
+                "(Socket Mode with the app token, or HTTP mode with the signing secret)"
+            )
+        kwargs: dict[str, Any] = {}
+        if settings.slack_api_url:
+            kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
+        self.client = AsyncWebClient(
+            token=token.get_secret_value(),
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_RETRIES)],
+            **kwargs,
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret.get_secret_value() if secret else None,
+            request_verification_enabled=self.app_token is None,
+            logger=logging.getLogger("bot.channels.slack.bolt"),
+        )
+        self._register()
+        self._host: ChannelHost | None = None
+        self._handle: HandleIncoming | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._accepting = False
+        self._names: dict[str, str | None] = {}
+        self._dms: dict[str, str] = {}
+        self.bot_user_id = ""
+        self.team_id = ""
+        self.app_id = ""
+
+    # -- wiring -----------------------------------------------------------------
+    def attach(self, host: ChannelHost, http: HttpServer | None) -> None:
+        self._host = host
+        if self.app_token is None:
+            if http is None:
+                raise ConfigError(
+                    "SLACK_SIGNING_SECRET: HTTP mode needs the HTTP server "
+                    "(alliantiebot run starts it); set SLACK_APP_TOKEN for Socket Mode"
+                )
+            http.add_route("POST", EVENTS_PATH, self.events)
+
+    async def start(self, handle: HandleIncoming) -> None:
+        self._handle = handle
+        try:
+            answer = await self.client.auth_test()
+        except SlackApiError as exc:
+            await self.stop()
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN: Slack does not accept this token ({_error_of(exc)})"
+            ) from None
+        except Exception as exc:
+            await self.stop()
+            where = self.settings.slack_api_url or "slack.com"
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN: cannot reach the Slack Web API at {where} ({type(exc).__name__})"
+            ) from None
+        self.bot_user_id = str(answer.get("user_id") or "")
+        self.team_id = str(answer.get("team_id") or "")
+        if self.app_token is not None:
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack: Socket Mode as %s", self.bot_user_id)
+        else:
+            log.info("slack: HTTP mode on %s", EVENTS_PATH)
+        self._accepting = True
+
+    async def stop(self) -> None:
+        self._accepting = False
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            try:
+                await socket.close_async()  # type: ignore[no-untyped-call]
+            except Exception as exc:
+                log.warning("slack: socket not closed cleanly (%s)", type(exc).__name__)
+        session = getattr(self.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+    # -- incoming -----------------------------------------------------------------
+    async def events(self, request: web.Request) -> web.Response:
+        """HTTP mode: events, interactivity and slash commands; bolt checks the
+        signature (401 when wrong or older than 5 minutes)."""
+        if not self._accepting:
+            return web.Response(status=503)
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("message")(self._on_message)
+        app.event("app_mention")(self._on_mention)
+        app.command(COMMAND)(self._on_command)
+        app.action(re.compile(".*"))(self._on_action)
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """Events are acked by bolt before this runs."""
+        try:
+            self._seen(body)
+            if event.get("channel_type") != "im" or not self._from_person(event):
+                return
+            user, channel = str(event["user"]), str(event["channel"])
+            incoming = Incoming.from_text(
+                PLATFORM,
+                user,
+                channel,
+                str(event.get("text") or ""),
+                is_private=True,
+                display_name=await self._name(user),
+                event_id=_event_id(body),
+                durable_replies=True,
+            )
+            await self.process(incoming)
+        except Exception as exc:
+            log.error("slack: message event failed (%s)", type(exc).__name__)
+
+    async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        try:
+            self._seen(body)
+            if not self._from_person(event) or event.get("channel_type") == "im":
+                return  # in a DM the message event is the one answered
+            user, channel = str(event["user"]), str(event["channel"])
+            text = _MENTION.sub("", str(event.get("text") or "")).strip()
+            incoming = Incoming.from_text(
+                PLATFORM,
+                user,
+                channel,
+                text,
+                is_private=False,
+                display_name=await self._name(user),
+                event_id=_event_id(body),
+                durable_replies=True,
+            )
+            thread = str(event.get("thread_ts") or event.get("ts") or "") or None
+            await self.process(incoming, thread_ts=thread)
+        except Exception as exc:
+            log.error("slack: mention failed (%s)", type(exc).__name__)
+
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        """``/alliantie <sub> [args]`` is the command ``/<sub>``, answered in the DM."""
+        await ack()
+        try:
+            self._seen(command)
+            user = str(command["user_id"])
+            words = str(command.get("text") or "").strip() or "help"
+            channel = await self._dm(user)
+            incoming = Incoming.from_text(
+                PLATFORM,
+                user,
+                channel,
+                "/" + words.lstrip("/"),
+                is_private=True,
+                display_name=await self._name(user),
+                event_id=f"cmd:{command.get('trigger_id')}" if command.get("trigger_id") else None,
+                durable_replies=True,
+            )
+            await self.process(incoming)
+        except Exception as exc:
+            log.error("slack: slash command failed (%s)", type(exc).__name__)
+
+    async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        try:
+            self._seen(body)
+            if body.get("type") != "block_actions" or slack_render.is_link_press(body):
+                return
+            user = str((body.get("user") or {}).get("id") or "")
+            channel = str((body.get("channel") or {}).get("id") or "")
+            if not user or not channel:
+                return
+            incoming = Incoming(
+                PLATFORM,
+                user,
+                channel,
+                Kind.ACTION,
+                text=slack_render.pressed_label(body) or "",
+                action=slack_render.value_of(body) or "",
+                is_private=channel.startswith("D"),
+                display_name=await self._name(user),
+                event_id=f"act:{body.get('trigger_id')}" if body.get("trigger_id") else None,
+                durable_replies=True,
+            )
+            await self.process(incoming, pressed=body)
+        except Exception as exc:
+            log.error("slack: button press failed (%s)", type(exc).__name__)
+
+    def _from_person(self, event: Mapping[str, Any]) -> bool:
+        """A person's own new message: no subtype (edits, joins, bot messages), no bot."""
+        return (
+            not event.get("subtype")
+            and not event.get("bot_id")
+            and bool(event.get("user"))
+            and event.get("user") != self.bot_user_id
+            and bool(event.get("channel"))
+        )
+
+    async def process(
+        self,
+        incoming: Incoming,
+        *,
+        thread_ts: str | None = None,
+        pressed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Hand one message to the core, update the pressed message, send the replies."""
+        if self._handle is None:
+            return
+        replies = await self._handle(incoming)
+        outcomes = {reply.press_outcome for reply in replies}
+        if pressed is not None and replies and PressOutcome.TRY_AGAIN not in outcomes:
+            await self._close_buttons(pressed, chosen=PressOutcome.STALE not in outcomes)
+        tally = _Delivery()
+        for number, reply in enumerate(replies):
+            if reply.queued:
+                continue
+            target = reply.chat_id or incoming.chat_id
+            thread = thread_ts if reply.chat_id in (None, incoming.chat_id) else None
+            waiting = bool(tally.deferred or tally.later)
+            if waiting or not await self._send_now(target, reply, thread, tally):
+                if reply.outbox_id is not None:
+                    tally.deferred.append(reply.outbox_id)
+                else:  # made outside a transaction (the crisis reply): to the outbox now
+                    key = f"slack-reply:{incoming.event_id}:{number}"
+                    tally.later.append(
+                        Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply)
+                    )
+        await self._settle(incoming, tally)
+
+    async def _settle(self, incoming: Incoming, tally: _Delivery) -> None:
+        """Tell the outbox which held replies went out, failed or wait; hand it the
+        ones it does not hold yet."""
+        if self._host is not None and (tally.sent or tally.failed or tally.deferred):
+            try:
+                await self._host.settle(
+                    sent=tally.sent,
+                    deferred=tally.deferred,
+                    retry_after=tally.retry_after,
+                    failed=tally.failed,
+                )
+            except Exception as exc:  # the lease runs out and the sender takes them over
+                log.warning("slack: delivered replies not recorded (%s)", type(exc).__name__)
+        if self._host is not None and tally.later:
+            try:
+                await self._host.defer(
+                    PLATFORM, incoming.user_id, tally.later, delay=tally.retry_after
+                )
+            except Exception as exc:
+                log.error("slack: %d replies lost (%s)", len(tally.later), type(exc).__name__)
+
+    async def _send_now(
+        self, target: str, reply: Reply, thread_ts: str | None, tally: _Delivery
+    ) -> bool:
+        try:
+            await self._deliver(target, reply, thread_ts)
+        except SlackApiError as exc:
+            wait = _retry_after(exc)
+            if wait is None and _error_of(exc) in PERMANENT | {"not_in_channel", "is_archived"}:
+                log.warning("slack: reply not delivered (%s)", _error_of(exc))
+                if reply.outbox_id is not None:
+                    tally.failed.append(reply.outbox_id)
+                return True
+            log.warning("slack: reply handed to the outbox (%s)", _error_of(exc))
+            tally.retry_after = wait if wait is not None else RETRY_SOON
+            return False
+        except Exception as exc:
+            log.warning("slack: reply handed to the outbox (%s)", type(exc).__name__)
+            tally.retry_after = RETRY_SOON
+            return False
+        if reply.outbox_id is not None:
+            tally.sent.append(reply.outbox_id)
+        return True
+
+    async def _close_buttons(self, body: Mapping[str, Any], *, chosen: bool) -> None:
+        """``chat.update``: the pressed message keeps its text, loses its buttons and
+        shows "✓ <label>" (not after a stale press)."""
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id")
+        ts = message.get("ts")
+        if not channel or not ts:
+            return
+        label = slack_render.pressed_label(body) if chosen else None
+        blocks = slack_render.pressed(message.get("blocks") or [], label, t=self._t)
+        try:
+            await self.client.chat_update(
+                channel=channel, ts=ts, blocks=blocks, text=str(message.get("text") or "")
+            )
+        except SlackApiError as exc:  # gone or too old: nothing to press then
+            log.info("slack: buttons not closed (%s)", _error_of(exc))
+
+    # -- outgoing --------------------------------------------------------------------
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        """For the outbox: one attempt; the outbox's sender decides about retries."""
+        try:
+            return await self._deliver(chat_id, reply, None)
+        except SlackApiError as exc:
+            error = _error_of(exc)
+            wait = _retry_after(exc)
+            if wait is not None:
+                raise DeliveryError("slack: 429", retry_after=wait) from None
+            raise DeliveryError(f"slack: {error}"[:200], permanent=error in PERMANENT) from None
+        except Exception as exc:
+            raise DeliveryError(f"slack: {type(exc).__name__}") from None
+
+    async def _deliver(self, chat_id: str, reply: Reply, thread_ts: str | None) -> str | None:
+        """Post the reply's messages, then upload its picture and file into the chat."""
+        channel = await self._dm(chat_id) if chat_id.startswith(("U", "W")) else chat_id
+        link = self._dm_link()
+        last: str | None = None
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        for message in slack_render.blocks(
+            reply, dm_link=link, dm_label=self._t("channels.slack.open_dm")
+        ):
+            if not message.blocks and not message.text:
+                continue
+            answer = await self.client.chat_postMessage(
+                channel=channel, **message.kwargs(), **extra
+            )
+            last = str(answer.get("ts") or "") or last
+        for upload in slack_render.uploads(reply):
+            upload_kwargs: dict[str, Any] = {
+                "channel": channel,
+                "file": str(upload.path),
+                "filename": upload.filename,
+                "title": upload.title,
+            }
+            if upload.alt:
+                upload_kwargs["alt_txt"] = upload.alt
+            if thread_ts:
+                upload_kwargs["thread_ts"] = thread_ts
+            await self.client.files_upload_v2(**upload_kwargs)
+        return last
+
+    # -- identity ----------------------------------------------------------------------
+    async def _name(self, user: str) -> str | None:
+        """The person's display name from ``users.info``, cached; None when Slack will
+        not say (the message is handled all the same)."""
+        if user in self._names:
+            return self._names[user]
+        name: str | None = None
+        try:
+            answer = await self.client.users_info(user=user)
+            found = answer.get("user") or {}
+            profile = found.get("profile") or {}
+            name = (
+                profile.get("display_name")
+                or profile.get("real_name")
+                or found.get("real_name")
+                or found.get("name")
+                or None
+            )
+        except SlackApiError as exc:
+            log.info("slack: users.info failed (%s)", _error_of(exc))
+            return None
+        self._names[user] = name
+        return name
+
+    async def _dm(self, user: str) -> str:
+        """The DM channel with ``user`` (``conversations.open``), cached."""
+        if user in self._dms:
+            return self._dms[user]
+        answer = await self.client.conversations_open(users=user)
+        channel = str((answer.get("channel") or {}).get("id") or "")
+        if not channel:
+            raise SlackApiError("no channel", answer)  # type: ignore[no-untyped-call]
+        self._dms[user] = channel
+        return channel
+
+    def _dm_link(self) -> str | None:
+        """The link that opens the app's DM, once an event told us the app's id."""
+        try:
+            return slack_render.dm_link(self.team_id, self.app_id) if self.app_id else None
+        except ValueError:
+            return None
+
+    def _seen(self, body: Mapping[str, Any]) -> None:
+        app_id = body.get("api_app_id")
+        if isinstance(app_id, str) and app_id:
+            self.app_id = app_id
+
+    def _t(self, key: str, **params: object) -> str:
+        return self.texts.get(self.settings.default_language, key, **params)
+
+
+def _event_id(body: Mapping[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return f"{body.get('team_id', '')}:{event_id}" if event_id else None
