@@ -66,6 +66,21 @@ RETRY_SOON = 5.0  # seconds before the outbox tries a reply Slack failed on
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
+class _ClientGiven(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that it is
+    unused because we give it the client (which has that token): not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("bot.channels.slack.bolt")
+    if not any(isinstance(f, _ClientGiven) for f in logger.filters):
+        logger.addFilter(_ClientGiven())
+    return logger
+
+
 def build(settings: Settings) -> SlackChannel:
     return SlackChannel(settings)
 
@@ -133,9 +148,10 @@ class SlackChannel:
         )
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=secret.get_secret_value() if secret else None,
+            # "" and not None: bolt would read SLACK_SIGNING_SECRET from the environment.
+            signing_secret=secret.get_secret_value() if secret else "",
             request_verification_enabled=self.app_token is None,
-            logger=logging.getLogger("bot.channels.slack.bolt"),
+            logger=_bolt_logger(),
         )
         self._register()
         self._host: ChannelHost | None = None

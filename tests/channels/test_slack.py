@@ -130,6 +130,17 @@ async def test_a_direct_message_is_answered_in_the_dm(
     assert fake.calls_of("auth.test")
 
 
+async def test_a_429_is_waited_out_and_the_reply_still_posted(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    _app, channel = bot
+    fake.rate_limit("chat.postMessage", times=1, retry_after=0)
+    await fake.send_event(dm("/help"))
+    await channel.wait_finished(1)
+    assert [call.status for call in fake.calls_of("chat.postMessage")][:2] == [429, 200]
+    assert fake.messages[ANNA_DM]
+
+
 async def test_bot_messages_edits_and_channel_chatter_are_ignored(
     bot: tuple[App, ObservedSlack], fake: FakeSlack
 ) -> None:
