@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.base import DeliveryError
 from bot.channels.slack import SlackChannel
 from bot.core.clock import FrozenClock
 from bot.core.messages import Document, Incoming, Reply
+from bot.outbox.queue import FAILED, SENT, Outgoing
+from bot.outbox.sender import OutboxSender
 from bot.settings import ConfigError, Settings
+from bot.storage.models import OutboxMessage, User
 from tests.helpers.fake_slack import FakeSlack, post_signed
 from tests.helpers.telegram_bot import free_port
 
@@ -334,3 +338,48 @@ def test_neither_app_token_nor_signing_secret_is_one_clear_line(
 ) -> None:
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN or SLACK_SIGNING_SECRET"):
         SlackChannel(make_settings(slack_bot_token="xoxb-1-2"))
+
+
+async def test_an_inactive_account_in_outbox_delivery_marks_the_person_inactive(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    app, channel = bot
+    assert app.services is not None
+    bob, bob_dm = "U0BOB", "D0BOB"
+    await fake.send_event(dm("/help"))
+    await fake.send_event({**dm("/help", ts="3.0"), "user": bob, "channel": bob_dm})
+    await channel.wait_finished(2)
+    people = {}
+    async with app.services.sessions() as session:
+        for row in (await session.execute(select(User).where(User.platform == "slack"))).scalars():
+            people[row.platform_user_id] = row.id
+    outbox = app.services.outbox
+    fake.fail("chat.postMessage", "account_inactive", channel=ANNA_DM)
+    await outbox.enqueue(
+        [
+            Outgoing(
+                key=f"n-{user}",
+                platform="slack",
+                chat_id=chat,
+                reply=Reply("Nieuws"),
+                user_id=people[user],
+            )
+            for user, chat in ((ANNA, ANNA_DM), (bob, bob_dm))
+        ]
+    )
+    assert await OutboxSender(outbox, app.channels).drain() == 2
+    async with app.services.sessions() as session:
+        rows = {
+            row.chat_id: row
+            for row in (await session.execute(select(OutboxMessage))).scalars()
+            if row.key.startswith("n-")
+        }
+        active = {
+            row.platform_user_id: row.active
+            for row in (
+                await session.execute(select(User).where(User.platform == "slack"))
+            ).scalars()
+        }
+    assert rows[ANNA_DM].status == FAILED and "account_inactive" in (rows[ANNA_DM].last_error or "")
+    assert rows[bob_dm].status == SENT and fake.texts(bob_dm)[-1] == "Nieuws"
+    assert active == {ANNA: False, bob: True}
