@@ -104,5 +104,9 @@ def configure(level: str, *, quiet: bool = False, log_file: Path | None = None) 
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     logging.getLogger("telegram").setLevel(max(numeric, logging.INFO))
+    # slack_sdk logs every Web API request and response (message text) at DEBUG, and
+    # bolt (its logger is bot.channels.slack.bolt) every Socket Mode envelope.
+    for name in ("slack_sdk", "slack_bolt", "bot.channels.slack.bolt"):
+        logging.getLogger(name).setLevel(max(numeric, logging.INFO))
     # aiosqlite logs every statement with its parameters at DEBUG (names, questions).
     logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))

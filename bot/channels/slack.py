@@ -15,6 +15,12 @@
   stale value gets the core's polite reply), after which the message is updated
   to show "✓ <label>" without buttons. Bot messages, edits and other subtypes
   are ignored.
+- **Private features in a channel.** A reply that invites to the private chat
+  (``Reply.private_invite``), given to a mention in a channel, goes out with
+  ``chat.postEphemeral`` to that person only, with a button that opens the DM
+  (``slack_render.dm_invite``); nothing about it is posted publicly.
+- **Reconnects.** In Socket Mode slack_sdk's client answers Slack's
+  ``disconnect`` envelope by opening a new connection; the bot keeps answering.
 - **Ack first.** Bolt acks events before the listener runs; actions and commands
   call ``ack()`` first thing. Listener bodies catch their own errors and log them
   without content: a failing event never stops the bot.
@@ -29,6 +35,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping
@@ -63,6 +70,7 @@ COMMAND = "/alliantie"
 PERMANENT = frozenset({"account_inactive", "user_not_found", "channel_not_found"})
 RATE_RETRIES = 2  # 429s retried by the SDK (after Retry-After) before we give up
 RETRY_SOON = 5.0  # seconds before the outbox tries a reply Slack failed on
+STOP_GRACE = 20.0  # seconds stop() waits for the messages in hand to be answered
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -158,6 +166,7 @@ class SlackChannel:
         self._handle: HandleIncoming | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._accepting = False
+        self._in_hand: set[asyncio.Task[Any]] = set()
         self._names: dict[str, str | None] = {}
         self._dms: dict[str, str] = {}
         self.bot_user_id = ""
@@ -208,6 +217,12 @@ class SlackChannel:
                 await socket.close_async()  # type: ignore[no-untyped-call]
             except Exception as exc:
                 log.warning("slack: socket not closed cleanly (%s)", type(exc).__name__)
+        # Slack had its ack for the messages in hand: answer them before going.
+        in_hand = {task for task in self._in_hand if task is not asyncio.current_task()}
+        if in_hand:
+            _done, pending = await asyncio.wait(in_hand, timeout=STOP_GRACE)
+            if pending:
+                log.warning("slack: %d messages in hand not finished at stop", len(pending))
         session = getattr(self.client, "session", None)
         if session is not None and not session.closed:
             await session.close()
@@ -231,6 +246,7 @@ class SlackChannel:
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """Events are acked by bolt before this runs."""
+        self._hold()
         try:
             self._seen(body)
             if event.get("channel_type") != "im" or not self._from_person(event):
@@ -251,6 +267,7 @@ class SlackChannel:
             log.error("slack: message event failed (%s)", type(exc).__name__)
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        self._hold()
         try:
             self._seen(body)
             if not self._from_person(event) or event.get("channel_type") == "im":
@@ -274,6 +291,7 @@ class SlackChannel:
 
     async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
         """``/alliantie <sub> [args]`` is the command ``/<sub>``, answered in the DM."""
+        self._hold()
         await ack()
         try:
             self._seen(command)
@@ -295,6 +313,7 @@ class SlackChannel:
             log.error("slack: slash command failed (%s)", type(exc).__name__)
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        self._hold()
         await ack()
         try:
             self._seen(body)
@@ -319,6 +338,13 @@ class SlackChannel:
             await self.process(incoming, pressed=body)
         except Exception as exc:
             log.error("slack: button press failed (%s)", type(exc).__name__)
+
+    def _hold(self) -> None:
+        """The running listener is a message in hand: ``stop`` waits for it."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._in_hand:
+            self._in_hand.add(task)
+            task.add_done_callback(self._in_hand.discard)
 
     def _from_person(self, event: Mapping[str, Any]) -> bool:
         """A person's own new message: no subtype (edits, joins, bot messages), no bot."""
@@ -350,6 +376,9 @@ class SlackChannel:
                 continue
             target = reply.chat_id or incoming.chat_id
             thread = thread_ts if reply.chat_id in (None, incoming.chat_id) else None
+            if not incoming.is_private and reply.private_invite and target == incoming.chat_id:
+                await self._invite_privately(incoming, reply, thread, tally)
+                continue
             waiting = bool(tally.deferred or tally.later)
             if waiting or not await self._send_now(target, reply, thread, tally):
                 if reply.outbox_id is not None:
@@ -381,6 +410,35 @@ class SlackChannel:
                 )
             except Exception as exc:
                 log.error("slack: %d replies lost (%s)", len(tally.later), type(exc).__name__)
+
+    async def _invite_privately(
+        self, incoming: Incoming, reply: Reply, thread_ts: str | None, tally: _Delivery
+    ) -> None:
+        """A private feature asked for in a channel: ``chat.postEphemeral`` to that
+        person only, with a button that opens the DM. Never posted publicly: when Slack
+        refuses, the reply is dropped (an ephemeral later makes no sense)."""
+        link = self._dm_link()
+        invite = reply.private_invite
+        if link is not None and invite is not None:
+            messages = slack_render.dm_invite(
+                reply.text, link, t=self._t, label=invite.button_label, markup=reply.markup
+            )
+        else:  # no app id known yet: the text alone, still only to that person
+            messages = slack_render.blocks(reply)
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        try:
+            for message in messages:
+                await self.client.chat_postEphemeral(
+                    channel=incoming.chat_id, user=incoming.user_id, **message.kwargs(), **extra
+                )
+        except Exception as exc:
+            error = _error_of(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            log.warning("slack: private invitation not delivered (%s)", error)
+            if reply.outbox_id is not None:
+                tally.failed.append(reply.outbox_id)
+            return
+        if reply.outbox_id is not None:
+            tally.sent.append(reply.outbox_id)
 
     async def _send_now(
         self, target: str, reply: Reply, thread_ts: str | None, tally: _Delivery

@@ -383,3 +383,41 @@ async def test_an_inactive_account_in_outbox_delivery_marks_the_person_inactive(
     assert rows[ANNA_DM].status == FAILED and "account_inactive" in (rows[ANNA_DM].last_error or "")
     assert rows[bob_dm].status == SENT and fake.texts(bob_dm)[-1] == "Nieuws"
     assert active == {ANNA: False, bob: True}
+
+
+async def test_a_private_feature_asked_in_a_channel_gets_an_ephemeral_with_the_dm_button(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    app, channel = bot
+    await fake.send_event(
+        {
+            "type": "app_mention",
+            "channel": "C0TEAM",
+            "channel_type": "channel",
+            "user": ANNA,
+            "text": f"<@{fake.bot_user_id}> /spinnenweb",
+            "ts": "6.000001",
+        }
+    )
+    await channel.wait_finished(1)
+    assert "C0TEAM" not in fake.messages, "nothing posted publicly"
+    assert not fake.calls_of("chat.postMessage")
+    (ephemeral,) = fake.ephemerals
+    assert ephemeral["channel"] == "C0TEAM" and ephemeral["user"] == ANNA
+    (call,) = fake.calls_of("chat.postEphemeral", ok=True)
+    assert call.params["thread_ts"] == "6.000001"
+    button = button_of(ephemeral, t(app, "checkin.private_button"))
+    assert button["url"] == f"slack://app?team={fake.team_id}&id={fake.app_id}&tab=messages"
+
+
+async def test_socket_mode_reconnects_after_a_disconnect_and_keeps_answering(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    _app, channel = bot
+    await fake.wait_connections(1)
+    await fake.send_disconnect()
+    await fake.wait_connections(2)
+    envelope = await fake.send_event(dm("/help"))
+    assert await fake.wait_ack(envelope) == {"envelope_id": envelope}
+    await channel.wait_finished(1)
+    assert fake.messages[ANNA_DM], "no reply after the reconnect"
