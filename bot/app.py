@@ -26,6 +26,7 @@ from bot.channels.base import Channel, ChannelHost
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
+from bot.core.home import HomeFacts, home_facts
 from bot.core.messages import Incoming, Reply
 from bot.core.middleware import default_chain
 from bot.core.router import Router
@@ -60,6 +61,8 @@ class ChannelView:
     default_language: str
     knowledge: KnowledgeService
     outbox: Outbox
+    work: UnitOfWork
+    clock: Clock
 
     def knows(self, command: str) -> bool:
         return self.router.find(command) is not None
@@ -79,6 +82,11 @@ class ChannelView:
     def is_crisis(self, text: str) -> bool:
         found = self.knowledge.answerer.safety.crisis(text)
         return found is not None and found.is_crisis
+
+    async def home(self, platform: str, platform_user_id: str) -> HomeFacts:
+        return await home_facts(
+            self.work, self.router, self.clock, platform, platform_user_id, self.default_language
+        )
 
     async def settle(
         self,
@@ -219,7 +227,15 @@ class App:
 
         if http:
             self.http = self._http_server(self.engine, self.services)
-        host: ChannelHost = ChannelView(router, texts, settings.default_language, knowledge, outbox)
+        host: ChannelHost = ChannelView(
+            router,
+            texts,
+            settings.default_language,
+            knowledge,
+            outbox,
+            self.services.work,
+            self.clock,
+        )
         for channel in self.channels.values():
             channel.attach(host, self.http)  # routes (a webhook) before the server starts
         if self.http is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core.home import HomeFacts
 from bot.core.messages import Incoming, Reply
 from bot.outbox.ratelimit import RateLimiter
 
@@ -57,6 +58,11 @@ class ChannelHost(Protocol):
     def is_crisis(self, text: str) -> bool:
         """Whether ``text`` signals a crisis: such a message may not wait behind the
         person's earlier one (the crisis reply needs no storage)."""
+        ...
+
+    async def home(self, platform: str, platform_user_id: str) -> HomeFacts:
+        """What the person's home screen shows (Slack's App Home): the menu, the last
+        check-in's date, the next events and, for verbinders, their shortcuts."""
         ...
 
     async def settle(

@@ -50,7 +50,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels import slack_render
+from bot.channels import slack_home, slack_render
 from bot.channels.base import ChannelHost, DeliveryError, HandleIncoming
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.core.texts import Texts
@@ -67,6 +67,18 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 COMMAND = "/alliantie"
+# What the app asks of Slack: slack/manifest.yaml names them (a test checks it).
+EVENTS = ("message.im", "app_mention", slack_home.EVENT)  # DMs, mentions, App Home
+SCOPES = (
+    "chat:write",  # replies, chat.update, ephemeral invitations
+    "im:history",  # message.im
+    "im:read",
+    "im:write",  # conversations.open
+    "app_mentions:read",
+    "commands",  # /alliantie
+    "users:read",  # users.info for display names
+    "files:write",  # files_upload_v2
+)
 PERMANENT = frozenset({"account_inactive", "user_not_found", "channel_not_found"})
 RATE_RETRIES = 2  # 429s retried by the SDK (after Retry-After) before we give up
 RETRY_SOON = 5.0  # seconds before the outbox tries a reply Slack failed on
@@ -242,6 +254,9 @@ class SlackChannel:
         app.event("message")(self._on_message)
         app.event("app_mention")(self._on_mention)
         app.command(COMMAND)(self._on_command)
+        home = slack_home.SlackHome(self)  # App Home: bot/channels/slack_home.py
+        app.event(slack_home.EVENT)(home.opened)
+        app.action(slack_home.ACTIONS)(home.pressed)  # before the catch-all below
         app.action(re.compile(".*"))(self._on_action)
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
