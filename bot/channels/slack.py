@@ -305,9 +305,10 @@ class SlackChannel:
             log.error("slack: mention failed (%s)", type(exc).__name__)
 
     async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        """``/alliantie <sub> [args]`` is the command ``/<sub>``, answered in the DM."""
+        """``/alliantie <sub> [args]`` is the command ``/<sub>``, answered in the DM; typed
+        in a channel, the ack says so to that person only, with a button to the DM."""
         self._hold()
-        await ack()
+        await ack(**self._answered_in_dm(command))
         try:
             self._seen(command)
             user = str(command["user_id"])
@@ -326,6 +327,19 @@ class SlackChannel:
             await self.process(incoming)
         except Exception as exc:
             log.error("slack: slash command failed (%s)", type(exc).__name__)
+
+    def _answered_in_dm(self, command: dict[str, Any]) -> dict[str, Any]:
+        """The ephemeral ack of a slash command typed outside the DM (``D…``): "the
+        answer is in our chat", with the DM button once the app's id is known."""
+        if str(command.get("channel_id") or "").startswith("D"):
+            return {}
+        self._seen(command)
+        text = self._t("channels.slack.answered_in_dm")
+        link = self._dm_link()
+        if link is None:
+            return {"text": text}
+        (message,) = slack_render.dm_invite(text, link, t=self._t)[:1]
+        return {"text": message.text, "blocks": message.blocks}
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
         self._hold()

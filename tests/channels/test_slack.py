@@ -252,10 +252,15 @@ async def test_the_slash_command_is_the_subcommand_answered_in_the_dm(
     envelope = await fake.send_slash_command(
         "/alliantie", "help", user_id=ANNA, channel_id="C0TEAM"
     )
-    assert (await fake.wait_ack(envelope))["envelope_id"] == envelope
+    ack = await fake.wait_ack(envelope)
+    assert ack["envelope_id"] == envelope
+    # typed in a channel: the ack tells that person only where the answer is
+    assert ack["payload"]["text"] == "Ik antwoord je in ons privégesprek."
     await channel.wait_finished(1)
     assert channel.handled[0].command == "help"
     assert fake.messages[ANNA_DM] and "C0TEAM" not in fake.messages
+    in_dm = await fake.send_slash_command("/alliantie", "help", user_id=ANNA, channel_id=ANNA_DM)
+    assert "payload" not in await fake.wait_ack(in_dm)  # in the DM itself: a plain ack
 
 
 async def test_permanent_errors_are_permanent_for_the_outbox(
