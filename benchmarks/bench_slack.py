@@ -174,23 +174,10 @@ async def start_bot(settings: Any) -> Any:
 
 
 async def start_bare(fake: Any, port: int) -> Any:
-    from aiohttp import web
-    from slack_bolt.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
+    """The bare bolt echo app (``tests/helpers/bare_bolt.py``) on the same fake."""
+    from tests.helpers.bare_bolt import start_bare as serve
 
-    bare = AsyncApp(
-        client=AsyncWebClient(token=fake.bot_token, base_url=fake.api_url),
-        signing_secret=SECRET,
-    )
-
-    @bare.event("message")
-    async def echo(event: dict[str, Any], say: Any) -> None:
-        await say(event.get("text", ""))
-
-    runner = web.AppRunner(bare.web_app(path="/slack/events"), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner
+    return await serve(fake.bot_token, fake.api_url, SECRET, port)
 
 
 async def bench_backend(args: argparse.Namespace, backend: str) -> list[Run]:

@@ -13,7 +13,7 @@ from bot.agenda.model import Event, Viewer
 if TYPE_CHECKING:
     from bot.core.clock import Clock
     from bot.core.router import Router
-    from bot.storage.unit_of_work import UnitOfWork
+    from bot.core.context import Transactions
 
 HOME_COMMANDS = ("vraag", "spinnenweb", "agenda")  # their main-menu buttons, in this order
 SHORTCUTS = ("bericht", "agenda beheer")  # for verbinders: command words after the slash
@@ -48,7 +48,7 @@ def _shortcuts(router: Router) -> tuple[tuple[str, str], ...]:
 
 
 async def home_facts(
-    work: UnitOfWork,
+    work: Transactions,
     router: Router,
     clock: Clock,
     platform: str,
