@@ -12,8 +12,8 @@ from bot.agenda.model import Event, Viewer
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
-    from bot.core.router import Router
     from bot.core.context import Transactions
+    from bot.core.router import Router
 
 HOME_COMMANDS = ("vraag", "spinnenweb", "agenda")  # their main-menu buttons, in this order
 SHORTCUTS = ("bericht", "agenda beheer")  # for verbinders: command words after the slash
