@@ -7,7 +7,7 @@ The bot's clock starts at 2026-01-05 09:00 UTC; the engine is driven by the test
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -17,9 +17,8 @@ from bot.agenda.reminders import ReminderEngine, engine_for
 from bot.app import App
 from bot.broadcast.quiet import QuietHours
 from bot.core.clock import FrozenClock
-from bot.outbox.queue import reply_from_json
-from bot.storage.models import AgendaReminder, OutboxMessage, User
-from tests.helpers.agenda import add
+from bot.storage.models import AgendaReminder, User
+from tests.helpers.agenda import add, messages, to_whom
 from tests.helpers.conversation import Person
 
 ZONE = "Europe/Amsterdam"
@@ -54,34 +53,6 @@ INBRENG_AT = local(16)  # 10 days before
 INBRENG_REMINDER_AT = local(20)  # 6 days before
 DIGEST_AT = local(24)  # 2 days before
 MEENEMEN_AT = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # the day after, 10:00 local
-
-
-@dataclass(frozen=True)
-class Sent:
-    chat: str
-    text: str
-    buttons: dict[str, str]
-
-
-async def messages(app: App) -> list[Sent]:
-    assert app.services is not None
-    async with app.services.sessions() as session:
-        found = (
-            await session.execute(
-                select(OutboxMessage.chat_id, OutboxMessage.payload)
-                .where(OutboxMessage.kind == "agenda")
-                .order_by(OutboxMessage.id)
-            )
-        ).all()
-    sent = []
-    for chat, payload in found:
-        reply = reply_from_json(app.services.cipher.decrypt(payload))
-        sent.append(Sent(chat, reply.text, {c.label: c.action for c in reply.choices}))
-    return sent
-
-
-async def to_whom(app: App, starting: str) -> list[str]:
-    return sorted(m.chat for m in await messages(app) if m.text.startswith(starting))
 
 
 async def person(app: App, name: str, **values: object) -> Person:

@@ -8,7 +8,7 @@ the test (``run_once``), as the outbox sender drives it in the running bot."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,10 +18,9 @@ from bot.agenda.model import EventData
 from bot.agenda.reminders import ReminderEngine, engine_for
 from bot.app import App
 from bot.core.clock import FrozenClock
-from bot.outbox.queue import reply_from_json
 from bot.settings import Settings
-from bot.storage.models import AgendaReminder, OutboxMessage, User
-from tests.helpers.agenda import add
+from bot.storage.models import AgendaReminder, User
+from tests.helpers.agenda import add, messages, to_whom
 from tests.helpers.conversation import Person
 
 ZONE = "Europe/Amsterdam"
@@ -46,35 +45,6 @@ TWO_HOURS_AT = datetime(2026, 3, 12, 16, 30, tzinfo=UTC)
 def engine(app: App) -> ReminderEngine:
     assert app.services is not None
     return engine_for(app.services)
-
-
-@dataclass(frozen=True)
-class Sent:
-    chat: str
-    text: str
-    buttons: dict[str, str]  # label → action
-
-
-async def messages(app: App) -> list[Sent]:
-    """Every agenda message queued, in order."""
-    assert app.services is not None
-    async with app.services.sessions() as session:
-        found = (
-            await session.execute(
-                select(OutboxMessage.chat_id, OutboxMessage.payload)
-                .where(OutboxMessage.kind == "agenda")
-                .order_by(OutboxMessage.id)
-            )
-        ).all()
-    sent = []
-    for chat, payload in found:
-        reply = reply_from_json(app.services.cipher.decrypt(payload))
-        sent.append(Sent(chat, reply.text, {c.label: c.action for c in reply.choices}))
-    return sent
-
-
-async def to_whom(app: App, starting: str = "") -> list[str]:
-    return sorted(m.chat for m in await messages(app) if m.text.startswith(starting))
 
 
 async def rows(app: App) -> dict[str, str]:
