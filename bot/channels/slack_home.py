@@ -6,12 +6,21 @@ The view: a greeting; the main menu's buttons for a question, the spinnenweb and
 the agenda (their values are the main menu's actions, ``menu:<command>``); the
 date of the last check-in; the next events (up to 3); and for verbinders their
 shortcuts (``/alliantie bericht``, ``/alliantie agenda beheer``). A press on a home
-button is that menu choice, answered in the DM (:meth:`SlackHome.pressed`)."""
+button is that menu choice, answered in the DM (:meth:`SlackHome.pressed`).
+
+After a message or press has been handled the channel calls
+:meth:`SlackHome.changed`: for someone whose home this process published, the home
+is published again in the background (a short wait first, so a burst of messages
+is one refresh), but only when the view differs from the last one published."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import logging
 import re
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -32,6 +41,8 @@ EVENT = "app_home_opened"
 ACTION_PREFIX = "home:"
 ACTIONS = re.compile("^" + re.escape(ACTION_PREFIX))  # the home view's buttons only
 MENU_BLOCK = "home_menu"
+REFRESH_DELAY = 1.0  # seconds: changes within this wait are one refresh
+REMEMBERED = 10_000  # people whose last published view is kept (oldest forgotten)
 
 
 def view(facts: HomeFacts, texts: Texts) -> dict[str, Any]:
@@ -87,8 +98,21 @@ def view(facts: HomeFacts, texts: Texts) -> dict[str, Any]:
 class SlackHome:
     """The App Home of one :class:`SlackChannel`."""
 
-    def __init__(self, channel: SlackChannel) -> None:
+    def __init__(
+        self,
+        channel: SlackChannel,
+        *,
+        delay: float = REFRESH_DELAY,
+        remembered: int = REMEMBERED,
+    ) -> None:
         self.channel = channel
+        self.delay = delay  # before a refresh reads the facts
+        self.remembered = remembered
+        # Per person whose home was published: a hash of that view (newest last).
+        self._published: OrderedDict[str, str] = OrderedDict()
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()  # a change came after the refresh's wait began
+        self._stopped = False
 
     async def opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """``app_home_opened`` (acked by bolt already): publish the person's home. The
@@ -96,13 +120,75 @@ class SlackHome:
         try:
             self.channel._seen(body)
             user = str(event.get("user") or "")
+            if event.get("tab", "home") != "home" or not user:
+                return
+            await self._publish(user, always=True)
+        except Exception as exc:
+            log.error("slack: home failed (%s)", type(exc).__name__)
+
+    def changed(self, user: str) -> None:
+        """Something ``user`` did was handled: refresh their home in the background,
+        if this process published it before. Never waits; never raises."""
+        try:
+            if self._stopped or user not in self._published:
+                return
+            self._dirty.add(user)
+            task = self._refreshing.get(user)
+            if task is not None and not task.done():
+                return  # that refresh reads the facts after this change
+            self._refreshing[user] = asyncio.get_running_loop().create_task(
+                self._refresh(user), name="slack-home-refresh"
+            )
+        except Exception as exc:
+            log.error("slack: home refresh not started (%s)", type(exc).__name__)
+
+    async def wait_idle(self) -> None:
+        """Until no refresh is waiting or running (tests)."""
+        while tasks := [t for t in self._refreshing.values() if not t.done()]:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Cancel the refreshes still to come and wait for them to end."""
+        self._stopped = True
+        tasks = list(self._refreshing.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._refreshing.clear()
+        self._dirty.clear()
+
+    async def _refresh(self, user: str) -> None:
+        """Wait, then publish once for all changes so far; again if more came while
+        publishing (at most one running and one to come per person)."""
+        try:
+            while user in self._dirty:
+                await asyncio.sleep(self.delay)
+                self._dirty.discard(user)
+                await self._publish(user, always=False)
+        finally:
+            if self._refreshing.get(user) is asyncio.current_task():
+                del self._refreshing[user]
+
+    async def _publish(self, user: str, *, always: bool) -> None:
+        """Publish ``user``'s home (``views.publish``); unless ``always``, only for a
+        person published before and when the view differs from that one. Errors are
+        logged without content."""
+        try:
             host = self.channel._host
-            if event.get("tab", "home") != "home" or not user or host is None:
+            if host is None or (not always and user not in self._published):
                 return
             facts = await host.home(self.channel.name, user)
-            await self.channel.client.views_publish(
-                user_id=user, view=view(facts, self.channel.texts)
-            )
+            home = view(facts, self.channel.texts)
+            digest = hashlib.sha256(
+                json.dumps(home, sort_keys=True, ensure_ascii=False).encode()
+            ).hexdigest()
+            if not always and self._published.get(user) == digest:
+                return
+            await self.channel.client.views_publish(user_id=user, view=home)
+            self._published[user] = digest
+            self._published.move_to_end(user)
+            while len(self._published) > self.remembered:
+                self._published.popitem(last=False)
         except SlackApiError as exc:
             log.warning("slack: home not published (%s)", exc.response.get("error"))
         except Exception as exc:

@@ -4,6 +4,8 @@ passes the fake's Block Kit validation (``views.publish`` refuses it otherwise).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +14,9 @@ import pytest
 
 from bot.agenda.model import EventData
 from bot.app import App
+from bot.channels import slack_home
+from bot.channels.slack_home import SlackHome
+from bot.core.home import HomeFacts
 from bot.settings import Settings
 from bot.spinnenweb.records import CheckinRecord
 from tests.channels.test_slack import ANNA, ANNA_DM, ObservedSlack, running, t
@@ -154,3 +159,168 @@ async def test_a_home_button_is_the_menu_choice_answered_in_the_dm(
     assert channel.handled[-1].action == "menu:spinnenweb"
     assert channel.handled[-1].is_private and channel.handled[-1].chat_id == ANNA_DM
     assert fake.messages[ANNA_DM], "no reply in the DM"
+
+
+# -- republishing after a change (SlackHome.changed) -----------------------------------
+# The channel calls ``changed`` after each handled message or press; these tests call
+# it on their own SlackHome (no wait: ``delay=0``) and wait for its refreshes to end.
+
+BOB = "U0BOB0001"
+
+
+async def opened(home: SlackHome, fake: FakeSlack, user: str = ANNA) -> dict[str, Any]:
+    """``app_home_opened`` on this SlackHome: it publishes (always)."""
+    before = len(fake.calls_of("views.publish", ok=True))
+    await home.opened({"type": slack_home.EVENT, "user": user, "tab": "home"}, {})
+    assert len(fake.calls_of("views.publish", ok=True)) == before + 1
+    return fake.views[user]
+
+
+async def refreshed(home: SlackHome, *users: str) -> None:
+    for user in users:
+        home.changed(user)
+    await home.wait_idle()
+
+
+async def test_after_a_new_checkin_the_home_is_published_again(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    app, channel = bot
+    home = SlackHome(channel, delay=0)
+    assert t(app, "channels.slack.home.no_checkin") in text_of(await opened(home, fake))
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    await refreshed(home, ANNA)
+    assert len(fake.calls_of("views.publish", ok=True)) == 2
+    shown = text_of(fake.views[ANNA])
+    assert t(app, "channels.slack.home.last_checkin", day="18 december 2025") in shown
+    assert block_errors(fake.views[ANNA]["blocks"], max_blocks=100) == []
+    # A new event is a change too.
+    await event(app, "Leeratelier Leiden", 3)
+    await refreshed(home, ANNA)
+    assert len(fake.calls_of("views.publish", ok=True)) == 3
+    assert "Leeratelier Leiden" in text_of(fake.views[ANNA])
+
+
+async def test_without_a_change_nothing_is_published(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    _app, channel = bot
+    home = SlackHome(channel, delay=0)
+    await opened(home, fake)
+    await refreshed(home, ANNA, ANNA)
+    await refreshed(home, ANNA)
+    assert len(fake.calls_of("views.publish")) == 1
+
+
+async def test_a_home_never_published_here_is_left_alone(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    app, channel = bot
+    home = SlackHome(channel, delay=0)
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    await refreshed(home, ANNA)
+    assert fake.calls_of("views.publish") == []
+
+
+async def test_the_oldest_published_homes_are_forgotten(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    app, channel = bot
+    home = SlackHome(channel, delay=0, remembered=1)
+    await opened(home, fake, ANNA)
+    await opened(home, fake, BOB)  # Anna's is forgotten
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    await event(app, "Leeratelier Leiden", 3)  # Bob sees the public event
+    await refreshed(home, ANNA, BOB)
+    assert [c.params["user_id"] for c in fake.calls_of("views.publish")] == [ANNA, BOB, BOB]
+
+
+async def test_many_changes_in_a_row_are_one_refresh(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, channel = bot
+    home = SlackHome(channel, delay=0)
+    await opened(home, fake)
+    asked: list[str] = []
+
+    class Counted:
+        """The app's host, counting the reads of the home's facts."""
+
+        def __init__(self, host: Any) -> None:
+            self.host = host
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.host, name)
+
+        async def home(self, platform: str, user: str) -> HomeFacts:
+            asked.append(user)
+            facts: HomeFacts = await self.host.home(platform, user)
+            return facts
+
+    monkeypatch.setattr(channel, "_host", Counted(channel._host))
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    await refreshed(home, *[ANNA] * 5)
+    assert asked == [ANNA]  # the facts read once
+    assert len(fake.calls_of("views.publish")) == 2
+
+
+async def test_changes_during_a_publish_are_one_more_publish(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most one refresh running and one to come per person: the changes that
+    arrive while Slack is being asked are one more publish, with the newest facts."""
+    app, channel = bot
+    home = SlackHome(channel, delay=0)
+    await opened(home, fake)
+    publish = channel.client.views_publish
+    asking, answer = asyncio.Event(), asyncio.Event()
+
+    async def held(**kwargs: Any) -> Any:
+        asking.set()
+        await answer.wait()
+        return await publish(**kwargs)
+
+    monkeypatch.setattr(channel.client, "views_publish", held)
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    home.changed(ANNA)
+    await asking.wait()  # the first refresh has read the facts and is publishing
+    await event(app, "Leeratelier Leiden", 3)
+    for _ in range(3):
+        home.changed(ANNA)
+    answer.set()
+    await home.wait_idle()
+    calls = fake.calls_of("views.publish", ok=True)
+    assert len(calls) == 3
+    assert "Leeratelier Leiden" not in str(calls[1].params["view"])
+    assert "Leeratelier Leiden" in text_of(fake.views[ANNA])
+
+
+async def test_a_refused_refresh_is_logged_without_content_and_tried_at_the_next_change(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, channel = bot
+    home = SlackHome(channel, delay=0)
+    await opened(home, fake)
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    fake.fail("views.publish", "internal_error", times=1)
+    with caplog.at_level(logging.WARNING, logger="bot.channels.slack_home"):
+        await refreshed(home, ANNA)
+    assert [c.error for c in fake.calls_of("views.publish")] == [None, "internal_error"]
+    assert "internal_error" in caplog.text and "december" not in caplog.text
+    await refreshed(home, ANNA)  # the facts did not change, but Slack has not seen them
+    assert "18 december 2025" in text_of(fake.views[ANNA])
+
+
+async def test_stop_cancels_the_refreshes_still_to_come(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    app, channel = bot
+    home = SlackHome(channel, delay=3600)
+    await opened(home, fake)
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    home.changed(ANNA)  # waits an hour
+    async with asyncio.timeout(10):  # a guard only: stop does not wait that hour
+        await home.stop()
+    home.changed(ANNA)  # after stop: nothing
+    await home.wait_idle()
+    assert len(fake.calls_of("views.publish")) == 1
