@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -173,6 +174,7 @@ class SlackChannel:
             request_verification_enabled=self.app_token is None,
             logger=_bolt_logger(),
         )
+        self.home = slack_home.SlackHome(self)  # App Home: bot/channels/slack_home.py
         self._register()
         self._host: ChannelHost | None = None
         self._handle: HandleIncoming | None = None
@@ -198,6 +200,11 @@ class SlackChannel:
 
     async def start(self, handle: HandleIncoming) -> None:
         self._handle = handle
+        # One HTTP session for every Web API call: without it slack_sdk opens a new
+        # session (and connection) per call. Made here, in the running loop.
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+        )
         try:
             answer = await self.client.auth_test()
         except SlackApiError as exc:
@@ -235,6 +242,7 @@ class SlackChannel:
             _done, pending = await asyncio.wait(in_hand, timeout=STOP_GRACE)
             if pending:
                 log.warning("slack: %d messages in hand not finished at stop", len(pending))
+        await self.home.stop()  # after the messages in hand: their refreshes are dropped
         session = getattr(self.client, "session", None)
         if session is not None and not session.closed:
             await session.close()
@@ -254,9 +262,8 @@ class SlackChannel:
         app.event("message")(self._on_message)
         app.event("app_mention")(self._on_mention)
         app.command(COMMAND)(self._on_command)
-        home = slack_home.SlackHome(self)  # App Home: bot/channels/slack_home.py
-        app.event(slack_home.EVENT)(home.opened)
-        app.action(slack_home.ACTIONS)(home.pressed)  # before the catch-all below
+        app.event(slack_home.EVENT)(self.home.opened)
+        app.action(slack_home.ACTIONS)(self.home.pressed)  # before the catch-all below
         app.action(re.compile(".*"))(self._on_action)
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -418,6 +425,7 @@ class SlackChannel:
                         Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply)
                     )
         await self._settle(incoming, tally)
+        self.home.changed(incoming.user_id)  # republished if it now looks different
 
     async def _settle(self, incoming: Incoming, tally: _Delivery) -> None:
         """Tell the outbox which held replies went out, failed or wait; hand it the

@@ -89,3 +89,7 @@ async def test_a_quick_check_in_by_buttons_ends_in_the_uploaded_picture(
     updates = [str(c.params.get("blocks")) for c in fake.calls_of("chat.update", ok=True)]
     for label in pressed:
         assert any(f"✓ {label}" in blocks for blocks in updates), label
+    # One chat.update per press, each on a message of its own: none closed twice.
+    closes = fake.calls_of("chat.update")
+    assert len(closes) == len(pressed)
+    assert len({c.params["ts"] for c in closes}) == len(pressed)

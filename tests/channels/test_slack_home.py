@@ -19,7 +19,7 @@ from bot.channels.slack_home import SlackHome
 from bot.core.home import HomeFacts
 from bot.settings import Settings
 from bot.spinnenweb.records import CheckinRecord
-from tests.channels.test_slack import ANNA, ANNA_DM, ObservedSlack, running, t
+from tests.channels.test_slack import ANNA, ANNA_DM, ObservedSlack, dm, running, t
 from tests.helpers.agenda import add
 from tests.helpers.fake_slack import FakeSlack, block_errors
 
@@ -324,3 +324,19 @@ async def test_stop_cancels_the_refreshes_still_to_come(
     home.changed(ANNA)  # after stop: nothing
     await home.wait_idle()
     assert len(fake.calls_of("views.publish")) == 1
+
+
+async def test_the_channel_republishes_the_home_after_a_message_that_changed_it(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    """The wiring: SlackChannel.process calls its home's ``changed`` for the sender."""
+    app, channel = bot
+    channel.home.delay = 0
+    assert t(app, "channels.slack.home.no_checkin") in text_of(await home_of(fake))
+    await anna(app, checked_in=datetime(2025, 12, 18, 10, 0, tzinfo=UTC))
+    await fake.send_event(dm("Wat is positieve gezondheid?"))
+    await channel.wait_finished(1)
+    await channel.home.wait_idle()
+    assert len(fake.calls_of("views.publish", ok=True)) == 2
+    shown = text_of(fake.views[ANNA])
+    assert t(app, "channels.slack.home.last_checkin", day="18 december 2025") in shown
