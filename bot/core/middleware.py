@@ -203,7 +203,7 @@ async def _hold(
 async def deduplicate(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
     """Handle a platform update once, even when the platform delivers it twice."""
     if msg.event_id is not None and not await ctx.db.events.first_time(
-        msg.platform, msg.event_id, ctx.clock.now()
+        msg.platform, msg.event_id, ctx.clock.now(), person=f"{msg.platform}:{msg.user_id}"
     ):
         log.info("duplicate %s event ignored", msg.platform)
         return []
@@ -223,6 +223,7 @@ async def identify(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
         display_name=msg.display_name,
         private_chat_id=msg.chat_id if msg.is_private else None,
         admin=ctx.settings.is_admin(msg.platform, msg.user_id),
+        chat_id=msg.chat_id,  # the conversation comes with the person: one query
     )
     if created:
         await ctx.db.audit.record(ctx.clock.now(), "user.created", ctx.user.id, msg.platform)

@@ -8,9 +8,11 @@ picked up again when the lease runs out.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,8 +25,10 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
     cast,
     delete,
+    exists,
     func,
     literal,
     literal_column,
@@ -165,6 +169,17 @@ class Outbox:
     cipher: Cipher
     clock: Clock
     on_enqueue: list[Callable[[], None]] = field(default_factory=list)
+    # SQLite has one writer: the outbox's own transactions take turns with the
+    # messages' (the same lock as UnitOfWork's), instead of sleeping in SQLite's
+    # busy handler while a message's transaction holds the file, or making it sleep.
+    write_lock: asyncio.Lock | None = None
+
+    @contextlib.asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of the outbox's own, after its turn at the write lock."""
+        lock = self.write_lock or contextlib.nullcontext()
+        async with lock, self.sessions() as session, session.begin():
+            yield session
 
     async def enqueue(self, items: Sequence[Outgoing], session: AsyncSession | None = None) -> int:
         """Store messages for delivery; returns how many were new.
@@ -180,7 +195,7 @@ class Outbox:
         sealed: dict[int, bytes] = {}
         rows = [self._row(item, now, sealed) for item in items]
         if session is None:
-            async with self.sessions() as own, own.begin():
+            async with self._begin() as own:
                 count = await self._insert_rows(own, rows)
         else:
             count = await self._insert_rows(session, rows)
@@ -214,7 +229,7 @@ class Outbox:
         not before ``delay`` seconds, with their person when the database knows
         them: every row then carries its person, for /mijngegevens and /vergeetmij."""
         not_before = self.clock.now() + timedelta(seconds=delay)
-        async with self.sessions() as session, session.begin():
+        async with self._begin() as session:
             person = await UserRepo(session).find(platform, platform_user_id)
             user_id = person.id if person is not None else None
             return await self.enqueue(
@@ -327,7 +342,7 @@ class Outbox:
         if platforms is not None:
             mine = _served(platforms, only_chats or {})
             pending_due, lease_expired = and_(pending_due, mine), and_(lease_expired, mine)
-        async with self.sessions() as session, session.begin():
+        async with self._begin() as session:
             postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
             # Two simple queries, not one with OR: with the OR, PostgreSQL sorted every
             # due row to return a batch (4 ms at 10,000 pending, 27 ms at 50,000).
@@ -424,22 +439,31 @@ class Outbox:
             return [], False
         now = self.clock.now()
         chats = {(item.platform, item.chat_id) for item in items}
-        waiting = await session.execute(
-            select(OutboxMessage.id)
-            .where(
-                or_(
-                    *(
-                        and_(OutboxMessage.platform == p, OutboxMessage.chat_id == c)
-                        for p, c in chats
-                    )
-                ),
-                OutboxMessage.status.in_(OPEN_SQL),
-            )
-            .limit(1)
+        waiting = exists().where(
+            or_(*(and_(OutboxMessage.platform == p, OutboxMessage.chat_id == c) for p, c in chats)),
+            OutboxMessage.status.in_(OPEN_SQL),
         )
-        queued = waiting.first() is not None
-        ids: list[int | None] = []
-        for item in items:
+        # The first row decides in its own INSERT whether earlier messages wait (one
+        # round trip); the rest follow it.
+        first = self._row(items[0], now, {})
+        first.update(
+            status=case((waiting, PENDING), else_=SENDING),
+            attempts=case((waiting, 0), else_=1),
+            lease_until=case((waiting, None), else_=now + lease),
+        )
+        stmt = (
+            upsert(session)(OutboxMessage)
+            .values(**first)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id, OutboxMessage.status)
+        )
+        row = (await session.execute(stmt)).first()
+        if row is None:  # stored before (a redelivered update): ask the question alone
+            queued = (await session.execute(select(waiting))).scalar_one()
+        else:
+            queued = row.status == PENDING
+        ids: list[int | None] = [row.id if row is not None else None]
+        for item in items[1:]:
             values = self._row(item, now, {})
             if not queued:  # held for the channel, as if claimed by it
                 values.update(status=SENDING, attempts=1, lease_until=now + lease)
@@ -450,7 +474,7 @@ class Outbox:
                 .returning(OutboxMessage.id)
             )
             ids.append((await session.execute(stmt)).scalar_one_or_none())
-        return ids, queued
+        return ids, bool(queued)
 
     def wake(self) -> None:
         """Tell this process's sender that rows are waiting (call it once they are
@@ -474,7 +498,7 @@ class Outbox:
         if not (done or deferred):
             return
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
+        async with self._begin() as session:
             if done:
                 await session.execute(
                     delete(OutboxMessage)

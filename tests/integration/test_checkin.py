@@ -521,13 +521,18 @@ async def test_same_button_twice_records_once(bot: Person, app: App) -> None:
     assert len(await _rows(app)) == 1
 
 
-async def test_double_press_at_the_same_time_records_once(bot: Person, app: App) -> None:
-    """Two deliveries of one button at once (a double tap): one check-in, not two."""
+@pytest.mark.parametrize("event_ids", [False, True], ids=["console", "platform-updates"])
+async def test_double_press_at_the_same_time_records_once(
+    bot: Person, app: App, event_ids: bool
+) -> None:
+    """Two deliveries of one button at once (a double tap): one check-in, not two.
+    With platform update ids the person's turn is taken with the dedupe record;
+    without (the console), when the person is looked up."""
     await _begin(bot)
     await _answer_all(bot, [5] * (SHORT_COUNT - 1))
     assert _progress(app, SHORT_COUNT) in bot.text
-    first = Person(app, last=list(bot.last))
-    second = Person(app, last=list(bot.last))
+    first = Person(app, last=list(bot.last), with_event_ids=event_ids)
+    second = Person(app, last=list(bot.last), with_event_ids=event_ids)
     replies = await asyncio.gather(first.press("2"), second.press("2"))
     results = [r for group in replies for r in group if r.image is not None]
     assert len(await _rows(app)) == 1

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from bot.app import App
@@ -106,3 +107,40 @@ async def _language(app: App, user_id: str = "anna") -> str:
     async with app.services.sessions() as session:
         user = await session.execute(select(User).where(User.platform_user_id == user_id))
         return user.scalar_one().language
+
+
+async def test_a_plain_question_costs_three_statements_in_one_transaction(app: App) -> None:
+    """The hot path: dedupe, the person with their conversation (one SELECT), and the
+    reply held in the outbox (one INSERT that also asks whether earlier replies to the
+    chat wait). Statements, not time: the number is what a change could break."""
+    assert app.engine is not None
+    question = "Wat is positieve gezondheid?"
+    await Person(app, user_id="vraagsteller").send("/help")  # known to the bot from now on
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's; PostgreSQL's is no statement
+            seen.append(" ".join(statement.replace('"', "").split()))
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        replies = await app.handle(
+            Incoming.from_text(
+                "console",
+                "vraagsteller",
+                "vraagsteller",
+                question,
+                is_private=True,
+                event_id="hot-path-1",
+                durable_replies=True,
+            )
+        )
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", note)
+    assert replies and replies[0].outbox_id is not None and not replies[0].queued
+    assert [" ".join(s.split()[:3:2]) for s in seen] == [
+        "INSERT processed_events",
+        "SELECT users.platform,",
+        "INSERT outbox",
+    ], seen
+    assert "LEFT OUTER JOIN conversation_state" in seen[1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
+from bot.storage.models import ConversationState
 from bot.storage.repositories.agenda import AgendaRepo
 from bot.storage.repositories.announcements import AnnouncementRepo
 from bot.storage.repositories.audit import AuditRepo
@@ -33,10 +34,12 @@ class Repos:
 
     def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
         self.session = session
-        self.users = UserRepo(session)
-        self.state = StateRepo(session, cipher)
+        state_rows: dict[tuple[int, str], ConversationState | None] = {}
+        turns: set[str] = set()  # whose turn this unit of work holds (PostgreSQL)
+        self.users = UserRepo(session, state_rows, turns)  # reads the state with the person
+        self.state = StateRepo(session, cipher, state_rows)
         self.audit = AuditRepo(session)
-        self.events = EventRepo(session)
+        self.events = EventRepo(session, turns)
         self.gaps = GapRepo(session)
         self.checkins = CheckinRepo(session, cipher)
         self.personal = PersonalDataRepo(session, cipher)

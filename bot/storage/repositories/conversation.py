@@ -22,10 +22,16 @@ log = logging.getLogger(__name__)
 class StateRepo:
     """Conversation state per (user, chat), with its data encrypted."""
 
-    def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        cipher: Cipher,
+        rows: dict[tuple[int, str], ConversationState | None] | None = None,
+    ) -> None:
         self.session = session
         self.cipher = cipher
-        self._rows: dict[tuple[int, str], ConversationState | None] = {}
+        # Rows read earlier in this unit of work, also by UserRepo.get_or_create.
+        self._rows: dict[tuple[int, str], ConversationState | None] = {} if rows is None else rows
 
     async def _row(self, user_id: int, chat_id: str) -> ConversationState | None:
         key = (user_id, chat_id)
@@ -108,4 +114,5 @@ class StateRepo:
         if chat_id is not None:
             stmt = stmt.where(ConversationState.chat_id == chat_id)
         await self.session.execute(stmt)
-        self._rows = {k: v for k, v in self._rows.items() if k[0] != user_id}
+        for key in [k for k in self._rows if k[0] == user_id]:
+            del self._rows[key]  # in place: UserRepo shares this dict

@@ -7,21 +7,27 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.dialect import upsert
+from bot.storage.dialect import is_postgresql, person_turn, upsert
 from bot.storage.models import ProcessedEvent
 
 
 class EventRepo:
     """Which platform updates have been handled (deduplication)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, turns: set[str] | None = None) -> None:
         self.session = session
+        # The people whose turn this unit of work holds (shared with UserRepo).
+        self.turns: set[str] = set() if turns is None else turns
 
-    async def first_time(self, platform: str, event_id: str, now: datetime) -> bool:
+    async def first_time(
+        self, platform: str, event_id: str, now: datetime, *, person: str | None = None
+    ) -> bool:
         """Record the event; False if it was recorded before.
 
         One INSERT ... ON CONFLICT DO NOTHING RETURNING: no savepoint, no ORM
-        flush (this runs for every platform update).
+        flush (this runs for every platform update). With ``person`` (``platform:id``)
+        a new event also takes that person's turn on PostgreSQL
+        (:func:`bot.storage.dialect.person_turn`) in the same statement.
         """
         stmt = (
             upsert(self.session)(ProcessedEvent)
@@ -29,7 +35,13 @@ class EventRepo:
             .on_conflict_do_nothing(index_elements=["platform", "event_id"])
             .returning(ProcessedEvent.id)
         )
-        return (await self.session.execute(stmt)).first() is not None
+        turn = person is not None and is_postgresql(self.session)
+        if turn:
+            stmt = stmt.returning(person_turn(str(person)))
+        fresh = (await self.session.execute(stmt)).first() is not None
+        if fresh and turn:
+            self.turns.add(str(person))
+        return fresh
 
     async def prune(self, older_than: datetime) -> int:
         result = await self.session.execute(

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import User
+from bot.storage.dialect import is_postgresql, person_turn
+from bot.storage.models import ConversationState, User
 
 # Writing last_seen_at on every message would make every message a write.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
+StateRows = dict[tuple[int, str], ConversationState | None]
+
+
 class UserRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        state_rows: StateRows | None = None,
+        turns: set[str] | None = None,
+    ) -> None:
         self.session = session
+        # The people whose turn this unit of work holds (EventRepo.first_time takes it).
+        self.turns: set[str] = set() if turns is None else turns
+        # The conversation rows read with the person (get_or_create's ``chat_id``),
+        # shared with this unit of work's StateRepo, so it need not read them again.
+        self.state_rows: StateRows = {} if state_rows is None else state_rows
 
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
@@ -26,6 +40,37 @@ class UserRepo:
             select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
         )
         return result.scalar_one_or_none()
+
+    async def _find_in_chat(
+        self, platform: str, platform_user_id: str, chat_id: str
+    ) -> User | None:
+        """The person and their conversation in ``chat_id`` in one SELECT, once this
+        unit of work holds the person's turn (PostgreSQL: usually taken with the
+        dedupe record; else here, one statement before). So two messages of one person
+        handled at once take turns, and a double tap is seen as stale: the second
+        reads the conversation as the first left it. (A row lock in this SELECT would
+        not do: after the wait its joined rows would still be the old ones.)"""
+        key = f"{platform}:{platform_user_id}"
+        if key not in self.turns and is_postgresql(self.session):
+            await self.session.execute(select(person_turn(key)))
+            self.turns.add(key)
+        result = await self.session.execute(
+            select(User, ConversationState)
+            .outerjoin(
+                ConversationState,
+                and_(
+                    ConversationState.user_id == User.id,
+                    ConversationState.chat_id == chat_id,
+                ),
+            )
+            .where(User.platform == platform, User.platform_user_id == platform_user_id)
+        )
+        found = result.first()
+        if found is None:
+            return None
+        user, row = found
+        self.state_rows[(user.id, chat_id)] = row
+        return user
 
     async def get_or_create(
         self,
@@ -37,9 +82,17 @@ class UserRepo:
         display_name: str | None = None,
         private_chat_id: str | None = None,
         admin: bool = False,
+        chat_id: str | None = None,
     ) -> tuple[User, bool]:
-        """The user for a platform identity, creating it on first contact."""
-        user = await self.find(platform, platform_user_id)
+        """The user for a platform identity, creating it on first contact.
+
+        With ``chat_id``, the person's conversation in that chat is read in the same
+        query (for the StateRepo of this unit of work): one round trip for both.
+        """
+        if chat_id is None:
+            user = await self.find(platform, platform_user_id)
+        else:
+            user = await self._find_in_chat(platform, platform_user_id, chat_id)
         created = False
         if user is None:
             user, created = await self._create(
@@ -56,6 +109,8 @@ class UserRepo:
                     last_seen_at=now,
                 )
             )
+        if created and chat_id is not None:
+            self.state_rows[(user.id, chat_id)] = None  # new: no conversation yet
         if not created:
             _note_contact(user, now, display_name, private_chat_id)
         _sync_admin(user, admin)
