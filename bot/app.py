@@ -158,7 +158,10 @@ class App:
             spinnenweb = Spinnenweb.load(content)
         except SpinnenwebContentError as exc:
             raise ConfigError(f"CONTENT_DIR: {exc}") from None
-        outbox = Outbox(sessions, cipher, self.clock)
+        # SQLite has one writer: the messages' and the outbox's transactions take turns.
+        outbox = Outbox(
+            sessions, cipher, self.clock, write_lock=asyncio.Lock() if settings.is_sqlite else None
+        )
         router = build_router()
         self.services = Services(
             settings=settings,
@@ -171,9 +174,7 @@ class App:
             knowledge=knowledge,
             spinnenweb=spinnenweb,
         )
-        self.services.work = UnitOfWork(
-            self.services, write_lock=asyncio.Lock() if settings.is_sqlite else None
-        )
+        self.services.work = UnitOfWork(self.services, write_lock=outbox.write_lock)
         self.services.content_reloads.append(self._read_spinnenweb)
         self.services.files = OwnerFiles(
             settings.image_dir, settings.export_dir, settings.media_dir
