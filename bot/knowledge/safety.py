@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from bot.yamltext import load_yaml
 MODEL_FILE = Path("safety") / "crisis_model.npz"
 STRAIN_MIN_WORDS = 6
 REST_MIN_WORDS = 3  # words left beside a request that the classifier may read
+JUDGED_LINES = 64  # recent lines whose crisis check is remembered (the same message asked twice)
 
 
 class Concern(enum.StrEnum):
@@ -82,6 +84,10 @@ class Assessment:
 
 class Safety:
     def __init__(self, raw: dict[str, Any], model: CrisisModel | None = None) -> None:
+        # The crisis check of the last few lines: the middleware asks it of every
+        # message before the answerer asks it again of the same text. Kept in process
+        # memory only, and small; the text is never logged.
+        self._judged: OrderedDict[str, Assessment | None] = OrderedDict()
         self.normalizer = ChatNormalizer(
             raw.get("spelling") or {},
             raw.get("compounds") or {},
@@ -120,6 +126,15 @@ class Safety:
         return self._crisis(self.normalizer.normalize(text))
 
     def _crisis(self, line: str) -> Assessment | None:
+        if line in self._judged:
+            return self._judged[line]
+        found = self._judge(line)
+        self._judged[line] = found
+        if len(self._judged) > JUDGED_LINES:
+            self._judged.popitem(last=False)
+        return found
+
+    def _judge(self, line: str) -> Assessment | None:
         signal = strongest(self.lexicon.signals(line))
         if signal is None and self.model is not None and self.lexicon.open_to_model(line):
             # Ordinary feelings share much of a crisis' vocabulary, and the classifier

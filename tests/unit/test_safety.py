@@ -219,3 +219,25 @@ def test_a_building_block_may_have_a_digit_and_an_unknown_one_is_an_error() -> N
     with pytest.raises(ValueError, match="unknown building block"):
         expand("a {GAP2} b", {})
     assert expand("(?:a ){0,3}", {}) == "(?:a ){0,3}"  # a quantifier is no building block
+
+
+def test_the_crisis_check_of_a_message_runs_once_for_the_middleware_and_the_answerer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    safety = Safety.load(content_dir())  # its own: the memory of recent lines is per object
+    looked: list[str] = []
+    signals = safety.lexicon.signals
+
+    def counted(line: str) -> object:
+        looked.append(line)
+        return signals(line)
+
+    monkeypatch.setattr(safety.lexicon, "signals", counted)
+    message = "ik wil er niet meer zijn"
+    assert safety.is_crisis(message)  # the middleware's question
+    assert safety.assess(message).concern is Concern.CRISIS  # the answerer's
+    assert len(looked) == 1
+    for number in range(100):  # the memory stays small: old lines are looked at again
+        safety.crisis(f"vraag {number}")
+    safety.crisis(message)
+    assert len(looked) == 102
