@@ -12,7 +12,8 @@ people, each person's messages in order (a person's next message goes out only
 after the reply to the previous one). An event is done when the fake records
 the ``chat.postMessage`` into that DM; latency runs from the start of the POST
 to that moment. The text is a question the knowledge base answers ("Wat is
-positieve gezondheid?" ...), so every event is a database round trip (user,
+positieve gezondheid?" ..., each made unique with a tag), so every event is a
+database round trip (user,
 consent, answer log) for the bot.
 
 The bare app: ``AsyncApp(signing_secret=..., client=AsyncWebClient(base_url=fake))``
@@ -120,7 +121,9 @@ class Load:
                 user = f"U{self.prefix}{self.counter:03d}{person:05d}"
                 channel = "D" + user[1:]
                 for number in range(per_person):
-                    text = QUESTIONS[(person + number) % len(QUESTIONS)]
+                    # Every text differs, as in real use: nothing is remembered
+                    # from one message to the next (the crisis check's memory).
+                    text = f"{QUESTIONS[(person + number) % len(QUESTIONS)]} ({user}-{number})"
                     event = {
                         "type": "message",
                         "channel": channel,

@@ -36,9 +36,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +123,32 @@ class _Delivery:
     retry_after: float = 0.0
 
 
+class ChatTurns:
+    """One asyncio lock per chat, kept only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users <= 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 def _error_of(exc: SlackApiError) -> str:
     response = exc.response
     error = response.get("error") if response is not None else None
@@ -181,6 +208,7 @@ class SlackChannel:
         self._socket: AsyncSocketModeHandler | None = None
         self._accepting = False
         self._in_hand: set[asyncio.Task[Any]] = set()
+        self._turns = ChatTurns()
         self._names: dict[str, str | None] = {}
         self._dms: dict[str, str] = {}
         self.bot_user_id = ""
@@ -399,10 +427,25 @@ class SlackChannel:
         thread_ts: str | None = None,
         pressed: Mapping[str, Any] | None = None,
     ) -> None:
-        """Hand one message to the core, update the pressed message, send the replies."""
+        """Hand one message to the core, update the pressed message, send the replies.
+
+        One chat's messages take turns in this process, from the core until the
+        outbox knows the replies went out: the next message's replies then go out
+        at once instead of queueing behind rows not yet settled."""
         if self._handle is None:
             return
-        replies = await self._handle(incoming)
+        async with self._turns.turn(incoming.chat_id):
+            await self._process(incoming, thread_ts, pressed, self._handle)
+        self.home.changed(incoming.user_id)  # republished if it now looks different
+
+    async def _process(
+        self,
+        incoming: Incoming,
+        thread_ts: str | None,
+        pressed: Mapping[str, Any] | None,
+        handle: HandleIncoming,
+    ) -> None:
+        replies = await handle(incoming)
         outcomes = {reply.press_outcome for reply in replies}
         if pressed is not None and replies and PressOutcome.TRY_AGAIN not in outcomes:
             await self._close_buttons(pressed, chosen=PressOutcome.STALE not in outcomes)
@@ -425,7 +468,6 @@ class SlackChannel:
                         Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply)
                     )
         await self._settle(incoming, tally)
-        self.home.changed(incoming.user_id)  # republished if it now looks different
 
     async def _settle(self, incoming: Incoming, tally: _Delivery) -> None:
         """Tell the outbox which held replies went out, failed or wait; hand it the

@@ -134,6 +134,26 @@ async def test_a_direct_message_is_answered_in_the_dm(
     assert fake.calls_of("auth.test")
 
 
+async def test_quick_messages_of_one_chat_take_turns_and_are_answered_at_once_in_order(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    """Three DMs sent at once: each is handled after the one before has gone out (the
+    chat's turn), so no reply waits in the outbox behind one not yet settled. The
+    outbox sender is off here: a reply that queued would never come."""
+    _app, channel = bot
+    texts = ["/help", "/privacy", "/help"]
+    envelopes = [await fake.send_event(dm(text, ts=f"2.00000{n}")) for n, text in enumerate(texts)]
+    for envelope in envelopes:
+        await fake.wait_ack(envelope)
+    await channel.wait_finished(3)
+    assert [m.text for m in channel.handled] == texts
+    posted = [str(m.get("text") or "") for m in fake.messages[ANNA_DM]]
+    assert len(posted) >= 3, posted
+    assert "/taal" in posted[0] and "/taal" in posted[-1]
+    assert not any("/taal" in text for text in posted[1:-1])
+    assert len(channel._turns) == 0  # no lock kept for a chat once it is quiet
+
+
 async def test_a_429_is_waited_out_and_the_reply_still_posted(
     bot: tuple[App, ObservedSlack], fake: FakeSlack
 ) -> None:
