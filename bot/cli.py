@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import textwrap
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -446,28 +446,48 @@ def _fail(message: str) -> int:
     return EXIT_CONFIG
 
 
-async def _start(
+@contextlib.asynccontextmanager
+async def _started(
     settings: Settings, channels: dict[str, Channel] | None = None, **kwargs: bool
-) -> App:
+) -> AsyncIterator[App]:
+    """The started app, stopped on the way out. On SQLite the process that runs the
+    scheduler's jobs holds the file's scheduler lock from before the start until after
+    the stop (bot/scheduling/single.py): a second one is refused with one line."""
     from bot.app import App
+    from bot.scheduling import single
     from bot.storage import db
 
-    app = App(settings, channels=channels)
+    scheduler = kwargs.get("scheduler")
+    runs_jobs = settings.run_scheduler if scheduler is None else scheduler
+    lock = single.acquire(settings.database_url, runs_jobs=runs_jobs)
     try:
-        await app.start(**kwargs)
-    except db.DatabaseUnavailable as exc:
-        await app.stop()
-        raise db.unreachable(exc) from None
-    except BaseException:
-        await app.stop()
-        raise
-    return app
+        app = App(settings, channels=channels)
+        try:
+            await app.start(**kwargs)
+        except db.DatabaseUnavailable as exc:
+            await app.stop()
+            raise db.unreachable(exc) from None
+        except BaseException:
+            await app.stop()
+            raise
+        try:
+            yield app
+        finally:
+            await app.stop()
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 async def _chat(settings: Settings, user: str, *, http: bool) -> int:
+    async with _started(settings, http=http) as app:
+        return await _converse(settings, app, user)
+
+
+async def _converse(settings: Settings, app: App, user: str) -> int:
+    """The terminal conversation with the started app, until its input ends or a signal."""
     from bot.channels.console import ConsoleChannel
 
-    app = await _start(settings, http=http)
     services = app.services
     if services is None:
         raise RuntimeError("the app did not start")
@@ -489,10 +509,7 @@ async def _chat(settings: Settings, user: str, *, http: bool) -> int:
 
     language[0] = await _language_of(services.sessions, console.name, user) or language[0]
     app.add_channel(console)
-    try:
-        await _until_signal(app, console.converse(handle))
-    finally:
-        await app.stop()
+    await _until_signal(app, console.converse(handle))
     return 0
 
 
@@ -558,11 +575,8 @@ async def _run(settings: Settings, user: str) -> int:
     if not channels:
         _check_console_allowed(settings)
         return await _chat(settings, user, http=True)
-    app = await _start(settings, channels, http=True)
-    try:
+    async with _started(settings, channels, http=True) as app:
         await _until_signal(app)
-    finally:
-        await app.stop()
     return 0
 
 
