@@ -12,8 +12,8 @@ people, each person's messages in order (a person's next message goes out only
 after the reply to the previous one). An event is done when the fake records
 the ``chat.postMessage`` into that DM; latency runs from the start of the POST
 to that moment. The text is a question the knowledge base answers ("Wat is
-positieve gezondheid?" ..., each made unique with a tag), so every event is a
-database round trip (user,
+positieve gezondheid?" ..., with 320 different greetings and thanks around them),
+so every event is a database round trip (user,
 consent, answer log) for the bot.
 
 The bare app: ``AsyncApp(signing_secret=..., client=AsyncWebClient(base_url=fake))``
@@ -56,7 +56,32 @@ QUESTIONS = (
     "Wat is een leeratelier?",
     "Wat is het spinnenweb?",
 )
+# Greetings and thanks around the questions: 5 x 8 x 8 = 320 different texts, so
+# (as in real use) the crisis check's memory of recent lines seldom has the text.
+OPENINGS = ("", "Hoi, ", "Hallo, ", "Goedemiddag, ", "Vraagje: ", "Beste bot, ", "Hee ", "Dag, ")
+CLOSINGS = (
+    "",
+    " Dank je!",
+    " Alvast bedankt.",
+    " Groetjes",
+    " Dankjewel",
+    " Fijne dag",
+    " :)",
+    " Bvd",
+)
 WARMUP_EVENTS = 30
+
+
+def question_text(n: int) -> str:
+    """The n-th text: a question the knowledge base answers, said a little differently."""
+    question = QUESTIONS[n % len(QUESTIONS)]
+    opening = OPENINGS[(n // len(QUESTIONS)) % len(OPENINGS)]
+    closing = CLOSINGS[(n // (len(QUESTIONS) * len(OPENINGS))) % len(CLOSINGS)]
+    if opening:
+        question = question[0].lower() + question[1:]
+    return f"{opening}{question}{closing}"
+
+
 EVENT_TIMEOUT = 10.0  # seconds without the reply: the event counts as an error
 
 
@@ -121,9 +146,7 @@ class Load:
                 user = f"U{self.prefix}{self.counter:03d}{person:05d}"
                 channel = "D" + user[1:]
                 for number in range(per_person):
-                    # Every text differs, as in real use: nothing is remembered
-                    # from one message to the next (the crisis check's memory).
-                    text = f"{QUESTIONS[(person + number) % len(QUESTIONS)]} ({user}-{number})"
+                    text = question_text(person * per_person + number)
                     event = {
                         "type": "message",
                         "channel": channel,

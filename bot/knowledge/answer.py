@@ -213,7 +213,7 @@ class Answerer:
         and in the other one; keep the search the decision trusts most."""
         other = "en" if lang == "nl" else "nl"
         best: tuple[list[Hit], float] = ([], -1.0)
-        for text in (question, *_focus(question)):
+        for text in (question, *_focus(question), *self._without_courtesy(question)):
             for index_language, fuzzy, handicap in (
                 (lang, True, 0.0),
                 (other, False, OTHER_LANGUAGE_MARGIN),
@@ -294,6 +294,26 @@ class Answerer:
         if social is not None:
             return Answer(Outcome(social), lang, 1.0)
         return None
+
+    def _without_courtesy(self, question: str) -> list[str]:
+        """The question without the greeting before it and the thanks or closing after
+        it ("goedemiddag, wat is een verbinder? alvast bedankt!"), when it had any and
+        something is left; else nothing."""
+        words = self.analyzers["nl"].words(question)
+        phrases = [p.split() for p in self.knowledge.courtesy]
+        start, end = 0, len(words)
+        changed = True
+        while changed:
+            changed = False
+            for phrase in phrases:
+                n = len(phrase)
+                if end - start > n and words[start : start + n] == phrase:
+                    start, changed = start + n, True
+                elif end - start > n and words[end - n : end] == phrase:
+                    end, changed = end - n, True
+        if (start, end) == (0, len(words)):
+            return []
+        return [" ".join(words[start:end])]
 
     def _below_answer(self, question: str, lang: str, score: float, hits: list[Hit]) -> Answer:
         """No entry scores high enough to answer: support for strain, else a question

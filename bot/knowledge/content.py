@@ -65,6 +65,9 @@ class Entry(BaseModel):
         return self.title, self.questions, self.answer
 
 
+COURTESY = "courtesy"  # smalltalk.yaml: words around a question, never a message alone
+
+
 @dataclass
 class Knowledge:
     entries: list[Entry]
@@ -72,6 +75,9 @@ class Knowledge:
     stopwords: dict[str, set[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     smalltalk: dict[str, str] = field(default_factory=dict)  # folded message → kind
+    # Greetings, thanks and closings around a question ("goedemiddag, …? dank je!"),
+    # folded, longest first: the answerer also searches the question without them.
+    courtesy: tuple[str, ...] = ()
     sources: dict[str, dict[str, str]] = field(default_factory=dict)  # file → lang → title
     popular: list[str] = field(default_factory=list)  # ids /vraag offers, most asked first
 
@@ -134,8 +140,17 @@ def load_knowledge(content: Path) -> Knowledge:
     smalltalk = {
         " ".join(fold(str(p)).split()): str(kind)
         for kind, phrases in (small_raw or {}).items()
+        if kind != COURTESY
         for p in phrases
     }
+    courtesy = sorted(
+        {
+            " ".join(fold(str(p)).split())
+            for kind, phrases in (small_raw or {}).items()
+            for p in phrases
+        },
+        key=lambda phrase: (-len(phrase.split()), phrase),
+    )
     sources_file = folder / "sources.yaml"
     sources = load_yaml(sources_file.read_text(encoding="utf-8")) if sources_file.exists() else {}
     for entry in entries:
@@ -154,6 +169,7 @@ def load_knowledge(content: Path) -> Knowledge:
         stopwords=stopwords,
         errors=errors,
         smalltalk=smalltalk,
+        courtesy=tuple(p for p in courtesy if p),
         sources=sources or {},
         popular=popular,
     )

@@ -89,3 +89,29 @@ def test_text_without_words_has_the_persons_language(answerer: Answerer, text: s
 def test_words_still_decide_the_language(answerer: Answerer) -> None:
     assert answerer.detect_language("what is positive health", "nl") == "en"
     assert answerer.detect_language("wat is positieve gezondheid", "en") == "nl"
+
+
+@pytest.mark.parametrize(
+    ("wrapped", "bare"),
+    [
+        ("Goedemiddag, wat is positieve gezondheid?", "Wat is positieve gezondheid?"),
+        ("Vraagje: hoe word ik gangmaker?", "Hoe word ik gangmaker?"),
+        ("Wat is een verbinder? Alvast bedankt!", "Wat is een verbinder?"),
+        ("Beste bot, wat is een leeratelier? Groetjes", "Wat is een leeratelier?"),
+        ("Hallo, wat is het spinnenweb? Dank je wel, fijne dag", "Wat is het spinnenweb?"),
+        ("Hi there, what is positive health? Thanks in advance", "What is positive health?"),
+    ],
+)
+def test_greetings_and_thanks_around_a_question_do_not_hide_its_answer(
+    answerer: Answerer, wrapped: str, bare: str
+) -> None:
+    expected = answerer.answer(bare)
+    assert expected.outcome is Outcome.ANSWER and expected.entry is not None
+    found = answerer.answer(wrapped)
+    assert found.outcome is Outcome.ANSWER, (wrapped, found.outcome)
+    assert found.entry is not None and found.entry.id == expected.entry.id
+
+
+@pytest.mark.parametrize("message", ["dank je wel", "goedemiddag", "bedankt!"])
+def test_a_greeting_or_thanks_alone_is_still_small_talk(answerer: Answerer, message: str) -> None:
+    assert answerer.answer(message).outcome in (Outcome.GREETING, Outcome.THANKS)
