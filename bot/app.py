@@ -1,7 +1,8 @@
 """The one place that builds and starts everything, and stops it in reverse.
 
 Start order: key and texts → database (reachable, migrated) → services →
-scheduler → outbox sender → HTTP server → channels. Stop runs backwards.
+scheduler → outbox sender → HTTP server → channels → readiness checks (/readyz).
+Stop runs backwards.
 Nothing heavy happens at import; all of it happens in :meth:`App.start`.
 """
 
@@ -38,6 +39,7 @@ from bot.knowledge.service import KnowledgeService
 from bot.outbox.queue import Outbox, Outgoing
 from bot.outbox.sender import OutboxSender
 from bot.paths import OwnerFiles, content_dir
+from bot.readiness import CHECK_SECONDS, Readiness
 from bot.scheduling import jobs, runtime
 from bot.scheduling.reminders import SchedulerReminders
 from bot.scheduling.scheduler import Scheduler
@@ -105,6 +107,21 @@ class ChannelView:
     ) -> int:
         return await self.outbox.enqueue_for(platform, platform_user_id, replies, delay=delay)
 
+    async def reachable(self, platform: str, platform_user_id: str, reachable: bool) -> bool:
+        async with self.work.begin() as repos:
+            person = await repos.users.find(platform, platform_user_id)
+            if person is None or person.active == reachable:
+                return False
+            person_id = person.id
+            if reachable:
+                person.active, person.blocked_at = True, None
+            else:  # as the outbox's sender does on a permanent delivery error
+                await repos.users.mark_inactive(person.id, self.clock.now())
+        log.info(
+            "%s person %s %s", platform, person_id, "reachable again" if reachable else "blocked us"
+        )
+        return True
+
 
 def _reminder_engine(services: Services, content: Path) -> ReminderEngine:
     """The agenda's engine, with when it sends invitations, reminders and prompts
@@ -122,6 +139,7 @@ class App:
         *,
         clock: Clock | None = None,
         channels: dict[str, Channel] | None = None,
+        readiness_interval: float = CHECK_SECONDS,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -132,6 +150,10 @@ class App:
         self.scheduler: Scheduler | None = None
         self.sender: OutboxSender | None = None
         self.http: HttpServer | None = None
+        # With the HTTP server: /readyz, and the channels' token checks every
+        # ``readiness_interval`` seconds (bot/readiness.py).
+        self.readiness: Readiness | None = None
+        self.readiness_interval = readiness_interval
         self._stops: list[Callable[[], Awaitable[None]]] = []
 
     async def start(
@@ -243,15 +265,22 @@ class App:
             await self.http.start()
             self._stops.append(self.http.stop)
 
-        for channel in self.channels.values():
-            self._stops.append(channel.stop)  # before start: a half-started channel is stopped too
-            await channel.start(self.handle)
+        await self._start_channels()
         log.info(
             "alliantiebot ready (%s, channels: %s)",
             self.engine.dialect.name,
             ", ".join(self.channels) or "none",
         )
         return self
+
+    async def _start_channels(self) -> None:
+        """The channels, then the readiness checks (stopped before the channels)."""
+        for channel in self.channels.values():
+            self._stops.append(channel.stop)  # before start: a half-started channel is stopped too
+            await channel.start(self.handle)
+        if self.readiness is not None:
+            self.readiness.start()
+            self._stops.append(self.readiness.stop)
 
     def _http_server(self, engine: AsyncEngine, services: Services) -> HttpServer:
         """The HTTP server with its own routes (health, calendar feeds) in place."""
@@ -262,6 +291,11 @@ class App:
             db_timeout=self.settings.db_timeout_seconds,
         )
         CalendarFeeds(services.work, self.clock).attach(server)
+        probe = server.probe
+        self.readiness = Readiness(
+            self.channels, lambda: probe.state, interval=self.readiness_interval
+        )
+        server.add_route("GET", "/readyz", self.readiness.readyz)
         return server
 
     def add_channel(self, channel: Channel) -> None:

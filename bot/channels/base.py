@@ -4,7 +4,7 @@ of the bot in return (:class:`ChannelHost`). Imports no platform SDK."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.core.home import HomeFacts
 from bot.core.messages import Incoming, Reply
@@ -87,13 +87,21 @@ class ChannelHost(Protocol):
         were new."""
         ...
 
+    async def reachable(self, platform: str, platform_user_id: str, reachable: bool) -> bool:
+        """The platform says whether the person can be reached in their private chat
+        (Telegram: they blocked the bot, or unblocked it): False marks them inactive,
+        as a permanent delivery error does; True active again. A person the database
+        does not know is left alone. Returns whether anything changed."""
+        ...
+
 
 class Channel(Protocol):
     """A platform the bot talks on.
 
     A channel that serves only some chats of its platform (the terminal: one person)
     says which in an attribute ``only_chats``; the outbox's sender then claims only
-    their rows (``OutboxSender._only_chats``)."""
+    their rows (``OutboxSender._only_chats``). A channel that can say whether it is
+    ready (``/readyz``, :mod:`bot.readiness`) also offers :class:`Checkable`."""
 
     name: str
     limiter: RateLimiter
@@ -113,3 +121,20 @@ class Channel(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class Checkable(Protocol):
+    """The optional readiness API of a channel (:mod:`bot.readiness` asks it)."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether the channel takes updates now (polling, the webhook accepting, the
+        socket open). Read on every /readyz: must answer at once."""
+        ...
+
+    async def check(self) -> bool | None:
+        """Ask the platform whether the token is still valid (Telegram ``getMe``, Slack
+        ``auth.test``): True valid, False refused (revoked), None cannot tell (network
+        trouble; the previous answer stays)."""
+        ...

@@ -273,6 +273,14 @@ class ConsoleChannel:
     async def start(self, handle: HandleIncoming) -> None:  # pragma: no cover - see converse
         await self.converse(handle)
 
+    @property
+    def connected(self) -> bool:
+        """A terminal is always ready (/readyz): nothing to connect, no token."""
+        return True
+
+    async def check(self) -> bool | None:
+        return True
+
     async def stop(self) -> None:
         return None
 

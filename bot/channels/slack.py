@@ -31,6 +31,8 @@
   ``conversations.open`` (cached).
 - **Errors.** ``account_inactive``, ``user_not_found`` and ``channel_not_found``
   are permanent (:class:`DeliveryError`: the outbox marks the person inactive).
+- **Ready.** ``connected`` (HTTP mode accepting, or the socket open) and ``check``
+  (``auth.test``: is the token still valid?) for ``/readyz`` (``bot.readiness``).
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ SCOPES = (
     "files:write",  # files_upload_v2
 )
 PERMANENT = frozenset({"account_inactive", "user_not_found", "channel_not_found"})
+# auth.test's answers that mean the token is no good (revoked, expired, uninstalled).
+TOKEN_REFUSED = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 RATE_RETRIES = 2  # 429s retried by the SDK (after Retry-After) before we give up
 RETRY_SOON = 5.0  # seconds before the outbox tries a reply Slack failed on
 STOP_GRACE = 20.0  # seconds stop() waits for the messages in hand to be answered
@@ -274,6 +280,34 @@ class SlackChannel:
         session = getattr(self.client, "session", None)
         if session is not None and not session.closed:
             await session.close()
+
+    # -- readiness (/readyz) ----------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """HTTP mode: taking Slack's POSTs; Socket Mode: the socket open and not stale."""
+        if not self._accepting:
+            return False
+        if self._socket is None:
+            return True
+        client = self._socket.client
+        session = client.current_session
+        return not client.closed and not client.stale and session is not None and not session.closed
+
+    async def check(self) -> bool | None:
+        """``auth.test``, once: False when Slack refuses the token, None when it cannot
+        be asked now (rate limited, network trouble)."""
+        try:
+            await self.client.auth_test()
+        except SlackApiError as exc:
+            error = _error_of(exc)
+            if error in TOKEN_REFUSED:
+                return False
+            log.info("slack: token check could not ask (%s)", error)
+            return None
+        except Exception as exc:
+            log.info("slack: token check could not ask (%s)", type(exc).__name__)
+            return None
+        return True
 
     # -- incoming -----------------------------------------------------------------
     async def events(self, request: web.Request) -> web.Response:

@@ -16,6 +16,11 @@
   :class:`DeliveryError` instead and retries on its own schedule. 403 is
   permanent: the outbox marks the person inactive. A failing update is logged
   (without content) and never stops the bot.
+- **Blocked.** A ``my_chat_member`` update of a private chat marks the person
+  inactive at once when they block the bot, and active again when they unblock
+  it (``ChannelHost.reachable``); no reply is sent.
+- **Ready.** ``connected`` (polling, or the webhook accepting) and ``check``
+  (``getMe``: is the token still valid?) for ``/readyz`` (``bot.readiness``).
 
 Rendering rules (HTML escaping, splitting, keyboards) are in ``telegram_format``.
 """
@@ -64,6 +69,7 @@ from bot.channels.telegram_updates import (
     ChatOrderProcessor,
     Me,
     UpdateReader,
+    membership,
     pressed_label,
 )
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
@@ -76,7 +82,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 10  # seconds a getUpdates call waits for news
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -349,6 +355,10 @@ class TelegramChannel:
     async def process(self, update: Update) -> None:
         """One update: answer a button press at once, hand the message to the core,
         close the pressed keyboard, send the replies."""
+        member = membership(update)
+        if member is not None:
+            await self._reachable(*member)
+            return
         query = update.callback_query
         if query is not None:
             try:
@@ -483,6 +493,37 @@ class TelegramChannel:
                 )
         except TelegramError as exc:  # already edited, or gone: nothing to press then
             log.info("telegram: keyboard not closed (%s)", type(exc).__name__)
+
+    async def _reachable(self, user_id: str, reachable: bool) -> None:
+        """The person blocked (or unblocked) the bot: tell the database at once."""
+        if self._host is None:
+            return
+        try:
+            await self._host.reachable(PLATFORM, user_id, reachable)
+        except Exception as exc:  # the outbox's 403 marks them later all the same
+            log.warning("telegram: block or unblock not recorded (%s)", type(exc).__name__)
+
+    # -- readiness (/readyz) -------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """Taking updates: the webhook accepting, or the poller running."""
+        application = self.application
+        if self.webhook_url:
+            return self._accepting and application.running
+        updater = application.updater
+        return application.running and updater is not None and updater.running
+
+    async def check(self) -> bool | None:
+        """``getMe``, once: False when Telegram refuses the token (revoked), None when
+        it cannot be asked now."""
+        try:
+            await self.application.bot.get_me()
+        except InvalidToken:
+            return False
+        except TelegramError as exc:
+            log.info("telegram: token check could not ask (%s)", type(exc).__name__)
+            return None
+        return True
 
     # -- outgoing (the outbox) ------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str | None:

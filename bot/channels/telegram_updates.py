@@ -5,6 +5,8 @@
   is not for us (a group message not addressed to the bot, a bot's message, an
   edit). A photo or file in a private chat is UNSUPPORTED with its caption as text;
   the channel downloads the file (``telegram_media``) and adds it as the attachment.
+- :func:`membership`: a ``my_chat_member`` update of a private chat says the person
+  blocked the bot (``kicked``) or unblocked it (``member``); not a message, no reply.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, Message, MessageEntity, Update
+from telegram import CallbackQuery, ChatMember, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
@@ -170,6 +172,22 @@ class UpdateReader:
         if not mentioned:
             return None
         return without_mention(text, self.me.username) or "/help"
+
+
+def membership(update: Update) -> tuple[str, bool] | None:
+    """(the person's user id, whether they can be reached) for a ``my_chat_member``
+    update of their private chat with the bot: blocked (``kicked``) → False,
+    unblocked or started (``member``) → True. None for anything else (a group that
+    added or removed the bot is a group's business, not the person's)."""
+    changed = update.my_chat_member
+    if changed is None or changed.chat.type != ChatType.PRIVATE:
+        return None
+    status = changed.new_chat_member.status
+    if status == ChatMember.BANNED:
+        return str(changed.chat.id), False
+    if status == ChatMember.MEMBER:
+        return str(changed.chat.id), True
+    return None
 
 
 def pressed_label(query: CallbackQuery) -> str | None:

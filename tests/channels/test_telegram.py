@@ -168,7 +168,7 @@ async def test_deep_link_start_opens_consent_and_commands_are_registered(
         assert [c["description"] for c in registered] == [tg.t(c.help_key, lang) for c in public]
     assert tg.fake.commands[("default", "en")] != tg.fake.commands[("default", "")]
     assert all(call.ok for call in tg.fake.calls_of("setMyCommands"))
-    assert tg.fake.allowed_updates == ["message", "callback_query"]
+    assert tg.fake.allowed_updates == ["message", "callback_query", "my_chat_member"]
 
     # Someone whose Telegram is in English is answered in English.
     sent = await tg.say(BOB, "/start", first_name="Bob", language_code="en")
@@ -508,7 +508,7 @@ async def test_webhook_mode_checks_the_secret_and_answers_each_update_once(
         assert tg.fake.webhook["url"] == url
         assert tg.fake.webhook["secret_token"] == SECRET
         assert tg.fake.calls_of("getUpdates") == []
-        assert tg.fake.allowed_updates == ["message", "callback_query"]
+        assert tg.fake.allowed_updates == ["message", "callback_query", "my_chat_member"]
 
         update = tg.fake.message(ANNA, "/start", enqueue=False)
         assert await tg.fake.post_webhook(update, secret=SECRET) == 200
