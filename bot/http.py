@@ -1,4 +1,4 @@
-"""The one HTTP server of a process: health check now, platform webhooks later.
+"""The one HTTP server of a process: health check, metrics, platform webhooks.
 
 aiohttp is already a dependency of python-telegram-bot and slack-bolt's async
 mode, so the service needs no second web framework.
@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot
+from bot import metrics
 from bot.settings import ConfigError
 from bot.storage.db import DEFAULT_TIMEOUT
 
@@ -108,6 +109,7 @@ class HttpServer:
         self.probe = DatabaseProbe(engine, timeout=db_timeout, interval=probe_interval)
         self.app = web.Application(client_max_size=1024 * 1024)
         self.app.router.add_get("/healthz", self.healthz)
+        self.app.router.add_get("/metrics", self.metrics_page)
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
@@ -124,6 +126,12 @@ class HttpServer:
                 status=503,
             )
         return web.json_response({"status": "ok", "database": "ok", "version": bot.__version__})
+
+    async def metrics_page(self, request: web.Request) -> web.Response:
+        """Prometheus' text format (bot/metrics.py): counts and timings, no content."""
+        await metrics.refresh()
+        body, content_type = metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def start(self) -> None:
         await self.probe.start()

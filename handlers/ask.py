@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import metrics
 from bot.core.context import Context
 from bot.core.messages import Choice, Incoming, PressOutcome, Reply
 from bot.core.texts import Texts
@@ -107,6 +108,17 @@ def number_reply(
 
 
 SMALL_TALK = {Outcome.GREETING: "ask.greeting", Outcome.THANKS: "ask.thanks"}
+# The outcomes /metrics counts (bot/metrics.py); small talk, referrals, a bare number
+# are not questions answered or missed, and are not counted.
+COUNTED: dict[Outcome, metrics.AnswerOutcome] = {
+    Outcome.ANSWER: "answered",
+    Outcome.FACT: "answered",
+    Outcome.AGENDA: "answered",
+    Outcome.CLARIFY: "clarified",
+    Outcome.UNKNOWN: "unknown",
+    Outcome.CRISIS: "crisis",
+    Outcome.CRISIS_OTHER: "crisis",
+}
 
 
 def render(
@@ -180,6 +192,8 @@ async def question(msg: Incoming, ctx: Context) -> list[Reply]:
         result.confidence,
         result.entry.id if result.entry else "-",
     )
+    if (counted := COUNTED.get(result.outcome)) is not None:
+        metrics.answer(counted)
     if result.gap:  # not answered outright: the text only, never who asked
         normalized = " ".join(fold(msg.text).split())
         await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from bot import metrics
 from bot.core.context import Context
 from bot.core.flow import Action, Answer, Buttons, Flow, Go, Pause, Step
 from bot.core.messages import Incoming, PressOutcome, Reply
@@ -72,6 +73,7 @@ async def begin(msg: Incoming, ctx: Context) -> list[Reply]:
 
 def first(ctx: Context) -> tuple[str, CheckinData]:
     """Where a check-in begins: consent, unless given for this version of the text."""
+    ctx.on_commit(metrics.checkin_started)  # a new run (not a resumed one) begins
     user = ctx.person
     if user.consent_at is not None and user.consent_version == ctx.web.consent_version:
         return "mode", CheckinData(store=True)
@@ -230,6 +232,7 @@ async def _result(ctx: Context, data: CheckinData) -> Go[CheckinData]:
         data = replace(data, checkin=record.id)
         await ctx.db.audit.record(now, "checkin.saved", user.id, mode)
     picture = await draw_web(ctx, record, previous, _run(ctx))
+    ctx.on_commit(metrics.checkin_finished)
     shown = Reply(text=summary_text(ctx, record, previous), image=picture)
     if not data.store:
         forgotten = Reply(text=ctx.t("checkin.forgotten"), choices=menu_choices(ctx))

@@ -1,7 +1,10 @@
-"""Runs one Incoming through the middleware chain and the router."""
+"""Runs one Incoming through the middleware chain and the router, and counts it."""
 
 from __future__ import annotations
 
+import time
+
+from bot import metrics
 from bot.core.context import Context, Services
 from bot.core.messages import Incoming, Reply, cleaned
 from bot.core.middleware import Middleware, chain
@@ -15,4 +18,8 @@ class Dispatcher:
         self._handle = chain(middlewares, router.dispatch)
 
     async def handle(self, msg: Incoming) -> list[Reply]:
-        return await self._handle(cleaned(msg), Context(self.services))
+        started = time.perf_counter()
+        try:
+            return await self._handle(cleaned(msg), Context(self.services))
+        finally:
+            metrics.update_handled(msg.platform, msg.kind, time.perf_counter() - started)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.core.context import Context
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.outbox.queue import REPLY, Outgoing
@@ -254,6 +255,7 @@ async def safety_first(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
                 found.concern.value,
                 found.family,
             )
+            metrics.answer("crisis")
             return [Reply(text=ctx.services.texts.get(language, key))]
     return await call_next(msg, ctx)
 

@@ -560,3 +560,13 @@ class Outbox:
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             )
             return {status: int(count) for status, count in result.tuples()}
+
+    async def oldest_due(self) -> datetime | None:
+        """When the longest-waiting pending row was due to go (its ``next_attempt_at``),
+        among those due now; None when none is (for the metrics' age gauge)."""
+        async with self.sessions() as session:
+            stmt = select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= self.clock.now()
+            )
+            oldest: datetime | None = (await session.execute(stmt)).scalar_one()
+            return oldest

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, update
 
+from bot import metrics
 from bot.channels.base import Channel, DeliveryError
 from bot.outbox.queue import FAILED, PENDING, REPLY, SENT, Claimed, Outbox
 from bot.storage.models import OutboxMessage
@@ -131,7 +132,18 @@ class OutboxSender:
         return Outcome(row, message_id=message_id)
 
     async def _record(self, outcomes: list[Outcome]) -> None:
+        """Write each row's outcome; once written, count the sent and failed ones."""
+        failed = await self._write(outcomes)
+        for outcome in outcomes:
+            if outcome.error is None:
+                metrics.outbox_sent(outcome.row.platform)
+        for platform in failed:
+            metrics.outbox_failed(platform)
+
+    async def _write(self, outcomes: list[Outcome]) -> list[str]:
+        """The outcomes in one transaction; returns the platforms of the rows given up."""
         now = self.outbox.clock.now()
+        failed: list[str] = []
         async with self.outbox.sessions() as session, session.begin():
             # A held reply was kept only until it is out (see Outbox.hold).
             replies = [o.row.id for o in outcomes if o.error is None and o.row.kind == REPLY]
@@ -169,6 +181,7 @@ class OutboxSender:
                 row = outcome.row
                 if outcome.permanent:
                     values["status"] = FAILED
+                    failed.append(row.platform)
                     if row.user_id is not None:
                         await UserRepo(session).mark_inactive(row.user_id, now)
                     log.info(
@@ -183,6 +196,7 @@ class OutboxSender:
                     )
                 elif row.attempts >= self.max_attempts:
                     values["status"] = FAILED
+                    failed.append(row.platform)
                     log.warning("outbox row %s failed after %s attempts", row.id, row.attempts)
                 else:
                     values.update(
@@ -192,6 +206,7 @@ class OutboxSender:
                 await session.execute(
                     update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
                 )
+        return failed
 
     async def run(self) -> None:
         """Deliver forever; wakes at once when something is enqueued in this process."""

@@ -10,6 +10,10 @@ Why these choices (from APScheduler 3.11's docs and source):
   the bot was down; ``coalesce`` runs a job that missed several runs once;
 - times are kept in UTC and shown in the configured zone.
 
+Each job this process runs is counted for ``/metrics`` (bot/metrics.py) by a
+listener: ok, error or missed, and how late it ran (the seconds from its scheduled
+time to its end: our jobs take milliseconds, so this is nearly all waiting).
+
 **The job store never runs on the event loop.** It is synchronous (SQLAlchemy's
 sync engine), so a hung database would freeze every conversation, the crisis
 reply included, if it ran there. The scheduler runs in its own thread
@@ -43,6 +47,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
 from apscheduler.executors.base import BaseExecutor, run_coroutine_job, run_job
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
@@ -54,6 +64,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.util import iscoroutinefunction_partial
 from sqlalchemy import Engine, event
 
+from bot import metrics
 from bot.storage import db
 
 log = logging.getLogger(__name__)
@@ -314,6 +325,27 @@ class _Background(BackgroundScheduler):  # type: ignore[misc]
             return float(self.jobstore_retry_interval)
 
 
+_JOB_OUTCOMES: dict[int, metrics.JobOutcome] = {
+    EVENT_JOB_EXECUTED: "ok",
+    EVENT_JOB_ERROR: "error",
+    EVENT_JOB_MISSED: "missed",
+}
+JOB_EVENTS = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+
+
+def count_job(job_event: JobExecutionEvent) -> None:
+    """APScheduler's listener (in the scheduler's thread, or the loop's for a finished
+    coroutine job): the job's outcome and, for one that ran, how late. The process's
+    own rescan tick (the "local" store) is not a job anyone scheduled."""
+    outcome = _JOB_OUTCOMES.get(job_event.code)
+    if outcome is None or job_event.jobstore == "local":
+        return
+    metrics.job_run(outcome)
+    if outcome != "missed":
+        late = datetime.now(UTC) - job_event.scheduled_run_time
+        metrics.job_lateness(late.total_seconds())
+
+
 # -- the wrapper the bot uses -------------------------------------------------------------
 
 
@@ -351,6 +383,7 @@ class Scheduler:
             timezone=UTC,
             daemon=True,
         )
+        self._aps.add_listener(count_job, JOB_EVENTS)
         # Not the loop's default executor: pictures and knowledge loading use that one.
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="job-store"
