@@ -19,10 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import icalendar
 
 from bot.agenda.model import (
     BESTUURDERS,
@@ -37,6 +35,9 @@ from bot.agenda.model import (
     EventData,
     wall_time,
 )
+
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Alliantie Positieve Gezondheid Zuid-Holland Noord//alliantiebot//NL"
 X_KIND, X_HOSTS, X_AUDIENCE, X_CAPACITY, X_RSVP_BY = (
@@ -64,6 +65,8 @@ class CalendarError(ValueError):
 
 def to_ical(events: Iterable[Event], *, name: str | None = None) -> bytes:
     """One VCALENDAR with every event in ``events`` (cancelled ones as CANCELLED)."""
+    import icalendar  # at the first calendar, not at start (bot.app imports this module)
+
     chosen = list(events)
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
@@ -85,6 +88,8 @@ def to_ical(events: Iterable[Event], *, name: str | None = None) -> bytes:
 
 
 def _vevent(event: Event) -> icalendar.Event:
+    import icalendar
+
     zone = ZoneInfo(event.zone)
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
@@ -129,6 +134,8 @@ def from_ical(raw: bytes | str, zone: str) -> list[ReadEvent]:
     """The events of an .ics file, times as wall time in ``zone``. Raises
     :class:`CalendarError` for a file that is not iCalendar or an event that cannot
     be taken as it is (no UID, no start, a repeating one)."""
+    import icalendar
+
     try:
         calendars = icalendar.Calendar.from_ical(raw, multiple=True)
     except ValueError as exc:
@@ -172,6 +179,8 @@ def _read(vevent: Any, number: int, zone: str) -> ReadEvent:
 
 def _times(vevent: Any, where: str, zone: str) -> tuple[datetime, datetime]:
     """Start and end as naive wall times in ``zone``."""
+    import icalendar
+
     if "dtstart" not in vevent:
         raise CalendarError(f"{where}: has no DTSTART")
     try:

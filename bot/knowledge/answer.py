@@ -16,12 +16,12 @@ of the evidence a "Bedoel je ...?" needs. A bare number is never a question.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import py3langid
+from typing import Any
 
 from bot.knowledge.agenda_question import AgendaQuestion, AgendaQuestions
 from bot.knowledge.content import Entry, Knowledge, load_knowledge
@@ -43,6 +43,17 @@ CONTENT_OVER_FEELING = 0.75
 # An "I don't know" offers related topics only with at least this share of the
 # evidence (the decision's probability) that a "Bedoel je ...?" needs.
 SUGGEST_SHARE = 0.5
+
+
+@functools.cache
+def _language_identifier() -> Any:
+    """py3langid, loaded at the first detection that needs it, not at start: its
+    model costs about 70 MiB of memory and half a second, and most short messages
+    are told apart by their stop words alone (``Answerer.detect_language``)."""
+    import py3langid
+
+    py3langid.set_languages(["nl", "en"])
+    return py3langid
 
 
 class Outcome(enum.StrEnum):
@@ -161,7 +172,6 @@ class Answerer:
         self.region = region
         self.decision = decision
         self.people = people
-        py3langid.set_languages(["nl", "en"])
         self.knowledge = knowledge
         self.safety = safety
         # Both languages' stop words in both analyzers: a Dutch question searched in
@@ -246,7 +256,7 @@ class Answerer:
             return "nl" if nl_hits > en_hits else "en"
         if len(written) < 3:
             return default
-        language, _ = py3langid.classify(text)
+        language, _ = _language_identifier().classify(text)
         return str(language) if language in ("nl", "en") else default
 
     def answer(

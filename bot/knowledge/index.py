@@ -22,17 +22,42 @@ place. Only topical entries are offered as suggestions.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.content import Entry
 from bot.knowledge.text import Analyzer
+
+
+def _without_scipy(name: str) -> ModuleType:
+    """Import ``name`` (bm25s) while scipy cannot be imported. bm25s imports
+    scipy.sparse whenever it can, about 20 MiB of memory and a tenth of a second,
+    only for a matrix back-end this index never asks for (its ``csc_backend`` is
+    numpy's; the scores are the same). Done once, at import, before any thread of
+    the bot runs; a process that already has scipy imports bm25s as it is."""
+    if name in sys.modules or "scipy" in sys.modules:
+        return importlib.import_module(name)
+    sys.modules["scipy"] = None  # type: ignore[assignment]  # import scipy: ImportError
+    try:
+        return importlib.import_module(name)
+    finally:
+        if sys.modules.get("scipy", ...) is None:
+            del sys.modules["scipy"]
+
+
+if TYPE_CHECKING:
+    import bm25s
+else:
+    bm25s = _without_scipy("bm25s")
 
 # bm25s sets its own logger to DEBUG when imported and reports every index build.
 logging.getLogger("bm25s").setLevel(logging.WARNING)

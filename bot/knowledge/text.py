@@ -24,6 +24,8 @@ _APOSTROPHE_PLURAL = re.compile(r"['’`´]s\b")  # foto's → fotos, agenda's �
 def fold(text: str) -> str:
     """Lower case without accents: 'Zelfmanagement é' → 'zelfmanagement e'."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
+    if decomposed.isascii():  # most text: no accents to drop
+        return decomposed
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -47,7 +49,9 @@ class Analyzer:
         self._stem_single = {
             stemmer.stemWord(w): c for w, c in self._single.items() if "_" not in w
         }
-        self._phrases = [(re.compile(rf"\b{re.escape(p)}\b"), c) for p, c in phrases]
+        # (phrase, its pattern, its group's word); the plain phrase is a quick test
+        # that skips the pattern when the text does not contain it at all.
+        self._phrases = [(p, re.compile(rf"\b{re.escape(p)}\b"), c) for p, c in phrases]
         self.stem = lru_cache(maxsize=50_000)(self._stem)
 
     def _stem(self, word: str) -> str:
@@ -70,15 +74,16 @@ class Analyzer:
     def synonym_words(self) -> set[str]:
         """Every word that occurs in a synonym group (known to the typo correction)."""
         words = set(self._single)
-        for pattern, _ in self._phrases:
+        for _, pattern, _ in self._phrases:
             words.update(_WORD.findall(pattern.pattern.replace("\\b", " ")))
         return words
 
     def canonical(self, tokens: list[str]) -> list[str]:
         """Synonym groups mapped to one word each."""
         joined = " ".join(tokens)
-        for pattern, canonical in self._phrases:
-            joined = pattern.sub(canonical, joined)
+        for phrase, pattern, canonical in self._phrases:
+            if phrase in joined:  # a match needs the phrase; the test costs far less
+                joined = pattern.sub(canonical, joined)
         return [self._single.get(w, w) for w in joined.split()]
 
     def words(self, text: str) -> list[str]:

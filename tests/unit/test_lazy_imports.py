@@ -1,0 +1,63 @@
+"""A started console bot has not imported what it does not need yet (issue 18):
+the language model comes at the first detection that needs it (about 70 MiB),
+icalendar at the first calendar, matplotlib at the first picture, a platform SDK
+only for a configured channel, and scipy not at all (bm25s would import it for a
+matrix back-end the index does not use). Checked in a fresh interpreter, since
+this test process has imported all of them long ago."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from bot.settings import Settings
+from tests.conftest import TEST_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+LAZY = ("matplotlib", "py3langid", "icalendar", "telegram", "slack_bolt", "slack_sdk", "scipy")
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, json, sys
+
+    from bot.app import App
+    from bot.channels.console import ConsoleChannel
+    from bot.settings import load_settings
+
+    async def main() -> None:
+        app = App(load_settings())
+        app.add_channel(ConsoleChannel(user="lazy", label=lambda key, **kw: key))
+        await app.start(scheduler=False, sender=False)
+        try:
+            print(json.dumps(sorted(m for m in sys.argv[1:] if m in sys.modules)))
+        finally:
+            await app.stop()
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_started_console_bot_has_not_imported_what_it_needs_later(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env.update(
+        DATA_KEY=TEST_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *LAZY],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
