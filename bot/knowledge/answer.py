@@ -43,6 +43,8 @@ CONTENT_OVER_FEELING = 0.75
 # An "I don't know" offers related topics only with at least this share of the
 # evidence (the decision's probability) that a "Bedoel je ...?" needs.
 SUGGEST_SHARE = 0.5
+GREETING_CLAUSE_WORDS = 4  # "Dag meneer/mevrouw, hoe …?": a greeting before the comma
+_QUESTION_SENTENCE = re.compile(r"[^.!?:;\n]*\?")
 
 
 @functools.cache
@@ -174,6 +176,8 @@ class Answerer:
         self.people = people
         self.knowledge = knowledge
         self.safety = safety
+        self._courtesy = [phrase.split() for phrase in knowledge.courtesy]
+        self._courtesy_starts = {phrase[0] for phrase in self._courtesy}
         # Both languages' stop words in both analyzers: a Dutch question searched in
         # the English index (and the reverse) must not match on "het" or "the".
         self._language_words = {lang: knowledge.stopwords.get(lang, set()) for lang in ("nl", "en")}
@@ -306,24 +310,42 @@ class Answerer:
         return None
 
     def _without_courtesy(self, question: str) -> list[str]:
-        """The question without the greeting before it and the thanks or closing after
-        it ("goedemiddag, wat is een verbinder? alvast bedankt!"), when it had any and
-        something is left; else nothing."""
+        """The question without what comes around it: the greeting before it and the
+        thanks, closing or name after it ("goedemiddag, wat is een verbinder? alvast
+        bedankt!", "Hoi! Even een vraag. Wat doet een gangmaker? Groetjes, Ria").
+        Two readings, when they differ from the message: the message without its
+        courtesy words at either end, and the sentence that asks (the last one with a
+        question mark) without a short greeting clause before it. Empty when the
+        message has no such wrapping."""
         words = self.analyzers["nl"].words(question)
-        phrases = [p.split() for p in self.knowledge.courtesy]
+        found = [" ".join(self._trim_courtesy(words))]
+        asked = _QUESTION_SENTENCE.findall(question)
+        if asked:
+            sentence = asked[-1].strip()
+            head, comma, rest = sentence.partition(",")
+            opening = self.analyzers["nl"].words(head)
+            greeting = 0 < len(opening) <= GREETING_CLAUSE_WORDS and (
+                opening[0] in self._courtesy_starts
+            )
+            if comma and rest.strip() and greeting:
+                sentence = rest
+            found.append(" ".join(self._trim_courtesy(self.analyzers["nl"].words(sentence))))
+        whole = " ".join(words)
+        return [text for text in dict.fromkeys(found) if text and text != whole]
+
+    def _trim_courtesy(self, words: list[str]) -> list[str]:
+        """``words`` without courtesy phrases at the start and at the end."""
         start, end = 0, len(words)
         changed = True
         while changed:
             changed = False
-            for phrase in phrases:
+            for phrase in self._courtesy:
                 n = len(phrase)
                 if end - start > n and words[start : start + n] == phrase:
                     start, changed = start + n, True
                 elif end - start > n and words[end - n : end] == phrase:
                     end, changed = end - n, True
-        if (start, end) == (0, len(words)):
-            return []
-        return [" ".join(words[start:end])]
+        return words[start:end]
 
     def _below_answer(self, question: str, lang: str, score: float, hits: list[Hit]) -> Answer:
         """No entry scores high enough to answer: support for strain, else a question

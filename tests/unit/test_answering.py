@@ -100,6 +100,14 @@ def test_words_still_decide_the_language(answerer: Answerer) -> None:
         ("Beste bot, wat is een leeratelier? Groetjes", "Wat is een leeratelier?"),
         ("Hallo, wat is het spinnenweb? Dank je wel, fijne dag", "Wat is het spinnenweb?"),
         ("Hi there, what is positive health? Thanks in advance", "What is positive health?"),
+        # The sentence that asks, with names, signatures and small talk around it.
+        ("Hoi! Even een vraag. Wat is een verbinder? Groetjes, Ria", "Wat is een verbinder?"),
+        (
+            "Dag meneer/mevrouw, hoe word ik gangmaker? Met vriendelijke groet, Petra",
+            "Hoe word ik gangmaker?",
+        ),
+        ("Hey bot, wat is het spinnenweb? 👍", "Wat is het spinnenweb?"),
+        ("Hi all, what is positive health? Best, Mark", "What is positive health?"),
     ],
 )
 def test_greetings_and_thanks_around_a_question_do_not_hide_its_answer(
