@@ -1,18 +1,31 @@
-"""Time from process start to ready, and to a clean exit of ``alliantiebot chat``.
+"""Time from process start to ready, idle memory, and a clean exit of ``alliantiebot chat``.
 
-Three measurements per database backend, each in fresh processes:
+Measurements per database backend, each in fresh processes:
 
 1. ``python -m bot chat`` (what ``alliantiebot chat`` runs) with an empty
    standard input: the bot starts, reads end-of-input at once, says goodbye
    and stops. Wall time from spawning to exit. The first run works on an
    empty database and applies the migrations; later runs find it migrated.
-2. spawn → ready: a child process (this script with ``--child``) imports the
-   bot, builds :class:`bot.app.App` and runs ``App.start()`` with scheduler,
-   outbox sender and HTTP server (port 0), as ``alliantiebot run`` does, and
-   reports the wall-clock moment ``start()`` returned. The child also reports
-   how long its imports took and ``App.start()`` itself took, and how long a
-   second ``App.start()`` in the same process takes (imports already done).
+2. spawn → ready: a child process (this script with ``--child``) imports what
+   ``alliantiebot run`` imports (``bot.cli``, ``bot.app``), builds
+   :class:`bot.app.App` and runs ``App.start()`` with scheduler, outbox sender
+   and HTTP server (port 0), then adds the console channel, as ``alliantiebot
+   run`` without platform tokens does, and reports the wall-clock moment
+   ``start()`` returned. One second later it reports its idle memory (VmRSS
+   from /proc/self/status). The child also reports how long its imports took
+   and ``App.start()`` itself took, and how long a second ``App.start()`` in the
+   same process takes (imports already done).
 3. baselines: ``python -c pass`` and ``python -c "import bot.app"``.
+4. side by side, in the same run: a bare python-telegram-bot echo bot
+   (``tests/helpers/bare_ptb.py``, since only the channels and the tests import a
+   platform SDK), started as its docs show (``async with
+   application``, ``start()``, ``updater.start_polling()``, no job queue)
+   against the fake Bot API of the tests (``tests/helpers/fake_telegram.py``,
+   in this process, on loopback): spawn → polling started, and its VmRSS one
+   second later. The echo bot uses the library's default transport (httpx).
+
+At the end: the bot's spawn → ready against the echo bot's (goal: at most 2×)
+and its idle RSS against the goal of 120 MiB (issue 18).
 
 Every child runs in a temporary working directory (so no ``.env`` and no
 ``./data`` of the checkout are used) with ``DATABASE_URL`` pointing at a fresh
@@ -21,24 +34,31 @@ database and a throw-away ``DATA_KEY``.
 Usage::
 
     .venv/bin/python benchmarks/bench_startup.py --db sqlite
-    .venv/bin/python benchmarks/bench_startup.py --db postgresql --repeat 5
+    .venv/bin/python benchmarks/bench_startup.py --db both --repeat 5
 
-Target: ready within 3 s.
+Target: ready within 3 s; ready ≤ 2× the echo bot's; idle RSS ≤ 120 MiB.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import _common
 
 TARGET_SECONDS = 3.0
+READY_RATIO_GOAL = 2.0  # spawn → ready, against the bare echo bot's
+RSS_GOAL_MIB = 120.0
+IDLE_SECONDS = 1.0  # RSS is read this long after ready
 CHILD_TIMEOUT = 90.0
 # Variables of bot.settings.Settings: the parent's values must not leak into a child.
 SETTINGS_PREFIXES = (
@@ -48,12 +68,21 @@ SETTINGS_PREFIXES = (
 )  # fmt: skip
 
 
+def rss_mib() -> float:
+    """This process's resident memory (VmRSS), in MiB."""
+    with Path("/proc/self/status").open(encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def child() -> int:
     """Runs in the child process: import, start, report, stop, start again."""
     began = time.perf_counter()
-    import asyncio
-
+    import bot.cli  # noqa: F401  (what `alliantiebot run` imports first)
     from bot.app import App
+    from bot.channels.console import ConsoleChannel
     from bot.settings import load_settings
 
     imported = time.perf_counter()
@@ -66,6 +95,9 @@ def child() -> int:
         await app.start(http=True, scheduler=True, sender=True)
         result["start_s"] = time.perf_counter() - t0
         result["ready_epoch"] = time.time()
+        app.add_channel(ConsoleChannel(user="bench", label=lambda key, **kw: key))
+        await asyncio.sleep(IDLE_SECONDS)
+        result["rss_mib"] = rss_mib()
         t0 = time.perf_counter()
         await app.stop()
         result["stop_s"] = time.perf_counter() - t0
@@ -160,7 +192,12 @@ def bench_backend(args: argparse.Namespace, backend: str, deadline: float) -> li
     with _common.temp_database(backend, args.pg_url) as db:
         env = child_env(db.url)
         ready: list[float] = []
-        parts: dict[str, list[float]] = {"import_s": [], "start_s": [], "start_again_s": []}
+        parts: dict[str, list[float]] = {
+            "import_s": [],
+            "start_s": [],
+            "start_again_s": [],
+            "rss_mib": [],
+        }
         for _ in range(args.repeat):
             if ready and time.perf_counter() > deadline:
                 break
@@ -173,7 +210,95 @@ def bench_backend(args: argparse.Namespace, backend: str, deadline: float) -> li
         add("  of which: imports (bot.app, settings)", parts["import_s"])
         add("  of which: App.start() (first in process)", parts["start_s"], target=True)
         add("App.start() again in same process", parts["start_again_s"])
+        add(f"idle RSS MiB ({IDLE_SECONDS:g} s after ready)", parts["rss_mib"])
+        rows[-1][-1] = "yes" if max(parts["rss_mib"]) <= RSS_GOAL_MIB else "NO"
     return rows
+
+
+@contextlib.contextmanager
+def fake_bot_api() -> Iterator[tuple[str, str]]:
+    """The tests' fake Bot API on loopback, in a thread of this process; (base_url, token)."""
+    sys.path.insert(0, str(_common.REPO))
+    from tests.helpers.fake_telegram import FakeBotApi
+
+    loop = asyncio.new_event_loop()
+    fake = FakeBotApi()
+    thread = threading.Thread(target=loop.run_forever, name="fake-bot-api", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(timeout=30)
+    try:
+        yield fake.base_url, fake.token
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
+
+
+def bench_echo(repeat: int) -> list[list[object]]:
+    """The bare python-telegram-bot echo bot: spawn → polling, and its idle RSS."""
+    env = child_env("sqlite:///unused.db")
+    ready: list[float] = []
+    parts: dict[str, list[float]] = {"import_s": [], "start_s": [], "rss_mib": []}
+    with fake_bot_api() as (base_url, token):
+        for _ in range(repeat):
+            spawned, _, out = timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.helpers.bare_ptb",
+                    base_url,
+                    token,
+                    str(IDLE_SECONDS),
+                ],
+                env,
+                _common.REPO,
+            )
+            report = json.loads(out.strip().splitlines()[-1])
+            ready.append(report["ready_epoch"] - spawned)
+            for key in parts:
+                parts[key].append(report[key])
+    rows: list[list[object]] = []
+    for name, values in (
+        ("spawn to ready (polling started)", ready),
+        ("  of which: imports (telegram, telegram.ext)", parts["import_s"]),
+        ("  of which: build, initialize, start, start_polling", parts["start_s"]),
+        (f"idle RSS MiB ({IDLE_SECONDS:g} s after ready)", parts["rss_mib"]),
+    ):
+        later = values[1:]
+        rows.append(
+            ["echo bot", name, values[0], _common.median(later), min(later, default=float("nan")),
+             max(later, default=float("nan")), len(later), ""]
+        )  # fmt: skip
+    return rows
+
+
+def side_by_side(rows: list[list[object]]) -> str:
+    """The bot's spawn → ready against the echo bot's, and its RSS against the goal."""
+
+    def later(db: str, name: str) -> float:
+        for row in rows:
+            if row[0] == db and str(row[1]).startswith(name):
+                value = row[3]
+                return float(value) if isinstance(value, (int, float)) else float("nan")
+        return float("nan")
+
+    echo_ready = later("echo bot", "spawn to ready")
+    echo_rss = later("echo bot", "idle RSS")
+    lines = [
+        f"echo bot: ready {echo_ready:.2f} s, idle RSS {echo_rss:.0f} MiB "
+        "(medians of the later runs)"
+    ]
+    for db in sorted({str(row[0]) for row in rows} - {"-", "echo bot"}):
+        ready, rss = later(db, "spawn to ready"), later(db, "idle RSS")
+        ratio = ready / echo_ready
+        lines.append(
+            f"alliantiebot {db}: ready {ready:.2f} s = {ratio:.1f}x the echo bot's "
+            f"(goal <= {READY_RATIO_GOAL:g}x: {'yes' if ratio <= READY_RATIO_GOAL else 'NO'}); "
+            f"idle RSS {rss:.0f} MiB (goal <= {RSS_GOAL_MIB:g}: "
+            f"{'yes' if rss <= RSS_GOAL_MIB else 'NO'}; {rss / echo_rss:.1f}x the echo bot's)"
+        )
+    return "\n".join(lines)
 
 
 def baselines(repeat: int) -> list[list[object]]:
@@ -208,13 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         rows = baselines(3)
+        rows += bench_echo(args.repeat)
         for backend in _common.backends(args.db):
             rows += bench_backend(args, backend, time.perf_counter() + args.max_seconds)
     except KeyboardInterrupt:
         print("stopped early (signal); temporary databases removed", file=sys.stderr)
         return 130
-    headers = ["db", "measurement", "first s", "later s", "min", "max", "n", "target"]
+    headers = ["db", "measurement", "first", "later", "min", "max", "n", "target"]
     print(_common.table(headers, rows))
+    print("seconds, except where MiB; 'later' is the median of runs 2..n")
+    print(side_by_side(rows))
     return 0
 
 
