@@ -102,6 +102,9 @@ class CrisisLexicon:
         self.about = [_compile(str(p), macros) for p in context.get("about", [])]
         self.topic = [_compile(str(p), macros) for p in context.get("topic", [])]
         self.requests = [_compile(str(p), macros) for p in context.get("request", [])]
+        # An apology for asking ("sorry als dit al eens gevraagd is"): not read by the
+        # classifier either; the crisis patterns still see the whole message.
+        self.requests += [_compile(str(p), macros) for p in context.get("courtesy", [])]
         self._relation = _compile(str(raw.get("relation", "(?!)")), macros)
         persons = raw.get("persons") or {}
         self._self_in_span = _compile(str(persons.get("self_in_span", "(?!)")), macros)

@@ -241,3 +241,27 @@ def test_the_crisis_check_of_a_message_runs_once_for_the_middleware_and_the_answ
         safety.crisis(f"vraag {number}")
     safety.crisis(message)
     assert len(looked) == 102
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Sorry als dit al eens gevraagd is, maar wanneer is het volgende leeratelier?",
+        "Sorry als dit al eens gevraagd is",
+        "Sorry if this has been asked before, when is the next leeratelier?",
+    ],
+)
+def test_an_apology_for_asking_is_no_crisis(safety: Safety, message: str) -> None:
+    assert not safety.is_crisis(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "sorry voor alles, jullie zijn beter af zonder mij",
+        "sorry voor de moeite, ik wil er niet meer zijn",
+        "sorry dat ik stoor maar ik heb mijn pillen opgespaard",
+    ],
+)
+def test_an_apology_beside_a_crisis_is_still_a_crisis(safety: Safety, message: str) -> None:
+    assert safety.is_crisis(message)
