@@ -102,12 +102,9 @@ def test_nothing_to_lock(url: str) -> None:
     assert single.acquire(url, runs_jobs=True) is None
 
 
-def test_the_cli_refuses_a_second_scheduler_with_one_line(
-    tmp_path: Path,
-    holder: subprocess.Popen[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def console_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`alliantiebot chat` on ``tmp_path/bot.db``, with "/start" typed."""
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -118,6 +115,13 @@ def test_the_cli_refuses_a_second_scheduler_with_one_line(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/bot.db")
     monkeypatch.setattr(sys, "stdin", io.StringIO("/start\n"))
 
+
+@pytest.mark.usefixtures("console_env")
+def test_the_cli_refuses_a_second_scheduler_with_one_line(
+    holder: subprocess.Popen[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert cli.main(["chat"]) == cli.EXIT_CONFIG
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
@@ -129,3 +133,14 @@ def test_the_cli_refuses_a_second_scheduler_with_one_line(
     monkeypatch.setenv("RUN_SCHEDULER", "false")
     assert cli.main(["chat"]) == 0
     assert "Ik ben de chatbot" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("console_env")
+def test_the_cli_lets_go_of_the_lock_when_it_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["chat"]) == 0
+    assert "Ik ben de chatbot" in capsys.readouterr().out
+    lock = single.acquire(f"sqlite+aiosqlite:///{tmp_path}/bot.db", runs_jobs=True)
+    assert lock is not None
+    lock.release()
