@@ -227,7 +227,14 @@ class Answerer:
         and in the other one; keep the search the decision trusts most."""
         other = "en" if lang == "nl" else "nl"
         best: tuple[list[Hit], float] = ([], -1.0)
-        for text in (question, *_focus(question), *self._without_courtesy(question)):
+        # A message wrapped in courtesy words is searched without them (a closing such
+        # as "fijne dag" is also a partner's slogan), and by its asking sentence.
+        trimmed, asking = self._without_courtesy(question)
+        focus = [
+            f for f in _focus(question) if self._trim_courtesy(self.analyzers["nl"].words(f), 0)
+        ]
+        texts = (trimmed or question, *focus, *([asking] if asking else []))
+        for text in dict.fromkeys(texts):
             for index_language, fuzzy, handicap in (
                 (lang, True, 0.0),
                 (other, False, OTHER_LANGUAGE_MARGIN),
@@ -309,16 +316,20 @@ class Answerer:
             return Answer(Outcome(social), lang, 1.0)
         return None
 
-    def _without_courtesy(self, question: str) -> list[str]:
+    def _without_courtesy(self, question: str) -> tuple[str | None, str | None]:
         """The question without what comes around it: the greeting before it and the
         thanks, closing or name after it ("goedemiddag, wat is een verbinder? alvast
         bedankt!", "Hoi! Even een vraag. Wat doet een gangmaker? Groetjes, Ria").
-        Two readings, when they differ from the message: the message without its
-        courtesy words at either end, and the sentence that asks (the last one with a
-        question mark) without a short greeting clause before it. Empty when the
-        message has no such wrapping."""
+
+        Two readings, each None when it is the message itself: the message without its
+        courtesy words at either end (it replaces the message in the search: nothing
+        about the topic is lost), and the sentence that asks (the last one with a
+        question mark) without a short greeting clause before it (searched beside it).
+        """
         words = self.analyzers["nl"].words(question)
-        found = [" ".join(self._trim_courtesy(words))]
+        kept = self._trim_courtesy(words)
+        trimmed = " ".join(kept) if kept and len(kept) < len(words) else None
+        asking: str | None = None
         asked = _QUESTION_SENTENCE.findall(question)
         if asked:
             sentence = asked[-1].strip()
@@ -329,21 +340,24 @@ class Answerer:
             )
             if comma and rest.strip() and greeting:
                 sentence = rest
-            found.append(" ".join(self._trim_courtesy(self.analyzers["nl"].words(sentence))))
-        whole = " ".join(words)
-        return [text for text in dict.fromkeys(found) if text and text != whole]
+            core = " ".join(self._trim_courtesy(self.analyzers["nl"].words(sentence)))
+            if core and core not in (" ".join(words), trimmed):
+                asking = core
+        return trimmed, asking
 
-    def _trim_courtesy(self, words: list[str]) -> list[str]:
-        """``words`` without courtesy phrases at the start and at the end."""
+    def _trim_courtesy(self, words: list[str], keep: int = 1) -> list[str]:
+        """``words`` without courtesy phrases at the start and at the end, keeping at
+        least ``keep`` words (0: a sentence of courtesy alone, "Fijne dag nog!", is
+        nothing)."""
         start, end = 0, len(words)
         changed = True
         while changed:
             changed = False
             for phrase in self._courtesy:
                 n = len(phrase)
-                if end - start > n and words[start : start + n] == phrase:
+                if end - start >= n + keep and words[start : start + n] == phrase:
                     start, changed = start + n, True
-                elif end - start > n and words[end - n : end] == phrase:
+                elif end - start >= n + keep and words[end - n : end] == phrase:
                     end, changed = end - n, True
         return words[start:end]
 

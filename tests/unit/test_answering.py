@@ -108,6 +108,9 @@ def test_words_still_decide_the_language(answerer: Answerer) -> None:
         ),
         ("Hey bot, wat is het spinnenweb? 👍", "Wat is het spinnenweb?"),
         ("Hi all, what is positive health? Best, Mark", "What is positive health?"),
+        # A closing that is also a partner's slogan ("een fijne dag") does not win.
+        ("Hallo, wat is een verbinder? Fijne dag nog!", "Wat is een verbinder?"),
+        ("Hoi, wat is een leeratelier? Bedankt en een fijn weekend!", "Wat is een leeratelier?"),
     ],
 )
 def test_greetings_and_thanks_around_a_question_do_not_hide_its_answer(
@@ -120,6 +123,8 @@ def test_greetings_and_thanks_around_a_question_do_not_hide_its_answer(
     assert found.entry is not None and found.entry.id == expected.entry.id
 
 
-@pytest.mark.parametrize("message", ["dank je wel", "goedemiddag", "bedankt!"])
+@pytest.mark.parametrize(
+    "message", ["dank je wel", "goedemiddag", "bedankt!", "Fijne dag nog!", "fijn weekend"]
+)
 def test_a_greeting_or_thanks_alone_is_still_small_talk(answerer: Answerer, message: str) -> None:
     assert answerer.answer(message).outcome in (Outcome.GREETING, Outcome.THANKS)
