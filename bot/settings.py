@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_concurrent_updates: int = Field(default=32, ge=1, le=1000)
+    # Updates queued or being handled at once, per process: at the bound the webhook
+    # answers 503 (Telegram sends the update again) and the poller waits before fetching.
+    max_updates_in_flight: int = Field(default=200, ge=1, le=100_000)
+    # At SIGTERM a channel stops taking updates and gets this long to finish the ones in
+    # hand. Docker kills after 10 s (`docker stop -t`, compose `stop_grace_period`).
+    stop_grace_seconds: float = Field(default=8.0, ge=0, le=3600)
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None

@@ -90,7 +90,6 @@ TOKEN_REFUSED = frozenset(
 )
 RATE_RETRIES = 2  # 429s retried by the SDK (after Retry-After) before we give up
 RETRY_SOON = 5.0  # seconds before the outbox tries a reply Slack failed on
-STOP_GRACE = 20.0  # seconds stop() waits for the messages in hand to be answered
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -273,7 +272,7 @@ class SlackChannel:
         # Slack had its ack for the messages in hand: answer them before going.
         in_hand = {task for task in self._in_hand if task is not asyncio.current_task()}
         if in_hand:
-            _done, pending = await asyncio.wait(in_hand, timeout=STOP_GRACE)
+            _done, pending = await asyncio.wait(in_hand, timeout=self.settings.stop_grace_seconds)
             if pending:
                 log.warning("slack: %d messages in hand not finished at stop", len(pending))
         await self.home.stop()  # after the messages in hand: their refreshes are dropped

@@ -7,6 +7,11 @@
   so is its persistence (conversation state lives in our database).
 - **Order.** Updates of different chats are handled at once
   (``TELEGRAM_CONCURRENT_UPDATES``); one chat's updates always in order.
+- **Backpressure.** At most ``MAX_UPDATES_IN_FLIGHT`` updates are queued or being
+  handled (``InFlightQueue``): at the bound the webhook answers 503 (Telegram sends the
+  update again later) and the poller waits before its next getUpdates.
+- **Stop.** Stop taking updates, finish the ones in hand within
+  ``STOP_GRACE_SECONDS``, then close the connections.
 - **Once.** Each update carries its ``update_id`` as the event id, so the
   core's dedupe step handles a redelivered update once.
 - **Groups.** Only commands (for this bot) and messages that mention the bot or
@@ -67,6 +72,7 @@ from bot.channels.telegram_send import TelegramSender, retry_seconds
 from bot.channels.telegram_updates import (
     PLATFORM,
     ChatOrderProcessor,
+    InFlightQueue,
     Me,
     UpdateReader,
     membership,
@@ -89,7 +95,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 START_ATTEMPTS = 5  # getMe and deleteWebhook at start, with backoff
 START_RETRY_SECONDS = 2.0  # the first wait between those attempts; doubles, at most 15 s
 CHOSEN_MARK = "✓"
-STOP_SECONDS = 4.0  # stopping takes at most this, plus closing the connections
+STOP_SECONDS = 4.0  # stopping the poller takes at most this (within the grace)
 CLOSE_SECONDS = 0.5
 RETRY_SOON = 5.0  # seconds before the outbox tries a reply Telegram failed on
 
@@ -133,6 +139,7 @@ class TelegramChannel:
         self._host: ChannelHost | None = None
         self._handle: HandleIncoming | None = None
         self._accepting = False
+        self.updates = InFlightQueue(settings.max_updates_in_flight)
         self.application = self._build()
         self.reader = UpdateReader(self.me, self._knows)
         self.sender = TelegramSender(self.application.bot, self.me)
@@ -148,6 +155,7 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(token.get_secret_value())
             .job_queue(None)
+            .update_queue(self.updates)  # bounded by the updates in flight
             .concurrent_updates(
                 ChatOrderProcessor(self.settings.telegram_concurrent_updates, self._is_crisis)
             )
@@ -274,21 +282,37 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop taking updates, finish the ones in hand, then close the connections,
-        all within ``STOP_SECONDS`` whatever the network does (Docker's stop timeout is
-        10 s). The library's retry sleeps do not end at stop; past the deadline the
-        updates still in hand are cancelled: their replies are in the outbox already
-        and go out after the restart. The webhook stays set: Telegram keeps the
-        updates until a worker is back."""
+        all within ``STOP_GRACE_SECONDS`` whatever the network does (closing adds at
+        most a second; Docker's stop timeout is 10 s).
+
+        The poller gets at most ``STOP_SECONDS`` of that: the library's retry sleeps do
+        not end at stop, so a poller still asleep then is cancelled (what it fetched but
+        had not handed over is not confirmed: Telegram sends it again). Past the grace
+        the updates still in hand are cancelled; those the core has handled have their
+        replies in the outbox already, which go out after the restart. The webhook
+        stays set: Telegram keeps the updates until a worker is back."""
         self._accepting = False
         application = self.application
+        grace = self.settings.stop_grace_seconds
+        deadline = asyncio.get_running_loop().time() + grace
+        updater = application.updater
+        if updater is not None and updater.running:
+            try:
+                async with asyncio.timeout(min(STOP_SECONDS, grace)):
+                    await updater.stop()
+            except TimeoutError:
+                log.warning("telegram: poller not stopped within %s s; cancelled", STOP_SECONDS)
+                await self._cancel_polling()
         try:
-            async with asyncio.timeout(STOP_SECONDS):
-                if application.updater is not None and application.updater.running:
-                    await application.updater.stop()
+            async with asyncio.timeout_at(deadline):
                 if application.running:
                     await application.stop()
         except TimeoutError:
-            log.warning("telegram: not stopped within %s s; closing anyway", STOP_SECONDS)
+            log.warning(
+                "telegram: %d updates in hand not finished within %s s; closing anyway",
+                self.updates.in_flight,
+                grace,
+            )
             await self._abandon()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(CLOSE_SECONDS):
@@ -299,27 +323,34 @@ class TelegramChannel:
             async with asyncio.timeout(CLOSE_SECONDS):
                 await application.bot.shutdown()
 
+    async def _cancel_polling(self) -> None:
+        """The poller did not stop in time (asleep after a 429): cancel its loop. The
+        library keeps no public handle on it: its private attribute finds it."""
+        updater = self.application.updater
+        polling = getattr(updater, "_Updater__polling_task", None)
+        if isinstance(polling, asyncio.Task) and not polling.done():
+            polling.cancel()
+            await asyncio.wait([polling], timeout=CLOSE_SECONDS)
+        if updater is not None:
+            updater._running = False  # stop() was cut short: it is over
+
     async def _abandon(self) -> None:
-        """Past the deadline: cancel what the library still runs (the polling loop in
-        a retry sleep, updates waiting on Telegram), so nothing outlives the stop."""
+        """Past the grace: cancel what the library still runs (updates waiting on
+        Telegram or on the database), so nothing outlives the stop."""
         application = self.application
         # The library keeps no public handle on these tasks: its own names (with the
-        # bot's id) find the update tasks, its private attribute the polling loop.
+        # bot's id) find the update tasks.
         prefix = f"Application:{application.bot.id}:"
         current = asyncio.current_task()
         tasks = [
             t for t in asyncio.all_tasks() if t is not current and t.get_name().startswith(prefix)
         ]
-        polling = getattr(application.updater, "_Updater__polling_task", None)
-        if isinstance(polling, asyncio.Task) and not polling.done():
-            tasks.append(polling)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
         application._running = False  # stop() was cut short: it is over
-        if application.updater is not None:
-            application.updater._running = False
+        await self._cancel_polling()
 
     # -- incoming -------------------------------------------------------------
     async def webhook(self, request: web.Request) -> web.Response:
@@ -337,7 +368,11 @@ class TelegramChannel:
         # queued before stop() closes the queue, or refused (Telegram tries again).
         if not (self._accepting and self.application.running):
             return web.Response(status=503)
-        self.application.update_queue.put_nowait(update)
+        try:
+            self.updates.put_nowait(update)
+        except asyncio.QueueFull:  # MAX_UPDATES_IN_FLIGHT in hand: Telegram tries again
+            log.info("telegram: %d updates in flight; webhook update refused", self.updates.limit)
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def _on_update(self, update: Update, _context: object) -> None:

@@ -1,5 +1,7 @@
-"""Reading Telegram updates: what the core should see, and in which order.
+"""Reading Telegram updates: what the core should see, in which order, and how many.
 
+- :class:`InFlightQueue`: the application's update queue, bounded by the updates in
+  flight (queued or being handled): the poller waits at the bound, the webhook is refused.
 - :class:`ChatOrderProcessor`: several updates at once, one chat's in order.
 - :class:`UpdateReader`: a Telegram update → an :class:`Incoming`, or None when it
   is not for us (a group message not addressed to the bot, a bot's message, an
@@ -26,6 +28,54 @@ from bot.core.messages import Incoming, Kind
 PLATFORM = "telegram"
 # Updates waiting for their chat hold no slot; this many may wait at all.
 MAX_WAITING_UPDATES = 100_000
+
+
+class InFlightQueue(asyncio.Queue[object]):
+    """The application's update queue, bounded by the updates *in flight*: queued, or
+    taken out by the library and not yet finished (it calls ``task_done`` when an update
+    is handled, so what was put and is not done yet is exactly what is in hand).
+
+    A queue bounded by ``maxsize`` would bound nothing: the library takes each update out
+    at once and starts a task for it. Here ``put`` (the poller) waits while ``limit``
+    updates are in flight, so no getUpdates is made, and nothing more confirmed to
+    Telegram, until there is room; ``put_nowait`` (the webhook) raises ``QueueFull``
+    instead. Only updates count: the library's stop signal always goes in.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.waiting = 0  # puts waiting for room (the poller)
+        self._in_flight = 0
+        self._room = asyncio.Event()
+        self._room.set()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def put_nowait(self, item: object) -> None:
+        if isinstance(item, Update) and self._in_flight >= self.limit:
+            raise asyncio.QueueFull
+        super().put_nowait(item)
+        self._in_flight += 1
+        if self._in_flight >= self.limit:
+            self._room.clear()
+
+    async def put(self, item: object) -> None:
+        while isinstance(item, Update) and self._in_flight >= self.limit:
+            self.waiting += 1
+            try:
+                await self._room.wait()
+            finally:
+                self.waiting -= 1
+        self.put_nowait(item)
+
+    def task_done(self) -> None:
+        super().task_done()  # raises ValueError when called more often than put
+        self._in_flight -= 1
+        if self._in_flight < self.limit:
+            self._room.set()
 
 
 @dataclass(slots=True)
