@@ -6,7 +6,9 @@ import asyncio
 import functools
 import logging
 import math
+import shutil
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -137,6 +139,34 @@ def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and isinstance(exc.orig, OSError | ConnectionError)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for SQLite's "database or disk is full" (SQLITE_FULL): the file cannot
+    grow. It is also :func:`is_unavailable` (an OperationalError): the person is told
+    to try again, and the transaction is rolled back, so nothing is half written."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    return "database or disk is full" in str(orig)
+
+
+def disk_full_line(url: str, exc: BaseException) -> str:
+    """The operator's one line about a full disk: which file, and what is free."""
+    path = sqlite_file(url)
+    where = describe(url)
+    free = ""
+    if path is not None:
+        try:
+            mib = shutil.disk_usage(path.resolve().parent).free / 2**20
+            free = f", {mib:.0f} MiB free on its disk"
+        except OSError:
+            pass
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+    return (
+        f"the database is full: {where} cannot grow ({reason[0] if reason else 'SQLITE_FULL'}"
+        f"{free}); messages get 'try again' and nothing is written until there is space"
+    )
 
 
 # PostgreSQL's answers that waiting will not change: the database does not exist

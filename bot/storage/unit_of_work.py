@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.crypto import Cipher
 from bot.storage import db
 from bot.storage.repositories import Repos
+
+log = logging.getLogger(__name__)
 
 
 class Source(Protocol):
@@ -36,13 +39,29 @@ class UnitOfWork:
         # SQLite has one writer: transactions take turns in the process instead of
         # fighting over the file lock in SQLite's sleeping retry loop.
         self.write_lock = write_lock
+        # A full disk is logged once (by error, naming the file), until a commit works.
+        self.disk_full = False
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[Repos]:
         """One transaction, committed when the block ends, rolled back if it raises."""
         lock = self.write_lock or contextlib.nullcontext()
-        async with lock, self.source.sessions() as session, session.begin():
-            yield Repos(session, self.source.cipher)
+        try:
+            async with lock, self.source.sessions() as session, session.begin():
+                yield Repos(session, self.source.cipher)
+        except Exception as exc:
+            if db.is_disk_full(exc) and not self.disk_full:
+                self.disk_full = True
+                log.error("%s", db.disk_full_line(self._url(), exc))
+            raise
+        if self.disk_full:
+            self.disk_full = False
+            log.info("the database can be written again")
+
+    def _url(self) -> str:
+        bind = self.source.sessions.kw.get("bind")
+        url = getattr(bind, "url", None)
+        return "" if url is None else url.render_as_string(hide_password=True)
 
     def is_unavailable(self, exc: BaseException) -> bool:
         """True when an error means the database is down or unreachable, not a bug."""
