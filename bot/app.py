@@ -209,8 +209,8 @@ class App:
         self._stops.append(self._uninstall)
 
         # scheduler=None: every process can add and remove jobs (a reminder chosen on
-        # any worker), but only the one with RUN_SCHEDULER runs them; the others start
-        # the scheduler paused. scheduler=False: no scheduler at all (tests, benchmarks).
+        # any worker), but only one with RUN_SCHEDULER runs them (PostgreSQL: the elected
+        # leader); the others are paused. scheduler=False: no scheduler (tests, benchmarks).
         # The scheduler runs in threads of its own, so a hung database never holds up
         # the event loop (see bot/scheduling/scheduler.py).
         if scheduler is not False:
@@ -226,7 +226,7 @@ class App:
             self._stops.append(self._stop_scheduler)  # also after a failed start
             await self.scheduler.start(paused=not runs_jobs)
             if runs_jobs:
-                await self.scheduler.cron(
+                await self.scheduler.leader_cron(
                     jobs.HOUSEKEEPING_JOB, jobs.HOUSEKEEPING_FUNC, hour=4, minute=17
                 )
 

@@ -28,12 +28,19 @@ because libpq cannot time out a statement whose bytes never reach the server.
 run code in the bot. Loading goes through :class:`JobStateUnpickler`, which only
 knows the trigger, date and zone classes a job needs, and job arguments must be
 plain values (ids, keys, short strings). See docs/operations.md.
+
+**One leader on PostgreSQL.** Every worker may start with the scheduler on: each
+adds and removes jobs in the shared store, but only the holder of an advisory lock
+runs them; the others keep their scheduler paused and take over when the leader
+goes (bot/scheduling/leader.py). On SQLite the one process runs them
+(bot/scheduling/single.py refuses a second).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import io
 import logging
 import os
@@ -65,6 +72,7 @@ from apscheduler.util import iscoroutinefunction_partial
 from sqlalchemy import Engine, event
 
 from bot import metrics
+from bot.scheduling.leader import Leadership
 from bot.storage import db
 
 log = logging.getLogger(__name__)
@@ -368,6 +376,7 @@ class Scheduler:
     ) -> None:
         self.timezone = timezone
         self.timeout = timeout
+        self._database_url = database_url
         self._engine = db.create_job_store_engine(database_url, timeout=timeout)
         self._watchdog = _Watchdog(self._engine, seconds=2 * timeout)
         self._aps = _Background(
@@ -389,10 +398,21 @@ class Scheduler:
             max_workers=2, thread_name_prefix="job-store"
         )
         self._in_flight: set[asyncio.Future[Any]] = set()
+        self._runs_jobs = False  # started unpaused: runs jobs when (if elected) it leads
+        self._leadership: Leadership | None = None
+        # The crons the leader keeps in the store: (function, misfire grace, fields).
+        self._leader_crons: dict[str, tuple[str, int | None, dict[str, Any]]] = {}
 
     @property
     def running(self) -> bool:
         return bool(self._aps.running)
+
+    @property
+    def leads(self) -> bool:
+        """This process runs jobs: started unpaused and, on PostgreSQL, elected."""
+        if self._leadership is not None:
+            return self._leadership.leading
+        return self._runs_jobs
 
     async def _call(self, what: str, work: Callable[[], T]) -> T:
         """Run ``work`` in the job store's pool; wait a bounded time for it."""
@@ -415,24 +435,54 @@ class Scheduler:
         never runs them (a worker with RUN_SCHEDULER=false). A running scheduler
         looks at the store at least every ``RESCAN_SECONDS``, so a job that another
         process added is found even when nothing else would wake it.
+
+        On PostgreSQL an unpaused scheduler starts paused and campaigns for the lead
+        (bot/scheduling/leader.py); it runs jobs while it leads. The first attempt is
+        made before this returns, so a lone worker runs jobs at once.
         """
         self._aps.add_executor(LoopExecutor(asyncio.get_running_loop()), "default")
         rescan = RESCAN_SECONDS
+        elect = not paused and self._engine.dialect.name == "postgresql"
 
         def start() -> None:
-            self._aps.start(paused=paused)
+            self._aps.start(paused=paused or elect)
             if not paused:
                 self._aps.add_job(
                     _rescan, "interval", seconds=rescan, id="rescan", jobstore="local"
                 )
 
         await self._call("start", start)
+        self._runs_jobs = not paused
+        if elect:
+            self._leadership = Leadership(
+                self._database_url, timeout=self.timeout, on_lead=self._lead, on_follow=self._follow
+            )
+            await self._leadership.start()
+
+    async def _lead(self) -> None:
+        """Elected: run jobs, and put the leader's crons in the store (again)."""
+        self._aps.resume()
+        for job_id, (func, grace, fields) in list(self._leader_crons.items()):
+            # A failure is logged by _call; the previous leader's copy still stands.
+            with contextlib.suppress(Exception):
+                await self.cron(job_id, func, misfire_grace_seconds=grace, **fields)
+
+    def _follow(self) -> None:
+        """No longer the leader: stop running jobs at once (still adding them)."""
+        if self._aps.running:
+            self._aps.pause()
 
     async def shutdown(self) -> None:
         """Let changes already asked for finish (bounded), then stop the thread.
 
         Stopping waits for a job-store call in progress, so it runs in a thread of
-        its own and is waited for at most ``3 x timeout`` seconds."""
+        its own and is waited for at most ``3 x timeout`` seconds. A leader pauses and
+        lets go of its lock first, so another worker can take over at once."""
+        if self._leadership is not None:
+            try:
+                await self._leadership.stop()
+            except Exception as exc:
+                log.warning("scheduler: giving up the lead failed (%s)", type(exc).__name__)
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=3 * self.timeout)
 
@@ -488,6 +538,15 @@ class Scheduler:
             f"adding {job_id}",
             lambda: self._aps.add_job(func, trigger, id=job_id, replace_existing=True, **options),
         )
+
+    async def leader_cron(
+        self, job_id: str, func: str, *, misfire_grace_seconds: int | None = None, **fields: Any
+    ) -> None:
+        """A cron job whoever runs the jobs keeps in the store (housekeeping): added now
+        when this process runs jobs, and again each time it takes the lead."""
+        self._leader_crons[job_id] = (func, misfire_grace_seconds, fields)
+        if self.leads:
+            await self.cron(job_id, func, misfire_grace_seconds=misfire_grace_seconds, **fields)
 
     async def remove(self, job_id: str) -> bool:
         def remove() -> bool:
