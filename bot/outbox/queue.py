@@ -559,7 +559,7 @@ class Outbox:
             result = await session.execute(
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             )
-            return {status: int(count) for status, count in result.tuples()}
+            return {status: int(count) for status, count in result.all()}
 
     async def oldest_due(self) -> datetime | None:
         """When the longest-waiting pending row was due to go (its ``next_attempt_at``),
