@@ -41,6 +41,18 @@ machine is slower. Before measuring, 50 updates warm up each started bot.
 ``--profile`` runs one more burst under pyinstrument (or cProfile) and prints
 how the bot's time splits over PTB, httpx, SQLAlchemy, our code and the loop.
 
+Side by side (issue 18): before the bot, each concurrency also runs a bare
+python-telegram-bot echo bot (``tests/helpers/bare_ptb_echo.py``: one
+``MessageHandler`` answering ``reply_text`` with the text, the bot's aiohttp
+request class, the same concurrency), in this process, on the same fake, with
+the same workload (its reply must be the question); ``--no-echo`` leaves it
+out. The summary prints ``alliantiebot / bare PTB`` (goal 40%), bot CPU per
+update (goal 2.5 ms) and, counted by SQLAlchemy event listeners on the bot's
+engine over the measured runs, SQL statements, commits, begins and pool
+checkouts per plain question; database round trips are statements + BEGIN +
+COMMIT + pre-ping (one per checkout) on PostgreSQL, statements (its ``BEGIN
+IMMEDIATE`` among them) + commits on SQLite (goal 2).
+
 Usage::
 
     .venv/bin/python benchmarks/bench_telegram.py --db both
@@ -71,6 +83,11 @@ if TYPE_CHECKING:
     from bot.app import App
 
 TARGET_PER_SECOND = 300
+# Issue 18's goals, beside the bare python-telegram-bot echo bot of the same run.
+GOAL_RATIO = 0.40  # alliantiebot's updates/s over the echo bot's
+GOAL_CPU_MS = 2.5  # bot CPU per update
+GOAL_ROUND_TRIPS = 2  # database round trips per plain question
+ECHO = "bare PTB echo, "  # prefix of the echo bot's variants
 WARMUP_PEOPLE = 10  # x --questions updates, not counted
 FIRST_PERSON = 1_000_000  # user ids: FIRST_PERSON * (run number) + person
 # Questions the knowledge base answers (checked at start); person p asks
@@ -258,6 +275,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     partial: bool = False
+    sql: Counter[str] = field(default_factory=Counter)  # statement, commit, begin, checkout
 
     @property
     def rate(self) -> float:
@@ -273,6 +291,7 @@ class Bench:
         self.fake = fake
         self.titles: dict[str, str] = {}
         self.run_number = 0
+        self.sql: Counter[str] | None = None  # counting while not None (SqlCounter)
         self.deadline: float = time.perf_counter() + args.max_seconds
 
     def expect_answers(self, app: App) -> None:
@@ -300,25 +319,38 @@ class Bench:
         ]
 
     async def measure(
-        self, variant: str, concurrency: int, people: list[tuple[int, str]], *, paced: bool
+        self,
+        variant: str,
+        concurrency: int,
+        people: list[tuple[int, str]],
+        *,
+        paced: bool,
+        echo: bool = False,
     ) -> Run:
         run = Run(self.backend, variant, concurrency)
         await self.fake.load(people)
         timeout = max(30.0, self.remaining())
+        self.sql = None if echo else run.sql
         began, cpu = time.perf_counter(), time.process_time()
         self.fake.go(paced=paced, timeout=timeout)
-        records = await self.fake.done()
+        try:
+            records = await self.fake.done()
+        finally:
+            self.sql = None
         run.cpu_seconds = time.process_time() - cpu
         wall = time.perf_counter() - began
         run.fake_cpu_seconds = records["fake_cpu"]
         run.partial = records["timed_out"]
-        self.check(run, people, records)
+        self.check(run, people, records, echo=echo)
         if not run.seconds:
             run.seconds = wall
         return run
 
-    def check(self, run: Run, people: list[tuple[int, str]], records: dict[str, Any]) -> None:
-        """Match each chat's replies to its updates, in order; count what is wrong."""
+    def check(
+        self, run: Run, people: list[tuple[int, str]], records: dict[str, Any], *, echo: bool
+    ) -> None:
+        """Match each chat's replies to its updates, in order; count what is wrong. The
+        bot's reply starts with the answer's title, the echo bot's is the question."""
         asked: dict[int, list[str]] = defaultdict(list)
         for user, question in people:
             asked[user].append(question)
@@ -337,7 +369,8 @@ class Bench:
             for question, start, (at, status, text) in zip(
                 asked[chat], times, replies, strict=False
             ):
-                if start is None or status != 200 or not text.startswith(self.titles[question]):
+                expected = question if echo else self.titles[question]
+                if start is None or status != 200 or not text.startswith(expected):
                     run.errors += 1
                     continue
                 run.updates += 1
@@ -361,6 +394,72 @@ async def start_bot(settings: Any) -> App:
     return app
 
 
+def count_sql(bench: Bench, app: App) -> None:
+    """Count, while ``bench.sql`` is set (the measured runs), what the bot asks of its
+    database: statements (``before_cursor_execute``; on SQLite that includes the
+    ``BEGIN IMMEDIATE`` the engine sends itself), commits, transaction begins and pool
+    checkouts. On PostgreSQL asyncpg sends BEGIN and COMMIT as round trips of their
+    own and the pool's pre-ping is one more at each checkout; the statement listener
+    sees none of them. A transaction in AUTOCOMMIT is counted apart: asyncpg sends no
+    BEGIN or COMMIT for it."""
+    from sqlalchemy import event
+
+    assert app.engine is not None
+    engine = app.engine.sync_engine
+
+    def counter(kind: str) -> Any:
+        def count(*_args: Any, **_kwargs: Any) -> None:
+            if bench.sql is not None:
+                bench.sql[kind] += 1
+
+        return count
+
+    def transaction(kind: str) -> Any:
+        def count(conn: Any) -> None:
+            # A connection in AUTOCOMMIT (the outbox's "sent" DELETE) still fires the
+            # events, but asyncpg then sends no BEGIN, COMMIT or ROLLBACK.
+            if bench.sql is not None:
+                autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+                bench.sql[f"autocommit {kind}" if autocommit else kind] += 1
+
+        return count
+
+    event.listen(engine, "before_cursor_execute", counter("statement"))
+    for kind in ("begin", "commit", "rollback"):
+        event.listen(engine, kind, transaction(kind))
+    event.listen(engine.pool, "checkout", counter("checkout"))
+
+
+def round_trips(backend: str, sql: Counter[str]) -> int:
+    """Database round trips: on PostgreSQL statements + BEGIN + COMMIT + ROLLBACK +
+    pre-ping (one per checkout); on SQLite calls into the driver's thread (statements,
+    BEGIN IMMEDIATE among them, + commits + rollbacks)."""
+    ends = sql["commit"] + sql["rollback"]
+    if backend == "sqlite":
+        return sql["statement"] + ends
+    return sql["statement"] + sql["begin"] + ends + sql["checkout"]
+
+
+async def bench_echo(bench: Bench, concurrency: int, paced: bool) -> list[Run]:
+    """The bare python-telegram-bot echo bot (tests/helpers/bare_ptb_echo.py) on the
+    same fake, at the same concurrency, with the same workload."""
+    if str(_common.REPO) not in sys.path:
+        sys.path.append(str(_common.REPO))
+    from tests.helpers.bare_ptb_echo import BareEchoBot
+
+    echo = BareEchoBot(bench.fake.base_url, bench.fake.token, concurrency)
+    await echo.start()
+    try:
+        warm = await bench.measure(
+            "warm-up", concurrency, bench.workload(WARMUP_PEOPLE), paced=False, echo=True
+        )
+        if warm.errors:
+            print(f"bare PTB warm-up: {warm.errors} errors", file=sys.stderr)
+        return await measure_variants(bench, concurrency, paced, echo=True)
+    finally:
+        await echo.stop()
+
+
 async def bench_backend(args: argparse.Namespace, backend: str) -> list[Run]:
     runs: list[Run] = []
     fake = FakeProcess()
@@ -382,9 +481,12 @@ async def bench_backend(args: argparse.Namespace, backend: str) -> list[Run]:
                     telegram_api_base_url=fake.base_url,
                     telegram_concurrent_updates=concurrency,
                 )
+                if not args.no_echo:
+                    runs += await bench_echo(bench, concurrency, paced_at == concurrency)
                 app = await start_bot(settings)
                 try:
                     bench.expect_answers(app)
+                    count_sql(bench, app)
                     warm = await bench.measure(
                         "warm-up", concurrency, bench.workload(WARMUP_PEOPLE), paced=False
                     )
@@ -400,19 +502,24 @@ async def bench_backend(args: argparse.Namespace, backend: str) -> list[Run]:
     return runs
 
 
-async def measure_variants(bench: Bench, concurrency: int, paced: bool) -> list[Run]:
+async def measure_variants(
+    bench: Bench, concurrency: int, paced: bool, *, echo: bool = False
+) -> list[Run]:
     args = bench.args
     runs: list[Run] = []
-    variants = [(f"burst, concurrency {concurrency}", False, args.people)]
+    prefix = ECHO if echo else ""
+    variants = [(f"{prefix}burst, concurrency {concurrency}", False, args.people)]
     if paced and args.paced:
-        variants.append(("one at a time", True, max(1, args.paced // args.questions)))
+        variants.append((f"{prefix}one at a time", True, max(1, args.paced // args.questions)))
     for _ in range(args.repeat):
         for variant, one_by_one, people in variants:
             if bench.remaining() <= 0:
                 runs.append(Run(bench.backend, variant, concurrency, partial=True))
                 continue
             work = bench.workload(people)
-            runs.append(await bench.measure(variant, concurrency, work, paced=one_by_one))
+            runs.append(
+                await bench.measure(variant, concurrency, work, paced=one_by_one, echo=echo)
+            )
     return runs
 
 
@@ -525,10 +632,16 @@ def summarise(runs: list[Run], default_concurrency: int) -> list[list[object]]:
     ).items():
         done = [r for r in group if r.updates]
         if not done:
-            rows.append([backend, variant, 0, 0, *[float("nan")] * 6, 0, "", "time limit"])
+            rows.append([backend, variant, 0, 0, *[float("nan")] * 6, "", "", 0, "", "time limit"])
             continue
         rate = _common.median([r.rate for r in done])
         burst = variant.startswith("burst")
+        sql: list[object] = ["", ""]
+        if not variant.startswith(ECHO):
+            sql = [
+                _common.median([r.sql["statement"] / r.updates for r in done]),
+                _common.median([round_trips(backend, r.sql) / r.updates for r in done]),
+            ]
         target = ""
         if burst and done[0].concurrency == default_concurrency:
             target = "yes" if rate >= TARGET_PER_SECOND else "NO"
@@ -544,12 +657,64 @@ def summarise(runs: list[Run], default_concurrency: int) -> list[list[object]]:
                 _common.median([r.cpu_seconds * 1000 / r.updates for r in done]),
                 _common.median([r.fake_cpu_seconds * 1000 / r.updates for r in done]),
                 _common.median([r.cpu_seconds / r.seconds for r in done]),
+                *sql,
                 sum(r.errors for r in group),
                 target,
                 "partial (time limit)" if any(r.partial for r in group) else "",
             ]
         )
     return rows
+
+
+def side_by_side(runs: list[Run]) -> list[str]:
+    """Issue 18's goals per backend and burst concurrency: the ratio to the echo bot of
+    the same run, CPU per update and database round trips per plain question."""
+    lines: list[str] = []
+    groups = _common.grouped(
+        [r for r in runs if r.updates and "burst" in r.variant],
+        lambda r: (r.backend, r.concurrency),
+    )
+    for (backend, concurrency), group in groups.items():
+        bot = [r for r in group if not r.variant.startswith(ECHO)]
+        echo = [r for r in group if r.variant.startswith(ECHO)]
+        head = f"{backend}, burst, concurrency {concurrency}:"
+        if not bot:
+            continue
+        rate = _common.median([r.rate for r in bot])
+        cpu = _common.median([r.cpu_seconds * 1000 / r.updates for r in bot])
+        if echo:
+            echo_rate = _common.median([r.rate for r in echo])
+            echo_cpu = _common.median([r.cpu_seconds * 1000 / r.updates for r in echo])
+            ratio = rate / echo_rate if echo_rate else float("nan")
+            lines.append(
+                f"{head} alliantiebot / bare PTB = {ratio * 100:.0f}% "
+                f"(goal {GOAL_RATIO * 100:.0f}%): {rate:,.0f} vs {echo_rate:,.0f} updates/s; "
+                f"{'met' if ratio >= GOAL_RATIO else 'NOT met'}"
+            )
+            lines.append(
+                f"{head} bot CPU {cpu:.2f} ms/update (goal <= {GOAL_CPU_MS} ms: "
+                f"{'met' if cpu <= GOAL_CPU_MS else 'NOT met'}), "
+                f"bare PTB {echo_cpu:.2f} ms/update ({cpu / echo_cpu:.1f}x)"
+            )
+        per = {
+            kind: _common.median([r.sql[kind] / r.updates for r in bot])
+            for kind in ("statement", "begin", "commit", "rollback", "checkout")
+        }
+        auto = _common.median([r.sql["autocommit begin"] / r.updates for r in bot])
+        trips = _common.median([round_trips(backend, r.sql) / r.updates for r in bot])
+        how = (
+            "statements (BEGIN IMMEDIATE among them) + commits + rollbacks"
+            if backend == "sqlite"
+            else "statements + BEGIN + COMMIT + ROLLBACK + pre-ping (checkouts)"
+        )
+        lines.append(
+            f"{head} per plain question {per['statement']:.2f} SQL statements, "
+            f"{per['begin']:.2f} begins, {per['commit']:.2f} commits, "
+            f"{per['rollback']:.2f} rollbacks, {auto:.2f} autocommit connections, "
+            f"{per['checkout']:.2f} pool checkouts; round trips = {how} = {trips:.2f} "
+            f"(goal <= {GOAL_ROUND_TRIPS}: {'met' if trips <= GOAL_ROUND_TRIPS else 'NOT met'})"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -575,6 +740,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="profile one more burst run at the first concurrency (pyinstrument or cProfile)",
     )
+    parser.add_argument(
+        "--no-echo",
+        action="store_true",
+        help="leave out the bare python-telegram-bot echo bot (run before the bot, "
+        "same fake, concurrency and workload)",
+    )
     args = parser.parse_args(argv)
     _common.interruptible()
     _common.quiet_logging()
@@ -594,9 +765,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     headers = [
         "db", "variant", "updates", "runs", "updates/s", "p50 ms", "p99 ms",
-        "bot CPU ms/upd", "fake CPU ms/upd", "bot CPU share", "errors", "target", "note",
+        "bot CPU ms/upd", "fake CPU ms/upd", "bot CPU share", "SQL/upd", "DB trips/upd",
+        "errors", "target", "note",
     ]  # fmt: skip
     print(_common.table(headers, summarise(runs, default)))
+    print()
+    print("\n".join(side_by_side(runs)))
     print(
         "\nBurst latency is mostly waiting in the queue (every update arrives at once); "
         "'one at a time' is the floor.\n'bot CPU share': this process's CPU seconds per "
