@@ -238,6 +238,9 @@ class App:
                 max_attempts=settings.outbox_max_attempts,
                 lease=timedelta(seconds=settings.outbox_lease_seconds),
                 poll_interval=settings.outbox_poll_interval,
+                # PostgreSQL: one elected sender per platform among the workers.
+                elect=None if settings.is_sqlite else settings.database_url,
+                elect_timeout=settings.db_timeout_seconds,
                 # The process that sends also releases announcements (bot.broadcast.engine)
                 # and the agenda's invitations and reminders (bot.agenda.reminders).
                 before_claim=[

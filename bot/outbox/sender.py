@@ -3,6 +3,18 @@
 Rows are claimed in batches and sent in small concurrent groups; each group's
 outcome is written right after it is sent, so a crash repeats at most the
 group that was in flight. Rate limits defer a row instead of blocking others.
+
+**One sender per platform on PostgreSQL.** Several workers may run a sender (the
+claim's SKIP LOCKED keeps them apart), but a platform's limits hold for its bot token,
+not per process. So each sender campaigns for every platform it has a channel for
+(``elect``: a session-level advisory lock per platform, bot/scheduling/leader.py) and
+claims rows only for the platforms it leads: one process sends a platform's messages,
+and its in-process :class:`~bot.outbox.ratelimit.RateLimiter` holds the limit for the
+whole deployment. A sender that leads no platform still runs its ``before_claim`` work
+(each claims under a lease or SKIP LOCKED) and waits. Losing the lead stops claiming
+that platform at once, and rows of it still in hand go back unsent. SQLite has one
+process: no election. Nor is there one for a channel that serves some chats only
+(``only_chats``, the terminal): each of those sends its own person's rows.
 """
 
 from __future__ import annotations
@@ -11,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import zlib
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +33,7 @@ from sqlalchemy import delete, update
 from bot import metrics
 from bot.channels.base import Channel, DeliveryError
 from bot.outbox.queue import FAILED, PENDING, REPLY, SENT, Claimed, Outbox
+from bot.scheduling.leader import Leadership
 from bot.storage.models import OutboxMessage
 from bot.storage.repositories.users import UserRepo
 
@@ -28,6 +42,13 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 3600.0
 # Waiting this long for a rate limit inside a batch is fine; longer defers the row.
 MAX_INLINE_WAIT = 1.0
+# The advisory lock of a platform's sender: this base plus a stable hash of its name.
+SENDER_LOCK_BASE = 0x616C6C4F << 32  # "allO", in the high half of a bigint lock id
+NOT_LEADING = "another worker sends for this platform"
+
+
+def sender_lock(platform: str) -> int:
+    return SENDER_LOCK_BASE + zlib.crc32(platform.encode())
 
 
 def backoff(attempts: int, base: float = 5.0) -> float:
@@ -57,6 +78,8 @@ class OutboxSender:
         lease: timedelta = timedelta(minutes=2),
         poll_interval: float = 1.0,
         before_claim: Sequence[Callable[[], Awaitable[None]]] = (),
+        elect: str | None = None,
+        elect_timeout: float = 5.0,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -73,6 +96,58 @@ class OutboxSender:
         # Work that must come before each claim (the announcement engine: quiet hours,
         # releasing due announcements); an error in it pauses delivery like an outage.
         self.before_claim: list[Callable[[], Awaitable[None]]] = list(before_claim)
+        # ``elect``: a PostgreSQL URL; send only for the platforms this process leads.
+        self.elect, self.elect_timeout = elect, elect_timeout
+        self._elections: dict[str, Leadership] = {}
+        self._led: set[str] = set()
+
+    def _platforms(self) -> list[str]:
+        """The platforms to claim rows for: every channel's, or with an election the
+        ones this process leads."""
+        if self.elect is None:
+            return list(self.channels)
+        only = self._only_chats()
+        return [name for name in self.channels if name in self._led or name in only]
+
+    async def _campaign(self) -> None:
+        """Campaign for every platform with a channel here (a channel may come later);
+        not for one that serves some chats only (a terminal: each sends its own)."""
+        if self.elect is None:
+            return
+        only = self._only_chats()
+        for name in list(self.channels):
+            if name in self._elections or name in only:
+                continue
+            election = self._elections[name] = Leadership(
+                self.elect,
+                timeout=self.elect_timeout,
+                on_lead=self._leader_of(name),
+                on_follow=self._follower_of(name),
+                lock=sender_lock(name),
+                role=f"{name} outbox sender",
+                duty=f"sends {name}'s messages",
+            )
+            await election.start()
+
+    def _leader_of(self, name: str) -> Callable[[], Awaitable[None]]:
+        async def lead() -> None:
+            self._led.add(name)
+            self._wake.set()
+
+        return lead
+
+    def _follower_of(self, name: str) -> Callable[[], None]:
+        return lambda: self._led.discard(name)
+
+    async def _resign(self) -> None:
+        """End the campaigns: their connections close, the other workers take over."""
+        elections, self._elections = self._elections, {}
+        for election in elections.values():
+            try:
+                await election.stop()
+            except Exception:
+                log.exception("stopping an outbox sender election failed")
+        self._led.clear()
 
     async def deliver_due(self) -> int:
         """Deliver one claimed batch; returns how many rows were handled."""
@@ -80,10 +155,14 @@ class OutboxSender:
         # channel leaves it to one that has it, instead of putting it back for later.
         for work in self.before_claim:
             await work()
+        await self._campaign()
+        platforms = self._platforms()
+        if not platforms:
+            return 0
         rows = await self.outbox.claim(
             self.batch_size,
             self.lease,
-            platforms=list(self.channels),
+            platforms=platforms,
             only_chats=self._only_chats(),
         )
         for start in range(0, len(rows), self.concurrency):
@@ -120,6 +199,8 @@ class OutboxSender:
         if wait > MAX_INLINE_WAIT:
             return Outcome(row, error="rate limited here", retry_after=wait)
         await channel.limiter.acquire(row.chat_id)
+        if row.platform in self._elections and row.platform not in self._led:
+            return Outcome(row, error=NOT_LEADING, retry_after=0.0)  # back unsent, at once
         try:
             message_id = await channel.send(row.chat_id, row.reply)
         except DeliveryError as exc:
@@ -244,6 +325,7 @@ class OutboxSender:
     async def stop(self, grace: float = 5.0) -> None:
         """Let the batch in hand finish (so nothing is left mid-lease), then stop."""
         if self._task is None:
+            await self._resign()
             return
         self._stopping = True
         self._wake.set()
@@ -255,3 +337,4 @@ class OutboxSender:
                 await self._task
         self._task = None
         self._stopping = False
+        await self._resign()

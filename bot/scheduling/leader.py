@@ -9,6 +9,9 @@ and one whose host vanished hands over when the server's TCP keepalives give up 
 (set on the connection: about 20 s). A follower tries again every ``RETRY_SECONDS``,
 so another worker takes over well within 30 s.
 
+The same election serves other single-holder duties with a lock id of their own
+(``lock``): the outbox's one sender per platform (bot/outbox/sender.py).
+
 The leader checks its connection every ``CHECK_SECONDS`` with ``SELECT 1``, bounded on
 the client's side (asyncpg's ``command_timeout``: a server that never answers counts
 as gone). On an error it pauses at once, drops the connection and becomes a follower:
@@ -49,7 +52,11 @@ KEEPALIVES = {
 class Leadership:
     """Campaigns for the lead, and calls ``on_lead`` when this worker takes it and
     ``on_follow`` (at once, synchronously) when it loses it. :meth:`start` makes the
-    first attempt itself, so a lone worker leads when it returns."""
+    first attempt itself, so a lone worker leads when it returns.
+
+    ``lock``, ``role`` and ``duty`` name the election (the scheduler's by default):
+    the advisory lock id, the name in the log lines and in ``pg_stat_activity``, and
+    what a leader does ("<role>: this worker (pid N) leads and <duty>")."""
 
     def __init__(
         self,
@@ -58,8 +65,12 @@ class Leadership:
         timeout: float,
         on_lead: Callable[[], Awaitable[None]],
         on_follow: Callable[[], None],
+        lock: int = LEADER_LOCK,
+        role: str = "scheduler",
+        duty: str = "runs the jobs",
     ) -> None:
         self.timeout = timeout
+        self.lock, self.role, self.duty = lock, role, duty
         self._on_lead = on_lead
         self._on_follow = on_follow
         self._engine: AsyncEngine = create_async_engine(
@@ -69,7 +80,10 @@ class Leadership:
             connect_args={
                 "timeout": timeout,
                 "command_timeout": timeout,
-                "server_settings": KEEPALIVES,
+                "server_settings": {
+                    **KEEPALIVES,
+                    "application_name": f"alliantiebot {role} leader",
+                },
             },
         )
         self._conn: AsyncConnection | None = None
@@ -89,7 +103,7 @@ class Leadership:
 
     async def start(self) -> None:
         await self._step()
-        self._task = asyncio.create_task(self._campaign(), name="scheduler-leader")
+        self._task = asyncio.create_task(self._campaign(), name=f"{self.role}-leader")
 
     async def stop(self) -> None:
         """Stop campaigning and end the connection, which frees the lock at once."""
@@ -107,7 +121,7 @@ class Leadership:
             try:
                 await self._step()
             except Exception:  # never end the campaign: the next step tries again
-                log.exception("scheduler leader election failed")
+                log.exception("%s leader election failed", self.role)
 
     async def _step(self) -> None:
         if self._leading:
@@ -117,7 +131,7 @@ class Leadership:
         if not await self._try_lock():
             return
         self._leading = True
-        log.info("scheduler: this worker (pid %d) leads and runs the jobs", os.getpid())
+        log.info("%s: this worker (pid %d) leads and %s", self.role, os.getpid(), self.duty)
         await self._on_lead()
 
     async def _try_lock(self) -> bool:
@@ -127,11 +141,11 @@ class Leadership:
                     conn = await self._engine.connect()
                     self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 got = await self._conn.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK}
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.lock}
                 )
                 return bool(got.scalar_one())
         except Exception as exc:
-            log.debug("scheduler: could not try the leader lock (%s)", type(exc).__name__)
+            log.debug("%s: could not try the leader lock (%s)", self.role, type(exc).__name__)
             await self._close(broken=True)
             return False
 
@@ -142,7 +156,9 @@ class Leadership:
             async with asyncio.timeout(2 * self.timeout):
                 await self._conn.execute(text("SELECT 1"))
         except Exception as exc:
-            log.warning("scheduler: the leader lock's connection failed (%s)", type(exc).__name__)
+            log.warning(
+                "%s: the leader lock's connection failed (%s)", self.role, type(exc).__name__
+            )
             return False
         return True
 
@@ -151,7 +167,7 @@ class Leadership:
         was_leading, self._leading = self._leading, False
         if was_leading:
             self._on_follow()
-            log.info("scheduler: this worker (pid %d) stopped leading: %s", os.getpid(), why)
+            log.info("%s: this worker (pid %d) stopped leading: %s", self.role, os.getpid(), why)
         await self._close(broken=broken)
 
     async def _close(self, *, broken: bool = False) -> None:
@@ -166,7 +182,7 @@ class Leadership:
                     await conn.close()
                 return
             except Exception as exc:
-                log.debug("scheduler: closing the leader lock failed (%s)", type(exc).__name__)
+                log.debug("%s: closing the leader lock failed (%s)", self.role, type(exc).__name__)
         with contextlib.suppress(Exception):
             await conn.invalidate()
         with contextlib.suppress(Exception):
