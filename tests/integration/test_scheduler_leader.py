@@ -12,11 +12,8 @@ import contextlib
 import json
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
@@ -30,8 +27,8 @@ from bot.settings import Settings, normalise_database_url
 from bot.storage import db
 from bot.storage.models import OutboxMessage, User
 from tests.helpers.conversation import Person
+from tests.helpers.workers import Worker, workers
 
-ROOT = Path(__file__).resolve().parents[2]
 SQLITE = (
     "leader election is PostgreSQL's advisory lock; SQLite is single-process "
     "(a second scheduler is refused by bot/scheduling/single.py, tested there)"
@@ -175,48 +172,10 @@ asyncio.run(main())
 """
 
 
-@dataclass
-class Worker:
-    process: asyncio.subprocess.Process
-    lines: list[str] = field(default_factory=list)
-    reader: asyncio.Task[None] | None = None
-
-    async def read(self) -> None:
-        assert self.process.stdout is not None
-        async for raw in self.process.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-
-    def said(self, words: str) -> int:
-        return sum(words in line for line in self.lines)
-
-
-@contextlib.asynccontextmanager
-async def _workers(values: dict[str, str], count: int) -> AsyncIterator[list[Worker]]:
-    argument = json.dumps({**values, "run_scheduler": True}, default=str)
-    started: list[Worker] = []
-    try:
-        for _ in range(count):
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                WORKER,
-                argument,
-                cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-            worker = Worker(process)
-            worker.reader = asyncio.create_task(worker.read())
-            started.append(worker)
-        yield started
-    finally:
-        for worker in started:
-            if worker.process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    worker.process.kill()
-            await worker.process.wait()
-            if worker.reader is not None:
-                await worker.reader
+def _workers(
+    values: dict[str, str], count: int
+) -> contextlib.AbstractAsyncContextManager[list[Worker]]:
+    return workers(WORKER, [json.dumps({**values, "run_scheduler": True}, default=str)], count)
 
 
 async def test_kill_9_the_leader_with_reminders_due_they_are_sent_once_by_the_new_leader(

@@ -13,11 +13,8 @@ import contextlib
 import json
 import os
 import signal
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -28,8 +25,8 @@ from bot.outbox.queue import SENT, Outgoing
 from bot.settings import Settings
 from bot.storage.models import OutboxMessage
 from tests.helpers.fake_telegram import FakeBotApi
+from tests.helpers.workers import Worker, workers
 
-ROOT = Path(__file__).resolve().parents[2]
 SQLITE = (
     "one elected sender per platform is PostgreSQL's advisory lock; SQLite runs one "
     "process, whose limiter is the only one"
@@ -77,50 +74,10 @@ asyncio.run(main())
 """
 
 
-@dataclass
-class Worker:
-    process: asyncio.subprocess.Process
-    lines: list[str] = field(default_factory=list)
-    reader: asyncio.Task[None] | None = None
-
-    async def read(self) -> None:
-        assert self.process.stdout is not None
-        async for raw in self.process.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-
-    def said(self, words: str) -> int:
-        return sum(words in line for line in self.lines)
-
-
-@contextlib.asynccontextmanager
-async def _workers(values: dict[str, object], count: int) -> AsyncIterator[list[Worker]]:
-    argument = json.dumps(values, default=str)
-    started: list[Worker] = []
-    try:
-        for _ in range(count):
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                WORKER,
-                argument,
-                str(RATE),
-                cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-            worker = Worker(process)
-            worker.reader = asyncio.create_task(worker.read())
-            started.append(worker)
-        yield started
-    finally:
-        for worker in started:
-            if worker.process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(worker.process.pid, signal.SIGCONT)
-                    worker.process.kill()
-            await worker.process.wait()
-            if worker.reader is not None:
-                await worker.reader
+def _workers(
+    values: dict[str, object], count: int
+) -> contextlib.AbstractAsyncContextManager[list[Worker]]:
+    return workers(WORKER, [json.dumps(values, default=str), str(RATE)], count)
 
 
 async def _until(condition: Callable[[], bool], seconds: float) -> None:
