@@ -23,8 +23,9 @@ from bot.core.messages import Incoming, Reply
 from bot.outbox.queue import SENT
 from bot.settings import Settings
 from bot.storage.models import OutboxMessage
+from tests.channels.test_telegram import webhook_bot
 from tests.helpers.fake_telegram import FakeBotApi
-from tests.helpers.telegram_bot import TelegramBot, free_port, running_bot
+from tests.helpers.telegram_bot import TelegramBot, running_bot
 
 ANNA, BOB, CAROL, DAVE, EVE = 4401, 4402, 4403, 4404, 4405
 SECRET = "s3cret-token"
@@ -60,14 +61,11 @@ def pending_ids(fake: FakeBotApi) -> set[int]:
 async def webhook_tg(
     make_settings: Callable[..., Settings], database_url: str, clock: FrozenClock
 ) -> AsyncIterator[TelegramBot]:
-    port = free_port()
-    async with running_bot(
+    async with webhook_bot(
         make_settings,
-        clock=clock,
-        http=True,
-        database_url=database_url,
-        http_port=port,
-        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+        clock,
+        database_url,
+        "/telegram/webhook",
         telegram_webhook_secret=SECRET,
         max_updates_in_flight=2,
     ) as tg:
