@@ -3,7 +3,9 @@ of the bot in return (:class:`ChannelHost`). Imports no platform SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.core.home import HomeFacts
@@ -138,3 +140,43 @@ class Checkable(Protocol):
         ``auth.test``): True valid, False refused (revoked), None cannot tell (network
         trouble; the previous answer stays)."""
         ...
+
+
+class ChatTurns:
+    """One chat's messages one after the other, different chats at once: an asyncio
+    lock per chat (fair: first come, first served), kept only while someone holds or
+    waits for it. A message that signals a crisis does not wait for the chat's earlier
+    message (which may be stuck on a hung database): the crisis reply needs no storage
+    and comes before anything else."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    def busy(self, chat: Hashable) -> bool:
+        held = self._locks.get(chat)
+        return held is not None and held[0].locked()
+
+    @contextlib.asynccontextmanager
+    async def turn(
+        self, chat: Hashable, *, urgent: Callable[[], bool] | None = None
+    ) -> AsyncIterator[None]:
+        """Wait for ``chat``'s turn; ``urgent`` is asked only when the chat is busy."""
+        if urgent is not None and self.busy(chat) and urgent():
+            yield
+            return
+        lock, users = self._locks.get(chat, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[chat] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat]
+            if users <= 1:
+                del self._locks[chat]
+            else:
+                self._locks[chat] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)

@@ -38,10 +38,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +54,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels import slack_home, slack_render
-from bot.channels.base import ChannelHost, DeliveryError, HandleIncoming
+from bot.channels.base import ChannelHost, ChatTurns, DeliveryError, HandleIncoming
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.core.texts import Texts
 from bot.outbox.queue import Outgoing
@@ -126,32 +125,6 @@ class _Delivery:
     deferred: list[int] = field(default_factory=list)
     later: list[Outgoing] = field(default_factory=list)  # not yet in the outbox
     retry_after: float = 0.0
-
-
-class ChatTurns:
-    """One asyncio lock per chat, kept only while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, chat_id: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat_id, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users <= 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 def _error_of(exc: SlackApiError) -> str:
@@ -436,6 +409,11 @@ class SlackChannel:
         except Exception as exc:
             log.error("slack: button press failed (%s)", type(exc).__name__)
 
+    def _is_crisis(self, incoming: Incoming) -> bool:
+        """A typed text that signals a crisis: it does not wait for the chat's turn."""
+        host = self._host
+        return incoming.kind is Kind.TEXT and host is not None and host.is_crisis(incoming.text)
+
     def _hold(self) -> None:
         """The running listener is a message in hand: ``stop`` waits for it."""
         task = asyncio.current_task()
@@ -467,7 +445,7 @@ class SlackChannel:
         at once instead of queueing behind rows not yet settled."""
         if self._handle is None:
             return
-        async with self._turns.turn(incoming.chat_id):
+        async with self._turns.turn(incoming.chat_id, urgent=lambda: self._is_crisis(incoming)):
             await self._process(incoming, thread_ts, pressed, self._handle)
         self.home.changed(incoming.user_id)  # republished if it now looks different
 

@@ -22,6 +22,7 @@ from telegram import CallbackQuery, ChatMember, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
+from bot.channels.base import ChatTurns
 from bot.channels.telegram_format import command_and_target, valid_callback_data, without_mention
 from bot.core.messages import Incoming, Kind
 
@@ -101,33 +102,23 @@ class ChatOrderProcessor(BaseUpdateProcessor):
         # limit is huge, and ours is taken once the chat's turn has come.
         super().__init__(MAX_WAITING_UPDATES)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._turns = ChatTurns()
         # A text that signals a crisis does not wait for the person's earlier update
         # (which may be waiting on a hung database): the crisis reply needs no storage.
         self.urgent = urgent
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None or self._jumps_the_queue(update, chat.id):
+        if chat is None:
             async with self._slots:
                 await coroutine
             return
-        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
-        self._locks[chat.id] = (lock, users + 1)
-        try:
-            async with lock, self._slots:
-                await coroutine
-        finally:
-            lock, users = self._locks[chat.id]
-            if users <= 1:
-                del self._locks[chat.id]
-            else:
-                self._locks[chat.id] = (lock, users - 1)
+        async with self._turns.turn(chat.id, urgent=lambda: self._urgent(update)), self._slots:
+            await coroutine
 
-    def _jumps_the_queue(self, update: object, chat_id: int) -> bool:
+    def _urgent(self, update: object) -> bool:
         """Only asked when the chat is busy, so the usual update costs nothing."""
-        held = self._locks.get(chat_id)
-        if self.urgent is None or held is None or not held[0].locked():
+        if self.urgent is None:
             return False
         message = update.message if isinstance(update, Update) else None
         text = message.text if message is not None else None

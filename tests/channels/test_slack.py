@@ -154,6 +154,34 @@ async def test_quick_messages_of_one_chat_take_turns_and_are_answered_at_once_in
     assert len(channel._turns) == 0  # no lock kept for a chat once it is quiet
 
 
+async def test_a_crisis_message_does_not_wait_for_the_chats_earlier_message(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    """The chat's turn is not for a crisis: while the earlier message is stuck (here
+    held on purpose, as on a hung database), the crisis reply comes at once."""
+    _app, channel = bot
+    assert channel._handle is not None
+    handle, release = channel._handle, asyncio.Event()
+
+    async def held(incoming: Incoming) -> list[Any]:
+        if incoming.text == "/help":
+            await release.wait()
+        return await handle(incoming)
+
+    channel._handle = held
+    await fake.send_event(dm("/help", ts="3.000001"))
+    async with asyncio.timeout(10):
+        while not channel._turns.busy(ANNA_DM):
+            await asyncio.sleep(0.01)
+    await fake.send_event(dm("ik wil dood", ts="3.000002"))
+    await channel.wait_finished(1)  # the crisis message, while /help is still held
+    posted = [str(m.get("text") or "") for m in fake.messages[ANNA_DM]]
+    assert len(posted) == 1 and "113" in posted[0], posted
+    release.set()
+    await channel.wait_finished(2)
+    assert "/taal" in str(fake.messages[ANNA_DM][-1].get("text"))
+
+
 async def test_a_429_is_waited_out_and_the_reply_still_posted(
     bot: tuple[App, ObservedSlack], fake: FakeSlack
 ) -> None:
