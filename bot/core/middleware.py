@@ -204,7 +204,7 @@ async def _hold(
 async def deduplicate(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
     """Handle a platform update once, even when the platform delivers it twice."""
     if msg.event_id is not None and not await ctx.db.events.first_time(
-        msg.platform, msg.event_id, ctx.clock.now(), person=f"{msg.platform}:{msg.user_id}"
+        msg.platform, msg.event_id, ctx.clock.now(), person=msg.user_id
     ):
         log.info("duplicate %s event ignored", msg.platform)
         return []

@@ -12,17 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def upsert(session: AsyncSession) -> Any:
     """The dialect's INSERT that supports ON CONFLICT (PostgreSQL and SQLite alike)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+    return pg_insert if is_postgresql(session) else sqlite_insert
 
 
 def is_postgresql(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
-def person_turn(key: str) -> Any:
-    """PostgreSQL: the transaction-scoped advisory lock on one person (``key`` is
-    ``platform:platform user id``). Two messages of one person, on one worker or two,
-    take turns: the second waits until the first is committed, and its next statement
-    sees what the first wrote. SQLite needs none: its transactions take turns anyway."""
-    return func.pg_advisory_xact_lock(func.hashtextextended(key, 0))
+def person_turn(platform: str, platform_user_id: str) -> Any:
+    """PostgreSQL: the transaction-scoped advisory lock on one person. Two messages
+    of one person, on one worker or two, take turns: the second waits until the first
+    is committed, and its next statement sees what the first wrote. SQLite needs none:
+    its transactions take turns anyway."""
+    return func.pg_advisory_xact_lock(func.hashtextextended(f"{platform}:{platform_user_id}", 0))

@@ -35,7 +35,7 @@ class Repos:
     def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
         self.session = session
         state_rows: dict[tuple[int, str], ConversationState | None] = {}
-        turns: set[str] = set()  # whose turn this unit of work holds (PostgreSQL)
+        turns: set[tuple[str, str]] = set()  # whose turn this unit of work holds (PostgreSQL)
         self.users = UserRepo(session, state_rows, turns)  # reads the state with the person
         self.state = StateRepo(session, cipher, state_rows)
         self.audit = AuditRepo(session)

@@ -14,10 +14,10 @@ from bot.storage.models import ProcessedEvent
 class EventRepo:
     """Which platform updates have been handled (deduplication)."""
 
-    def __init__(self, session: AsyncSession, turns: set[str] | None = None) -> None:
+    def __init__(self, session: AsyncSession, turns: set[tuple[str, str]] | None = None) -> None:
         self.session = session
-        # The people whose turn this unit of work holds (shared with UserRepo).
-        self.turns: set[str] = set() if turns is None else turns
+        # The people (platform, id) whose turn this unit of work holds (with UserRepo).
+        self.turns: set[tuple[str, str]] = set() if turns is None else turns
 
     async def first_time(
         self, platform: str, event_id: str, now: datetime, *, person: str | None = None
@@ -25,8 +25,8 @@ class EventRepo:
         """Record the event; False if it was recorded before.
 
         One INSERT ... ON CONFLICT DO NOTHING RETURNING: no savepoint, no ORM
-        flush (this runs for every platform update). With ``person`` (``platform:id``)
-        a new event also takes that person's turn on PostgreSQL
+        flush (this runs for every platform update). With ``person`` (their platform
+        user id) a new event also takes that person's turn on PostgreSQL
         (:func:`bot.storage.dialect.person_turn`) in the same statement.
         """
         stmt = (
@@ -35,12 +35,12 @@ class EventRepo:
             .on_conflict_do_nothing(index_elements=["platform", "event_id"])
             .returning(ProcessedEvent.id)
         )
-        turn = person is not None and is_postgresql(self.session)
-        if turn:
-            stmt = stmt.returning(person_turn(str(person)))
+        turn = person if is_postgresql(self.session) else None
+        if turn is not None:
+            stmt = stmt.returning(person_turn(platform, turn))
         fresh = (await self.session.execute(stmt)).first() is not None
-        if fresh and turn:
-            self.turns.add(str(person))
+        if fresh and turn is not None:
+            self.turns.add((platform, turn))
         return fresh
 
     async def prune(self, older_than: datetime) -> int:

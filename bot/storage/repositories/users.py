@@ -23,11 +23,11 @@ class UserRepo:
         self,
         session: AsyncSession,
         state_rows: StateRows | None = None,
-        turns: set[str] | None = None,
+        turns: set[tuple[str, str]] | None = None,
     ) -> None:
         self.session = session
         # The people whose turn this unit of work holds (EventRepo.first_time takes it).
-        self.turns: set[str] = set() if turns is None else turns
+        self.turns: set[tuple[str, str]] = set() if turns is None else turns
         # The conversation rows read with the person (get_or_create's ``chat_id``),
         # shared with this unit of work's StateRepo, so it need not read them again.
         self.state_rows: StateRows = {} if state_rows is None else state_rows
@@ -50,10 +50,10 @@ class UserRepo:
         handled at once take turns, and a double tap is seen as stale: the second
         reads the conversation as the first left it. (A row lock in this SELECT would
         not do: after the wait its joined rows would still be the old ones.)"""
-        key = f"{platform}:{platform_user_id}"
-        if key not in self.turns and is_postgresql(self.session):
-            await self.session.execute(select(person_turn(key)))
-            self.turns.add(key)
+        person = (platform, platform_user_id)
+        if person not in self.turns and is_postgresql(self.session):
+            await self.session.execute(select(person_turn(*person)))
+            self.turns.add(person)
         result = await self.session.execute(
             select(User, ConversationState)
             .outerjoin(
