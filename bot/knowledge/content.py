@@ -137,18 +137,14 @@ def load_knowledge(content: Path) -> Knowledge:
     groups = [[str(word).lower() for word in group] for group in synonyms or []]
     small_file = folder / "smalltalk.yaml"
     small_raw = load_yaml(small_file.read_text(encoding="utf-8")) if small_file.exists() else {}
-    smalltalk = {
-        " ".join(fold(str(p)).split()): str(kind)
+    small_phrases = [
+        (str(kind), " ".join(fold(str(p)).split()))
         for kind, phrases in (small_raw or {}).items()
-        if kind != COURTESY
         for p in phrases
-    }
+    ]
+    smalltalk = {phrase: kind for kind, phrase in small_phrases if kind != COURTESY}
     courtesy = sorted(
-        {
-            " ".join(fold(str(p)).split())
-            for kind, phrases in (small_raw or {}).items()
-            for p in phrases
-        },
+        {phrase for _, phrase in small_phrases if phrase},
         key=lambda phrase: (-len(phrase.split()), phrase),
     )
     sources_file = folder / "sources.yaml"
@@ -169,7 +165,7 @@ def load_knowledge(content: Path) -> Knowledge:
         stopwords=stopwords,
         errors=errors,
         smalltalk=smalltalk,
-        courtesy=tuple(p for p in courtesy if p),
+        courtesy=tuple(courtesy),
         sources=sources or {},
         popular=popular,
     )
