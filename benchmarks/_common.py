@@ -22,6 +22,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -287,6 +288,34 @@ def _cell(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def rss_mib() -> float:
+    """This process's resident memory (VmRSS), in MiB."""
+    with Path("/proc/self/status").open(encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def telegram_people(first: int, count: int, when: datetime) -> list[dict[str, Any]]:
+    """Rows for ``users``: ``count`` Telegram people with private chats ``first``..."""
+    return [
+        {
+            "platform": "telegram",
+            "platform_user_id": str(first + i),
+            "private_chat_id": str(first + i),
+            "language": "nl",
+            "roles": "",
+            "topics_off": "",
+            "messages_enabled": True,
+            "active": True,
+            "created_at": when,
+            "last_seen_at": when,
+        }
+        for i in range(count)
+    ]
 
 
 def machine_summary() -> str:

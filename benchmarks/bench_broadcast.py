@@ -89,21 +89,7 @@ async def _people(app: App, count: int) -> None:
         await session.execute(delete(OutboxMessage))
         await session.execute(delete(Announcement))
         await session.execute(delete(User))
-        rows = [
-            {
-                "platform": "telegram",
-                "platform_user_id": str(FIRST_CHAT + i),
-                "private_chat_id": str(FIRST_CHAT + i),
-                "language": "nl",
-                "roles": "",
-                "topics_off": "",
-                "messages_enabled": True,
-                "active": True,
-                "created_at": when,
-                "last_seen_at": when,
-            }
-            for i in range(count)
-        ]
+        rows = _common.telegram_people(FIRST_CHAT, count, when)
         for start in range(0, count, 5000):
             await session.execute(insert(User), rows[start : start + 5000])
 

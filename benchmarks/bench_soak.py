@@ -50,7 +50,6 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import _common
@@ -162,14 +161,6 @@ async def _chat(fake: Any, people: int, rate: float) -> None:
 
 
 # -- the bot, in this process --------------------------------------------------------
-def rss_mib() -> float:
-    with Path("/proc/self/status").open(encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 class ErrorCount(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -186,21 +177,7 @@ async def _people(app: App, first: int, count: int) -> list[int]:
     from bot.storage.models import User
 
     when = datetime(2026, 1, 5, tzinfo=UTC)
-    rows = [
-        {
-            "platform": "telegram",
-            "platform_user_id": str(first + i),
-            "private_chat_id": str(first + i),
-            "language": "nl",
-            "roles": "",
-            "topics_off": "",
-            "messages_enabled": True,
-            "active": True,
-            "created_at": when,
-            "last_seen_at": when,
-        }
-        for i in range(count)
-    ]
+    rows = _common.telegram_people(first, count, when)
     assert app.services is not None
     async with app.services.sessions() as session, session.begin():
         for start in range(0, count, 5000):
@@ -302,7 +279,7 @@ async def _run(
     errors: ErrorCount,
 ) -> dict[str, Any]:
     began = time.monotonic()
-    samples: list[tuple[float, float]] = [(0.0, rss_mib())]
+    samples: list[tuple[float, float]] = [(0.0, _common.rss_mib())]
     conn.send(("chat", args.people, args.rate))
     announced = False
     while (elapsed := time.monotonic() - began) < seconds:
@@ -312,7 +289,7 @@ async def _run(
         next_sample = SAMPLE_SECONDS * len(samples)
         await asyncio.sleep(max(0.0, min(next_sample, seconds) - (time.monotonic() - began)))
         if time.monotonic() - began >= next_sample - 0.01:
-            samples.append(((time.monotonic() - began) / 60.0, rss_mib()))
+            samples.append(((time.monotonic() - began) / 60.0, _common.rss_mib()))
     conn.send(("quiet",))
     await inbox.get()
     expected_broadcast = args.recipients + args.reminders + args.people

@@ -68,15 +68,6 @@ SETTINGS_PREFIXES = (
 )  # fmt: skip
 
 
-def rss_mib() -> float:
-    """This process's resident memory (VmRSS), in MiB."""
-    with Path("/proc/self/status").open(encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def child() -> int:
     """Runs in the child process: import, start, report, stop, start again."""
     began = time.perf_counter()
@@ -97,7 +88,7 @@ def child() -> int:
         result["ready_epoch"] = time.time()
         app.add_channel(ConsoleChannel(user="bench", label=lambda key, **kw: key))
         await asyncio.sleep(IDLE_SECONDS)
-        result["rss_mib"] = rss_mib()
+        result["rss_mib"] = _common.rss_mib()
         t0 = time.perf_counter()
         await app.stop()
         result["stop_s"] = time.perf_counter() - t0
