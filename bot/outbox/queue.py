@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -32,6 +34,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     true,
@@ -51,7 +54,7 @@ from bot.core.messages import (
     ShareLink,
 )
 from bot.crypto import Cipher, DecryptionError
-from bot.storage.dialect import is_postgresql, upsert
+from bot.storage.dialect import insert_for, is_postgresql, table_of, upsert
 from bot.storage.models import OutboxMessage, UTCDateTime
 from bot.storage.repositories.users import UserRepo
 
@@ -66,6 +69,76 @@ OPEN_SQL: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status i
 # Delivered replies are deleted, not kept as "sent": the outbox holds them only until
 # they are out, so that a crash cannot lose them.
 REPLY = "reply"
+
+
+_ROW_COLUMNS = (
+    "key",
+    "platform",
+    "chat_id",
+    "user_id",
+    "payload",
+    "kind",
+    "next_attempt_at",
+    "created_at",
+    "announcement_id",
+    "lease_until",
+)
+
+
+def _row_values(*, decided: bool) -> dict[str, Any]:
+    """The VALUES of one outbox row as bound parameters named after the columns; the
+    status, attempts and lease too unless ``decided`` (then the INSERT decides them)."""
+    table = table_of(OutboxMessage)
+    names = _ROW_COLUMNS if decided else (*_ROW_COLUMNS, "status", "attempts")
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+@functools.cache
+def _plain_insert(postgresql: bool) -> Any:
+    """One row, skipped when its key is stored already (a redelivery). Built once per
+    database, as :func:`_deciding_insert`: this runs for every reply."""
+    table = table_of(OutboxMessage)
+    insert = insert_for(postgresql)
+    return (
+        insert(table)
+        .values(**_row_values(decided=False))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
+
+
+@functools.cache
+def _deciding_insert(postgresql: bool) -> Any:
+    """One reply row that decides itself whether it waits: ``pending`` (queued, for the
+    sender) when earlier messages to its chat (``w_platform``, ``w_chat_id``) are
+    unsent, else ``sending`` under the lease ``lease_until``, held for the channel."""
+    table = table_of(OutboxMessage)
+    insert = insert_for(postgresql)
+    waiting = exists().where(
+        table.c.platform == bindparam("w_platform", type_=String()),
+        table.c.chat_id == bindparam("w_chat_id", type_=String()),
+        table.c.status.in_(OPEN_SQL),
+    )
+    values = _row_values(decided=True)
+    values.update(
+        status=case((waiting, PENDING), else_=SENDING),
+        attempts=case((waiting, 0), else_=1),
+        lease_until=case((waiting, null()), else_=values["lease_until"]),
+    )
+    return (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id, table.c.status)
+    )
+
+
+def _waiting(chats: Collection[tuple[str, str]]) -> Any:
+    """Whether any of ``chats`` has unsent messages."""
+    return exists().where(
+        or_(*(and_(OutboxMessage.platform == p, OutboxMessage.chat_id == c) for p, c in chats)),
+        OutboxMessage.status.in_(OPEN_SQL),
+    )
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -438,43 +511,33 @@ class Outbox:
         if not items:
             return [], False
         now = self.clock.now()
+        postgresql = is_postgresql(session)
+        lease_until = now + lease
+        sealed: dict[int, bytes] = {}
+        rows = [self._row(item, now, sealed) for item in items]
         chats = {(item.platform, item.chat_id) for item in items}
-        waiting = exists().where(
-            or_(*(and_(OutboxMessage.platform == p, OutboxMessage.chat_id == c) for p, c in chats)),
-            OutboxMessage.status.in_(OPEN_SQL),
-        )
-        # The first row decides in its own INSERT whether earlier messages wait (one
-        # round trip); the rest follow it.
-        first = self._row(items[0], now, {})
-        first.update(
-            status=case((waiting, PENDING), else_=SENDING),
-            attempts=case((waiting, 0), else_=1),
-            lease_until=case((waiting, None), else_=now + lease),
-        )
-        stmt = (
-            upsert(session)(OutboxMessage)
-            .values(**first)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.id, OutboxMessage.status)
-        )
-        row = (await session.execute(stmt)).first()
-        if row is None:  # stored before (a redelivered update): ask the question alone
-            queued = (await session.execute(select(waiting))).scalar_one()
-        else:
-            queued = row.status == PENDING
-        ids: list[int | None] = [row.id if row is not None else None]
-        for item in items[1:]:
-            values = self._row(item, now, {})
-            if not queued:  # held for the channel, as if claimed by it
-                values.update(status=SENDING, attempts=1, lease_until=now + lease)
-            stmt = (
-                upsert(session)(OutboxMessage)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(OutboxMessage.id)
-            )
-            ids.append((await session.execute(stmt)).scalar_one_or_none())
-        return ids, bool(queued)
+        ids: list[int | None] = []
+        queued: bool | None = None
+        if len(chats) == 1:
+            # The usual case: the first row decides in its own INSERT whether earlier
+            # messages to the chat wait (one round trip); the rest follow it.
+            first = {k: v for k, v in rows.pop(0).items() if k not in ("status", "attempts")}
+            first.update(lease_until=lease_until, w_platform=items[0].platform)
+            first["w_chat_id"] = items[0].chat_id
+            found = (await session.execute(_deciding_insert(postgresql), first)).first()
+            ids.append(None if found is None else found.id)
+            if found is not None:
+                queued = found.status == PENDING
+        if queued is None:  # several chats, or stored before (a redelivery): ask alone
+            queued = bool((await session.execute(select(_waiting(chats)))).scalar_one())
+        for values in rows:
+            if queued:
+                values["lease_until"] = None
+            else:  # held for the channel, as if claimed by it
+                values.update(status=SENDING, attempts=1, lease_until=lease_until)
+            found = (await session.execute(_plain_insert(postgresql), values)).first()
+            ids.append(None if found is None else found.id)
+        return ids, queued
 
     def wake(self) -> None:
         """Tell this process's sender that rows are waiting (call it once they are

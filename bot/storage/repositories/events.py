@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import String, bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.dialect import is_postgresql, person_turn, upsert
+from bot.storage.dialect import insert_for, is_postgresql, person_turn, table_of, turn_key
 from bot.storage.models import ProcessedEvent
+
+
+@functools.cache
+def _record(postgresql: bool, turn: bool) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on the table, built once per
+    database: a statement made per update cost more CPU than its round trip (its
+    construction and cache key), and the ORM's bulk-insert path more again.
+    With ``turn`` (PostgreSQL) it also takes the person's turn, named by the ``turn``
+    parameter (see :func:`bot.storage.dialect.person_turn`)."""
+    table = table_of(ProcessedEvent)
+    insert = insert_for(postgresql)
+    stmt = (
+        insert(table)
+        .values(
+            platform=bindparam("platform", type_=table.c.platform.type),
+            event_id=bindparam("event_id", type_=table.c.event_id.type),
+            at=bindparam("at", type_=table.c.at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(table.c.id)
+    )
+    if turn:
+        stmt = stmt.returning(person_turn(bindparam("turn", type_=String())))
+    return stmt
 
 
 class EventRepo:
@@ -29,16 +55,13 @@ class EventRepo:
         user id) a new event also takes that person's turn on PostgreSQL
         (:func:`bot.storage.dialect.person_turn`) in the same statement.
         """
-        stmt = (
-            upsert(self.session)(ProcessedEvent)
-            .values(platform=platform, event_id=event_id, at=now)
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-            .returning(ProcessedEvent.id)
-        )
-        turn = person if is_postgresql(self.session) else None
+        postgresql = is_postgresql(self.session)
+        turn = person if postgresql else None
+        params = {"platform": platform, "event_id": event_id, "at": now}
         if turn is not None:
-            stmt = stmt.returning(person_turn(platform, turn))
-        fresh = (await self.session.execute(stmt)).first() is not None
+            params["turn"] = turn_key(platform, turn)
+        statement = _record(postgresql, turn is not None)
+        fresh = (await self.session.execute(statement, params)).first() is not None
         if fresh and turn is not None:
             self.turns.add((platform, turn))
         return fresh

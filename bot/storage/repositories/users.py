@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import String, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.dialect import is_postgresql, person_turn
+from bot.storage.dialect import is_postgresql, person_turn, turn_key
 from bot.storage.models import ConversationState, User
 
 # Writing last_seen_at on every message would make every message a write.
@@ -16,6 +18,31 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 StateRows = dict[tuple[int, str], ConversationState | None]
+
+
+@functools.cache
+def _in_chat() -> Any:
+    """The person and their conversation in one chat, built once (this runs for every
+    message: building it each time cost more CPU than the round trip)."""
+    return (
+        select(User, ConversationState)
+        .outerjoin(
+            ConversationState,
+            and_(
+                ConversationState.user_id == User.id,
+                ConversationState.chat_id == bindparam("chat_id", type_=String()),
+            ),
+        )
+        .where(
+            User.platform == bindparam("platform", type_=String()),
+            User.platform_user_id == bindparam("platform_user_id", type_=String()),
+        )
+    )
+
+
+@functools.cache
+def _take_turn() -> Any:
+    return select(person_turn(bindparam("turn", type_=String())))
 
 
 class UserRepo:
@@ -52,23 +79,17 @@ class UserRepo:
         not do: after the wait its joined rows would still be the old ones.)"""
         person = (platform, platform_user_id)
         if person not in self.turns and is_postgresql(self.session):
-            await self.session.execute(select(person_turn(*person)))
+            await self.session.execute(_take_turn(), {"turn": turn_key(*person)})
             self.turns.add(person)
         result = await self.session.execute(
-            select(User, ConversationState)
-            .outerjoin(
-                ConversationState,
-                and_(
-                    ConversationState.user_id == User.id,
-                    ConversationState.chat_id == chat_id,
-                ),
-            )
-            .where(User.platform == platform, User.platform_user_id == platform_user_id)
+            _in_chat(),
+            {"platform": platform, "platform_user_id": platform_user_id, "chat_id": chat_id},
         )
         found = result.first()
         if found is None:
             return None
-        user, row = found
+        user: User = found[0]
+        row: ConversationState | None = found[1]
         self.state_rows[(user.id, chat_id)] = row
         return user
 
