@@ -22,11 +22,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import Channel, Checkable
+
+if TYPE_CHECKING:  # aiohttp only where the HTTP server is built (bot.app._http_server)
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -124,5 +125,7 @@ class Readiness:
         return ready, body
 
     async def readyz(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         ready, body = self.report()
         return web.json_response(body, status=200 if ready else 503)

@@ -16,8 +16,6 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from bot.agenda.ical import to_ical
 from bot.agenda.model import Viewer
 from bot.core.clock import Clock
@@ -25,7 +23,9 @@ from bot.core.context import Transactions
 from bot.people.tokens import token_hash
 from bot.storage.models import User
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # aiohttp only with the HTTP server: /agendafeed imports this module
+    from aiohttp import web
+
     from bot.http import HttpServer
 
 PAST = timedelta(days=30)  # recent events (and cancellations) stay in the feed this long
@@ -58,12 +58,16 @@ class CalendarFeeds:
         return await self._feed(None, "Alliantie Positieve Gezondheid ZHN")
 
     async def personal(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         token = request.match_info.get("token", "")
         if not _TOKEN.fullmatch(token):
             raise web.HTTPNotFound()
         return await self._feed(token_hash(token), "Alliantie Positieve Gezondheid ZHN (mijn)")
 
     async def _feed(self, hashed: str | None, name: str) -> web.Response:
+        from aiohttp import web
+
         since = self.clock.now() - PAST
         async with self.work.begin() as db:
             viewer = Viewer()  # no roles, no place: what everyone sees

@@ -2,8 +2,11 @@
 the language model comes at the first detection that needs it (about 70 MiB),
 icalendar at the first calendar, matplotlib at the first picture, a platform SDK
 only for a configured channel, and scipy not at all (bm25s would import it for a
-matrix back-end the index does not use). Checked in a fresh interpreter, since
-this test process has imported all of them long ago."""
+matrix back-end the index does not use). alembic (with mako and pygments) only when
+the database is not at the newest migration, aiohttp only with the HTTP server
+(``alliantiebot run``, not ``alliantiebot chat``). Checked in a fresh interpreter on
+a database migrated before, since this test process has imported all of them long
+ago."""
 
 from __future__ import annotations
 
@@ -18,7 +21,19 @@ from bot.settings import Settings
 from tests.conftest import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-LAZY = ("matplotlib", "py3langid", "icalendar", "telegram", "slack_bolt", "slack_sdk", "scipy")
+LAZY = (
+    "matplotlib",
+    "py3langid",
+    "icalendar",
+    "telegram",
+    "slack_bolt",
+    "slack_sdk",
+    "scipy",
+    "alembic",
+    "mako",
+    "pygments",
+    "aiohttp",
+)
 
 CHILD = textwrap.dedent(
     """
@@ -31,7 +46,7 @@ CHILD = textwrap.dedent(
     async def main() -> None:
         app = App(load_settings())
         app.add_channel(ConsoleChannel(user="lazy", label=lambda key, **kw: key))
-        await app.start(scheduler=False, sender=False)
+        await app.start()  # as `alliantiebot chat` starts it
         try:
             print(json.dumps(sorted(m for m in sys.argv[1:] if m in sys.modules)))
         finally:
@@ -50,6 +65,16 @@ def test_a_started_console_bot_has_not_imported_what_it_needs_later(tmp_path: Pa
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
+    migrated = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
     done = subprocess.run(
         [sys.executable, "-c", CHILD, *LAZY],
         cwd=tmp_path,
