@@ -47,6 +47,11 @@ class Transactions(Protocol):
         """True when ``exc`` means the database is down or unreachable, not a bug."""
         ...
 
+    def is_stale_connection(self, exc: BaseException) -> bool:
+        """True when ``exc`` came from a pooled connection the server had closed:
+        nothing was written, and the same work may simply be done again."""
+        ...
+
 
 ContentReload = Callable[[], Callable[[], None]]
 """Reads one part of content/ again and returns how to put it in place; raises,
@@ -107,6 +112,14 @@ class Context:
     language: str | None = None
     user_key: int | None = None
     after_commit: list[Callable[[], object]] = field(default_factory=list)
+
+    def start_over(self) -> None:
+        """Forget what the handling so far loaded and planned (its transaction was
+        rolled back), to handle the message again from the database."""
+        fresh = Context(self.services)
+        for name in ("repos", "user", "state", "chat_id", "language", "user_key"):
+            setattr(self, name, getattr(fresh, name))
+        self.after_commit = []
 
     @property
     def settings(self) -> Settings:

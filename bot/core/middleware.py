@@ -158,11 +158,19 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
     With ``durable_replies`` the replies are written to the outbox in that same
     transaction: the new state and the answer to it are kept together or not at all.
     """
-    async with ctx.services.work.begin() as repos:
-        ctx.repos = repos
-        replies = await call_next(msg, ctx)
-        if msg.durable_replies and replies:
-            replies = await _hold(msg, ctx, repos.session, replies)
+    try:
+        replies = await _in_transaction(msg, ctx, call_next)
+    except Exception as exc:
+        if not ctx.services.work.is_stale_connection(exc):
+            raise
+        # The server had closed a pooled connection (a restart, a killed backend):
+        # nothing was kept, and the pool replaces its stale connections now. Handle
+        # the message once more rather than tell the person to try again.
+        log.info(
+            "database connection was closed; %s %s handled again", msg.platform, msg.kind.value
+        )
+        ctx.start_over()
+        replies = await _in_transaction(msg, ctx, call_next)
     if any(reply.queued for reply in replies):
         ctx.services.outbox.wake()  # committed now: the sender can see them
     for step in ctx.after_commit:
@@ -172,6 +180,15 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
                 await result
         except Exception:
             log.exception("after-commit step failed (user id %s)", ctx.user_key)
+    return replies
+
+
+async def _in_transaction(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    async with ctx.services.work.begin() as repos:
+        ctx.repos = repos
+        replies = await call_next(msg, ctx)
+        if msg.durable_replies and replies:
+            replies = await _hold(msg, ctx, repos.session, replies)
     return replies
 
 

@@ -133,6 +133,12 @@ def _deciding_insert(postgresql: bool) -> Any:
     )
 
 
+@functools.cache
+def _delete_rows() -> Any:
+    table = table_of(OutboxMessage)
+    return delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def _waiting(chats: Collection[tuple[str, str]]) -> Any:
     """Whether any of ``chats`` has unsent messages."""
     return exists().where(
@@ -246,6 +252,9 @@ class Outbox:
     # messages' (the same lock as UnitOfWork's), instead of sleeping in SQLite's
     # busy handler while a message's transaction holds the file, or making it sleep.
     write_lock: asyncio.Lock | None = None
+    # Sent rows not deleted yet, and the turn of the one DELETE at a time (settle).
+    _unsettled: set[int] = field(default_factory=set, init=False, repr=False)
+    _settle_turn: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     @contextlib.asynccontextmanager
     async def _begin(self) -> AsyncIterator[AsyncSession]:
@@ -539,6 +548,32 @@ class Outbox:
             ids.append(None if found is None else found.id)
         return ids, queued
 
+    async def _delete_done(self, ids: Collection[int]) -> None:
+        """Delete rows that are out, together with those other replies reported while
+        the last DELETE ran (a group commit): one at a time, so under load one
+        DELETE serves many replies, and alone it is one DELETE at once. Returns once
+        ``ids`` are deleted; raises, leaving them for the next DELETE, when it failed.
+        On PostgreSQL it is committed by itself (no BEGIN and COMMIT round trips)."""
+        mine = set(ids)
+        self._unsettled |= mine
+        async with self._settle_turn:
+            if not mine & self._unsettled:
+                return  # the DELETE that ran while this one waited took them along
+            batch, self._unsettled = self._unsettled, set()
+            try:
+                if self.write_lock is not None:  # SQLite: in turn with the other writers
+                    async with self._begin() as session:
+                        await session.execute(_delete_rows(), {"ids": list(batch)})
+                else:
+                    async with self.sessions() as session:
+                        connection = await session.connection(
+                            execution_options={"isolation_level": "AUTOCOMMIT"}
+                        )
+                        await connection.execute(_delete_rows(), {"ids": list(batch)})
+            except BaseException:
+                self._unsettled |= batch
+                raise
+
     def wake(self) -> None:
         """Tell this process's sender that rows are waiting (call it once they are
         committed: a sender that looks earlier finds nothing and waits a poll)."""
@@ -561,14 +596,8 @@ class Outbox:
         if not (done or deferred):
             return
         now = self.clock.now()
-        if done and not deferred and self.write_lock is None:
-            # The usual report, "sent": one DELETE, committed by itself (PostgreSQL:
-            # no BEGIN and COMMIT round trips around it).
-            async with self.sessions() as session:
-                connection = await session.connection(
-                    execution_options={"isolation_level": "AUTOCOMMIT"}
-                )
-                await connection.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(done)))
+        if done and not deferred:  # the usual report: "sent"
+            await self._delete_done(done)
             return
         async with self._begin() as session:
             if done:

@@ -30,6 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.paths import private_file
 from bot.settings import ConfigError
+from bot.storage.ping import ping_after_idle
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -96,11 +97,13 @@ def create_engine(url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) 
         event.listen(engine.sync_engine, "connect", _sqlite_connect(timeout))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("pool_timeout", timeout)
     kwargs.setdefault("connect_args", {"timeout": timeout, "command_timeout": timeout})
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_after_idle(engine)  # not a ping per checkout: see bot/storage/ping.py
+    return engine
 
 
 def create_job_store_engine(async_url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Engine:

@@ -144,3 +144,28 @@ async def test_a_plain_question_costs_three_statements_in_one_transaction(app: A
         "INSERT outbox",
     ], seen
     assert "LEFT OUTER JOIN conversation_state" in seen[1]
+
+
+async def test_messages_in_quick_succession_cost_no_ping(app: App) -> None:
+    """A pooled connection handed back a moment ago is used without a ping (on
+    PostgreSQL a round trip per checkout, two per message with the settle); only one
+    idle for a while is pinged first (bot/storage/ping.py; the faults are in
+    tests/integration/test_pg_faults.py)."""
+    assert app.engine is not None
+    dialect = app.engine.sync_engine.dialect
+    pings: list[object] = []
+    original = dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return bool(original(dbapi_connection))
+
+    person = Person(app, user_id="snel", with_event_ids=True)
+    await person.send("/help")
+    dialect.do_ping = counted  # type: ignore[method-assign]
+    try:
+        for _ in range(5):
+            await person.send("Wat is positieve gezondheid?")
+    finally:
+        del dialect.do_ping
+    assert pings == []

@@ -84,11 +84,16 @@ async def pg_app(
 
 
 async def test_killed_connections_between_messages_cost_no_try_again(
-    pg_app: App, postgres_db: PostgresDatabase, channel: RecordingChannel
+    pg_app: App,
+    postgres_db: PostgresDatabase,
+    channel: RecordingChannel,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Every pooled connection is dead, and the pool has several (four people wrote at
-    once): the pool's pre-ping replaces each one before a message uses it, so nobody
-    is even told to try again (without pre-ping, one would be)."""
+    once). Killed a moment after their last use, they are not pinged
+    (bot/storage/ping.py): each message that meets one is handled once more on a
+    fresh connection, so nobody is even told to try again."""
+    caplog.set_level(logging.INFO, logger="bot.core.middleware")
     people = [Person(pg_app, user_id=f"p{n}", with_event_ids=True) for n in range(4)]
     await asyncio.gather(*(_send(person, "/start") for person in people))
     usual = [r.text for r in await _send(people[0], "/help")]
@@ -100,6 +105,7 @@ async def test_killed_connections_between_messages_cost_no_try_again(
 
     assert [replies for replies in answers if _polite(pg_app, replies)] == []
     assert all([r.text for r in replies] == usual for replies in answers)
+    assert "handled again" in caplog.text  # the pool did not ping them: the retry did it
 
     # The outbox sender (on the same pool) delivers again.
     assert pg_app.services is not None
@@ -111,6 +117,26 @@ async def test_killed_connections_between_messages_cost_no_try_again(
     async with asyncio.timeout(PATIENCE):
         while ("p0", reply) not in channel.sent:
             await asyncio.sleep(0.05)
+
+
+async def test_a_connection_idle_in_the_pool_is_pinged_before_use(
+    pg_app: App,
+    postgres_db: PostgresDatabase,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Killed while idle (a quiet night, a restart): the ping at checkout finds the
+    connection dead and the pool replaces it before the message uses it."""
+    from bot.storage import ping
+
+    caplog.set_level(logging.INFO, logger="bot.core.middleware")
+    person = Person(pg_app, with_event_ids=True)
+    usual = [r.text for r in await _send(person, "/help")]
+    monkeypatch.setattr(ping, "PING_AFTER_IDLE", 0.0)  # every connection counts as idle
+    assert _kill_connections(postgres_db.url) >= 1
+    answers = [await _send(person, "/help") for _ in range(3)]
+    assert all([r.text for r in replies] == usual for replies in answers)
+    assert "handled again" not in caplog.text
 
 
 async def test_connections_killed_while_a_message_is_handled_cost_at_most_one_try_again(
