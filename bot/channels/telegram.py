@@ -10,8 +10,17 @@
 - **Backpressure.** At most ``MAX_UPDATES_IN_FLIGHT`` updates are queued or being
   handled (``InFlightQueue``): at the bound the webhook answers 503 (Telegram sends the
   update again later) and the poller waits before its next getUpdates.
+- **One poller.** Polling is ours (``telegram_poll``), not the library's ``Updater``.
+  On PostgreSQL the workers elect one poller per bot token (an advisory lock from the
+  bot's id, ``bot.scheduling.leader``); the others run everything else and try again
+  every few seconds. A worker that lost the lock (its lock connection failed) polls on
+  until Telegram says another poller runs (409): better two pollers for a moment than
+  none while the database is away (a crisis reply needs no database).
 - **Stop.** Stop taking updates, finish the ones in hand within
-  ``STOP_GRACE_SECONDS``, then close the connections.
+  ``STOP_GRACE_SECONDS``, then close the connections. An update not finished by then
+  is not confirmed to Telegram: polling confirms only up to the oldest unfinished
+  update (``telegram_poll``), and the webhook answers 200 only when an update is
+  finished (503 for one given up at stop), so Telegram sends it again.
 - **Once.** Each update carries its ``update_id`` as the event id, so the
   core's dedupe step handles a redelivered update once.
 - **Groups.** Only commands (for this bot) and messages that mention the bot or
@@ -38,6 +47,7 @@ import dataclasses
 import hmac
 import logging
 import secrets
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -68,6 +78,7 @@ from bot.channels.telegram_format import (
 )
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_media import MediaFetcher, file_in
+from bot.channels.telegram_poll import Offsets, Poller
 from bot.channels.telegram_send import TelegramSender, retry_seconds
 from bot.channels.telegram_updates import (
     PLATFORM,
@@ -81,6 +92,7 @@ from bot.channels.telegram_updates import (
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.outbox.queue import Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
+from bot.scheduling.leader import Leadership
 from bot.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -96,6 +108,10 @@ START_ATTEMPTS = 5  # getMe and deleteWebhook at start, with backoff
 START_RETRY_SECONDS = 2.0  # the first wait between those attempts; doubles, at most 15 s
 CHOSEN_MARK = "✓"
 STOP_SECONDS = 4.0  # stopping the poller takes at most this (within the grace)
+# The advisory lock of a bot token's poller: this base plus a stable hash of the bot's
+# id (the token's public part; the token itself is never used, logged or named).
+POLLER_LOCK_BASE = 0x616C6C50 << 32  # "allP", in the high half of a bigint lock id
+POLLER_ROLE = "telegram poller"  # in the log lines and the lock's application_name
 CLOSE_SECONDS = 0.5
 RETRY_SOON = 5.0  # seconds before the outbox tries a reply Telegram failed on
 
@@ -114,6 +130,10 @@ OVERALL_RATE = Rate(28.0, burst=1.0)
 def per_chat_rate(chat_id: str) -> Rate:
     """Telegram: about one message a second in a private chat, 20 a minute in a group."""
     return Rate.per_minute(20, burst=3) if chat_id.startswith("-") else Rate(1.0, burst=3)
+
+
+def poller_lock(bot_id: int) -> int:
+    return POLLER_LOCK_BASE + zlib.crc32(f"telegram:{bot_id}".encode())
 
 
 def file_base_url(base_url: str) -> str:
@@ -146,8 +166,16 @@ class TelegramChannel:
         self._host: ChannelHost | None = None
         self._handle: HandleIncoming | None = None
         self._accepting = False
+        self._stopping = False
         self.updates = InFlightQueue(settings.max_updates_in_flight)
         self.application = self._build()
+        self.offsets = Offsets()
+        self.poller: Poller | None = None
+        self.election: Leadership | None = None  # PostgreSQL: the one poller per token
+        self._polls_by_right = False  # holds the poller lock (or needs none: SQLite)
+        # Webhook requests waiting for their update: True finished (200), False given
+        # up at stop (503: Telegram sends it again).
+        self._answers: dict[int, asyncio.Future[bool]] = {}
         self.reader = UpdateReader(self.me, self._knows)
         self.sender = TelegramSender(self.application.bot, self.me)
         self.media = MediaFetcher(
@@ -171,12 +199,11 @@ class TelegramChannel:
             # Two: the long poll that is being cancelled at stop can still hold one while
             # the library confirms the last updates with a final getUpdates.
             .get_updates_request(AiohttpRequest(2))  # the library adds the poll timeout
+            .updater(None)  # polling is ours (telegram_poll): it confirms finished updates only
         )
         base = self.settings.telegram_api_base_url
         if base:
             builder = builder.base_url(base).base_file_url(file_base_url(base))
-        if self.webhook_url:
-            builder = builder.updater(None)
         application = builder.build()
         application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)
@@ -244,14 +271,58 @@ class TelegramChannel:
                     "telegram: the webhook secret is random for this process; "
                     "with several workers set TELEGRAM_WEBHOOK_SECRET on all of them"
                 )
-        elif application.updater is not None:  # built with one whenever there is no webhook
-            await application.updater.start_polling(
-                timeout=POLL_TIMEOUT,
-                bootstrap_retries=START_ATTEMPTS,  # deleteWebhook, with a brief outage
-                allowed_updates=ALLOWED_UPDATES,
-                error_callback=self._polling_error,
-            )
+        else:
+            await self._start_polling()
+
+    async def _start_polling(self) -> None:
+        """Poll; on PostgreSQL only as the elected poller of this bot token."""
+        self.poller = Poller(
+            self.application.bot,
+            self.updates,
+            timeout=POLL_TIMEOUT,
+            allowed_updates=ALLOWED_UPDATES,
+            on_error=self._polling_error,
+            on_conflict=self._conflict,
+            offsets=self.offsets,
+        )
+        settings = self.settings
+        if settings.is_sqlite:  # one process (bot/scheduling/single.py): no election
+            await self._lead()
+            return
+        self.election = Leadership(
+            settings.database_url,
+            timeout=settings.db_timeout_seconds,
+            on_lead=self._lead,
+            on_follow=self._follow,
+            lock=poller_lock(self.me.bot_id),
+            role=POLLER_ROLE,
+            duty=f"polls Telegram for @{self.me.username}",
+        )
+        await self.election.start()
+        if not self.election.leading:
+            log.info("telegram: another worker polls for @%s; this one waits", self.me.username)
+
+    async def _lead(self) -> None:
+        self._polls_by_right = True
+        if self.poller is not None and self._accepting_polls:
+            self.poller.start()
             log.info("telegram: polling as @%s", self.me.username)
+
+    def _follow(self) -> None:
+        """Lost the lock: poll on until Telegram names another poller (``_conflict``);
+        with the database away nobody else can take the lock, and nobody polling would
+        leave even a crisis message unanswered."""
+        self._polls_by_right = False
+
+    def _conflict(self) -> None:
+        """Telegram: another getUpdates on this token. Without the lock, give way."""
+        if not self._polls_by_right and self.poller is not None and self.poller.running:
+            log.info("telegram: another worker polls now; this one stops polling")
+            self.poller.pause()
+
+    @property
+    def _accepting_polls(self) -> bool:
+        return self.application.running and not self._stopping
 
     async def _initialize(self) -> None:
         """getMe, with a few retries: the network may be briefly away at start."""
@@ -292,24 +363,19 @@ class TelegramChannel:
         all within ``STOP_GRACE_SECONDS`` whatever the network does (closing adds at
         most a second; Docker's stop timeout is 10 s).
 
-        The poller gets at most ``STOP_SECONDS`` of that: the library's retry sleeps do
-        not end at stop, so a poller still asleep then is cancelled (what it fetched but
-        had not handed over is not confirmed: Telegram sends it again). Past the grace
-        the updates still in hand are cancelled; those the core has handled have their
-        replies in the outbox already, which go out after the restart. The webhook
-        stays set: Telegram keeps the updates until a worker is back."""
+        The poll ends at once, and the poller lock is let go (another worker polls on).
+        Past the grace the updates still in hand are cancelled. None of them is lost:
+        what is unfinished is not confirmed to Telegram (the last getUpdates confirms up
+        to the oldest unfinished update; the webhook answers those requests 503), so
+        Telegram sends them again, and the dedupe drops any the core did finish (their
+        replies are in the outbox and go out after the restart). The webhook stays
+        set: Telegram keeps the updates until a worker is back."""
         self._accepting = False
+        self._stopping = True
         application = self.application
         grace = self.settings.stop_grace_seconds
         deadline = asyncio.get_running_loop().time() + grace
-        updater = application.updater
-        if updater is not None and updater.running:
-            try:
-                async with asyncio.timeout(min(STOP_SECONDS, grace)):
-                    await updater.stop()
-            except TimeoutError:
-                log.warning("telegram: poller not stopped within %s s; cancelled", STOP_SECONDS)
-                await self._cancel_polling()
+        await self._stop_polling(min(STOP_SECONDS, grace))
         try:
             async with asyncio.timeout_at(deadline):
                 if application.running:
@@ -321,6 +387,9 @@ class TelegramChannel:
                 grace,
             )
             await self._abandon()
+        self._give_up_answers()
+        if self.poller is not None:
+            await self.poller.confirm()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(CLOSE_SECONDS):
                 with contextlib.suppress(RuntimeError):  # never started
@@ -330,16 +399,36 @@ class TelegramChannel:
             async with asyncio.timeout(CLOSE_SECONDS):
                 await application.bot.shutdown()
 
-    async def _cancel_polling(self) -> None:
-        """The poller did not stop in time (asleep after a 429): cancel its loop. The
-        library keeps no public handle on it: its private attribute finds it."""
-        updater = self.application.updater
-        polling = getattr(updater, "_Updater__polling_task", None)
-        if isinstance(polling, asyncio.Task) and not polling.done():
-            polling.cancel()
-            await asyncio.wait([polling], timeout=CLOSE_SECONDS)
-        if updater is not None:
-            updater._running = False  # stop() was cut short: it is over
+    async def _stop_polling(self, seconds: float) -> None:
+        """End the poll and the campaign (its connection closes: the lock is free for
+        another worker at once), each within ``seconds``."""
+        election, self.election = self.election, None
+        if self.poller is not None:
+            self.poller.pause()
+        if election is not None:
+            try:
+                async with asyncio.timeout(seconds):
+                    await election.stop()
+            except Exception as exc:  # PostgreSQL frees the lock with the connection
+                log.warning("telegram: poller election not ended (%s)", type(exc).__name__)
+        if self.poller is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await self.poller.stop()
+
+    def _give_up_answers(self) -> None:
+        """Webhook requests whose update was not finished get 503: Telegram retries."""
+        answers, self._answers = self._answers, {}
+        for answer in answers.values():
+            if not answer.done():
+                answer.set_result(False)
+
+    def _finished(self, update_id: int) -> None:
+        """The update is handled (well or not): it may be confirmed to Telegram."""
+        self.offsets.finished(update_id)
+        answer = self._answers.pop(update_id, None)
+        if answer is not None and not answer.done():
+            answer.set_result(True)
 
     async def _abandon(self) -> None:
         """Past the grace: cancel what the library still runs (updates waiting on
@@ -357,7 +446,6 @@ class TelegramChannel:
         if tasks:
             await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
         application._running = False  # stop() was cut short: it is over
-        await self._cancel_polling()
 
     # -- incoming -------------------------------------------------------------
     async def webhook(self, request: web.Request) -> web.Response:
@@ -375,18 +463,29 @@ class TelegramChannel:
         # queued before stop() closes the queue, or refused (Telegram tries again).
         if not (self._accepting and self.application.running):
             return web.Response(status=503)
-        try:
-            self.updates.put_nowait(update)
-        except asyncio.QueueFull:  # MAX_UPDATES_IN_FLIGHT in hand: Telegram tries again
-            log.info("telegram: %d updates in flight; webhook update refused", self.updates.limit)
-            return web.Response(status=503)
-        return web.Response(status=200)
+        answer = self._answers.get(update.update_id)
+        if answer is None:  # (else Telegram sent it again while it is in hand: wait for it)
+            try:
+                self.updates.put_nowait(update)
+            except asyncio.QueueFull:  # MAX_UPDATES_IN_FLIGHT in hand: Telegram tries again
+                log.info(
+                    "telegram: %d updates in flight; webhook update refused", self.updates.limit
+                )
+                return web.Response(status=503)
+            answer = self._answers[update.update_id] = asyncio.get_running_loop().create_future()
+        # 200 confirms the update to Telegram: only once it is finished. One given up at
+        # stop gets 503, and Telegram sends it again (to this worker or another).
+        finished = await asyncio.shield(answer)
+        return web.Response(status=200 if finished else 503)
 
     async def _on_update(self, update: Update, _context: object) -> None:
         try:
             await self.process(update)
+        except asyncio.CancelledError:
+            raise  # given up at stop: not finished, so not confirmed to Telegram
         except Exception:
             log.exception("telegram: update %s failed", update.update_id)
+        self._finished(update.update_id)  # failed counts as finished: no endless redelivery
 
     async def _on_error(self, update: object, context: Any) -> None:
         log.error("telegram: library error (%s)", type(context.error).__name__)
@@ -548,12 +647,17 @@ class TelegramChannel:
     # -- readiness (/readyz) -------------------------------------------------------
     @property
     def connected(self) -> bool:
-        """Taking updates: the webhook accepting, or the poller running."""
+        """Taking updates: the webhook accepting, or the poller running; on PostgreSQL a
+        worker that does not hold the poller lock is connected while it campaigns (it
+        takes over when the poller goes), not unready because another worker polls."""
         application = self.application
         if self.webhook_url:
             return self._accepting and application.running
-        updater = application.updater
-        return application.running and updater is not None and updater.running
+        if not application.running or self.poller is None:
+            return False
+        if self.poller.running:
+            return True
+        return self.election is not None and not self._polls_by_right
 
     async def check(self) -> bool | None:
         """``getMe``, once: False when Telegram refuses the token (revoked), None when

@@ -115,9 +115,9 @@ async def test_the_checks_run_every_interval(tg: TelegramBot) -> None:
 
 
 async def test_a_stopped_poller_is_not_ready(tg: TelegramBot) -> None:
-    updater = tg.channel.application.updater
-    assert updater is not None
-    await updater.stop()
+    poller = tg.channel.poller
+    assert poller is not None
+    await poller.stop()
     status, body = await readyz(tg.app)
     assert status == 503
     assert body["channels"]["telegram"]["connected"] is False

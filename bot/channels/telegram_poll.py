@@ -1,0 +1,226 @@
+"""Long polling that confirms to Telegram only the updates that are finished.
+
+Telegram forgets every update below the ``offset`` of a getUpdates call: the offset is
+the only confirmation there is. python-telegram-bot's ``Updater`` asks for the next
+batch with the offset after the last update it fetched, so an update still being
+handled is confirmed as soon as the next batch is asked for; a stop (or a crash) past
+it loses it. This poller asks with the offset of the **oldest unfinished** update
+instead (:class:`Offsets`): Telegram keeps that one and everything after it, sends the
+ones in hand again with each answer (they are skipped: only updates newer than every
+one seen are handed over), and after a stop or a crash the next poller (this worker
+restarted, or another one) gets the unfinished ones again. The core's dedupe
+(``processed_events``, rolled back with an unfinished update's transaction) makes
+that redelivery safe.
+
+- **Window.** getUpdates returns at most 100 updates from the offset, so at most 100
+  updates past the oldest unfinished one reach this process. An update unfinished
+  for longer than ``HOLD_SECONDS`` stops holding the offset (logged): a stuck update
+  must not make the bot deaf.
+- **No busy loop.** While updates are in hand Telegram answers a poll at once (it has
+  them), so after a poll that brought nothing new the poller waits until the oldest
+  unfinished update finishes, at most ``IDLE_SECONDS``; it long-polls only when
+  nothing holds the offset.
+- **Backpressure.** Handing an update over waits while ``MAX_UPDATES_IN_FLIGHT`` are in
+  flight (:class:`~bot.channels.telegram_updates.InFlightQueue`); what waits is not
+  confirmed.
+- **Stop.** :meth:`Poller.stop` ends the poll; :meth:`Poller.confirm` (after the
+  updates in hand had their grace) confirms up to the oldest unfinished one.
+- **Pause.** :meth:`Poller.pause` ends polling at once (synchronously, for the
+  election's ``on_follow``); updates in hand go on and are confirmed by whichever
+  worker polls next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from telegram import Bot
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+
+from bot.channels.telegram_send import retry_seconds
+
+log = logging.getLogger(__name__)
+
+LIMIT = 100  # Telegram's most per getUpdates
+IDLE_SECONDS = 0.5  # with updates in hand, poll at least this often for new ones
+HOLD_SECONDS = 120.0  # an update unfinished for longer stops holding the offset
+RETRY_SECONDS = 1.0  # after a failed poll; doubles, at most MAX_RETRY_SECONDS
+MAX_RETRY_SECONDS = 30.0
+CONFIRM_SECONDS = 1.0  # the final confirming getUpdates at stop
+
+
+class Offsets:
+    """Which updates this process took and has not finished; the offset to ask with."""
+
+    def __init__(self, hold: float = HOLD_SECONDS) -> None:
+        self.hold = hold
+        self.next = 0  # one past the newest update seen (0: none yet)
+        self._unfinished: dict[int, float] = {}  # update_id → when it was taken (monotonic)
+        self._let_go: set[int] = set()
+        self._moved = asyncio.Event()  # the oldest unfinished update finished
+
+    def fresh(self, update_id: int) -> bool:
+        """Newer than every update seen: not in hand, not finished."""
+        return update_id >= self.next
+
+    def taken(self, update_id: int) -> None:
+        self._unfinished[update_id] = time.monotonic()
+        self.next = max(self.next, update_id + 1)
+
+    def finished(self, update_id: int) -> None:
+        oldest = min(self._unfinished, default=None)
+        self._unfinished.pop(update_id, None)
+        self._let_go.discard(update_id)
+        if update_id == oldest:
+            self._moved.set()
+
+    @property
+    def unfinished(self) -> int:
+        return len(self._unfinished)
+
+    def offset(self) -> int:
+        """The oldest unfinished update that still holds the offset, else one past the
+        newest seen (0 before any: Telegram starts at its oldest unconfirmed)."""
+        now = time.monotonic()
+        for update_id in sorted(self._unfinished):
+            if now - self._unfinished[update_id] < self.hold:
+                return update_id
+            if update_id not in self._let_go:
+                self._let_go.add(update_id)
+                log.warning(
+                    "telegram: update %s unfinished after %s s; no longer held back from Telegram",
+                    update_id,
+                    self.hold,
+                )
+        return self.next
+
+    def holding(self) -> bool:
+        return self.offset() != self.next
+
+    async def wait_moved(self, seconds: float) -> None:
+        self._moved.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._moved.wait()
+
+
+class Poller:
+    """getUpdates in a loop, handing new updates to ``queue`` (the application's)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        queue: asyncio.Queue[object],
+        *,
+        timeout: int,
+        allowed_updates: Sequence[str],
+        on_error: Callable[[TelegramError], None],
+        on_conflict: Callable[[], None] = lambda: None,
+        offsets: Offsets | None = None,
+    ) -> None:
+        self.bot = bot
+        self.queue = queue
+        self.timeout = timeout
+        self.allowed_updates = list(allowed_updates)
+        self.on_error = on_error
+        self.on_conflict = on_conflict  # Telegram says another poller runs on this token
+        self.offsets = offsets or Offsets()
+        self._task: asyncio.Task[None] | None = None
+        self._webhook_deleted = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if not self.running:
+            self._task = asyncio.create_task(self._run(), name="telegram-poller")
+
+    def pause(self) -> None:
+        """Stop polling now; a getUpdates under way is dropped (nothing it would have
+        brought is confirmed)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def confirm(self) -> None:
+        """Tell Telegram which updates are done: everything below the oldest unfinished
+        one. Best effort: a failure means finished updates come again, and the dedupe
+        drops them."""
+        if self.offsets.next == 0:
+            return  # nothing taken: nothing to confirm
+        try:
+            async with asyncio.timeout(CONFIRM_SECONDS):
+                await self.bot.get_updates(
+                    offset=self.offsets.offset(),
+                    limit=1,
+                    timeout=dt.timedelta(0),
+                    allowed_updates=self.allowed_updates,
+                )
+        except (TelegramError, TimeoutError) as exc:
+            log.warning("telegram: last updates not confirmed (%s)", type(exc).__name__)
+        if self.offsets.unfinished:
+            log.info(
+                "telegram: %d unfinished updates left to Telegram to send again",
+                self.offsets.unfinished,
+            )
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                if not self._webhook_deleted:  # polling and a webhook exclude each other
+                    await self.bot.delete_webhook()
+                    self._webhook_deleted = True
+                fresh = await self._poll()
+                failures = 0
+            except InvalidToken:
+                log.error("telegram: the token was refused; polling stops")
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except Conflict as exc:
+                self.on_conflict()
+                self.on_error(exc)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            except TelegramError as exc:
+                self.on_error(exc)
+                failures += 1
+                await asyncio.sleep(min(RETRY_SECONDS * 2.0 ** (failures - 1), MAX_RETRY_SECONDS))
+                continue
+            if not fresh and self.offsets.holding():
+                await self.offsets.wait_moved(IDLE_SECONDS)
+
+    async def _poll(self) -> int:
+        """One getUpdates; the new updates handed over. How many were new."""
+        offsets = self.offsets
+        held = offsets.holding()
+        updates = await self.bot.get_updates(
+            offset=offsets.offset() or None,
+            timeout=dt.timedelta(seconds=0 if held else self.timeout),
+            allowed_updates=self.allowed_updates,
+        )
+        fresh = 0
+        for update in updates:
+            if not offsets.fresh(update.update_id):
+                continue  # in hand or finished: sent again because the offset waits
+            # Waits at MAX_UPDATES_IN_FLIGHT. Taken once it is in the queue (no await
+            # between): cancelled while waiting, it was not taken and comes again.
+            await self.queue.put(update)
+            offsets.taken(update.update_id)
+            fresh += 1
+        return fresh

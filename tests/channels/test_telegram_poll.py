@@ -1,0 +1,44 @@
+"""Which offset the poller asks Telegram with (bot/channels/telegram_poll.py): never past
+an update that is not finished, unless it has been stuck for longer than the hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels import telegram_poll
+from bot.channels.telegram_poll import Offsets
+
+
+def test_the_offset_waits_for_the_oldest_unfinished_update() -> None:
+    offsets = Offsets()
+    assert offsets.offset() == 0 and not offsets.holding()  # Telegram's oldest first
+    for update_id in (7, 8, 9):
+        assert offsets.fresh(update_id)
+        offsets.taken(update_id)
+    assert not offsets.fresh(8)  # sent again while the offset waits: skipped
+    assert offsets.offset() == 7 and offsets.holding()
+    offsets.finished(8)
+    offsets.finished(9)
+    assert offsets.offset() == 7  # 8 and 9 are done, but 7 is not: nothing confirmed
+    offsets.finished(7)
+    assert offsets.offset() == 10 and not offsets.holding()
+    assert offsets.unfinished == 0
+
+
+def test_a_stuck_update_stops_holding_the_offset_after_the_hold(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(telegram_poll.time, "monotonic", lambda: now[0])
+    offsets = Offsets(hold=60.0)
+    offsets.taken(3)
+    now[0] += 30.0
+    offsets.taken(4)
+    assert offsets.offset() == 3
+    now[0] += 31.0  # 3 is stuck for 61 s, 4 for 31 s
+    assert offsets.offset() == 4
+    assert offsets.offset() == 4
+    assert caplog.text.count("update 3 unfinished") == 1  # said once
+    now[0] += 30.0
+    assert offsets.offset() == 5
+    assert offsets.unfinished == 2  # still in hand; only no longer held back
