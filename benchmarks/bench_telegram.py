@@ -49,9 +49,10 @@ the same workload (its reply must be the question); ``--no-echo`` leaves it
 out. The summary prints ``alliantiebot / bare PTB`` (goal 40%), bot CPU per
 update (goal 2.5 ms) and, counted by SQLAlchemy event listeners on the bot's
 engine over the measured runs, SQL statements, commits, begins and pool
-checkouts per plain question; database round trips are statements + BEGIN +
-COMMIT + pre-ping (one per checkout) on PostgreSQL, statements (its ``BEGIN
-IMMEDIATE`` among them) + commits on SQLite (goal 2).
+checkouts and pings per plain question; database round trips are statements +
+BEGIN + COMMIT + pings (the pool pings a connection only after it sat idle,
+bot/storage/ping.py) on PostgreSQL, statements (its ``BEGIN IMMEDIATE`` among
+them) + commits on SQLite (goal 2).
 
 Usage::
 
@@ -275,7 +276,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     partial: bool = False
-    sql: Counter[str] = field(default_factory=Counter)  # statement, commit, begin, checkout
+    sql: Counter[str] = field(default_factory=Counter)  # statement, commit, begin, checkout, ping
 
     @property
     def rate(self) -> float:
@@ -398,10 +399,10 @@ def count_sql(bench: Bench, app: App) -> None:
     """Count, while ``bench.sql`` is set (the measured runs), what the bot asks of its
     database: statements (``before_cursor_execute``; on SQLite that includes the
     ``BEGIN IMMEDIATE`` the engine sends itself), commits, transaction begins and pool
-    checkouts. On PostgreSQL asyncpg sends BEGIN and COMMIT as round trips of their
-    own and the pool's pre-ping is one more at each checkout; the statement listener
-    sees none of them. A transaction in AUTOCOMMIT is counted apart: asyncpg sends no
-    BEGIN or COMMIT for it."""
+    checkouts, and the pool's pings (the dialect's ``do_ping``, wrapped). On PostgreSQL
+    asyncpg sends BEGIN and COMMIT as round trips of their own and a ping is one more;
+    the statement listener sees none of them. A transaction in AUTOCOMMIT is counted
+    apart: asyncpg sends no BEGIN or COMMIT for it."""
     from sqlalchemy import event
 
     assert app.engine is not None
@@ -428,16 +429,23 @@ def count_sql(bench: Bench, app: App) -> None:
     for kind in ("begin", "commit", "rollback"):
         event.listen(engine, kind, transaction(kind))
     event.listen(engine.pool, "checkout", counter("checkout"))
+    ping, count_ping = engine.dialect.do_ping, counter("ping")
+
+    def counted_ping(dbapi_connection: Any) -> Any:
+        count_ping()
+        return ping(dbapi_connection)
+
+    engine.dialect.do_ping = counted_ping  # type: ignore[method-assign]
 
 
 def round_trips(backend: str, sql: Counter[str]) -> int:
     """Database round trips: on PostgreSQL statements + BEGIN + COMMIT + ROLLBACK +
-    pre-ping (one per checkout); on SQLite calls into the driver's thread (statements,
+    pings; on SQLite calls into the driver's thread (statements,
     BEGIN IMMEDIATE among them, + commits + rollbacks)."""
     ends = sql["commit"] + sql["rollback"]
     if backend == "sqlite":
         return sql["statement"] + ends
-    return sql["statement"] + sql["begin"] + ends + sql["checkout"]
+    return sql["statement"] + sql["begin"] + ends + sql["ping"]
 
 
 async def bench_echo(bench: Bench, concurrency: int, paced: bool) -> list[Run]:
@@ -698,20 +706,21 @@ def side_by_side(runs: list[Run]) -> list[str]:
             )
         per = {
             kind: _common.median([r.sql[kind] / r.updates for r in bot])
-            for kind in ("statement", "begin", "commit", "rollback", "checkout")
+            for kind in ("statement", "begin", "commit", "rollback", "checkout", "ping")
         }
         auto = _common.median([r.sql["autocommit begin"] / r.updates for r in bot])
         trips = _common.median([round_trips(backend, r.sql) / r.updates for r in bot])
         how = (
             "statements (BEGIN IMMEDIATE among them) + commits + rollbacks"
             if backend == "sqlite"
-            else "statements + BEGIN + COMMIT + ROLLBACK + pre-ping (checkouts)"
+            else "statements + BEGIN + COMMIT + ROLLBACK + pings"
         )
         lines.append(
             f"{head} per plain question {per['statement']:.2f} SQL statements, "
             f"{per['begin']:.2f} begins, {per['commit']:.2f} commits, "
             f"{per['rollback']:.2f} rollbacks, {auto:.2f} autocommit connections, "
-            f"{per['checkout']:.2f} pool checkouts; round trips = {how} = {trips:.2f} "
+            f"{per['checkout']:.2f} pool checkouts, {per['ping']:.2f} pings; "
+            f"round trips = {how} = {trips:.2f} "
             f"(goal <= {GOAL_ROUND_TRIPS}: {'met' if trips <= GOAL_ROUND_TRIPS else 'NOT met'})"
         )
     return lines
