@@ -86,3 +86,40 @@ def test_a_started_console_bot_has_not_imported_what_it_needs_later(tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+TELEGRAM_CHILD = textwrap.dedent(
+    """
+    import json, sys
+
+    from bot.channels.registry import platform_channels
+    from bot.settings import load_settings
+
+    channels = platform_channels(load_settings())
+    assert list(channels) == ["telegram"], channels
+    print(json.dumps(sorted(m for m in sys.argv[1:] if m in sys.modules)))
+    """
+)
+
+
+def test_a_telegram_worker_has_not_imported_httpx_command_line_client(tmp_path: Path) -> None:
+    """httpx tries to import its command-line client, and with it click and pygments."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env.update(
+        DATA_KEY=TEST_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
+        TELEGRAM_BOT_TOKEN="123456:ABCdefGhIjkLmnoPqrsTuvWxyz0123456789",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", TELEGRAM_CHILD, "httpx._main", "click", "pygments", "slack_sdk"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
