@@ -15,8 +15,13 @@ Measurements per database backend, each in fresh processes:
    from /proc/self/status). The child also reports how long its imports took
    and ``App.start()`` itself took, and how long a second ``App.start()`` in the
    same process takes (imports already done).
-3. baselines: ``python -c pass`` and ``python -c "import bot.app"``.
-4. side by side, in the same run: a bare python-telegram-bot echo bot
+3. the same child as a Telegram worker: ``TELEGRAM_BOT_TOKEN`` and
+   ``TELEGRAM_API_BASE_URL`` set to the fake Bot API of item 5, the channels built
+   by :func:`bot.channels.registry.platform_channels` as ``alliantiebot run`` does;
+   ready is the moment ``App.start()`` returned, which starts the channel's polling:
+   what the echo bot of item 5 does, plus the bot's own work.
+4. baselines: ``python -c pass`` and ``python -c "import bot.app"``.
+5. side by side, in the same run: a bare python-telegram-bot echo bot
    (``tests/helpers/bare_ptb.py``, since only the channels and the tests import a
    platform SDK), started as its docs show (``async with
    application``, ``start()``, ``updater.start_polling()``, no job queue)
@@ -25,7 +30,8 @@ Measurements per database backend, each in fresh processes:
    second later. The echo bot uses the library's default transport (httpx).
 
 At the end: the bot's spawn → ready against the echo bot's (goal: at most 2×)
-and its idle RSS against the goal of 120 MiB (issue 18).
+and its idle RSS against the goal of 120 MiB (issue 18), for the console run and
+for the Telegram worker.
 
 Every child runs in a temporary working directory (so no ``.env`` and no
 ``./data`` of the checkout are used) with ``DATABASE_URL`` pointing at a fresh
@@ -69,11 +75,13 @@ SETTINGS_PREFIXES = (
 
 
 def child() -> int:
-    """Runs in the child process: import, start, report, stop, start again."""
+    """Runs in the child process: import, start, report, stop, start again. With
+    TELEGRAM_BOT_TOKEN set, as a Telegram worker (the channels from the registry)."""
     began = time.perf_counter()
     import bot.cli  # noqa: F401  (what `alliantiebot run` imports first)
     from bot.app import App
     from bot.channels.console import ConsoleChannel
+    from bot.channels.registry import platform_channels
     from bot.settings import load_settings
 
     imported = time.perf_counter()
@@ -81,18 +89,19 @@ def child() -> int:
     result: dict[str, float] = {"import_s": imported - began}
 
     async def go() -> None:
-        app = App(settings)
         t0 = time.perf_counter()
+        app = App(settings, channels=platform_channels(settings))
         await app.start(http=True, scheduler=True, sender=True)
         result["start_s"] = time.perf_counter() - t0
         result["ready_epoch"] = time.time()
-        app.add_channel(ConsoleChannel(user="bench", label=lambda key, **kw: key))
+        if not app.channels:
+            app.add_channel(ConsoleChannel(user="bench", label=lambda key, **kw: key))
         await asyncio.sleep(IDLE_SECONDS)
         result["rss_mib"] = _common.rss_mib()
         t0 = time.perf_counter()
         await app.stop()
         result["stop_s"] = time.perf_counter() - t0
-        again = App(settings)
+        again = App(settings, channels=platform_channels(settings))
         t0 = time.perf_counter()
         await again.start(http=True, scheduler=True, sender=True)
         result["start_again_s"] = time.perf_counter() - t0
@@ -144,7 +153,9 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float,
     raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr[-2000:]}")
 
 
-def bench_backend(args: argparse.Namespace, backend: str, deadline: float) -> list[list[object]]:
+def bench_backend(
+    args: argparse.Namespace, backend: str, deadline: float, telegram: tuple[str, str]
+) -> list[list[object]]:
     python = sys.executable
     rows: list[list[object]] = []
 
@@ -203,7 +214,32 @@ def bench_backend(args: argparse.Namespace, backend: str, deadline: float) -> li
         add("App.start() again in same process", parts["start_again_s"])
         add(f"idle RSS MiB ({IDLE_SECONDS:g} s after ready)", parts["rss_mib"])
         rows[-1][-1] = "yes" if max(parts["rss_mib"]) <= RSS_GOAL_MIB else "NO"
+
+    # 3. the same as a Telegram worker, polling the fake Bot API
+    ready, rss = telegram_worker(args, backend, deadline, telegram)
+    add("Telegram worker: spawn to ready (polling started)", ready, target=True)
+    add(f"Telegram worker: idle RSS MiB ({IDLE_SECONDS:g} s after ready)", rss)
+    rows[-1][-1] = "yes" if max(rss) <= RSS_GOAL_MIB else "NO"
     return rows
+
+
+def telegram_worker(
+    args: argparse.Namespace, backend: str, deadline: float, telegram: tuple[str, str]
+) -> tuple[list[float], list[float]]:
+    """The child as a Telegram worker polling the fake Bot API: (spawn → ready, RSS)."""
+    ready: list[float] = []
+    rss: list[float] = []
+    with _common.temp_database(backend, args.pg_url) as db:
+        env = child_env(db.url)
+        env.update(TELEGRAM_API_BASE_URL=telegram[0], TELEGRAM_BOT_TOKEN=telegram[1])
+        for _ in range(args.repeat):
+            if ready and time.perf_counter() > deadline:
+                break
+            spawned, _, out = timed([sys.executable, __file__, "--child"], env, db.workdir)
+            report = json.loads(out.strip().splitlines()[-1])
+            ready.append(report["ready_epoch"] - spawned)
+            rss.append(report["rss_mib"])
+    return ready, rss
 
 
 @contextlib.contextmanager
@@ -226,29 +262,28 @@ def fake_bot_api() -> Iterator[tuple[str, str]]:
         loop.close()
 
 
-def bench_echo(repeat: int) -> list[list[object]]:
+def bench_echo(repeat: int, base_url: str, token: str) -> list[list[object]]:
     """The bare python-telegram-bot echo bot: spawn → polling, and its idle RSS."""
     env = child_env("sqlite:///unused.db")
     ready: list[float] = []
     parts: dict[str, list[float]] = {"import_s": [], "start_s": [], "rss_mib": []}
-    with fake_bot_api() as (base_url, token):
-        for _ in range(repeat):
-            spawned, _, out = timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.helpers.bare_ptb",
-                    base_url,
-                    token,
-                    str(IDLE_SECONDS),
-                ],
-                env,
-                _common.REPO,
-            )
-            report = json.loads(out.strip().splitlines()[-1])
-            ready.append(report["ready_epoch"] - spawned)
-            for key in parts:
-                parts[key].append(report[key])
+    for _ in range(repeat):
+        spawned, _, out = timed(
+            [
+                sys.executable,
+                "-m",
+                "tests.helpers.bare_ptb",
+                base_url,
+                token,
+                str(IDLE_SECONDS),
+            ],
+            env,
+            _common.REPO,
+        )
+        report = json.loads(out.strip().splitlines()[-1])
+        ready.append(report["ready_epoch"] - spawned)
+        for key in parts:
+            parts[key].append(report[key])
     rows: list[list[object]] = []
     for name, values in (
         ("spawn to ready (polling started)", ready),
@@ -281,14 +316,16 @@ def side_by_side(rows: list[list[object]]) -> str:
         "(medians of the later runs)"
     ]
     for db in sorted({str(row[0]) for row in rows} - {"-", "echo bot"}):
-        ready, rss = later(db, "spawn to ready"), later(db, "idle RSS")
-        ratio = ready / echo_ready
-        lines.append(
-            f"alliantiebot {db}: ready {ready:.2f} s = {ratio:.1f}x the echo bot's "
-            f"(goal <= {READY_RATIO_GOAL:g}x: {'yes' if ratio <= READY_RATIO_GOAL else 'NO'}); "
-            f"idle RSS {rss:.0f} MiB (goal <= {RSS_GOAL_MIB:g}: "
-            f"{'yes' if rss <= RSS_GOAL_MIB else 'NO'}; {rss / echo_rss:.1f}x the echo bot's)"
-        )
+        for what, prefix in (("console", ""), ("Telegram worker", "Telegram worker: ")):
+            ready, rss = later(db, prefix + "spawn to ready"), later(db, prefix + "idle RSS")
+            ratio = ready / echo_ready
+            lines.append(
+                f"alliantiebot {db}, {what}: ready {ready:.2f} s = {ratio:.1f}x the echo "
+                f"bot's (goal <= {READY_RATIO_GOAL:g}x: "
+                f"{'yes' if ratio <= READY_RATIO_GOAL else 'NO'}); idle RSS {rss:.0f} MiB "
+                f"(goal <= {RSS_GOAL_MIB:g}: {'yes' if rss <= RSS_GOAL_MIB else 'NO'}; "
+                f"{rss / echo_rss:.1f}x the echo bot's)"
+            )
     return "\n".join(lines)
 
 
@@ -324,9 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         rows = baselines(3)
-        rows += bench_echo(args.repeat)
-        for backend in _common.backends(args.db):
-            rows += bench_backend(args, backend, time.perf_counter() + args.max_seconds)
+        with fake_bot_api() as telegram:
+            rows += bench_echo(args.repeat, *telegram)
+            for backend in _common.backends(args.db):
+                deadline = time.perf_counter() + args.max_seconds
+                rows += bench_backend(args, backend, deadline, telegram)
     except KeyboardInterrupt:
         print("stopped early (signal); temporary databases removed", file=sys.stderr)
         return 130
