@@ -102,8 +102,14 @@ class Offsets:
     def holding(self) -> bool:
         return self.offset() != self.next
 
-    async def wait_moved(self, seconds: float) -> None:
+    def watch(self) -> None:
+        """From now on :meth:`wait_moved` notices the oldest unfinished update finish
+        (called before a poll, so one that finishes during the poll counts)."""
         self._moved.clear()
+
+    async def wait_moved(self, seconds: float) -> None:
+        """Until the oldest unfinished update finished since :meth:`watch`, at most
+        ``seconds``."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._moved.wait()
@@ -208,6 +214,7 @@ class Poller:
     async def _poll(self) -> int:
         """One getUpdates; the new updates handed over. How many were new."""
         offsets = self.offsets
+        offsets.watch()
         held = offsets.holding()
         updates = await self.bot.get_updates(
             offset=offsets.offset() or None,

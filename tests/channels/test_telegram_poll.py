@@ -3,6 +3,8 @@ an update that is not finished, unless it has been stuck for longer than the hol
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.channels import telegram_poll
@@ -42,3 +44,16 @@ def test_a_stuck_update_stops_holding_the_offset_after_the_hold(
     now[0] += 30.0
     assert offsets.offset() == 5
     assert offsets.unfinished == 2  # still in hand; only no longer held back
+
+
+async def test_the_oldest_finishing_during_a_poll_wakes_the_poller_at_once() -> None:
+    """The poller watches before its getUpdates: a finish while the request is out is not
+    missed (it waited the whole idle time before, and under load fell far behind)."""
+    offsets = Offsets()
+    offsets.taken(1)
+    offsets.taken(2)
+    offsets.watch()  # a poll starts
+    offsets.finished(2)  # not the oldest: the offset stays
+    offsets.finished(1)  # the oldest, while the poll is out
+    async with asyncio.timeout(30):  # a guard against a hang; the wait asks for an hour
+        await offsets.wait_moved(3600)
