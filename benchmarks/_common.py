@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import platform
 import shutil
@@ -22,11 +23,13 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from bot.app import App
+    from bot.broadcast.audience import Audience
     from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -217,8 +220,6 @@ def bench_settings(db: TempDatabase, **overrides: Any) -> Settings:
 
 def quiet_logging() -> None:
     """Warnings and errors only, so a table is not drowned in log lines."""
-    import logging
-
     from bot.logging_setup import configure
 
     configure("WARNING")
@@ -299,11 +300,14 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def telegram_people(first: int, count: int, when: datetime) -> list[dict[str, Any]]:
+def telegram_people(
+    first: int, count: int, when: datetime, gemeente: str | None = None
+) -> list[dict[str, Any]]:
     """Rows for ``users``: ``count`` Telegram people with private chats ``first``..."""
     return [
         {
             "platform": "telegram",
+            "gemeente": gemeente,
             "platform_user_id": str(first + i),
             "private_chat_id": str(first + i),
             "language": "nl",
@@ -316,6 +320,63 @@ def telegram_people(first: int, count: int, when: datetime) -> list[dict[str, An
         }
         for i in range(count)
     ]
+
+
+async def insert_people(
+    app: App, first: int, count: int, *, gemeente: str | None = None
+) -> list[int]:
+    """``count`` Telegram people with chats ``first``... in the app's database (5,000
+    rows a statement): their user ids, in the order of their chats."""
+    from sqlalchemy import insert, select
+
+    from bot.storage.models import User
+
+    if count <= 0:
+        return []
+    when = datetime(2026, 1, 5, tzinfo=UTC)
+    rows = telegram_people(first, count, when, gemeente)
+    assert app.services is not None
+    async with app.services.sessions() as session, session.begin():
+        for start in range(0, count, 5000):
+            await session.execute(insert(User), rows[start : start + 5000])
+        query = (
+            select(User.platform_user_id, User.id)
+            .where(User.platform == "telegram")
+            .where(User.platform_user_id.in_([r["platform_user_id"] for r in rows]))
+        )
+        found = {int(chat): user_id for chat, user_id in await session.execute(query)}
+    return [found[chat] for chat in sorted(found)]
+
+
+async def announce(app: App, text: str, audience: Audience | None = None) -> None:
+    """An urgent announcement (topic ``nieuws``), due now; ``audience``: everyone."""
+    from bot.broadcast.audience import Audience
+
+    assert app.services is not None
+    now = app.services.clock.now()
+    async with app.services.work.begin() as repos:
+        await repos.announcements.create(
+            created_by=None,
+            audience=audience or Audience(everyone=True),
+            topic="nieuws",
+            text=text,
+            attachment=None,
+            urgent=True,
+            send_at=now,
+            report_to=None,
+            now=now,
+        )
+
+
+class ErrorCount(logging.Handler):
+    """Counts ERROR (and worse) log records while it is added to a logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 def machine_summary() -> str:

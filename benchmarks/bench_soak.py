@@ -161,52 +161,6 @@ async def _chat(fake: Any, people: int, rate: float) -> None:
 
 
 # -- the bot, in this process --------------------------------------------------------
-class ErrorCount(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-async def _people(app: App, first: int, count: int) -> list[int]:
-    """``count`` Telegram people with chats ``first``...: their user ids."""
-    from sqlalchemy import insert, select
-
-    from bot.storage.models import User
-
-    when = datetime(2026, 1, 5, tzinfo=UTC)
-    rows = _common.telegram_people(first, count, when)
-    assert app.services is not None
-    async with app.services.sessions() as session, session.begin():
-        for start in range(0, count, 5000):
-            await session.execute(insert(User), rows[start : start + 5000])
-        query = select(User.id).where(
-            User.platform_user_id.in_([r["platform_user_id"] for r in rows])
-        )
-        return list((await session.execute(query)).scalars())
-
-
-async def _announce(app: App) -> None:
-    from bot.broadcast.audience import Audience
-
-    assert app.services is not None
-    now = app.services.clock.now()
-    async with app.services.work.begin() as repos:
-        await repos.announcements.create(
-            created_by=None,
-            audience=Audience(everyone=True),
-            topic="nieuws",
-            text=ANNOUNCEMENT,
-            attachment=None,
-            urgent=True,
-            send_at=now,
-            report_to=None,
-            now=now,
-        )
-
-
 async def _schedule_reminders(app: App, users: list[int], seconds: float) -> None:
     assert app.services is not None and app.services.reminder_jobs is not None
     now = datetime.now(UTC)
@@ -241,7 +195,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     process.start()
     child.close()
     inbox = Inbox(conn)
-    errors = ErrorCount()
+    errors = _common.ErrorCount()
     logging.getLogger().addHandler(errors)
     try:
         _, token, base_url = await asyncio.wait_for(inbox.get(), timeout=60)
@@ -252,8 +206,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             app = App(settings, channels={"telegram": TelegramChannel(settings)})
             await app.start(scheduler=True, sender=True)
             try:
-                await _people(app, BULK_FIRST, args.recipients)
-                reminded = await _people(app, REMIND_FIRST, args.reminders)
+                await _common.insert_people(app, BULK_FIRST, args.recipients)
+                reminded = await _common.insert_people(app, REMIND_FIRST, args.reminders)
                 await _schedule_reminders(app, reminded, seconds)
                 return await _run(app, conn, inbox, args, seconds, errors)
             finally:
@@ -276,7 +230,7 @@ async def _run(
     inbox: Inbox,
     args: argparse.Namespace,
     seconds: float,
-    errors: ErrorCount,
+    errors: _common.ErrorCount,
 ) -> dict[str, Any]:
     began = time.monotonic()
     samples: list[tuple[float, float]] = [(0.0, _common.rss_mib())]
@@ -284,7 +238,7 @@ async def _run(
     announced = False
     while (elapsed := time.monotonic() - began) < seconds:
         if not announced and elapsed >= min(60.0, seconds / 4):
-            await _announce(app)
+            await _common.announce(app, ANNOUNCEMENT)
             announced = True
         next_sample = SAMPLE_SECONDS * len(samples)
         await asyncio.sleep(max(0.0, min(next_sample, seconds) - (time.monotonic() - began)))
