@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     LargeBinary,
+    ScalarSelect,
     Select,
     String,
     and_,
@@ -69,6 +70,9 @@ OPEN_SQL: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status i
 # Delivered replies are deleted, not kept as "sent": the outbox holds them only until
 # they are out, so that a crash cannot lose them.
 REPLY = "reply"
+# Written into the SQL for the partial index ix_outbox_reply_waiting, as OPEN_SQL above.
+REPLY_SQL: ColumnElement[str] = literal_column(f"'{REPLY}'")
+PENDING_SQL: ColumnElement[str] = literal_column(f"'{PENDING}'")
 
 
 _ROW_COLUMNS = (
@@ -202,19 +206,41 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
 
 
 def _served(
-    platforms: Sequence[str], only_chats: Mapping[str, Collection[str]]
+    platforms: Sequence[str],
+    only_chats: Mapping[str, Collection[str]],
+    row: type[OutboxMessage] = OutboxMessage,
 ) -> ColumnElement[bool]:
-    """Rows for these platforms, and for one named in ``only_chats`` only its chats."""
+    """Rows for these platforms, and for one named in ``only_chats`` only its chats
+    (``row``: the outbox or an alias of it)."""
     everywhere = [p for p in platforms if p not in only_chats]
     parts: list[ColumnElement[bool]] = []
     if everywhere:
-        parts.append(OutboxMessage.platform.in_(everywhere))
+        parts.append(row.platform.in_(everywhere))
     parts += [
-        and_(OutboxMessage.platform == p, OutboxMessage.chat_id.in_(list(only_chats[p])))
+        and_(row.platform == p, row.chat_id.in_(list(only_chats[p])))
         for p in platforms
         if p in only_chats
     ]
     return or_(*parts)
+
+
+def _first_open(row: type[OutboxMessage]) -> ScalarSelect[int]:
+    """The id of the first unsent row of ``row``'s chat (``row``: the outbox or an alias
+    of it), as a correlated scalar subquery. PostgreSQL turns a NOT EXISTS into an
+    anti-join, and without fresh statistics (right after a broadcast) it joined every
+    pending row with every other: 117 s at 20,000. This form is one probe of
+    ix_outbox_chat_open per row asked about, on either database."""
+    earlier = aliased(OutboxMessage)
+    return (
+        select(func.min(earlier.id))
+        .where(
+            earlier.platform == row.platform,
+            earlier.chat_id == row.chat_id,
+            earlier.status.in_(OPEN_SQL),
+        )
+        .correlate_except(earlier)  # to ``row`` also when it is two queries out
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +406,125 @@ class Outbox:
         )
         return len((await session.execute(stmt, rows)).all())
 
+    @staticmethod
+    async def _take(
+        session: AsyncSession, ids: Sequence[int], token: str, lease_until: datetime
+    ) -> None:
+        """Mark rows as claimed under ``token``."""
+        await session.execute(
+            update(OutboxMessage)
+            # By id alone: the rows are ours already (locked on PostgreSQL, and SQLite's
+            # transaction holds the write lock). Repeating the due condition here made
+            # SQLite answer the OR from the status index, a scan of every pending row
+            # per batch (20,000 rows: 360 deliveries/s instead of thousands).
+            .where(OutboxMessage.id.in_(ids))
+            .values(
+                status=SENDING,
+                claim_token=token,
+                lease_until=lease_until,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _answering(
+        self,
+        session: AsyncSession,
+        limit: int,
+        now: datetime,
+        platforms: Sequence[str] | None,
+        only_chats: Mapping[str, Collection[str]] | None,
+        postgres: bool,
+    ) -> list[int]:
+        """Up to ``limit`` rows that are due and first in a chat where a reply waits
+        (queued behind earlier rows, see :meth:`hold`): a broadcast row ahead of the
+        reply, or the reply itself once it is first. Without this, a reply asked
+        during a broadcast to thousands waited behind its chat's broadcast row, and
+        that row waited its turn behind the thousands (issue 18).
+
+        The query starts from the waiting replies (the partial index
+        ix_outbox_reply_waiting, empty but for them) and asks, per reply, for its
+        chat's first open row (one probe of ix_outbox_chat_open) and whether that row
+        is pending and due (a primary key lookup). It names no outer outbox row to
+        scan: SQLite without statistics (it never has any here) answered ``id IN
+        (...)`` or a join by walking ix_outbox_due over every due row."""
+        waiting = aliased(OutboxMessage)
+        first = aliased(OutboxMessage)
+        first_due = (
+            select(first.id)
+            .where(
+                first.id == _first_open(waiting),
+                first.status == PENDING,
+                first.next_attempt_at <= now,
+            )
+            .scalar_subquery()
+        )
+        query = (
+            select(first_due)
+            .where(waiting.kind == REPLY_SQL, waiting.status == PENDING_SQL)
+            .order_by(waiting.id)
+            .limit(limit)
+        )
+        if platforms is not None:
+            query = query.where(_served(platforms, only_chats or {}, waiting))
+        found = (await session.execute(query)).scalars()
+        ids = list(dict.fromkeys(i for i in found if i is not None))  # two replies, one chat
+        if ids and postgres:
+            # Lock them: another sender may have taken one since. A locked row is read
+            # in its newest version, so its status is asked here, not in the WHERE: with
+            # the status and time there, PostgreSQL without fresh statistics walked
+            # ix_outbox_due over every due row (7 ms at 20,000) instead of the key.
+            locked = (
+                select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.id.in_(ids))
+                .with_for_update(skip_locked=True)
+            )
+            rows = (await session.execute(locked)).all()
+            taken = {r.id for r in rows if r.status == PENDING and r.next_attempt_at <= now}
+            ids = [i for i in ids if i in taken]
+        return ids
+
+    @staticmethod
+    async def _due(
+        session: AsyncSession,
+        limit: int,
+        now: datetime,
+        platforms: Sequence[str] | None,
+        only_chats: Mapping[str, Collection[str]] | None,
+        postgres: bool,
+    ) -> list[int]:
+        """Up to ``limit`` rows first in their chat: those whose lease ran out, then
+        the due pending ones by ``next_attempt_at``."""
+        first_in_chat = OutboxMessage.id == _first_open(OutboxMessage)
+        pending_due = and_(
+            OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now, first_in_chat
+        )
+        lease_expired = and_(
+            OutboxMessage.status == SENDING, OutboxMessage.lease_until < now, first_in_chat
+        )
+        if platforms is not None:
+            mine = _served(platforms, only_chats or {})
+            pending_due, lease_expired = and_(pending_due, mine), and_(lease_expired, mine)
+        # Two simple queries, not one with OR: with the OR, PostgreSQL sorted every due
+        # row to return a batch (4 ms at 10,000 pending, 27 ms at 50,000).
+        ids: list[int] = []
+        for condition, order in (
+            (lease_expired, OutboxMessage.lease_until),
+            (pending_due, OutboxMessage.next_attempt_at),
+        ):
+            query = (
+                select(OutboxMessage.id)
+                .where(condition)
+                .order_by(order, OutboxMessage.id)
+                .limit(limit - len(ids))
+            )
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            ids += list((await session.execute(query)).scalars())
+            if len(ids) >= limit:
+                break
+        return ids
+
     async def claim(
         self,
         limit: int,
@@ -394,73 +539,31 @@ class Outbox:
         terminal serves one person: the others' rows wait for their own terminal).
         A row is due only when no earlier row to the same chat is still unsent, so
         one chat's messages go out strictly in order (at most one per chat in a
-        batch), while different chats go in parallel.
+        batch), while different chats go in parallel. The chats where a reply waits
+        come first (see :meth:`_answering`), and first in the returned batch; then
+        rows whose lease ran out, then the other due rows by ``next_attempt_at``.
         """
         if platforms is not None and not platforms:
             return []
         now = self.clock.now()
         token = str(uuid.uuid4())
-        earlier = aliased(OutboxMessage)
-        # "The first unsent row of its chat", as a scalar subquery: PostgreSQL turns a
-        # NOT EXISTS into an anti-join, and without fresh statistics (right after a
-        # broadcast) it joined every pending row with every other: 117 s at 20,000.
-        # This form is one index probe per candidate row on either database.
-        first_open = (
-            select(func.min(earlier.id))
-            .where(
-                earlier.platform == OutboxMessage.platform,
-                earlier.chat_id == OutboxMessage.chat_id,
-                earlier.status.in_(OPEN_SQL),
-            )
-            .scalar_subquery()
-        )
-        first_in_chat = OutboxMessage.id == first_open
-        pending_due = and_(
-            OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now, first_in_chat
-        )
-        lease_expired = and_(
-            OutboxMessage.status == SENDING, OutboxMessage.lease_until < now, first_in_chat
-        )
-        if platforms is not None:
-            mine = _served(platforms, only_chats or {})
-            pending_due, lease_expired = and_(pending_due, mine), and_(lease_expired, mine)
         async with self._begin() as session:
             postgres = is_postgresql(session)
-            # Two simple queries, not one with OR: with the OR, PostgreSQL sorted every
-            # due row to return a batch (4 ms at 10,000 pending, 27 ms at 50,000).
+            # The chats where a reply waits come first (issue 18). They are taken before
+            # the rest is looked for, so those queries pass them by as they are (a NOT IN
+            # of them there made PostgreSQL sort every due row: 180 ms at 20,000).
+            answered = await self._answering(session, limit, now, platforms, only_chats, postgres)
+            if answered:
+                await self._take(session, answered, token, now + lease)
             ids: list[int] = []
-            for condition, order in (
-                (lease_expired, OutboxMessage.lease_until),
-                (pending_due, OutboxMessage.next_attempt_at),
-            ):
-                query = (
-                    select(OutboxMessage.id)
-                    .where(condition)
-                    .order_by(order, OutboxMessage.id)
-                    .limit(limit - len(ids))
+            if len(answered) < limit:
+                ids = await self._due(
+                    session, limit - len(answered), now, platforms, only_chats, postgres
                 )
-                if postgres:
-                    query = query.with_for_update(skip_locked=True)
-                ids += list((await session.execute(query)).scalars())
-                if len(ids) >= limit:
-                    break
-            if not ids:
+            if ids:
+                await self._take(session, ids, token, now + lease)
+            elif not answered:
                 return []
-            await session.execute(
-                update(OutboxMessage)
-                # By id alone: the rows are ours already (locked on PostgreSQL, and SQLite's
-                # transaction holds the write lock). Repeating the due condition here made
-                # SQLite answer the OR from the status index, a scan of every pending row
-                # per batch (20,000 rows: 360 deliveries/s instead of thousands).
-                .where(OutboxMessage.id.in_(ids))
-                .values(
-                    status=SENDING,
-                    claim_token=token,
-                    lease_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
             result = await session.execute(
                 select(
                     OutboxMessage.id,
@@ -492,6 +595,9 @@ class Outbox:
                         kind=r.kind,
                     )
                 )
+            if answered:  # those first in the batch, too: the sender sends it in groups
+                first = set(answered)
+                claimed.sort(key=lambda row: row.id not in first)
             if unreadable:
                 log.error(
                     "%d outbox rows cannot be decrypted with DATA_KEY; marked failed",

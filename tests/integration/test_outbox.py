@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Choice, Reply
-from bot.outbox.queue import FAILED, PENDING, SENDING, SENT, Outbox, Outgoing
+from bot.outbox.queue import FAILED, PENDING, REPLY, SENDING, SENT, Outbox, Outgoing
 from bot.outbox.sender import OutboxSender
 from bot.storage.models import OutboxMessage, User
 from tests.helpers.conversation import Person
@@ -173,6 +173,55 @@ async def test_concurrent_claims_never_share_a_row(app: App) -> None:
     )
     ids = [row.id for batch in batches for row in batch]
     assert len(ids) == len(set(ids)) == 60
+
+
+async def test_a_reply_waiting_behind_a_broadcast_row_goes_before_the_rest_of_it(
+    app: App, clock: FrozenClock
+) -> None:
+    """Issue 18: a person asks a question during a broadcast. Their reply waits behind
+    their own broadcast row (one chat in order), but that row must not wait behind the
+    thousands of others: the chat comes first, in its order."""
+    outbox, lease = _outbox(app), timedelta(minutes=1)
+    await outbox.enqueue(_items(2_400, prefix="b"))  # to c0 … c2399, all due now
+    clock.advance(seconds=5)
+    question = Outgoing(
+        key="reply:1", platform="console", chat_id="c2000", reply=Reply(text="antw"), kind=REPLY
+    )
+    async with outbox.sessions() as session, session.begin():
+        _, queued = await outbox.hold(session, [question], lease)
+    assert queued  # behind c2000's broadcast row
+
+    first = await outbox.claim(10, lease)
+    assert len(first) == 10 and first[0].chat_id == "c2000"  # first in the batch, too
+    c2000 = [row for row in first if row.chat_id == "c2000"]
+    assert [(row.kind, row.reply.text) for row in c2000] == [("message", "bericht 2000")]
+    # While the broadcast row is in flight, the reply still waits for it.
+    second = await outbox.claim(10, lease)
+    assert len(second) == 10 and "c2000" not in {row.chat_id for row in second}
+
+    await outbox.settle(sent=[c2000[0].id])
+    third = await outbox.claim(10, lease)
+    assert len(third) == 10
+    assert [(row.kind, row.reply.text) for row in third if row.chat_id == "c2000"] == [
+        (REPLY, "antw")
+    ]
+
+
+async def test_a_waiting_reply_of_another_channel_is_left_to_its_sender(app: App) -> None:
+    """The chats where a reply waits come first only for the sender that serves them."""
+    outbox, lease = _outbox(app), timedelta(minutes=1)
+    await outbox.enqueue(
+        [Outgoing(key="b", platform="telegram", chat_id="7", reply=Reply(text="nieuws"))]
+    )
+    question = Outgoing(
+        key="reply:1", platform="telegram", chat_id="7", reply=Reply(text="antw"), kind=REPLY
+    )
+    async with outbox.sessions() as session, session.begin():
+        assert (await outbox.hold(session, [question], lease))[1]
+    assert await outbox.claim(10, lease, platforms=["console"]) == []
+    assert [row.reply.text for row in await outbox.claim(10, lease, platforms=["telegram"])] == [
+        "nieuws"
+    ]
 
 
 async def test_missing_channel_leaves_the_message_for_a_sender_that_has_it(
