@@ -137,6 +137,7 @@ class Poller:
         self.on_conflict = on_conflict  # Telegram says another poller runs on this token
         self.offsets = offsets or Offsets()
         self._task: asyncio.Task[None] | None = None
+        self._ending: asyncio.Task[None] | None = None  # paused, perhaps not ended yet
         self._webhook_deleted = False
 
     @property
@@ -153,11 +154,13 @@ class Poller:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
+            self._ending = task
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
+        """Stop polling, and wait until the loop has ended."""
+        self.pause()
+        task, self._ending = self._ending, None
         if task is not None:
-            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 

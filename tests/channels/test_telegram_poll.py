@@ -4,11 +4,13 @@ an update that is not finished, unless it has been stuck for longer than the hol
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import pytest
+from telegram import Bot
 
 from bot.channels import telegram_poll
-from bot.channels.telegram_poll import Offsets
+from bot.channels.telegram_poll import Offsets, Poller
 
 
 def test_the_offset_waits_for_the_oldest_unfinished_update() -> None:
@@ -57,3 +59,41 @@ async def test_the_oldest_finishing_during_a_poll_wakes_the_poller_at_once() -> 
     offsets.finished(1)  # the oldest, while the poll is out
     async with asyncio.timeout(30):  # a guard against a hang; the wait asks for an hour
         await offsets.wait_moved(3600)
+
+
+class _HangingBot:
+    """A Bot whose getUpdates waits for ever (until cancelled)."""
+
+    def __init__(self) -> None:
+        self.polling = asyncio.Event()
+        self.ended = asyncio.Event()
+
+    async def delete_webhook(self) -> bool:
+        return True
+
+    async def get_updates(self, **_: Any) -> tuple[()]:
+        self.polling.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.ended.set()
+        return ()
+
+    async def _post(self, *_: Any, **__: Any) -> list[Any]:  # getUpdates, raw
+        await self.get_updates()
+        return []
+
+
+async def test_stop_after_a_pause_waits_until_the_poll_has_ended() -> None:
+    """The stop pauses first (at once, as the election's on_follow does), then waits for
+    the loop to end: no getUpdates of this poller is still out when stop returns (the
+    last, confirming one follows it)."""
+    bot = _HangingBot()
+    poller = Poller(cast(Bot, bot), asyncio.Queue(), timeout=10, allowed_updates=[], on_error=print)
+    poller.start()
+    async with asyncio.timeout(30):  # a guard against a hang
+        await bot.polling.wait()
+    poller.pause()
+    assert not poller.running
+    await poller.stop()
+    assert bot.ended.is_set()
