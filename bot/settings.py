@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # Set: webhook mode (Telegram posts updates to this public URL); unset: long polling.
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # Webhook: how many updates Telegram posts at once (setWebhook's max_connections,
+    # Telegram's default 40). An update is answered 200 only once handled, so this
+    # bounds the updates in hand across all workers.
+    telegram_webhook_connections: int = Field(default=100, ge=1, le=100)
     telegram_concurrent_updates: int = Field(default=32, ge=1, le=1000)
     # Updates queued or being handled at once, per process: at the bound the webhook
     # answers 503 (Telegram sends the update again) and the poller waits before fetching.

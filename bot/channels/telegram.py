@@ -258,6 +258,7 @@ class TelegramChannel:
                     url=self.webhook_target,
                     secret_token=self.secret,
                     allowed_updates=ALLOWED_UPDATES,
+                    max_connections=self.settings.telegram_webhook_connections,
                 )
             except TelegramError as exc:
                 raise ConfigError(

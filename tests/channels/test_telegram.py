@@ -507,6 +507,9 @@ async def test_webhook_mode_checks_the_secret_and_answers_each_update_once(
         assert tg.fake.webhook is not None
         assert tg.fake.webhook["url"] == url
         assert tg.fake.webhook["secret_token"] == SECRET
+        # Telegram's 40 would bound the updates in hand over all workers (each is
+        # answered only once handled): TELEGRAM_WEBHOOK_CONNECTIONS, 100 by default.
+        assert tg.fake.webhook["max_connections"] == 100
         assert tg.fake.calls_of("getUpdates") == []
         assert tg.fake.allowed_updates == ["message", "callback_query", "my_chat_member"]
 
