@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 import platform
 import shutil
@@ -385,3 +386,18 @@ def machine_summary() -> str:
         f"python {platform.python_version()} ({sys.executable}), sqlite {sqlite3.sqlite_version}, "
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
     )
+
+
+def spawn_fake(target: Callable[[Any], None]) -> tuple[Any, Any]:
+    """Start ``target(conn)`` (a benchmark's fake Bot API) in a process of its own
+    ("spawn": nothing of this process is copied, so its CPU time is its own), with this
+    repository on its path for ``tests.helpers``. Returns this side's end of the pipe
+    and the process; the caller stops it."""
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe()
+    if str(REPO) not in sys.path:
+        sys.path.append(str(REPO))  # the child gets this path: tests.helpers
+    process = context.Process(target=target, args=(child,), name="fake-bot-api", daemon=True)
+    process.start()
+    child.close()
+    return conn, process

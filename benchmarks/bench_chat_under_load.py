@@ -55,7 +55,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import signal
 import sys
 import time
@@ -150,15 +149,7 @@ class FakeChild:
     """The parent's handle on the fake's process: never left running."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        if str(_common.REPO) not in sys.path:
-            sys.path.append(str(_common.REPO))  # the child gets this path: tests.helpers
-        self.process = context.Process(
-            target=fake_main, args=(child,), name="fake-bot-api", daemon=True
-        )
-        self.process.start()
-        child.close()
+        self.conn, self.process = _common.spawn_fake(fake_main)
         self.inbox = Inbox(self.conn)
 
     async def ask(self, *message: Any) -> tuple[Any, ...]:

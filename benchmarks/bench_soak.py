@@ -44,7 +44,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import signal
 import sys
 import time
@@ -187,13 +186,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     from bot.channels.telegram import TelegramChannel
 
     seconds = args.minutes * 60.0
-    context = multiprocessing.get_context("spawn")
-    conn, child = context.Pipe()
-    if str(_common.REPO) not in sys.path:
-        sys.path.append(str(_common.REPO))  # the child gets this path: tests.helpers
-    process = context.Process(target=fake_main, args=(child,), name="fake-bot-api", daemon=True)
-    process.start()
-    child.close()
+    conn, process = _common.spawn_fake(fake_main)
     inbox = Inbox(conn)
     errors = _common.ErrorCount()
     logging.getLogger().addHandler(errors)

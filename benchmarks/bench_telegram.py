@@ -66,7 +66,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import multiprocessing
 import signal
 import sys
 import time
@@ -208,15 +207,7 @@ class FakeProcess:
     """The parent's handle on the fake: start, load, go, stop; never left running."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        if str(_common.REPO) not in sys.path:
-            sys.path.append(str(_common.REPO))  # the child gets this path: tests.helpers
-        self.process = context.Process(
-            target=fake_main, args=(child,), name="fake-bot-api", daemon=True
-        )
-        self.process.start()
-        child.close()
+        self.conn, self.process = _common.spawn_fake(fake_main)
         self.inbox: Inbox | None = None
         self.token = ""
         self.base_url = ""
