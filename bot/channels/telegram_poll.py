@@ -17,9 +17,10 @@ that redelivery safe.
   for longer than ``HOLD_SECONDS`` stops holding the offset (logged): a stuck update
   must not make the bot deaf.
 - **No busy loop.** While updates are in hand Telegram answers a poll at once (it has
-  them), so after a poll that brought nothing new the poller waits until the oldest
-  unfinished update finishes, at most ``IDLE_SECONDS``; it long-polls only when
-  nothing holds the offset.
+  them, and sends them again: read as JSON, they are not parsed again), so after each
+  poll the poller waits until the oldest unfinished update and half of those in hand
+  are finished (:meth:`Offsets.watch`), at most ``IDLE_SECONDS``; it long-polls only
+  when nothing holds the offset.
 - **Backpressure.** Handing an update over waits while ``MAX_UPDATES_IN_FLIGHT`` are in
   flight (:class:`~bot.channels.telegram_updates.InFlightQueue`); what waits is not
   confirmed.
@@ -204,7 +205,7 @@ class Poller:
                 if not self._webhook_deleted:  # polling and a webhook exclude each other
                     await self.bot.delete_webhook()
                     self._webhook_deleted = True
-                fresh = await self._poll()
+                await self._poll()
                 failures = 0
             except InvalidToken:
                 log.error("telegram: the token was refused; polling stops")
@@ -226,8 +227,6 @@ class Poller:
                 # Telegram would answer at once with the updates in hand: wait until
                 # enough of them are done (or a short while, for new messages) instead.
                 await self.offsets.wait_moved(IDLE_SECONDS)
-            elif fresh:
-                continue
 
     async def _poll(self) -> int:
         """One getUpdates; the new updates handed over. How many were new."""
