@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -117,9 +117,8 @@ class Context:
         """Forget what the handling so far loaded and planned (its transaction was
         rolled back), to handle the message again from the database."""
         fresh = Context(self.services)
-        for name in ("repos", "user", "state", "chat_id", "language", "user_key"):
-            setattr(self, name, getattr(fresh, name))
-        self.after_commit = []
+        for each in fields(self):
+            setattr(self, each.name, getattr(fresh, each.name))
 
     @property
     def settings(self) -> Settings:

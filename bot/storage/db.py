@@ -140,11 +140,17 @@ def is_unavailable(exc: BaseException) -> bool:
     """True when an error means the database is down or unreachable, not a bug."""
     if isinstance(exc, DatabaseUnavailable | OSError | ConnectionError):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if is_stale_connection(exc):
         return True
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and isinstance(exc.orig, OSError | ConnectionError)
+
+
+def is_stale_connection(exc: BaseException) -> bool:
+    """True when a pooled connection turned out to be closed by the server (see
+    bot/storage/ping.py): SQLAlchemy has marked the pool's connections stale."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -15,7 +15,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import Cipher
@@ -69,6 +68,5 @@ class UnitOfWork:
         return db.is_unavailable(exc)
 
     def is_stale_connection(self, exc: BaseException) -> bool:
-        """True when a pooled connection turned out to be closed by the server (see
-        bot/storage/ping.py): SQLAlchemy has marked the pool's connections stale."""
-        return isinstance(exc, DBAPIError) and exc.connection_invalidated
+        """True when a pooled connection turned out to be closed by the server."""
+        return db.is_stale_connection(exc)
