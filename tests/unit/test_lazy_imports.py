@@ -57,26 +57,19 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_a_started_console_bot_has_not_imported_what_it_needs_later(tmp_path: Path) -> None:
+def _python(tmp_path: Path, *args: str, **settings: str) -> str:
+    """``python *args`` in a fresh interpreter in ``tmp_path``, with the bot's settings
+    from ``settings`` only (none inherited); its output, once it succeeded."""
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
     env.update(
         DATA_KEY=TEST_KEY,
         DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
+        **settings,
     )
-    migrated = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert migrated.returncode == 0, migrated.stderr[-3000:]
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, *LAZY],
+        [sys.executable, *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -85,7 +78,18 @@ def test_a_started_console_bot_has_not_imported_what_it_needs_later(tmp_path: Pa
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    return done.stdout
+
+
+def _imported(output: str) -> list[str]:
+    """The modules a child printed as imported (its last line, JSON)."""
+    found: list[str] = json.loads(output.strip().splitlines()[-1])
+    return found
+
+
+def test_a_started_console_bot_has_not_imported_what_it_needs_later(tmp_path: Path) -> None:
+    _python(tmp_path, "-m", "bot", "db", "upgrade")
+    assert _imported(_python(tmp_path, "-c", CHILD, *LAZY)) == []
 
 
 TELEGRAM_CHILD = textwrap.dedent(
@@ -104,22 +108,14 @@ TELEGRAM_CHILD = textwrap.dedent(
 
 def test_a_telegram_worker_has_not_imported_httpx_command_line_client(tmp_path: Path) -> None:
     """httpx tries to import its command-line client, and with it click and pygments."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    env.update(
-        DATA_KEY=TEST_KEY,
-        DATABASE_URL=f"sqlite:///{tmp_path}/bot.db",
+    output = _python(
+        tmp_path,
+        "-c",
+        TELEGRAM_CHILD,
+        "httpx._main",
+        "click",
+        "pygments",
+        "slack_sdk",
         TELEGRAM_BOT_TOKEN="123456:ABCdefGhIjkLmnoPqrsTuvWxyz0123456789",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
     )
-    done = subprocess.run(
-        [sys.executable, "-c", TELEGRAM_CHILD, "httpx._main", "click", "pygments", "slack_sdk"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert _imported(output) == []
