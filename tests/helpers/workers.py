@@ -12,8 +12,27 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared_settings(settings: Settings) -> dict[str, object]:
+    """What a worker needs to share this test's bot: its database, its data key and its
+    folders, as values for the worker's Settings."""
+    assert settings.data_key is not None
+    files = settings.image_dir.parent
+    return {
+        "database_url": settings.database_url,
+        "data_key": settings.data_key.get_secret_value(),
+        "data_key_file": str(settings.data_key_file),
+        "image_dir": str(settings.image_dir),
+        "export_dir": str(files / "exports"),
+        "media_dir": str(files / "media"),
+    }
 
 
 @dataclass

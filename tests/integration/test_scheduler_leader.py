@@ -27,7 +27,7 @@ from bot.settings import Settings, normalise_database_url
 from bot.storage import db
 from bot.storage.models import OutboxMessage, User
 from tests.helpers.conversation import Person
-from tests.helpers.workers import Worker, workers
+from tests.helpers.workers import Worker, shared_settings, workers
 
 SQLITE = (
     "leader election is PostgreSQL's advisory lock; SQLite is single-process "
@@ -195,16 +195,7 @@ async def test_kill_9_the_leader_with_reminders_due_they_are_sent_once_by_the_ne
             ids = list((await session.execute(select(User.id).order_by(User.id))).scalars())
         assert len(ids) == len(names)
 
-        assert settings.data_key is not None
-        files = settings.image_dir.parent
-        worker_values = {
-            "database_url": settings.database_url,
-            "data_key": settings.data_key.get_secret_value(),
-            "data_key_file": str(settings.data_key_file),
-            "image_dir": str(settings.image_dir),
-            "export_dir": str(files / "exports"),
-            "media_dir": str(files / "media"),
-        }
+        worker_values = shared_settings(settings)
         async with _workers(worker_values, 2) as workers:
             await _until(lambda: all(w.said("WORKER READY") for w in workers), 60)
             leaders = [w for w in workers if w.said(LEADS)]

@@ -25,7 +25,7 @@ from bot.outbox.queue import SENT, Outgoing
 from bot.settings import Settings
 from bot.storage.models import OutboxMessage
 from tests.helpers.fake_telegram import FakeBotApi
-from tests.helpers.workers import Worker, workers
+from tests.helpers.workers import Worker, shared_settings, workers
 
 SQLITE = (
     "one elected sender per platform is PostgreSQL's advisory lock; SQLite runs one "
@@ -113,15 +113,9 @@ async def test_three_senders_deliver_600_within_telegrams_limit_and_survive_a_ki
         app = App(settings)  # migrates the database, and enqueues; sends nothing itself
         await app.start(scheduler=False, sender=False)
         try:
-            assert app.services is not None and settings.data_key is not None
-            files = settings.image_dir.parent
+            assert app.services is not None
             values: dict[str, object] = {
-                "database_url": settings.database_url,
-                "data_key": settings.data_key.get_secret_value(),
-                "data_key_file": str(settings.data_key_file),
-                "image_dir": str(settings.image_dir),
-                "export_dir": str(files / "exports"),
-                "media_dir": str(files / "media"),
+                **shared_settings(settings),
                 "telegram_bot_token": fake.token,
                 "telegram_api_base_url": fake.base_url,
                 "run_outbox_sender": True,

@@ -25,7 +25,7 @@ import pytest
 from bot.app import App
 from bot.settings import Settings
 from tests.helpers.fake_telegram import Call, FakeBotApi
-from tests.helpers.workers import Worker, workers
+from tests.helpers.workers import Worker, shared_settings, workers
 
 LEADS = "leads and polls Telegram"
 READY = "WORKER READY"
@@ -98,15 +98,8 @@ async def test_one_of_two_polling_workers_polls_and_the_other_takes_over_after_a
         app = App(settings)  # migrates the database; no channel of its own
         await app.start(scheduler=False, sender=False)
         try:
-            assert settings.data_key is not None
-            files = settings.image_dir.parent
             values: dict[str, object] = {
-                "database_url": settings.database_url,
-                "data_key": settings.data_key.get_secret_value(),
-                "data_key_file": str(settings.data_key_file),
-                "image_dir": str(settings.image_dir),
-                "export_dir": str(files / "exports"),
-                "media_dir": str(files / "media"),
+                **shared_settings(settings),
                 "telegram_bot_token": fake.token,
                 "telegram_api_base_url": fake.base_url,
                 "http_port": 0,
