@@ -52,7 +52,11 @@ engine over the measured runs, SQL statements, commits, begins and pool
 checkouts and pings per plain question; database round trips are statements +
 BEGIN + COMMIT + pings (the pool pings a connection only after it sat idle,
 bot/storage/ping.py) on PostgreSQL, statements (its ``BEGIN IMMEDIATE`` among
-them) + commits on SQLite (goal 2).
+them) + commits on SQLite (goal 2). Each burst is
+followed by ``burst, ..., known people``: the same people once more, so that every
+update is a plain question from someone the bot knows (on PostgreSQL the express
+path, bot/storage/express.py); its round trips per question are the goal's figure,
+the first burst's include each person's first contact (their row, an audit record).
 
 Usage::
 
@@ -88,6 +92,7 @@ GOAL_RATIO = 0.40  # alliantiebot's updates/s over the echo bot's
 GOAL_CPU_MS = 2.5  # bot CPU per update
 GOAL_ROUND_TRIPS = 2  # database round trips per plain question
 ECHO = "bare PTB echo, "  # prefix of the echo bot's variants
+KNOWN = ", known people"  # suffix of the bursts by people who wrote before
 WARMUP_PEOPLE = 10  # x --questions updates, not counted
 FIRST_PERSON = 1_000_000  # user ids: FIRST_PERSON * (run number) + person
 # Questions the knowledge base answers (checked at start); person p asks
@@ -284,6 +289,7 @@ class Bench:
         self.titles: dict[str, str] = {}
         self.run_number = 0
         self.sql: Counter[str] | None = None  # counting while not None (SqlCounter)
+        self.express: Any = None  # the bot's ExpressStore (PostgreSQL), which counts its own
         self.deadline: float = time.perf_counter() + args.max_seconds
 
     def expect_answers(self, app: App) -> None:
@@ -299,9 +305,11 @@ class Bench:
                 raise SystemExit(f"not answered ({result.outcome.value}): {question!r}")
             self.titles[question] = escape(result.entry.text("nl")[0])
 
-    def workload(self, people: int) -> list[tuple[int, str]]:
-        """(user id, question) round-robin over new people: everyone's first, then second..."""
-        self.run_number += 1
+    def workload(self, people: int, *, again: bool = False) -> list[tuple[int, str]]:
+        """(user id, question) round-robin over new people: everyone's first, then second...
+        With ``again``, the people of the run before, who are known by now."""
+        if not again:
+            self.run_number += 1
         base = FIRST_PERSON * self.run_number
         count = self.args.questions
         return [
@@ -323,12 +331,16 @@ class Bench:
         await self.fake.load(people)
         timeout = max(30.0, self.remaining())
         self.sql = None if echo else run.sql
+        express = 0 if self.express is None else self.express.statements
         began, cpu = time.perf_counter(), time.process_time()
         self.fake.go(paced=paced, timeout=timeout)
         try:
             records = await self.fake.done()
         finally:
             self.sql = None
+        if self.express is not None and not echo:
+            # The express path's statements go to the driver, past the listeners.
+            run.sql["statement"] += self.express.statements - express
         run.cpu_seconds = time.process_time() - cpu
         wall = time.perf_counter() - began
         run.fake_cpu_seconds = records["fake_cpu"]
@@ -393,11 +405,14 @@ def count_sql(bench: Bench, app: App) -> None:
     checkouts, and the pool's pings (the dialect's ``do_ping``, wrapped). On PostgreSQL
     asyncpg sends BEGIN and COMMIT as round trips of their own and a ping is one more;
     the statement listener sees none of them. A transaction in AUTOCOMMIT is counted
-    apart: asyncpg sends no BEGIN or COMMIT for it."""
+    apart: asyncpg sends no BEGIN or COMMIT for it. The express path (PostgreSQL) sends
+    its two statements on the driver's connection, without a transaction, past these
+    listeners: its own count (``ExpressStore.statements``) is added per run."""
     from sqlalchemy import event
 
-    assert app.engine is not None
+    assert app.engine is not None and app.services is not None
     engine = app.engine.sync_engine
+    bench.express = app.services.express
 
     def counter(kind: str) -> Any:
         def count(*_args: Any, **_kwargs: Any) -> None:
@@ -519,6 +534,11 @@ async def measure_variants(
             runs.append(
                 await bench.measure(variant, concurrency, work, paced=one_by_one, echo=echo)
             )
+            if not echo and not one_by_one and bench.remaining() > 0:
+                # The same people once more: every update a plain question from
+                # someone known (no first contact), the express path's case.
+                again = bench.workload(people, again=True)
+                runs.append(await bench.measure(variant + KNOWN, concurrency, again, paced=False))
     return runs
 
 
@@ -529,9 +549,10 @@ async def profile_burst(bench: Bench, concurrency: int) -> None:
     running (``async_mode="disabled"``), so with many updates at once it shows
     what the event loop spends its time on: first a breakdown by part (each
     sample goes to the most specific part on its stack), then the call tree.
-    The aiosqlite thread is not sampled. Without pyinstrument: cProfile.
+    The aiosqlite thread is not sampled. Without pyinstrument: cProfile. The people
+    are those of the run before (known: the hot path, no first contacts).
     """
-    work = bench.workload(bench.args.people)
+    work = bench.workload(bench.args.people, again=True)
     try:
         import pyinstrument
     except ImportError:
@@ -674,7 +695,8 @@ def side_by_side(runs: list[Run]) -> list[str]:
         lambda r: (r.backend, r.concurrency),
     )
     for (backend, concurrency), group in groups.items():
-        bot = [r for r in group if not r.variant.startswith(ECHO)]
+        bot = [r for r in group if not r.variant.startswith(ECHO) and KNOWN not in r.variant]
+        known = [r for r in group if KNOWN in r.variant]
         echo = [r for r in group if r.variant.startswith(ECHO)]
         head = f"{backend}, burst, concurrency {concurrency}:"
         if not bot:
@@ -706,8 +728,19 @@ def side_by_side(runs: list[Run]) -> list[str]:
             if backend == "sqlite"
             else "statements + BEGIN + COMMIT + ROLLBACK + pings"
         )
+        if known:
+            known_trips = _common.median([round_trips(backend, r.sql) / r.updates for r in known])
+            known_cpu = _common.median([r.cpu_seconds * 1000 / r.updates for r in known])
+            lines.append(
+                f"{head} known people (every update a plain question from someone who "
+                f"wrote before): round trips {known_trips:.2f} per question "
+                f"(goal <= {GOAL_ROUND_TRIPS}: "
+                f"{'met' if known_trips <= GOAL_ROUND_TRIPS else 'NOT met'}), "
+                f"bot CPU {known_cpu:.2f} ms/update"
+            )
         lines.append(
-            f"{head} per plain question {per['statement']:.2f} SQL statements, "
+            f"{head} per update (each person's first is a first contact): "
+            f"{per['statement']:.2f} SQL statements, "
             f"{per['begin']:.2f} begins, {per['commit']:.2f} commits, "
             f"{per['rollback']:.2f} rollbacks, {auto:.2f} autocommit connections, "
             f"{per['checkout']:.2f} pool checkouts, {per['ping']:.2f} pings; "

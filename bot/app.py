@@ -45,6 +45,7 @@ from bot.scheduling.scheduler import Scheduler
 from bot.settings import ConfigError, Settings
 from bot.spinnenweb.model import Spinnenweb, SpinnenwebContentError
 from bot.storage import db
+from bot.storage.express import ExpressStore
 from bot.storage.keycheck import verify_data_key
 from bot.storage.unit_of_work import UnitOfWork
 
@@ -199,6 +200,14 @@ class App:
             spinnenweb=spinnenweb,
         )
         self.services.work = UnitOfWork(self.services, write_lock=outbox.write_lock)
+        # SQLite's transactions take turns in the process anyway: no express path there.
+        self.services.express = (
+            None
+            if settings.is_sqlite
+            else ExpressStore(
+                self._bound_engine, outbox, timedelta(seconds=settings.outbox_lease_seconds)
+            )
+        )
         self.services.content_reloads.append(self._read_spinnenweb)
         self.services.files = OwnerFiles(
             settings.image_dir, settings.export_dir, settings.media_dir
@@ -327,6 +336,13 @@ class App:
                 services.spinnenweb = web
 
         return swap
+
+    def _bound_engine(self) -> AsyncEngine:
+        """The engine under the session factory now (a test may swap that factory)."""
+        assert self.services is not None
+        bind = self.services.sessions.kw["bind"]
+        assert isinstance(bind, AsyncEngine)
+        return bind
 
     async def _uninstall(self) -> None:
         if runtime._services is self.services:

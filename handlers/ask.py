@@ -186,6 +186,15 @@ def _from_search(result: Answer, texts: Texts, knowledge: Knowledge) -> Reply:
 async def question(msg: Incoming, ctx: Context) -> list[Reply]:
     service = ctx.knowledge
     result = service.answer(msg.text, default_language=ctx.lang)
+    if result.gap:  # not answered outright: the text only, never who asked
+        normalized = " ".join(fold(msg.text).split())
+        await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
+    if result.outcome is Outcome.AGENDA:  # "wanneer is het volgende leeratelier?"
+        replies = await agenda_ask.answer(ctx, result)
+    else:
+        replies = render(result, ctx.texts, service.loaded, shown=msg.shown, menu=menu_choices(ctx))
+    # Counted once the database has been reached, if at all: on the express path
+    # (bot.core.middleware.express) reaching it starts the question over.
     log.info(
         "question answered: outcome=%s confidence=%.2f topic=%s",
         result.outcome.value,
@@ -194,12 +203,7 @@ async def question(msg: Incoming, ctx: Context) -> list[Reply]:
     )
     if (counted := COUNTED.get(result.outcome)) is not None:
         metrics.answer(counted)
-    if result.gap:  # not answered outright: the text only, never who asked
-        normalized = " ".join(fold(msg.text).split())
-        await ctx.db.gaps.record(msg.text.strip(), normalized, result.language, ctx.clock.now())
-    if result.outcome is Outcome.AGENDA:  # "wanneer is het volgende leeratelier?"
-        return await agenda_ask.answer(ctx, result)
-    return render(result, ctx.texts, service.loaded, shown=msg.shown, menu=menu_choices(ctx))
+    return replies
 
 
 async def topic(msg: Incoming, ctx: Context) -> list[Reply]:

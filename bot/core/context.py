@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from bot.core.router import Router
     from bot.knowledge.service import KnowledgeService
-    from bot.outbox.queue import Outbox
+    from bot.outbox.queue import Outbox, Outgoing
     from bot.scheduling.scheduler import Scheduler
     from bot.spinnenweb.model import Spinnenweb
     from bot.storage.models import User
@@ -50,6 +50,63 @@ class Transactions(Protocol):
     def is_stale_connection(self, exc: BaseException) -> bool:
         """True when ``exc`` came from a pooled connection the server had closed:
         nothing was written, and the same work may simply be done again."""
+        ...
+
+
+class NeedsTransaction(Exception):
+    """Raised when a handler on the express path reaches for the database: the message
+    is then handled again in a unit of work of its own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The person as the express path read them, outside a transaction."""
+
+    user: User  # not attached to a session: the handler only reads it
+    turn: int  # their ``users.turn`` when read
+    in_conversation: bool  # a conversation state row exists in this chat
+    columns: tuple[object, ...]  # the row as read, to see whether the handler changed it
+
+
+HELD, QUEUED, DUPLICATE, CHANGED = "held", "queued", "duplicate", "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What the express path's one write did."""
+
+    outcome: str  # HELD, QUEUED (behind earlier messages), DUPLICATE or CHANGED
+    outbox_id: int | None = None
+
+
+class ExpressLink(Protocol):
+    """One connection of the express path, for one message (``Express.connect``)."""
+
+    async def read(self, platform: str, platform_user_id: str, chat_id: str) -> Seen | None:
+        """The person and whether they are in a conversation in ``chat_id``; None for
+        someone new, or when the connection turned out to be closed."""
+        ...
+
+    async def write(
+        self, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
+    ) -> Written | None:
+        """In one statement: the dedupe record of ``event`` (platform, id) and the reply
+        held for the channel, only if the person's turn and conversation are as read.
+        None when the connection turned out to be closed (nothing was written)."""
+        ...
+
+
+class Express(Protocol):
+    """The express path's two statements (``bot.storage.express``, PostgreSQL)."""
+
+    statements: int  # sent so far, for whoever counts round trips
+
+    def connect(self) -> AbstractAsyncContextManager[ExpressLink]:
+        """A pooled connection for one message's read and write."""
+        ...
+
+    def changed(self, seen: Seen) -> bool:
+        """Whether the handler changed the person it was given."""
         ...
 
 
@@ -84,6 +141,9 @@ class Services:
     # The database's units of work (a message, a scheduled job), over ``sessions``;
     # set by bot.app right after building this.
     work: Transactions = field(init=False, repr=False)
+    # A plain question answered in two statements without a transaction (PostgreSQL;
+    # None on SQLite): bot.core.middleware.express.
+    express: Express | None = None
 
     async def reload_content(self) -> int:
         """Read content/ again without a restart: the knowledge (refused, keeping the
@@ -112,6 +172,8 @@ class Context:
     language: str | None = None
     user_key: int | None = None
     after_commit: list[Callable[[], object]] = field(default_factory=list)
+    # On the express path: the handler may read the person, not the database.
+    express: bool = False
 
     def start_over(self) -> None:
         """Forget what the handling so far loaded and planned (its transaction was
@@ -188,6 +250,8 @@ class Context:
 
     @property
     def db(self) -> Repos:
+        if self.express:
+            raise NeedsTransaction
         if self.repos is None:
             raise RuntimeError("no unit of work: the transaction middleware did not run")
         return self.repos

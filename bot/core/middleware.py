@@ -18,12 +18,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import metrics
-from bot.core.context import Context
+from bot.core.context import CHANGED, DUPLICATE, QUEUED, Context, Express, NeedsTransaction
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.outbox.queue import REPLY, Outgoing
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.core.router import Router
+    from bot.storage.models import User
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +174,13 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
         )
         ctx.start_over()
         replies = await _in_transaction(msg, ctx, call_next)
+    await _committed(ctx, replies)
+    return replies
+
+
+async def _committed(ctx: Context, replies: list[Reply]) -> None:
+    """What follows a message's commit: wake the sender for queued replies, and run
+    the steps the handler planned for after the commit."""
     if any(reply.queued for reply in replies):
         ctx.services.outbox.wake()  # committed now: the sender can see them
     for step in ctx.after_commit:
@@ -180,7 +190,75 @@ async def unit_of_work(msg: Incoming, ctx: Context, call_next: Next) -> list[Rep
                 await result
         except Exception:
             log.exception("after-commit step failed (user id %s)", ctx.user_key)
+
+
+async def express(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
+    """A plain question from someone known, outside any conversation, in two statements
+    and no transaction (PostgreSQL: bot.storage.express explains why that is safe).
+
+    The handler runs with the person as read and no database: when it reaches for
+    the database (``ctx.db`` raises NeedsTransaction), changes the person, or answers
+    with other than one reply, or when the person's turn moved before the write, the
+    message goes the usual way, through the unit of work, as if this had not run."""
+    store = ctx.services.express
+    if store is None or ctx.router is None or not _plain_text(msg):
+        return await call_next(msg, ctx)
+    try:
+        replies = await _express(msg, ctx, store, ctx.router)
+    except Exception as exc:
+        if not ctx.services.work.is_stale_connection(exc):
+            raise
+        replies = None  # nothing was written: the unit of work retries on a fresh one
+    if replies is None:
+        ctx.start_over()
+        return await call_next(msg, ctx)
+    await _committed(ctx, replies)
     return replies
+
+
+def _plain_text(msg: Incoming) -> bool:
+    return msg.kind is Kind.TEXT and msg.event_id is not None and msg.durable_replies
+
+
+async def _express(
+    msg: Incoming, ctx: Context, store: Express, router: Router
+) -> list[Reply] | None:
+    """The replies, held; None when the message must go the usual way."""
+    async with store.connect() as link:
+        seen = await link.read(msg.platform, msg.user_id, msg.chat_id)
+        if seen is None or seen.in_conversation or _contact_changes(msg, ctx, seen.user):
+            return None
+        ctx.user, ctx.user_key, ctx.language = seen.user, seen.user.id, seen.user.language
+        ctx.chat_id, ctx.express = msg.chat_id, True
+        try:
+            replies = await router.dispatch(msg, ctx)
+        except NeedsTransaction:
+            return None
+        finally:
+            ctx.express = False
+        if len(replies) != 1 or store.changed(seen):
+            return None
+        (outgoing,) = _outgoing(msg, ctx, replies)
+        event = (msg.platform, msg.event_id or "")
+        written = await link.write(seen, msg.chat_id, event, outgoing)
+    if written is None or written.outcome == CHANGED:
+        return None
+    if written.outcome == DUPLICATE:
+        log.info("duplicate %s event ignored", msg.platform)
+        return []
+    queued = written.outcome == QUEUED
+    return [dataclasses.replace(replies[0], outbox_id=written.outbox_id, queued=queued)]
+
+
+def _contact_changes(msg: Incoming, ctx: Context, user: User) -> bool:
+    """Whether :func:`identify` would write to the person (a new name or private chat,
+    reachable again, made a verbinder by BOT_ADMINS): then not on the express path."""
+    return (
+        (msg.display_name is not None and msg.display_name != user.display_name)
+        or (msg.is_private and msg.chat_id != user.private_chat_id)
+        or not user.active
+        or (ctx.settings.is_admin(msg.platform, msg.user_id) and "verbinder" not in user.role_set)
+    )
 
 
 async def _in_transaction(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
@@ -197,9 +275,20 @@ async def _hold(
 ) -> list[Reply]:
     """Write the replies to the outbox (see Outbox.hold) and tell the channel which
     row holds each one."""
+    items = _outgoing(msg, ctx, replies)
+    lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
+    ids, queued = await ctx.services.outbox.hold(session, items, lease)
+    return [
+        dataclasses.replace(reply, outbox_id=row, queued=queued)
+        for reply, row in zip(replies, ids, strict=True)
+    ]
+
+
+def _outgoing(msg: Incoming, ctx: Context, replies: list[Reply]) -> list[Outgoing]:
+    """The outbox rows that hold a message's replies for the channel."""
     event = msg.event_id or uuid.uuid4().hex
     user_id = ctx.user.id if ctx.user is not None else None  # None once forgotten
-    items = [
+    return [
         Outgoing(
             key=f"reply:{msg.platform}:{event}:{number}",
             platform=msg.platform,
@@ -209,12 +298,6 @@ async def _hold(
             kind=REPLY,
         )
         for number, reply in enumerate(replies)
-    ]
-    lease = timedelta(seconds=ctx.settings.outbox_lease_seconds)
-    ids, queued = await ctx.services.outbox.hold(session, items, lease)
-    return [
-        dataclasses.replace(reply, outbox_id=row, queued=queued)
-        for reply, row in zip(replies, ids, strict=True)
     ]
 
 
@@ -284,6 +367,7 @@ def default_chain(flood_per_minute: int) -> list[Middleware]:
         guard_input,
         safety_first,
         FloodLimit(flood_per_minute),
+        express,
         unit_of_work,
         deduplicate,
         identify,

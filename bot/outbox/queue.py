@@ -89,12 +89,13 @@ _ROW_COLUMNS = (
 )
 
 
-def _row_values(*, decided: bool) -> dict[str, Any]:
-    """The VALUES of one outbox row as bound parameters named after the columns; the
-    status, attempts and lease too unless ``decided`` (then the INSERT decides them)."""
+def _row_values(*, decided: bool, prefix: str = "") -> dict[str, Any]:
+    """The VALUES of one outbox row as bound parameters named after the columns (after
+    ``prefix``); the status, attempts and lease too unless ``decided`` (then the INSERT
+    decides them)."""
     table = table_of(OutboxMessage)
     names = _ROW_COLUMNS if decided else (*_ROW_COLUMNS, "status", "attempts")
-    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
 
 
 @functools.cache
@@ -111,6 +112,26 @@ def _plain_insert(postgresql: bool) -> Any:
     )
 
 
+def deciding_values(prefix: str = "") -> dict[str, Any]:
+    """The columns of a reply row that decides itself whether it waits (as
+    :func:`_deciding_insert`), by name: bound parameters named as :meth:`Outbox.held`'s
+    keys after ``prefix``, and the decisions; for the express path's INSERT ... SELECT
+    too (bot.storage.express)."""
+    table = table_of(OutboxMessage)
+    waiting = exists().where(
+        table.c.platform == bindparam(f"{prefix}w_platform", type_=String()),
+        table.c.chat_id == bindparam(f"{prefix}w_chat_id", type_=String()),
+        table.c.status.in_(OPEN_SQL),
+    )
+    values = _row_values(decided=True, prefix=prefix)
+    values.update(
+        status=case((waiting, PENDING), else_=SENDING),
+        attempts=case((waiting, 0), else_=1),
+        lease_until=case((waiting, null()), else_=values["lease_until"]),
+    )
+    return values
+
+
 @functools.cache
 def _deciding_insert(postgresql: bool) -> Any:
     """One reply row that decides itself whether it waits: ``pending`` (queued, for the
@@ -118,20 +139,9 @@ def _deciding_insert(postgresql: bool) -> Any:
     unsent, else ``sending`` under the lease ``lease_until``, held for the channel."""
     table = table_of(OutboxMessage)
     insert = insert_for(postgresql)
-    waiting = exists().where(
-        table.c.platform == bindparam("w_platform", type_=String()),
-        table.c.chat_id == bindparam("w_chat_id", type_=String()),
-        table.c.status.in_(OPEN_SQL),
-    )
-    values = _row_values(decided=True)
-    values.update(
-        status=case((waiting, PENDING), else_=SENDING),
-        attempts=case((waiting, 0), else_=1),
-        lease_until=case((waiting, null()), else_=values["lease_until"]),
-    )
     return (
         insert(table)
-        .values(**values)
+        .values(**deciding_values())
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.id, table.c.status)
     )
@@ -636,9 +646,7 @@ class Outbox:
         if len(chats) == 1:
             # The usual case: the first row decides in its own INSERT whether earlier
             # messages to the chat wait (one round trip); the rest follow it.
-            first = {k: v for k, v in rows.pop(0).items() if k not in ("status", "attempts")}
-            first.update(lease_until=lease_until, w_platform=items[0].platform)
-            first["w_chat_id"] = items[0].chat_id
+            first = self._deciding(rows.pop(0), items[0], lease_until)
             found = (await session.execute(_deciding_insert(postgresql), first)).first()
             ids.append(None if found is None else found.id)
             if found is not None:
@@ -653,6 +661,18 @@ class Outbox:
             found = (await session.execute(_plain_insert(postgresql), values)).first()
             ids.append(None if found is None else found.id)
         return ids, queued
+
+    def held(self, item: Outgoing, lease: timedelta) -> dict[str, Any]:
+        """The parameters of :func:`deciding_values` for one reply held for the channel
+        under ``lease`` from now (the express path's row)."""
+        now = self.clock.now()
+        return self._deciding(self._row(item, now, {}), item, now + lease)
+
+    @staticmethod
+    def _deciding(row: dict[str, Any], item: Outgoing, lease_until: datetime) -> dict[str, Any]:
+        values = {k: v for k, v in row.items() if k not in ("status", "attempts")}
+        values.update(lease_until=lease_until, w_platform=item.platform, w_chat_id=item.chat_id)
+        return values
 
     async def _delete_done(self, ids: Collection[int]) -> None:
         """Delete rows that are out, together with those other replies reported while

@@ -89,6 +89,10 @@ class User(Base):
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped by every message handled for the person on PostgreSQL (their turn, see
+    # bot.storage.express): a message answered on the express path checks that it is
+    # still what it read.
+    turn: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def role_set(self) -> frozenset[str]:

@@ -26,6 +26,8 @@ class Person:
     display_name: str | None = "Anna"
     language_code: str | None = None
     with_event_ids: bool = False
+    # Replies held in the outbox in the message's own transaction, as Telegram's are.
+    durable_replies: bool = False
     last: list[Reply] = field(default_factory=list)
 
     def _base(self) -> dict[str, object]:
@@ -37,6 +39,7 @@ class Person:
             "display_name": self.display_name,
             "language_code": self.language_code,
             "event_id": str(next(_events)) if self.with_event_ids else None,
+            "durable_replies": self.durable_replies,
         }
 
     async def deliver(self, incoming: Incoming) -> list[Reply]:

@@ -42,7 +42,7 @@ def _repos(app: App):  # type: ignore[no-untyped-def]
 
 async def test_migrations_are_at_head_and_idempotent(app: App) -> None:
     assert app.engine is not None
-    assert await db.current_revision(app.engine) == db.head_revision() == "0011"
+    assert await db.current_revision(app.engine) == db.head_revision() == "0012"
     await db.upgrade(app.engine)  # a second run (another worker starting) changes nothing
     async with app.engine.connect() as conn:
         for table in (

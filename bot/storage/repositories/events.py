@@ -6,11 +6,11 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete
+from sqlalchemy import String, bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.dialect import insert_for, is_postgresql, person_turn, table_of, turn_key
-from bot.storage.models import ProcessedEvent
+from bot.storage.models import ProcessedEvent, User
 
 
 @functools.cache
@@ -18,23 +18,42 @@ def _record(postgresql: bool, turn: bool) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on the table, built once per
     database: a statement made per update cost more CPU than its round trip (its
     construction and cache key), and the ORM's bulk-insert path more again.
-    With ``turn`` (PostgreSQL) it also takes the person's turn, named by the ``turn``
-    parameter (see :func:`bot.storage.dialect.person_turn`)."""
+    With ``turn`` (PostgreSQL) it also takes the person's turn, named by the ``turn_name``
+    parameter (see :func:`bot.storage.dialect.person_turn`), and then counts it in
+    their row (``users.turn``, found by ``of_platform`` and ``of_person``): that row stays
+    locked until this unit of work ends, and the express path sees that it moved
+    (bot.storage.express)."""
     table = table_of(ProcessedEvent)
     insert = insert_for(postgresql)
     stmt = (
         insert(table)
         .values(
-            platform=bindparam("platform", type_=table.c.platform.type),
-            event_id=bindparam("event_id", type_=table.c.event_id.type),
-            at=bindparam("at", type_=table.c.at.type),
+            # Named apart from any column: beside an UPDATE (``counted``), a parameter
+            # named after a column of its table would become one of its SET values.
+            platform=bindparam("ev_platform", type_=table.c.platform.type),
+            event_id=bindparam("ev_event_id", type_=table.c.event_id.type),
+            at=bindparam("ev_at", type_=table.c.at.type),
         )
         .on_conflict_do_nothing(index_elements=["platform", "event_id"])
         .returning(table.c.id)
     )
-    if turn:
-        stmt = stmt.returning(person_turn(bindparam("turn", type_=String())))
-    return stmt
+    if not turn:
+        return stmt
+    recorded = stmt.returning(person_turn(bindparam("turn_name", type_=String()))).cte("recorded")
+    users = table_of(User)
+    counted = (
+        update(users)
+        # Reading ``recorded`` first means the advisory lock is taken before the row
+        # lock, in the order every other unit of work takes them.
+        .where(
+            users.c.platform == bindparam("of_platform", type_=String()),
+            users.c.platform_user_id == bindparam("of_person", type_=String()),
+            exists(select(recorded.c.id)),
+        )
+        .values(turn=users.c.turn + 1)
+        .cte("counted")
+    )
+    return select(recorded.c.id).add_cte(counted)
 
 
 class EventRepo:
@@ -57,9 +76,9 @@ class EventRepo:
         """
         postgresql = is_postgresql(self.session)
         turn = person if postgresql else None
-        params = {"platform": platform, "event_id": event_id, "at": now}
+        params = {"ev_platform": platform, "ev_event_id": event_id, "ev_at": now}
         if turn is not None:
-            params["turn"] = turn_key(platform, turn)
+            params.update(turn_name=turn_key(platform, turn), of_platform=platform, of_person=turn)
         statement = _record(postgresql, turn is not None)
         fresh = (await self.session.execute(statement, params)).first() is not None
         if fresh and turn is not None:

@@ -6,11 +6,11 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, select, update
+from sqlalchemy import String, and_, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.dialect import is_postgresql, person_turn, turn_key
+from bot.storage.dialect import is_postgresql, person_turn, table_of, turn_key
 from bot.storage.models import ConversationState, User
 
 # Writing last_seen_at on every message would make every message a write.
@@ -42,7 +42,25 @@ def _in_chat() -> Any:
 
 @functools.cache
 def _take_turn() -> Any:
-    return select(person_turn(bindparam("turn", type_=String())))
+    """The person's turn (PostgreSQL), counted in their row as the dedupe record does
+    (bot.storage.repositories.events): the lock first, then the row."""
+    lock = person_turn(bindparam("turn_name", type_=String())).label("taken")
+    taken = select(lock).cte("taken")
+    users = table_of(User)
+    counted = (
+        update(users)
+        .where(
+            # Named apart from the columns: an UPDATE takes parameters named after
+            # them as its SET values.
+            users.c.platform == bindparam("of_platform", type_=String()),
+            users.c.platform_user_id == bindparam("of_person", type_=String()),
+            exists(select(taken.c.taken)),
+        )
+        .values(turn=users.c.turn + 1)
+        .cte("counted")
+    )
+    # Selected from ``taken``: the lock is taken even when the person has no row yet.
+    return select(taken.c.taken).add_cte(counted)
 
 
 class UserRepo:
@@ -79,7 +97,14 @@ class UserRepo:
         not do: after the wait its joined rows would still be the old ones.)"""
         person = (platform, platform_user_id)
         if person not in self.turns and is_postgresql(self.session):
-            await self.session.execute(_take_turn(), {"turn": turn_key(*person)})
+            await self.session.execute(
+                _take_turn(),
+                {
+                    "turn_name": turn_key(*person),
+                    "of_platform": platform,
+                    "of_person": platform_user_id,
+                },
+            )
             self.turns.add(person)
         result = await self.session.execute(
             _in_chat(),

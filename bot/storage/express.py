@@ -1,0 +1,255 @@
+"""The express path on PostgreSQL: a plain question in two statements, no transaction.
+
+Most messages are a question from someone the bot knows, outside any conversation:
+the handler reads the knowledge and writes nothing. For those a unit of work costs
+five round trips (BEGIN, the dedupe record with the person's turn, the person and
+their conversation, the held reply, COMMIT). Here it is two, each in autocommit:
+
+1. :meth:`ExpressStore.read`: the person, their ``turn`` and whether they are in a
+   conversation in this chat.
+2. :meth:`ExpressStore.write`, once the handler has answered: one statement that
+   counts the person's turn only if it is still the one read and they are still in
+   no conversation here; only then records the update as handled (dedupe); only
+   for a new record holds the reply for the channel (the outbox row, as
+   :meth:`bot.outbox.queue.Outbox.hold` does).
+
+Why this is safe beside the units of work of other messages of the same person, on
+this worker or another: every unit of work that handles a person's message counts
+their turn in their row as it takes the turn (``users.turn``, in the dedupe record's
+statement), and holds that row lock until it commits. The UPDATE of step 2 waits for
+such a lock and then reads the newest row: when another message was handled since
+step 1, or is being handled, it matches nothing, nothing is written, and the message
+goes the usual way (:func:`bot.core.middleware.express`). So each message still sees
+what the person's earlier ones left, in order, as with the turn alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import String, bindparam, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from bot.core.context import CHANGED, DUPLICATE, HELD, QUEUED, Seen, Written
+from bot.outbox.queue import PENDING, Outbox, Outgoing, deciding_values
+from bot.storage.dialect import table_of
+from bot.storage.models import ConversationState, OutboxMessage, ProcessedEvent, User
+from bot.storage.repositories.users import LAST_SEEN_RESOLUTION
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+_COLUMNS = tuple(column.name for column in table_of(User).columns)
+_ROW = "o_"  # the prefix of the outbox row's parameters
+
+
+def _in_conversation(user: Any, chat: Any) -> Any:
+    state = table_of(ConversationState)
+    return exists().where(state.c.user_id == user, state.c.chat_id == chat)
+
+
+@functools.cache
+def _read() -> Any:
+    users = table_of(User)
+    chat = bindparam("chat_id", type_=String())
+    return select(*users.columns, _in_conversation(users.c.id, chat).label("here")).where(
+        users.c.platform == bindparam("platform", type_=String()),
+        users.c.platform_user_id == bindparam("platform_user_id", type_=String()),
+    )
+
+
+@functools.cache
+def _write() -> Any:
+    users, events, outbox = table_of(User), table_of(ProcessedEvent), table_of(OutboxMessage)
+    counted = (
+        update(users)
+        .where(
+            users.c.id == bindparam("g_user", type_=users.c.id.type),
+            users.c.turn == bindparam("g_turn", type_=users.c.turn.type),
+            ~_in_conversation(users.c.id, bindparam("g_chat", type_=String())),
+        )
+        .values(
+            turn=users.c.turn + 1,
+            last_seen_at=bindparam("g_seen_at", type_=users.c.last_seen_at.type),
+        )
+        .returning(users.c.id)
+        .cte("counted")
+    )
+    recorded = (
+        pg_insert(events)
+        .from_select(
+            ["platform", "event_id", "at"],
+            select(
+                bindparam("e_platform", type_=events.c.platform.type),
+                bindparam("e_event", type_=events.c.event_id.type),
+                bindparam("e_at", type_=events.c.at.type),
+            ).select_from(counted),
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(events.c.id)
+        .cte("recorded")
+    )
+    # Every parameter is named apart from the columns of ``users``: beside the UPDATE
+    # (``counted``) one named after its column would become one of its SET values.
+    values = deciding_values(_ROW)
+    held = (
+        pg_insert(outbox)
+        .from_select(
+            list(values), select(*(v.label(k) for k, v in values.items())).select_from(recorded)
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(outbox.c.id, outbox.c.status)
+        .cte("held")
+    )
+    return select(
+        select(func.count()).select_from(counted).scalar_subquery().label("counted"),
+        select(func.count()).select_from(recorded).scalar_subquery().label("recorded"),
+        select(held.c.id).scalar_subquery().label("id"),
+        select(held.c.status).scalar_subquery().label("status"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement compiled once for asyncpg and run on the driver's own connection: the
+    same SQL that SQLAlchemy would send, without its per-statement execution machinery
+    (a quarter of a millisecond of CPU for each statement, more than the round trip
+    itself here; the benchmark in docs/performance.md §14b). The values are plain: the
+    columns here need no conversion for asyncpg (UTCDateTime's check is that datetimes
+    are aware, and the ones given here are the clock's)."""
+
+    sql: str
+    names: tuple[str, ...]  # the parameters in the order of $1, $2, ...
+    fixed: dict[str, Any]  # those the statement binds itself (its constants)
+
+    @classmethod
+    def of(cls, statement: Any, dialect: Dialect) -> _Compiled:
+        compiled = statement.compile(dialect=dialect)
+        fixed = {
+            name: bind.effective_value
+            for bind, name in compiled.bind_names.items()
+            if not bind.required
+        }
+        return cls(str(compiled), tuple(compiled.positiontup or ()), fixed)
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        fixed = self.fixed
+        return [params[name] if name in params else fixed[name] for name in self.names]
+
+
+@functools.cache
+def _closed() -> tuple[type[BaseException], ...]:
+    """What a connection closed under the bot raises in the driver: the statement went
+    nowhere (or its answer was lost: the dedupe record then keeps the second try from
+    answering twice), and the unit of work tries on a fresh connection. (asyncpg is
+    imported here, on PostgreSQL only.)"""
+    import asyncpg
+
+    errors = asyncpg.exceptions
+    return (
+        errors.ConnectionDoesNotExistError,
+        errors.InterfaceError,
+        errors.PostgresConnectionError,
+        errors.OperatorInterventionError,  # a killed backend, a shutdown
+        OSError,
+        ConnectionError,
+    )
+
+
+class ExpressStore:
+    """:class:`bot.core.context.Express` on PostgreSQL (bot.app wires it there only)."""
+
+    def __init__(self, engine: Callable[[], AsyncEngine], outbox: Outbox, lease: timedelta):
+        # Read at each message, as the units of work read their session factory.
+        self.engine = engine
+        self.outbox = outbox
+        self.lease = lease
+        self._compiled: dict[tuple[str, int], _Compiled] = {}
+        # Statements sent so far: they bypass SQLAlchemy's events, so whoever counts
+        # round trips (the Telegram benchmark, tests) adds these.
+        self.statements = 0
+
+    def compiled(self, name: str, dialect: Dialect) -> _Compiled:
+        key = (name, id(dialect))
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = _Compiled.of(_STATEMENTS[name](), dialect)
+        return found
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[_Link]:
+        """A pooled connection for one message (checked out as any other: pinged when it
+        sat idle, bot/storage/ping.py). Statements on it run in autocommit: nothing
+        here opens a transaction."""
+        async with self.engine().connect() as connection:
+            raw = await connection.get_raw_connection()
+            yield _Link(self, connection, raw.driver_connection)
+
+    def changed(self, seen: Seen) -> bool:
+        return tuple(getattr(seen.user, name) for name in _COLUMNS) != seen.columns
+
+
+class _Link:
+    def __init__(self, store: ExpressStore, connection: AsyncConnection, driver: Any) -> None:
+        self.store = store
+        self.connection = connection
+        self.driver = driver
+
+    async def _fetch(self, name: str, params: dict[str, Any]) -> Any:
+        """The one row of statement ``name``; None when the connection was closed
+        under us (it is then dropped from the pool)."""
+        statement = self.store.compiled(name, self.connection.dialect)
+        self.store.statements += 1
+        try:
+            return await self.driver.fetchrow(statement.sql, *statement.args(params))
+        except _closed():
+            await self.connection.invalidate()
+            return _GONE
+
+    async def read(self, platform: str, platform_user_id: str, chat_id: str) -> Seen | None:
+        params = {"platform": platform, "platform_user_id": platform_user_id, "chat_id": chat_id}
+        row = await self._fetch("read", params)
+        if row is None or row is _GONE:
+            return None
+        columns = tuple(row[: len(_COLUMNS)])
+        user = User(**dict(zip(_COLUMNS, columns, strict=True)))
+        return Seen(user=user, turn=user.turn, in_conversation=row["here"], columns=columns)
+
+    async def write(
+        self, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
+    ) -> Written | None:
+        store = self.store
+        now = store.outbox.clock.now()
+        seen_at = seen.user.last_seen_at
+        params = {
+            _ROW + name: value for name, value in store.outbox.held(reply, store.lease).items()
+        }
+        params.update(
+            g_user=seen.user.id,
+            g_turn=seen.turn,
+            g_chat=chat_id,
+            # Coarsely, as UserRepo does: not every message moves it.
+            g_seen_at=now if now - seen_at >= LAST_SEEN_RESOLUTION else seen_at,
+            e_platform=event[0],
+            e_event=event[1],
+            e_at=now,
+        )
+        row = await self._fetch("write", params)
+        if row is _GONE:
+            return None
+        if not row["counted"]:
+            return Written(CHANGED)
+        if not row["recorded"] or row["id"] is None:
+            return Written(DUPLICATE)
+        return Written(QUEUED if row["status"] == PENDING else HELD, row["id"])
+
+
+_GONE = object()  # what _Link._fetch answers for a connection closed under it
+_STATEMENTS: dict[str, Callable[[], Any]] = {"read": _read, "write": _write}

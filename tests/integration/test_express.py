@@ -1,0 +1,283 @@
+"""The express path (issue 18, PostgreSQL): a plain question from someone known,
+outside a conversation, is answered in two statements without a transaction
+(bot.storage.express); anything else, and a person whose turn moved in between, goes
+through the unit of work as before."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, text, update
+
+from bot.app import App
+from bot.core.clock import FrozenClock
+from bot.core.context import Seen, Written
+from bot.core.state import State
+from bot.outbox.queue import PENDING, SENDING, Outgoing
+from bot.settings import Settings
+from bot.storage.express import _Link
+from bot.storage.models import OutboxMessage, ProcessedEvent, UnansweredQuestion, User
+from bot.storage.repositories.events import EventRepo
+from handlers import language
+from tests.helpers.conversation import Person
+from tests.helpers.databases import PostgresDatabase
+from tests.helpers.fakes import RecordingChannel
+
+QUESTION = "Wat is positieve gezondheid?"
+PATIENCE = 30  # a bound on waiting, so a lock that is never let go fails the test
+
+
+@pytest.fixture
+async def pg_app(
+    make_settings: Callable[..., Settings],
+    postgres_db: PostgresDatabase,
+    clock: FrozenClock,
+    channel: RecordingChannel,
+) -> AsyncIterator[App]:
+    postgres_db.truncate()
+    settings = make_settings(database_url=postgres_db.url)
+    app = App(settings, clock=clock, channels={channel.name: channel})
+    await app.start(scheduler=False, sender=False)
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+def _person(app: App, **kwargs: Any) -> Person:
+    """Someone on a channel whose replies are held in the outbox (as on Telegram)."""
+    return Person(app, with_event_ids=True, durable_replies=True, **kwargs)
+
+
+@pytest.fixture
+def statements(pg_app: App, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """What reaches the database: statements by their first word, and BEGINs (those
+    in autocommit send nothing and are not counted); the express path's, which go to
+    the driver directly, as well."""
+    seen: Counter[str] = Counter()
+    assert pg_app.engine is not None
+    engine = pg_app.engine.sync_engine
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen[sql.lstrip().split(None, 1)[0].upper()] += 1
+
+    fetch = _Link._fetch
+
+    async def counted(link: _Link, name: str, params: dict[str, Any]) -> Any:
+        sql = link.store.compiled(name, link.connection.dialect).sql
+        seen[sql.lstrip().split(None, 1)[0].upper()] += 1
+        return await fetch(link, name, params)
+
+    monkeypatch.setattr(_Link, "_fetch", counted)
+
+    def begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            seen["BEGIN"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", begin)
+    yield seen
+    event.remove(engine, "before_cursor_execute", statement)
+    event.remove(engine, "begin", begin)
+
+
+async def _one(app: App, query: Any) -> Any:
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        return (await session.execute(query)).scalar_one()
+
+
+async def test_a_plain_question_from_someone_known_takes_two_statements(
+    pg_app: App, statements: Counter[str]
+) -> None:
+    anna = _person(pg_app)
+    first = await anna.send(QUESTION)  # first contact: the unit of work creates her
+    turn = await _one(pg_app, select(User.turn))
+    statements.clear()
+    again = await anna.send(QUESTION)
+    assert statements == Counter({"SELECT": 1, "WITH": 1})  # no BEGIN, no COMMIT
+    assert [r.text for r in again] == [r.text for r in first]
+    assert again[0].outbox_id is not None
+    # Held for the channel, behind her first answer that no channel settled here.
+    row = await _one(pg_app, select(OutboxMessage).where(OutboxMessage.id == again[0].outbox_id))
+    assert (row.status, row.kind) == (PENDING, "reply") and again[0].queued
+    assert await _one(pg_app, select(func.count()).select_from(ProcessedEvent)) == 2
+    assert await _one(pg_app, select(User.turn)) == turn + 1
+
+
+async def test_the_reply_is_held_for_the_channel_when_nothing_waits(pg_app: App) -> None:
+    anna = _person(pg_app)
+    await anna.send(QUESTION)
+    assert pg_app.services is not None
+    async with pg_app.services.sessions() as session, session.begin():
+        await session.execute(update(OutboxMessage).values(status="sent"))  # out now
+    again = await anna.send(QUESTION)
+    row = await _one(pg_app, select(OutboxMessage).where(OutboxMessage.id == again[0].outbox_id))
+    assert row.status == SENDING and row.lease_until is not None and not again[0].queued
+
+
+async def test_an_update_delivered_to_a_second_worker_is_answered_once(
+    pg_app: App,
+    make_settings: Callable[..., Settings],
+    postgres_db: PostgresDatabase,
+    clock: FrozenClock,
+) -> None:
+    anna = _person(pg_app)
+    await anna.send(QUESTION)
+    other = App(make_settings(database_url=postgres_db.url), clock=clock)
+    await other.start(scheduler=False, sender=False)
+    try:
+        once = _person(pg_app)
+        base = once._base()
+        incoming = _incoming(base, QUESTION)
+        assert len(await pg_app.handle(incoming)) == 1
+        assert await other.handle(incoming) == []  # the dedupe record was written
+    finally:
+        await other.stop()
+    assert await _one(pg_app, select(func.count()).select_from(OutboxMessage)) == 2
+
+
+async def _ask_language(repos: Any, app: App) -> None:
+    """What /taal leaves: the language question, waiting for her answer."""
+    user = await repos.users.find("console", "anna")
+    await repos.state.set(
+        user.id, "anna", State(flow=language.FLOW.name, step="choose"), app.clock.now()
+    )
+
+
+def _incoming(base: dict[str, object], text: str) -> Any:
+    from bot.core.messages import Incoming
+
+    return Incoming.from_text(
+        str(base.pop("platform")), str(base.pop("user_id")), str(base.pop("chat_id")), text, **base
+    )
+
+
+async def test_a_person_in_a_conversation_goes_the_usual_way(
+    pg_app: App, statements: Counter[str]
+) -> None:
+    anna = _person(pg_app)
+    await anna.send("/taal")
+    statements.clear()
+    await anna.send("engels")  # the language conversation's answer, not a question
+    assert statements["BEGIN"] == 1
+    assert await _one(pg_app, select(User.language)) == "en"
+
+
+async def test_a_question_that_needs_the_database_is_handled_once_in_a_unit_of_work(
+    pg_app: App, statements: Counter[str]
+) -> None:
+    anna = _person(pg_app)
+    await anna.send(QUESTION)
+    statements.clear()
+    await anna.send("wie heeft de tour de france vorig jaar gewonnen")
+    assert "info@alliantiepg.nl" in anna.text
+    assert statements["BEGIN"] == 1
+    assert await _one(pg_app, select(func.count()).select_from(UnansweredQuestion)) == 1
+    assert await _one(pg_app, select(func.count()).select_from(OutboxMessage)) == 2
+
+
+async def test_a_turn_taken_in_between_sends_the_message_the_usual_way(
+    pg_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another message of hers was handled between the read and the write (here: /taal,
+    which asks which language): nothing of the express write lands, and the unit of
+    work answers as she is now (her text answers the language question), once."""
+    anna = _person(pg_app)
+    anna_first = await anna.send(QUESTION)
+    write = _Link.write
+
+    async def meanwhile(
+        link: _Link, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
+    ) -> Written:
+        assert pg_app.services is not None
+        async with pg_app.services.work.begin() as repos:
+            await repos.events.first_time("console", "elsewhere", pg_app.clock.now(), person="anna")
+            await _ask_language(repos, pg_app)
+        return await write(link, seen, chat_id, event, reply)
+
+    monkeypatch.setattr(_Link, "write", meanwhile)
+    replies = await anna.send(QUESTION)
+    # The conversation's reply (it reads the language question it finds), not the answer.
+    assert len(replies) == 1 and replies[0].text != anna_first[0].text
+    assert "Bron:" not in replies[0].text
+    assert await _one(pg_app, select(func.count()).select_from(OutboxMessage)) == 2
+
+
+async def test_the_write_waits_for_a_unit_of_work_holding_her_turn(
+    pg_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two quick messages on two workers: the first is still in its unit of work (it
+    holds her turn) when the second, a plain question, is answered. The second's
+    write waits for the first to commit, then sees that her turn moved, and is
+    handled as she is after the first (here: asked which language), not as she was."""
+    anna = _person(pg_app)
+    anna_first = await anna.send(QUESTION)
+    assert pg_app.services is not None
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first_message() -> None:
+        assert pg_app.services is not None
+        async with pg_app.services.work.begin() as repos:
+            await repos.events.first_time("console", "first", pg_app.clock.now(), person="anna")
+            await _ask_language(repos, pg_app)
+            holding.set()
+            await release.wait()
+
+    write = _Link.write
+    started = asyncio.Event()
+
+    async def noted(
+        link: _Link, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
+    ) -> Written:
+        started.set()
+        return await write(link, seen, chat_id, event, reply)
+
+    monkeypatch.setattr(_Link, "write", noted)
+    first = asyncio.create_task(first_message())
+    await holding.wait()
+    second = asyncio.create_task(anna.send(QUESTION))
+    async with asyncio.timeout(PATIENCE):
+        await started.wait()
+    await asyncio.sleep(0.2)
+    assert not second.done()  # waiting for her row, held by the first
+    release.set()
+    async with asyncio.timeout(PATIENCE):
+        await first
+        replies = await second
+    # The conversation's reply (it reads the language question it finds), not the answer.
+    assert len(replies) == 1 and replies[0].text != anna_first[0].text
+    assert "Bron:" not in replies[0].text
+
+
+async def test_every_unit_of_work_counts_her_turn(pg_app: App) -> None:
+    anna = _person(pg_app)
+    await anna.send("/start")
+    before = await _one(pg_app, select(User.turn))
+    await anna.send("/help")
+    assert await _one(pg_app, select(User.turn)) == before + 1
+    # Without an update id (the console) the turn is counted where it is taken.
+    plain = Person(pg_app)
+    await plain.send("/help")
+    assert await _one(pg_app, select(User.turn)) == before + 2
+
+
+async def test_her_turn_is_taken_before_she_has_a_row(pg_app: App) -> None:
+    """EventRepo.first_time and the person's turn on someone new: the lock is taken
+    although no row counts it yet."""
+    assert pg_app.services is not None
+    async with pg_app.services.work.begin() as repos:
+        assert isinstance(repos.events, EventRepo)
+        assert await repos.events.first_time("console", "x1", pg_app.clock.now(), person="nieuw")
+        held = await repos.session.execute(
+            text(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        )
+        assert held.scalar_one() == 1
