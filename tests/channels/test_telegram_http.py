@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, TimedOut
 
 from bot.channels.telegram_http import AiohttpRequest
@@ -62,3 +62,34 @@ async def test_nobody_listening_is_a_network_error() -> None:
 async def test_a_request_before_initialize_is_refused() -> None:
     with pytest.raises(RuntimeError):
         await AiohttpRequest().do_request("http://127.0.0.1:1/x", "POST")
+
+
+async def test_a_message_goes_as_a_json_body_with_its_keyboard_as_an_object() -> None:
+    """Everything but an upload goes as JSON (the Bot API takes it): a form would
+    percent-encode a long answer in Python, character by character."""
+    seen: list[tuple[str, object]] = []
+
+    async def send_message(request: web.Request) -> web.Response:
+        seen.append((request.content_type, await request.json()))
+        message = {"message_id": 1, "date": 0, "chat": {"id": 7, "type": "private"}}
+        return web.json_response({"ok": True, "result": message})
+
+    app = web.Application()
+    app.router.add_route("POST", f"/bot{TOKEN}/sendMessage", send_message)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    request = AiohttpRequest(4)
+    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+    await request.initialize()
+    try:
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="ja")]])
+        await bot.send_message(7, "Wat is één spinnenweb? " * 50, reply_markup=keyboard)
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    [(content_type, body)] = seen
+    assert content_type == "application/json"
+    assert isinstance(body, dict) and body["text"] == "Wat is één spinnenweb? " * 50
+    assert body["reply_markup"] == {"inline_keyboard": [[{"text": "Ja", "callback_data": "ja"}]]}

@@ -1323,7 +1323,11 @@ class FakeBotApi:
             if raw:
                 body = json.loads(raw)
                 if isinstance(body, dict):
-                    params.update(body)
+                    # As Telegram does: "123" where a number is meant (a chat id) is one.
+                    params.update(
+                        (key, _decode_form_value(key, value) if isinstance(value, str) else value)
+                        for key, value in body.items()
+                    )
         elif request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             form = await request.post()
             for key, value in form.items():
