@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -145,13 +145,16 @@ class TelegramSender:
         except TelegramError as exc:
             raise DeliveryError(f"telegram: {type(exc).__name__}") from None
 
-    def markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        rows: list[list[InlineKeyboardButton]] = []
+    def keyboard(self, reply: Reply) -> dict[str, Any] | None:
+        """The reply's buttons as the Bot API's JSON for an inline keyboard: what
+        :meth:`markup` would become on the way out, without making the library's
+        objects first (building and serializing three buttons cost 0.06 ms a reply)."""
+        rows: list[list[dict[str, str]]] = []
         for row in keyboard_rows(reply.choices):
             buttons = [
-                InlineKeyboardButton(choice.label, url=choice.url)
+                {"text": choice.label, "url": choice.url}
                 if choice.url is not None
-                else InlineKeyboardButton(choice.label, callback_data=choice.action)
+                else {"text": choice.label, "callback_data": choice.action}
                 for choice in row
                 if choice.url is not None or valid_callback_data(choice.action)
             ]
@@ -161,8 +164,13 @@ class TelegramSender:
         link = deep_link(self.me.username, invite.start_payload) if invite else None
         if invite is not None and link is not None:
             label = invite.button_label or f"@{self.me.username}"
-            rows.append([InlineKeyboardButton(label, url=link)])
-        return InlineKeyboardMarkup(rows) if rows else None
+            rows.append([{"text": label, "url": link}])
+        return {"inline_keyboard": rows} if rows else None
+
+    def markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        """:meth:`keyboard` as the library's object, for its typed methods."""
+        found = self.keyboard(reply)
+        return None if found is None else InlineKeyboardMarkup.de_json(found, self.bot)
 
     def text_of(self, reply: Reply) -> str:
         """The reply's text as it reads, with its share link (an invite) below it."""
@@ -274,7 +282,7 @@ class TelegramSender:
         """The API calls for one reply: text (split), then any picture or file; the
         keyboard on the last call, a short text as the caption."""
         bot = self.bot
-        markup = self.markup(reply)
+        keyboard = self.keyboard(reply)
         text = self.marked_of(reply)
         files: list[tuple[Callable[..., Awaitable[Message]], str, Path, str | None]] = []
         if reply.image is not None:
@@ -284,7 +292,7 @@ class TelegramSender:
             files.append((bot.send_document, "document", doc.path, doc.filename))
         texts: list[Marked] = []
         if not files:
-            texts = split_marked(text) or ([Marked("…")] if markup else [])
+            texts = split_marked(text) or ([Marked("…")] if keyboard else [])
         elif utf16_len(text.plain) > CAPTION_LIMIT:
             texts = split_marked(text)
             text = Marked(reply.image.alt if reply.image is not None else "")
@@ -300,8 +308,14 @@ class TelegramSender:
             parts.append(await self._file_part(method, kwargs, field, path))
         for part in parts:
             part.kwargs["parse_mode"] = ParseMode.HTML
-        if parts and markup is not None:
-            parts[-1].kwargs["reply_markup"] = markup
+        if parts and keyboard is not None:
+            last = parts[-1]
+            # The text call takes the JSON as it is; the library's typed methods for a
+            # picture or file take its object.
+            typed = last.method != self._send_text
+            last.kwargs["reply_markup"] = (
+                InlineKeyboardMarkup.de_json(keyboard, bot) if typed else keyboard
+            )
         return parts
 
     async def _send_text(self, **kwargs: Any) -> _Sent:
