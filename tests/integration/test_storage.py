@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, event, select, text
 
 from bot.app import App
 from bot.core.clock import FrozenClock
@@ -54,6 +54,39 @@ async def test_migrations_are_at_head_and_idempotent(app: App) -> None:
             "apscheduler_jobs",
         ):
             await conn.execute(text(f"SELECT count(*) FROM {table}"))
+
+
+async def test_a_first_contact_is_one_insert_and_another_workers_row_is_taken(
+    app: App, clock: FrozenClock
+) -> None:
+    """A new person is one INSERT ... ON CONFLICT DO NOTHING (no SAVEPOINT around it);
+    when another worker created the same identity a moment ago, that row is theirs."""
+    assert app.engine is not None
+    sessions, cipher = _repos(app)
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        async with sessions() as session, session.begin():
+            first, created = await Repos(session, cipher).users.get_or_create(
+                platform="telegram", platform_user_id="77", now=clock.now(), language="nl"
+            )
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", note)
+    assert created and "SAVEPOINT" not in seen and seen.count("INSERT") == 1
+    values = {
+        "platform": "telegram",
+        "platform_user_id": "77",
+        "language": "en",
+        "created_at": clock.now(),
+        "last_seen_at": clock.now(),
+    }
+    async with sessions() as session, session.begin():
+        theirs, created = await Repos(session, cipher).users._create(values)
+    assert not created and theirs.id == first.id and theirs.language == "nl"
 
 
 async def test_users_are_created_once_and_updated(app: App, clock: FrozenClock) -> None:

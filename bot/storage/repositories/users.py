@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, exists, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.dialect import is_postgresql, person_turn, table_of, turn_key
+from bot.storage.dialect import insert_for, is_postgresql, person_turn, table_of, turn_key
 from bot.storage.models import ConversationState, User
 
 # Writing last_seen_at on every message would make every message a write.
@@ -37,6 +36,17 @@ def _in_chat() -> Any:
             User.platform == bindparam("platform", type_=String()),
             User.platform_user_id == bindparam("platform_user_id", type_=String()),
         )
+    )
+
+
+@functools.cache
+def _new_person(postgresql: bool) -> Any:
+    """A new person's row, or nothing when their identity is there already; the ORM
+    hands back the User it made (in the session, as if added and flushed)."""
+    return (
+        insert_for(postgresql)(User)
+        .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
+        .returning(User)
     )
 
 
@@ -142,18 +152,18 @@ class UserRepo:
         created = False
         if user is None:
             user, created = await self._create(
-                User(
-                    platform=platform,
-                    platform_user_id=platform_user_id,
-                    display_name=display_name,
-                    language=language,
-                    private_chat_id=private_chat_id,
-                    roles="",
-                    messages_enabled=True,
-                    active=True,
-                    created_at=now,
-                    last_seen_at=now,
-                )
+                {
+                    "platform": platform,
+                    "platform_user_id": platform_user_id,
+                    "display_name": display_name,
+                    "language": language,
+                    "private_chat_id": private_chat_id,
+                    "roles": "",
+                    "messages_enabled": True,
+                    "active": True,
+                    "created_at": now,
+                    "last_seen_at": now,
+                }
             )
         if created and chat_id is not None:
             self.state_rows[(user.id, chat_id)] = None  # new: no conversation yet
@@ -162,18 +172,19 @@ class UserRepo:
         _sync_admin(user, admin)
         return user, created
 
-    async def _create(self, user: User) -> tuple[User, bool]:
-        """Insert ``user``; when another worker created the same identity a moment ago,
-        theirs, and False."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(user)
-        except IntegrityError:  # another worker created it a moment ago
-            found = await self.find(user.platform, user.platform_user_id)
-            if found is None:  # it was deleted again in between: let the message retry
-                raise
-            return found, False
-        return user, True
+    async def _create(self, values: dict[str, Any]) -> tuple[User, bool]:
+        """Insert the person; when another worker created the same identity a moment
+        ago, theirs, and False. One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (no
+        SAVEPOINT and RELEASE around a plain INSERT: two round trips at every first
+        contact)."""
+        created = await self.session.scalars(_new_person(is_postgresql(self.session)), values)
+        user = created.first()
+        if user is not None:
+            return user, True
+        found = await self.find(values["platform"], values["platform_user_id"])
+        if found is None:  # it was deleted again in between: let the message retry
+            raise LookupError("a new person's row was there and is gone")
+        return found, False
 
     async def mark_inactive(self, user_id: int, now: datetime) -> None:
         await self.session.execute(
