@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+log = logging.getLogger(__name__)
 _COLUMNS = tuple(column.name for column in table_of(User).columns)
 _ROW = "o_"  # the prefix of the outbox row's parameters
 _NEW_USER: Callable[[], User] = User.__mapper__.class_manager.new_instance
@@ -210,7 +212,8 @@ class _Link:
         self.store.statements += 1
         try:
             return await self.driver.fetchrow(statement.sql, *statement.args(params))
-        except _closed():
+        except _closed() as exc:
+            log.info("database connection was closed (%s); handled again", type(exc).__name__)
             await self.connection.invalidate()
             return _GONE
 

@@ -17,14 +17,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Reply
 from bot.outbox.queue import Outgoing
 from bot.settings import Settings
-from bot.storage.models import User
+from bot.storage.models import OutboxMessage, User
 from bot.storage.repositories.users import UserRepo
 from tests.helpers.conversation import Person
 from tests.helpers.databases import PostgresDatabase
@@ -117,6 +117,37 @@ async def test_killed_connections_between_messages_cost_no_try_again(
     async with asyncio.timeout(PATIENCE):
         while ("p0", reply) not in channel.sent:
             await asyncio.sleep(0.05)
+
+
+async def test_killed_connections_under_the_express_path_cost_no_try_again(
+    pg_app: App, postgres_db: PostgresDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Plain questions from known people go the express path (two statements on the
+    driver's connection, bot/storage/express.py). With every pooled connection
+    killed, the one that meets a dead connection is dropped from the pool and the
+    question is handled through the unit of work, which retries on a fresh one:
+    each is answered as usual, once, and nobody is told to try again."""
+    caplog.set_level(logging.INFO, logger="bot.storage.express")
+    question = "Wat is positieve gezondheid?"
+    people = [
+        Person(pg_app, user_id=f"q{n}", with_event_ids=True, durable_replies=True) for n in range(4)
+    ]
+    usual = [r.text for r in await _send(people[0], question)]
+    await asyncio.gather(*(_send(person, question) for person in people[1:]))
+    assert pg_app.services is not None and pg_app.services.express is not None
+    before = pg_app.services.express.statements
+
+    assert _kill_connections(postgres_db.url) >= 2
+    answers = list(await asyncio.gather(*(_send(person, question) for person in people)))
+    answers += [await _send(person, question) for person in people]
+
+    assert [replies for replies in answers if _polite(pg_app, replies)] == []
+    assert all([r.text for r in replies] == usual for replies in answers)
+    assert pg_app.services.express.statements > before  # the express path was taken
+    assert "database connection was closed" in caplog.text  # and met a dead one
+    async with pg_app.services.sessions() as session:
+        held = await session.execute(select(func.count()).select_from(OutboxMessage))
+        assert held.scalar_one() == 12  # one reply row per question, none twice
 
 
 async def test_a_connection_idle_in_the_pool_is_pinged_before_use(
