@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +126,30 @@ async def app(
 @pytest.fixture
 def bot(app: App) -> Person:
     return Person(app)
+
+
+@pytest.fixture
+async def start_pg_app(
+    make_settings: Callable[..., Settings],
+    postgres_db: PostgresDatabase,
+    clock: FrozenClock,
+    channel: RecordingChannel,
+) -> AsyncIterator[Callable[..., Awaitable[App]]]:
+    """Starts the bot on the emptied PostgreSQL test database, without a scheduler;
+    ``sender=True`` runs its outbox sender on the same pool. Stopped after the test."""
+    started: list[App] = []
+
+    async def start(*, sender: bool) -> App:
+        postgres_db.truncate()
+        app = App(
+            make_settings(database_url=postgres_db.url),
+            clock=clock,
+            channels={channel.name: channel},
+        )
+        await app.start(scheduler=False, sender=sender)
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        await app.stop()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -16,16 +17,13 @@ from tests.helpers.telegram_bot import free_port
 TOKEN = "123456:TEST-token-for-the-fake-bot-api"
 
 
-@pytest.fixture
-async def slow_server() -> AsyncIterator[str]:
-    """A Bot API that takes two seconds to answer getMe."""
-
-    async def get_me(request: web.Request) -> web.Response:
-        await asyncio.sleep(2)
-        return web.json_response({"ok": True, "result": {}})
-
+@contextlib.asynccontextmanager
+async def _bot_api(
+    method: str, answer: Callable[[web.Request], Awaitable[web.Response]]
+) -> AsyncIterator[str]:
+    """A Bot API on loopback that answers ``method`` with ``answer``; its base URL."""
     app = web.Application()
-    app.router.add_route("POST", f"/bot{TOKEN}/getMe", get_me)
+    app.router.add_route("POST", f"/bot{TOKEN}/{method}", answer)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -34,6 +32,18 @@ async def slow_server() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/bot"
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def slow_server() -> AsyncIterator[str]:
+    """A Bot API that takes two seconds to answer getMe."""
+
+    async def get_me(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True, "result": {}})
+
+    async with _bot_api("getMe", get_me) as url:
+        yield url
 
 
 async def test_a_slow_answer_is_a_timeout(slow_server: str) -> None:
@@ -74,21 +84,15 @@ async def test_a_message_goes_as_a_json_body_with_its_keyboard_as_an_object() ->
         message = {"message_id": 1, "date": 0, "chat": {"id": 7, "type": "private"}}
         return web.json_response({"ok": True, "result": message})
 
-    app = web.Application()
-    app.router.add_route("POST", f"/bot{TOKEN}/sendMessage", send_message)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    request = AiohttpRequest(4)
-    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
-    await request.initialize()
-    try:
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="ja")]])
-        await bot.send_message(7, "Wat is één spinnenweb? " * 50, reply_markup=keyboard)
-    finally:
-        await request.shutdown()
-        await runner.cleanup()
+    async with _bot_api("sendMessage", send_message) as url:
+        request = AiohttpRequest(4)
+        bot = Bot(TOKEN, base_url=url, request=request)
+        await request.initialize()
+        try:
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="ja")]])
+            await bot.send_message(7, "Wat is één spinnenweb? " * 50, reply_markup=keyboard)
+        finally:
+            await request.shutdown()
     [(content_type, body)] = seen
     assert content_type == "application/json"
     assert isinstance(body, dict) and body["text"] == "Wat is één spinnenweb? " * 50

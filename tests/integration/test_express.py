@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -25,27 +25,15 @@ from bot.storage.repositories.events import EventRepo
 from handlers import language
 from tests.helpers.conversation import Person
 from tests.helpers.databases import PostgresDatabase
-from tests.helpers.fakes import RecordingChannel
 
 QUESTION = "Wat is positieve gezondheid?"
 PATIENCE = 30  # a bound on waiting, so a lock that is never let go fails the test
 
 
 @pytest.fixture
-async def pg_app(
-    make_settings: Callable[..., Settings],
-    postgres_db: PostgresDatabase,
-    clock: FrozenClock,
-    channel: RecordingChannel,
-) -> AsyncIterator[App]:
-    postgres_db.truncate()
-    settings = make_settings(database_url=postgres_db.url)
-    app = App(settings, clock=clock, channels={channel.name: channel})
-    await app.start(scheduler=False, sender=False)
-    try:
-        yield app
-    finally:
-        await app.stop()
+async def pg_app(start_pg_app: Callable[..., Awaitable[App]]) -> App:
+    """The bot on PostgreSQL, the outbox sender driven by the test."""
+    return await start_pg_app(sender=False)
 
 
 def _person(app: App, **kwargs: Any) -> Person:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,21 +66,9 @@ def _kill_connections(url: str) -> int:
 
 
 @pytest.fixture
-async def pg_app(
-    make_settings: Callable[..., Settings],
-    postgres_db: PostgresDatabase,
-    clock: FrozenClock,
-    channel: RecordingChannel,
-) -> AsyncIterator[App]:
+async def pg_app(start_pg_app: Callable[..., Awaitable[App]]) -> App:
     """The bot on PostgreSQL with its outbox sender running on the same pool."""
-    postgres_db.truncate()
-    settings = make_settings(database_url=postgres_db.url)
-    app = App(settings, clock=clock, channels={channel.name: channel})
-    await app.start(scheduler=False, sender=True)
-    try:
-        yield app
-    finally:
-        await app.stop()
+    return await start_pg_app(sender=True)
 
 
 async def test_killed_connections_between_messages_cost_no_try_again(

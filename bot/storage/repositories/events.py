@@ -6,11 +6,12 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, exists, select, update
+from sqlalchemy import String, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.dialect import insert_for, is_postgresql, person_turn, table_of, turn_key
-from bot.storage.models import ProcessedEvent, User
+from bot.storage.models import ProcessedEvent
+from bot.storage.repositories.users import count_turn
 
 
 @functools.cache
@@ -20,9 +21,7 @@ def _record(postgresql: bool, turn: bool) -> Any:
     construction and cache key), and the ORM's bulk-insert path more again.
     With ``turn`` (PostgreSQL) it also takes the person's turn, named by the ``turn_name``
     parameter (see :func:`bot.storage.dialect.person_turn`), and then counts it in
-    their row (``users.turn``, found by ``of_platform`` and ``of_person``): that row stays
-    locked until this unit of work ends, and the express path sees that it moved
-    (bot.storage.express)."""
+    their row (:func:`bot.storage.repositories.users.count_turn`)."""
     table = table_of(ProcessedEvent)
     insert = insert_for(postgresql)
     stmt = (
@@ -40,20 +39,7 @@ def _record(postgresql: bool, turn: bool) -> Any:
     if not turn:
         return stmt
     recorded = stmt.returning(person_turn(bindparam("turn_name", type_=String()))).cte("recorded")
-    users = table_of(User)
-    counted = (
-        update(users)
-        # Reading ``recorded`` first means the advisory lock is taken before the row
-        # lock, in the order every other unit of work takes them.
-        .where(
-            users.c.platform == bindparam("of_platform", type_=String()),
-            users.c.platform_user_id == bindparam("of_person", type_=String()),
-            exists(select(recorded.c.id)),
-        )
-        .values(turn=users.c.turn + 1)
-        .cte("counted")
-    )
-    return select(recorded.c.id).add_cte(counted)
+    return select(recorded.c.id).add_cte(count_turn(recorded.c.id))
 
 
 class EventRepo:

@@ -50,27 +50,36 @@ def _new_person(postgresql: bool) -> Any:
     )
 
 
-@functools.cache
-def _take_turn() -> Any:
-    """The person's turn (PostgreSQL), counted in their row as the dedupe record does
-    (bot.storage.repositories.events): the lock first, then the row."""
-    lock = person_turn(bindparam("turn_name", type_=String())).label("taken")
-    taken = select(lock).cte("taken")
+def count_turn(taken: Any) -> Any:
+    """The CTE that counts a person's turn in their row (``users.turn + 1``; the
+    person named by the ``of_platform`` and ``of_person`` parameters), once ``taken``
+    (a selectable whose rows mean the advisory lock is held) has rows. Reading
+    ``taken`` first means the lock is taken before the row lock, in the order every
+    unit of work takes them; the row stays locked until the unit of work ends, and the
+    express path sees that the turn moved (bot.storage.express)."""
     users = table_of(User)
-    counted = (
+    return (
         update(users)
         .where(
             # Named apart from the columns: an UPDATE takes parameters named after
             # them as its SET values.
             users.c.platform == bindparam("of_platform", type_=String()),
             users.c.platform_user_id == bindparam("of_person", type_=String()),
-            exists(select(taken.c.taken)),
+            exists(select(taken)),
         )
         .values(turn=users.c.turn + 1)
         .cte("counted")
     )
+
+
+@functools.cache
+def _take_turn() -> Any:
+    """The person's turn (PostgreSQL), counted in their row as the dedupe record does
+    (bot.storage.repositories.events)."""
+    lock = person_turn(bindparam("turn_name", type_=String())).label("taken")
+    taken = select(lock).cte("taken")
     # Selected from ``taken``: the lock is taken even when the person has no row yet.
-    return select(taken.c.taken).add_cte(counted)
+    return select(taken.c.taken).add_cte(count_turn(taken.c.taken))
 
 
 class UserRepo:
