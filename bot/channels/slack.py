@@ -57,7 +57,7 @@ from bot.channels import slack_home, slack_render
 from bot.channels.base import ChannelHost, ChatTurns, DeliveryError, HandleIncoming
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.core.texts import Texts
-from bot.outbox.queue import Outgoing
+from bot.outbox.queue import REPLY, Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.paths import content_dir
 from bot.settings import ConfigError, Settings
@@ -476,7 +476,9 @@ class SlackChannel:
                 else:  # made outside a transaction (the crisis reply): to the outbox now
                     key = f"slack-reply:{incoming.event_id}:{number}"
                     tally.later.append(
-                        Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply)
+                        Outgoing(
+                            key=key, platform=PLATFORM, chat_id=target, reply=reply, kind=REPLY
+                        )
                     )
         await self._settle(incoming, tally)
 

@@ -90,7 +90,7 @@ from bot.channels.telegram_updates import (
     pressed_label,
 )
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
-from bot.outbox.queue import Outgoing
+from bot.outbox.queue import REPLY, Outgoing
 from bot.outbox.ratelimit import Rate, RateLimiter
 from bot.scheduling.leader import Leadership
 from bot.settings import ConfigError, Settings
@@ -591,7 +591,9 @@ class TelegramChannel:
             deferred.append(reply.outbox_id)
         else:
             key = f"telegram-reply:{incoming.event_id or update_id}:{number}"
-            later.append(Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply))
+            later.append(
+                Outgoing(key=key, platform=PLATFORM, chat_id=target, reply=reply, kind=REPLY)
+            )
 
     async def _hand_to_outbox(
         self, incoming: Incoming, items: list[Outgoing], retry_after: float

@@ -182,6 +182,21 @@ async def test_a_crisis_message_does_not_wait_for_the_chats_earlier_message(
     assert "/taal" in str(fake.messages[ANNA_DM][-1].get("text"))
 
 
+async def test_a_crisis_reply_slack_puts_off_waits_as_a_reply(
+    bot: tuple[App, ObservedSlack], fake: FakeSlack
+) -> None:
+    """Made outside a transaction, the crisis reply goes to the outbox when Slack will
+    not take it now: as a reply (kind ``reply``), claimed first and deleted once out."""
+    app, channel = bot
+    fake.fail("chat.postMessage", "internal_error", channel=ANNA_DM)
+    await fake.send_event(dm("ik wil dood"))
+    await channel.wait_finished(1)
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        rows = list((await session.execute(select(OutboxMessage))).scalars())
+    assert [(row.chat_id, row.kind) for row in rows] == [(ANNA_DM, "reply")]
+
+
 async def test_a_429_is_waited_out_and_the_reply_still_posted(
     bot: tuple[App, ObservedSlack], fake: FakeSlack
 ) -> None:

@@ -1024,6 +1024,16 @@ async def test_a_flood_wait_on_the_picture_keeps_the_order_of_what_follows(
     assert await outbox_rows(tg) == []
 
 
+async def test_a_crisis_reply_telegram_puts_off_waits_as_a_reply(tg: TelegramBot) -> None:
+    """The crisis reply is made outside a transaction and sent at once; when Telegram
+    will not take it now it goes to the outbox as a reply (kind ``reply``), like the
+    replies held there: claimed first among the rows that wait, and deleted once out."""
+    tg.fake.fail_next("sendMessage", 502, "Bad Gateway", chat_id=ANNA, times=4)
+    await tg.say(ANNA, "ik wil niet meer leven")
+    rows = await outbox_rows(tg)
+    assert [(row.chat_id, row.kind) for row in rows] == [(str(ANNA), "reply")]
+
+
 async def test_forgetting_leaves_nothing_of_the_person_in_any_table(
     tg: TelegramBot, clock: FrozenClock
 ) -> None:
