@@ -4,7 +4,9 @@ Each benchmark runs as its own process (so one's imports and caches do not
 flatter the next) with the same ``--db``, ``--pg-url`` and ``--repeat``; its
 table is printed as it finishes. ``bench_answer.py`` (question answering) and
 ``bench_chart.py`` (pictures) need no database and run once with their own
-defaults. The results belong in docs/performance.md.
+defaults. Those that take one database at a time (the chat under load, the
+10-minute soak) run once per database; the two-worker benchmark is PostgreSQL
+only. The results belong in docs/performance.md.
 
 Usage::
 
@@ -33,7 +35,11 @@ BENCHMARKS = (
     "bench_broadcast.py",
     "bench_agenda.py",
     "bench_circles.py",
+    "bench_slack.py",
+    "bench_reply_in_broadcast.py",
 )
+ONE_DATABASE_AT_A_TIME = ("bench_chat_under_load.py", "bench_soak.py")
+POSTGRESQL_ONLY = ("bench_workers.py",)
 WITHOUT_DATABASE = ("bench_answer.py", "bench_chart.py", "bench_telegram_http.py")
 # Smaller runs for a smoke test of the scripts themselves.
 QUICK = {
@@ -48,6 +54,11 @@ QUICK = {
     "bench_broadcast.py": ["--people", "300", "--limited", "0", "--enqueue", "2000"],
     "bench_agenda.py": ["--people", "500", "--events", "4", "--agenda-events", "60"],
     "bench_circles.py": ["--seeds", "3", "--baseline", "100"],
+    "bench_slack.py": ["--people", "20", "--events", "100"],
+    "bench_reply_in_broadcast.py": ["--rows", "500"],
+    "bench_chat_under_load.py": ["--quick"],
+    "bench_soak.py": ["--minutes", "1", "--warmup", "0.25"],
+    "bench_workers.py": ["--quick"],
 }
 PER_BENCHMARK_TIMEOUT = 1_200.0
 
@@ -66,9 +77,10 @@ def run(cmd: list[str]) -> int:
             return -1
 
 
-def command(name: str, args: argparse.Namespace) -> list[str]:
-    """The command line for one benchmark: the database options for those that use one,
-    the repeat count, and the small sizes with ``--quick``."""
+def command(name: str, args: argparse.Namespace, db: str | None = None) -> list[str]:
+    """The command line for one benchmark: the database options for those that use one
+    (``db`` for those that take one at a time), the repeat count, and the small sizes
+    with ``--quick``."""
     cmd = [sys.executable, str(HERE / name)]
     if name in BENCHMARKS:
         cmd += ["--db", args.db, "--pg-url", args.pg_url]
@@ -76,9 +88,27 @@ def command(name: str, args: argparse.Namespace) -> list[str]:
             cmd += ["--repeat", "2" if name == "bench_startup.py" else "1"]
         elif args.repeat is not None:
             cmd += ["--repeat", str(args.repeat)]
+    elif name in ONE_DATABASE_AT_A_TIME:
+        cmd += ["--db", db or "postgresql", "--pg-url", args.pg_url]
+    elif name in POSTGRESQL_ONLY:
+        cmd += ["--pg-url", args.pg_url]
+        if args.repeat is not None and not args.quick:
+            cmd += ["--repeat", str(args.repeat)]
     if args.quick:
         cmd += QUICK[name]
     return cmd
+
+
+def commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """Every benchmark to run, in order, with its command line."""
+    databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    planned = [(name, command(name, args)) for name in BENCHMARKS]
+    for name in ONE_DATABASE_AT_A_TIME:
+        planned += [(name, command(name, args, db)) for db in databases]
+    if args.db != "sqlite":
+        planned += [(name, command(name, args)) for name in POSTGRESQL_ONLY]
+    planned += [(name, command(name, args)) for name in WITHOUT_DATABASE]
+    return [(name, cmd) for name, cmd in planned if (HERE / name).exists()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,10 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in _common.drop_stale_databases(args.pg_url):
             print(f"dropped {name}, left behind by a benchmark that was killed")
     failed = []
-    for name in BENCHMARKS + WITHOUT_DATABASE:
-        if not (HERE / name).exists():
-            continue
-        cmd = command(name, args)
+    for name, cmd in commands(args):
         print(f"\n## {name}\n$ {' '.join(cmd)}", flush=True)
         began = time.perf_counter()
         code = run(cmd)
