@@ -20,8 +20,6 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
-from dateutil.easter import easter
-
 from bot.agenda.model import Event, EventData
 from bot.agenda.rotation import HOSTS_PER_MEETING, Rotation, Volunteer
 from bot.agenda.series import LAST, SeriesRule, Slot
@@ -90,6 +88,8 @@ def holidays(year: int) -> dict[date, str]:
     """The Dutch public holidays of ``year`` (the days most people are off): New Year,
     Good Friday, Easter, King's Day (the 26th when the 27th is a Sunday), Liberation
     Day, Ascension, Whitsun and Christmas. Names are codes, not text for people."""
+    from dateutil.easter import easter  # only when planning: not at every start
+
     easter_day = easter(year)
     kings_day = date(year, 4, 27)
     if kings_day.weekday() == 6:

@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from dateutil.relativedelta import relativedelta
-
 from bot.core.messages import Reply
 from bot.core.middleware import PRUNE_EVENTS_AFTER
 from bot.outbox.queue import Outgoing
@@ -86,6 +84,8 @@ async def housekeeping() -> None:
     unanswered questions older than their retention periods, generated pictures
     and exports, and the pictures and files people sent (``MEDIA_DIR``) that no
     announcement still waiting to go out needs."""
+    from dateutil.relativedelta import relativedelta  # once a day: not at every start
+
     services = runtime.services()
     settings = services.settings
     now = services.clock.now()

@@ -33,6 +33,7 @@ LAZY = (
     "mako",
     "pygments",
     "aiohttp",
+    "dateutil.easter",  # the agenda's holidays; dateutil itself: handlers/mydata.py
 )
 
 CHILD = textwrap.dedent(
