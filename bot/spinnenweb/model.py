@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import fmean
 from typing import Any
 
 import yaml
@@ -160,6 +159,8 @@ class Spinnenweb:
 
     def scores(self, mode: str, answers: Mapping[str, int]) -> dict[str, float]:
         """Dimension scores: the answer itself (kort) or the mean of the aspects."""
+        from statistics import fmean  # at the first check-in, not at every start
+
         result = {}
         for dimension in self.dimensions:
             if mode == SHORT:

@@ -34,6 +34,7 @@ LAZY = (
     "pygments",
     "aiohttp",
     "dateutil.easter",  # the agenda's holidays; dateutil itself: handlers/mydata.py
+    "statistics",  # the check-in's scores
 )
 
 CHILD = textwrap.dedent(
