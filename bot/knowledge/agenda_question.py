@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,40 +62,62 @@ class AgendaQuestion:
     month: int | None = None  # "is er in januari een leeratelier?": 1
 
 
+class _Line:
+    """A question's tokens in normal form, read once: each token's forms and the
+    spans each word list covers (the rules ask the same lists more than once)."""
+
+    def __init__(self, tokens: list[str], reader: AgendaQuestions) -> None:
+        self.tokens = tokens
+        self.forms = [reader.forms(token) for token in tokens]
+        self.text = " ".join(tokens)
+        self._spans: dict[_Words, list[range]] = {}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def spans(self, words: _Words) -> list[range]:
+        found = self._spans.get(words)
+        if found is None:
+            found = self._spans[words] = words.spans(self)
+        return found
+
+
 class _Words:
     """One list of words and phrases, matched on a normal-form line by stem."""
 
     def __init__(self, entries: Iterable[str], reader: AgendaQuestions) -> None:
-        self._reader = reader
         self.single: set[str] = set()
-        self.phrases: list[re.Pattern[str]] = []
+        # (the phrase, its pattern): a line without the phrase needs no pattern
+        self.phrases: list[tuple[str, re.Pattern[str]]] = []
         for entry in entries:
             words = reader.normalizer.normalize(entry).replace("|", " ").split()
             if len(words) == 1:
                 self.single |= reader.forms(words[0])
             elif words:
-                self.phrases.append(re.compile(rf"(?<!\S){re.escape(' '.join(words))}(?!\S)"))
+                phrase = " ".join(words)
+                self.phrases.append((phrase, re.compile(rf"(?<!\S){re.escape(phrase)}(?!\S)")))
 
-    def spans(self, tokens: list[str]) -> list[range]:
-        """The tokens each word or phrase of the list covers in ``tokens``."""
+    def spans(self, line: _Line) -> list[range]:
+        """The tokens each word or phrase of the list covers in ``line``."""
         found = [
             range(i, i + 1)
-            for i, token in enumerate(tokens)
-            if self._reader.forms(token) & self.single
+            for i, forms in enumerate(line.forms)
+            if not forms.isdisjoint(self.single)
         ]
-        line = " ".join(tokens)
-        for pattern in self.phrases:
-            for match in pattern.finditer(line):
-                start = line[: match.start()].count(" ")
+        for phrase, pattern in self.phrases:
+            if phrase not in line.text:
+                continue
+            for match in pattern.finditer(line.text):
+                start = line.text[: match.start()].count(" ")
                 found.append(range(start, start + match.group().count(" ") + 1))
         return sorted(found, key=lambda span: span.start)
 
-    def positions(self, tokens: list[str]) -> list[int]:
-        """Where in ``tokens`` a word or phrase of the list starts."""
-        return [span.start for span in self.spans(tokens)]
+    def positions(self, line: _Line) -> list[int]:
+        """Where in ``line`` a word or phrase of the list starts."""
+        return [span.start for span in line.spans(self)]
 
-    def anywhere(self, tokens: list[str]) -> bool:
-        return bool(self.positions(tokens))
+    def anywhere(self, line: _Line) -> bool:
+        return bool(line.spans(self))
 
 
 class AgendaQuestions:
@@ -111,6 +134,7 @@ class AgendaQuestions:
             keywords,
         )
         self._analyzers = [Analyzer(lang, [], set()) for lang in ("nl", "en")]
+        self.forms = lru_cache(maxsize=20_000)(self._forms)
         self.kinds = {kind: _Words(words, self) for kind, words in kinds.items()}
         self.words = {name: _Words(words, self) for name, words in lists.items()}
         self.months = {number: _Words(words, self) for number, words in months.items()}
@@ -130,12 +154,13 @@ class AgendaQuestions:
             return None
         return cls(load_yaml(path.read_text(encoding="utf-8")) or {})
 
-    def forms(self, word: str) -> set[str]:
+    def _forms(self, word: str) -> frozenset[str]:
         """A word and its stems in Dutch and English: what two words share when they
-        are forms of one word. Short words only as written ("dat" is not "date")."""
+        are forms of one word. Short words only as written ("dat" is not "date").
+        Remembered per word (``forms``)."""
         if len(word) < STEM_FROM:
-            return {word}
-        return {word, *(f"{a.language}:{a.stem(word)}" for a in self._analyzers)}
+            return frozenset((word,))
+        return frozenset((word, *(f"{a.language}:{a.stem(word)}" for a in self._analyzers)))
 
     def _near_kind(self, word: str) -> str | None:
         """The kind word a long unknown word (or two joined) is a slip of, if any:
@@ -161,34 +186,34 @@ class AgendaQuestions:
             i += 1
         return out
 
-    def _bare(self, tokens: list[str], kinds: list[range]) -> bool:
+    def _bare(self, line: _Line, kinds: list[range]) -> bool:
         """Only a kind and a when word ("leeratelier datum?", "wanneer leeratelier")."""
-        when = self.words["when"].spans(tokens)
-        fill = self.words["filler"].spans(tokens)
+        when = line.spans(self.words["when"])
+        fill = line.spans(self.words["filler"])
         if not kinds or not when:
             return False
         covered = {i for span in (*kinds, *when, *fill) for i in span}
-        return covered >= set(range(len(tokens)))
+        return covered >= set(range(len(line)))
 
-    def _ahead(self, tokens: list[str]) -> list[int]:
+    def _ahead(self, line: _Line) -> list[int]:
         """Where the question names a time to come: a month, "volgende maand", "soon"."""
         return [
-            *self.words["months"].positions(tokens),
-            *self.words["period"].positions(tokens),
-            *self.words["soon"].positions(tokens),
+            *self.words["months"].positions(line),
+            *self.words["period"].positions(line),
+            *self.words["soon"].positions(line),
         ]
 
-    def _whats_on(self, tokens: list[str]) -> bool:
+    def _whats_on(self, line: _Line) -> bool:
         """What is on, some time ahead: "wat staat er de komende tijd gepland?", "wat is
         er volgende maand te doen?" (a question word, something to do, a time ahead)."""
-        if not self.words["asking"].anywhere(tokens) or self.words["personal"].anywhere(tokens):
+        if not self.words["asking"].anywhere(line) or self.words["personal"].anywhere(line):
             return False
-        on = set(self.words["doing"].positions(tokens))
-        return bool(on) and bool(set(self._ahead(tokens)) - on)
+        on = set(self.words["doing"].positions(line))
+        return bool(on) and bool(set(self._ahead(line)) - on)
 
-    def _month(self, tokens: list[str]) -> int | None:
+    def _month(self, line: _Line) -> int | None:
         """The month named first, by number."""
-        named = {n: at for n, words in self.months.items() if (at := words.positions(tokens))}
+        named = {n: at for n, words in self.months.items() if (at := words.positions(line))}
         return min(named, key=lambda n: named[n][0], default=None)
 
     def read(self, question: str) -> AgendaQuestion | None:
@@ -198,44 +223,42 @@ class AgendaQuestions:
             return None
         if " ".join(tokens) in self._answers:  # "Ik kom" typed: which activity?
             return AgendaQuestion(None, rsvp=True)
-        tokens = self._near_kinds(tokens)
-        found = self._read(tokens)
+        line = _Line(self._near_kinds(tokens), self)
+        found = self._read(line)
         if found is None:
             return None
-        return AgendaQuestion(found.kind, found.where, month=self._month(tokens))
+        return AgendaQuestion(found.kind, found.where, month=self._month(line))
 
-    def _read(self, tokens: list[str]) -> AgendaQuestion | None:
-        where = self.words["where"].anywhere(tokens)
-        if self.words["phrases"].anywhere(tokens):
+    def _read(self, line: _Line) -> AgendaQuestion | None:
+        where = self.words["where"].anywhere(line)
+        if self.words["phrases"].anywhere(line):
             return AgendaQuestion(None, where)
-        if any(self.words[name].anywhere(tokens) for name in ("past", "general", "about")):
+        if any(self.words[name].anywhere(line) for name in ("past", "general", "about")):
             return None
-        spans = {kind: words.spans(tokens) for kind, words in self.kinds.items()}
+        spans = {kind: line.spans(words) for kind, words in self.kinds.items()}
         named = {kind: [span.start for span in at] for kind, at in spans.items()}
         kind = min(
             (kind for kind, at in named.items() if at), key=lambda k: named[k][0], default=None
         )
         places = sorted(
-            {*self.words["agenda"].positions(tokens), *(p for at in named.values() for p in at)}
+            {*self.words["agenda"].positions(line), *(p for at in named.values() for p in at)}
         )
         if not places:
-            return AgendaQuestion(None, where) if self._whats_on(tokens) else None
+            return AgendaQuestion(None, where) if self._whats_on(line) else None
         # a month or a time ahead: "is er in januari een leeratelier?" (for the agenda
         # as a whole only as a question: "welke activiteiten zijn er de komende weken?")
-        months = [*self.words["months"].positions(tokens), *self.words["period"].positions(tokens)]
-        asking = self.words["asking"].anywhere(tokens) and not self.words["personal"].anywhere(
-            tokens
-        )
+        months = [*self.words["months"].positions(line), *self.words["period"].positions(line)]
+        asking = self.words["asking"].anywhere(line) and not self.words["personal"].anywhere(line)
         if months and (kind is not None or asking):
             return AgendaQuestion(kind, where)
-        if self._bare(tokens, [span for at in spans.values() for span in at]):
+        if self._bare(line, [span for at in spans.values() for span in at]):
             return AgendaQuestion(kind, where)
-        nexts = self.words["next"].positions(tokens)
-        soon = nexts_before(nexts, places) or self.words["soon"].anywhere(tokens)
-        asks = self.words["when"].anywhere(tokens) or where
-        if soon or (asks and (nexts or self.words["one"].anywhere(tokens))):
+        nexts = self.words["next"].positions(line)
+        soon = nexts_before(nexts, places) or self.words["soon"].anywhere(line)
+        asks = self.words["when"].anywhere(line) or where
+        if soon or (asks and (nexts or self.words["one"].anywhere(line))):
             return AgendaQuestion(kind, where)
-        if self._whats_on(tokens):
+        if self._whats_on(line):
             return AgendaQuestion(kind, where)
         return None
 

@@ -178,6 +178,12 @@ class Answerer:
         self.safety = safety
         self._courtesy = [phrase.split() for phrase in knowledge.courtesy]
         self._courtesy_starts = {phrase[0] for phrase in self._courtesy}
+        # By first word, in the order above: only phrases whose words are all in a
+        # message can be trimmed from it (``_trim_courtesy``).
+        self._courtesy_words = [frozenset(phrase) for phrase in self._courtesy]
+        self._courtesy_by_first: dict[str, list[int]] = {}
+        for position, phrase in enumerate(self._courtesy):
+            self._courtesy_by_first.setdefault(phrase[0], []).append(position)
         # Both languages' stop words in both analyzers: a Dutch question searched in
         # the English index (and the reverse) must not match on "het" or "the".
         self._language_words = {lang: knowledge.stopwords.get(lang, set()) for lang in ("nl", "en")}
@@ -218,18 +224,20 @@ class Answerer:
 
     def search(self, question: str, language: str | None = None) -> list[Hit]:
         """The hits the bot would decide on (see :meth:`answer`)."""
-        lang = language or self.detect_language(question)
-        return self._best_hits(question, lang)[0]
+        words = self.analyzers["nl"].words(question)
+        lang = language or self._detect_language(question, words)
+        return self._best_hits(question, words, lang)[0]
 
-    def _best_hits(self, question: str, lang: str) -> tuple[list[Hit], float]:
-        """Search the question, and its core when it comes with a long run-up ("wij zijn
-        een praktijk in Katwijk, ... kunnen we aansluiten?"), in the question's language
-        and in the other one; keep the search the decision trusts most."""
+    def _best_hits(self, question: str, words: list[str], lang: str) -> tuple[list[Hit], float]:
+        """Search the question (its ``words`` as the Dutch analyzer reads them), and its
+        core when it comes with a long run-up ("wij zijn een praktijk in Katwijk, ...
+        kunnen we aansluiten?"), in the question's language and in the other one; keep
+        the search the decision trusts most."""
         other = "en" if lang == "nl" else "nl"
         best: tuple[list[Hit], float] = ([], -1.0)
         # A message wrapped in courtesy words is searched without them (a closing such
         # as "fijne dag" is also a partner's slogan), and by its asking sentence.
-        trimmed, asking = self._without_courtesy(question)
+        trimmed, asking = self._without_courtesy(question, words)
         focus = [
             f for f in _focus(question) if self._trim_courtesy(self.analyzers["nl"].words(f), 0)
         ]
@@ -257,10 +265,13 @@ class Answerer:
         Numbers, dates and punctuation are no words ("13-03 10:00", "4.", "?!"): text with
         fewer than three words has the person's own language (``default``), not what
         py3langid makes of digits."""
+        return self._detect_language(text, self.analyzers["nl"].words(text), default)
+
+    def _detect_language(self, text: str, words: list[str], default: str = "nl") -> str:
+        """:meth:`detect_language` of ``text``, whose ``words`` (Dutch analyzer) are known."""
         written = _WORD.findall(text)
         if not written:
             return default
-        words = self.analyzers["nl"].words(text)
         nl_hits = sum(w in self._language_words["nl"] for w in words)
         en_hits = sum(w in self._language_words["en"] for w in words)
         if nl_hits != en_hits and max(nl_hits, en_hits) >= 2:
@@ -274,13 +285,15 @@ class Answerer:
         self, question: str, language: str | None = None, default_language: str = "nl"
     ) -> Answer:
         """Answer ``question``; its language is detected unless ``language`` is given."""
-        lang = language or self.detect_language(question, default_language)
+        # The question's words, read once for the language, small talk and the search.
+        words = self.analyzers["nl"].words(question)
+        lang = language or self._detect_language(question, words, default_language)
         concern = self.safety.assess(question)
-        direct = self._direct(question, lang, concern)
+        direct = self._direct(question, words, lang, concern)
         if direct is not None:
             return direct
         feeling = concern.feeling
-        hits, score = self._best_hits(question, lang)
+        hits, score = self._best_hits(question, words, lang)
         answer_at, _ = self.thresholds
         person = self.people.find(question) if self.people is not None else None
         if person is not None and (score < answer_at or person.name not in hits[0].entry.answer):
@@ -297,10 +310,12 @@ class Answerer:
             return Answer(Outcome.ANSWER, lang, score, hits[0].entry, candidates, hits)
         return self._below_answer(question, lang, score, hits)
 
-    def _direct(self, question: str, lang: str, concern: Assessment) -> Answer | None:
+    def _direct(
+        self, question: str, words: list[str], lang: str, concern: Assessment
+    ) -> Answer | None:
         """The answers that need no search: safety first, then a bare number, when the
-        next event is (the agenda answers), a place's membership and small talk. None
-        when the question needs the content."""
+        next event is (the agenda answers), a place's membership and small talk (by the
+        question's ``words``). None when the question needs the content."""
         if concern.concern in _SAFETY_OUTCOMES:
             return Answer(_SAFETY_OUTCOMES[concern.concern], lang, 1.0)
         if self.numbers.is_number(question):
@@ -311,12 +326,12 @@ class Answerer:
         place = self.region.membership(question) if self.region is not None else None
         if place is not None:
             return Answer(Outcome.FACT, lang, 1.0, membership=place)
-        social = self.knowledge.smalltalk.get(" ".join(self.analyzers["nl"].words(question)))
+        social = self.knowledge.smalltalk.get(" ".join(words))
         if social is not None:
             return Answer(Outcome(social), lang, 1.0)
         return None
 
-    def _without_courtesy(self, question: str) -> tuple[str | None, str | None]:
+    def _without_courtesy(self, question: str, words: list[str]) -> tuple[str | None, str | None]:
         """The question without what comes around it: the greeting before it and the
         thanks, closing or name after it ("goedemiddag, wat is een verbinder? alvast
         bedankt!", "Hoi! Even een vraag. Wat doet een gangmaker? Groetjes, Ria").
@@ -325,8 +340,8 @@ class Answerer:
         courtesy words at either end (it replaces the message in the search: nothing
         about the topic is lost), and the sentence that asks (the last one with a
         question mark) without a short greeting clause before it (searched beside it).
+        ``words``: the question's words (Dutch analyzer).
         """
-        words = self.analyzers["nl"].words(question)
         kept = self._trim_courtesy(words)
         trimmed = " ".join(kept) if kept and len(kept) < len(words) else None
         asking: str | None = None
@@ -350,10 +365,20 @@ class Answerer:
         least ``keep`` words (0: a sentence of courtesy alone, "Fijne dag nog!", is
         nothing)."""
         start, end = 0, len(words)
+        present = frozenset(words)
+        phrases = [
+            self._courtesy[position]
+            for position in sorted(
+                position
+                for word in present
+                for position in self._courtesy_by_first.get(word, ())
+                if self._courtesy_words[position] <= present
+            )
+        ]
         changed = True
-        while changed:
+        while changed:  # in the phrases' order: it decides between overlapping ones
             changed = False
-            for phrase in self._courtesy:
+            for phrase in phrases:
                 n = len(phrase)
                 if end - start >= n + keep and words[start : start + n] == phrase:
                     start, changed = start + n, True

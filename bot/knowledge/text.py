@@ -18,6 +18,7 @@ import Stemmer
 
 STEMMERS = {"nl": "dutch_porter", "en": "english"}
 _WORD = re.compile(r"[a-z0-9]+")
+_RUN = re.compile(r"\w+")  # what a phrase's \b...\b can match a word of
 _APOSTROPHE_PLURAL = re.compile(r"['’`´]s\b")  # foto's → fotos, agenda's → agendas
 
 
@@ -52,6 +53,15 @@ class Analyzer:
         # (phrase, its pattern, its group's word); the plain phrase is a quick test
         # that skips the pattern when the text does not contain it at all.
         self._phrases = [(p, re.compile(rf"\b{re.escape(p)}\b"), c) for p, c in phrases]
+        # A phrase matches whole words only (each a whole run of word characters),
+        # so it can match only when each of its words is in the text, or is the group
+        # word an earlier phrase put there ("spinnenweb"). By first word, in the
+        # order above: the few worth trying.
+        self._phrase_words = [frozenset(p.split()) for p, _, _ in self._phrases]
+        self._made = frozenset(c for _, c in phrases if "_" not in c)
+        self._by_first: dict[str, list[int]] = {}
+        for position, (phrase, _, _) in enumerate(self._phrases):
+            self._by_first.setdefault(phrase.split()[0], []).append(position)
         self.stem = lru_cache(maxsize=50_000)(self._stem)
 
     def _stem(self, word: str) -> str:
@@ -81,10 +91,23 @@ class Analyzer:
     def canonical(self, tokens: list[str]) -> list[str]:
         """Synonym groups mapped to one word each."""
         joined = " ".join(tokens)
-        for phrase, pattern, canonical in self._phrases:
+        present = self._made.union(_RUN.findall(joined))
+        for position in self._possible(present):
+            phrase, pattern, canonical = self._phrases[position]
             if phrase in joined:  # a match needs the phrase; the test costs far less
                 joined = pattern.sub(canonical, joined)
         return [self._single.get(w, w) for w in joined.split()]
+
+    def _possible(self, present: frozenset[str]) -> list[int]:
+        """The phrases (by position, in order) whose words are all in ``present``:
+        the only ones that can match. Most texts have none."""
+        found = [
+            position
+            for word in present
+            for position in self._by_first.get(word, ())
+            if self._phrase_words[position] <= present
+        ]
+        return sorted(found)
 
     def words(self, text: str) -> list[str]:
         """Folded words with synonyms mapped, before stop words and stemming."""
