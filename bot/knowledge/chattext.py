@@ -16,7 +16,7 @@ The word lists live in ``content/safety.yaml`` (``spelling``, ``compounds``,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -36,6 +36,24 @@ def _loose(words: str) -> str:
     """A pattern for a compound written apart, joined or with a hyphen."""
     parts = [re.escape(w) for w in words.split()]
     return "(?<![a-z])" + "[ -]?".join(parts) + "(?![a-z])"
+
+
+_BY_NUMBER = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # \1, (?P=name), (?(1)...)
+
+
+def any_of(patterns: Sequence[re.Pattern[str]]) -> tuple[re.Pattern[str], ...]:
+    """``patterns`` as one alternation, searched once instead of one by one: it finds
+    a match exactly when one of them does. Left as they are when they cannot be
+    joined without changing their meaning (a reference to a group, whose number
+    would shift; flags of their own; groups of the same name)."""
+    if len(patterns) < 2 or any(
+        p.flags != re.UNICODE or _BY_NUMBER.search(p.pattern) for p in patterns
+    ):
+        return tuple(patterns)
+    try:
+        return (re.compile("|".join(f"(?:{p.pattern})" for p in patterns)),)
+    except re.error:
+        return tuple(patterns)
 
 
 class ChatNormalizer:

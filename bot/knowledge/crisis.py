@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.knowledge.chattext import any_of
+
 Person = Literal["self", "other", "general", "none"]
 FAMILIES = (
     "death_wish",
@@ -101,6 +103,7 @@ class CrisisLexicon:
         self.info = [_compile(str(p), macros) for p in context.get("info", [])]
         self.about = [_compile(str(p), macros) for p in context.get("about", [])]
         self.topic = [_compile(str(p), macros) for p in context.get("topic", [])]
+        self._topic = any_of(self.topic)
         self.requests = [_compile(str(p), macros) for p in context.get("request", [])]
         # An apology for asking ("sorry als dit al eens gevraagd is"): not read by the
         # classifier either; the crisis patterns still see the whole message.
@@ -183,7 +186,7 @@ class CrisisLexicon:
 
     def is_topic(self, line: str) -> bool:
         """The subject of suicide or self-harm is mentioned at all."""
-        return any(p.search(line) for p in self.topic)
+        return any(p.search(line) for p in self._topic)
 
     def person(self, line: str, start: int, end: int) -> Person:
         """Who a match at ``start:end`` is about: the span's own pronouns first,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge.chattext import ChatNormalizer
+from bot.knowledge.chattext import ChatNormalizer, any_of
 from bot.knowledge.crisis import CrisisLexicon, Signal, strongest
 from bot.knowledge.crisis_model import CrisisModel
 from bot.knowledge.text import fold
@@ -88,6 +88,9 @@ class Safety:
         # message before the answerer asks it again of the same text. Kept in process
         # memory only, and small; the text is never logged.
         self._judged: OrderedDict[str, Assessment | None] = OrderedDict()
+        # The normal form of the same few messages: the middleware's crisis check,
+        # the answerer's assessment and its strain check each read the message.
+        self._lines: OrderedDict[str, str] = OrderedDict()
         self.normalizer = ChatNormalizer(
             raw.get("spelling") or {},
             raw.get("compounds") or {},
@@ -98,6 +101,7 @@ class Safety:
         self.model = model
         self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
         self.emergency = tuple(re.compile(p) for p in raw.get("emergency", []))
+        self._emergency = any_of(self.emergency)
         personal = raw.get("support_personal") or {}
         self._professional = re.compile(str(personal.get("professional", "(?!)")))
         self._first_person = re.compile(str(personal.get("first_person", "(?!)")))
@@ -111,6 +115,10 @@ class Safety:
             for name, topic in (raw.get("support") or {}).items()
         )
         self._emotion = re.compile(str(raw.get("support_emotion", "(?!)")))
+        # Each topic's patterns searched at once (``any_of``), in the topics' order.
+        self._support = [
+            (topic, any_of(topic.patterns), any_of(topic.strain)) for topic in self.support
+        ]
 
     @classmethod
     def load(cls, content: Path) -> Safety:
@@ -121,9 +129,18 @@ class Safety:
     def _prepare(text: str) -> str:
         return " ".join(fold(text).replace("’", "'").split())
 
+    def _normalize(self, text: str) -> str:
+        """``normalizer.normalize(text)``, remembered for the last few messages."""
+        line = self._lines.get(text)
+        if line is None:
+            line = self._lines[text] = self.normalizer.normalize(text)
+            if len(self._lines) > JUDGED_LINES:
+                self._lines.popitem(last=False)
+        return line
+
     def crisis(self, text: str) -> Assessment | None:
         """The crisis part only: what the middleware asks of every message."""
-        return self._crisis(self.normalizer.normalize(text))
+        return self._crisis(self._normalize(text))
 
     def _crisis(self, line: str) -> Assessment | None:
         if line in self._judged:
@@ -179,17 +196,17 @@ class Safety:
     def feeling(self, text: str) -> Feeling | None:
         """The feeling a person shares, if any; not a professional's question about the
         people they help."""
-        return self._feeling_topic(self.normalizer.normalize(text))
+        return self._feeling_topic(self._normalize(text))
 
     def _feeling_topic(self, line: str) -> Feeling | None:
         if self._professional.search(line):
             return None
-        for topic in self.support:
-            if any(p.search(line) for p in topic.patterns):
+        for topic, patterns, _ in self._support:
+            if any(p.search(line) for p in patterns):
                 return Feeling(topic, explicit=True)
         if self._emotion.search(line):
-            for topic in self.support:
-                if any(p.search(line) for p in topic.strain):
+            for topic, _, strain in self._support:
+                if any(p.search(line) for p in strain):
                     return Feeling(topic, explicit=False)
         return None
 
@@ -197,23 +214,23 @@ class Safety:
         """Everyday strain named by someone about themselves, even without a word of
         how it feels ("ik zit veel alleen thuis"): the support reply instead of "I
         don't know" when the content has no answer."""
-        line = self.normalizer.normalize(text)
+        line = self._normalize(text)
         if self._professional.search(line) or not self._first_person.search(line):
             return None
         if len(line.split()) < STRAIN_MIN_WORDS:
             return None
-        for topic in self.support:
-            if any(p.search(line) for p in topic.strain):
+        for topic, _, strain in self._support:
+            if any(p.search(line) for p in strain):
                 return topic
         return None
 
     def assess(self, text: str) -> Assessment:
         """The whole safety decision for a question, in the fixed order."""
-        line = self.normalizer.normalize(text)
+        line = self._normalize(text)
         found = self._crisis(line)
         if found is not None:
             return found
-        if any(p.search(line) for p in self.emergency):
+        if any(p.search(line) for p in self._emergency):
             return Assessment(Concern.EMERGENCY)
         if self.lexicon.is_topic(line):
             return Assessment(Concern.INFO, "topic")
