@@ -70,6 +70,9 @@ OPEN_SQL: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status i
 # Delivered replies are deleted, not kept as "sent": the outbox holds them only until
 # they are out, so that a crash cannot lose them.
 REPLY = "reply"
+# Seconds a report of sent replies waits for an express write under way to delete them
+# along with its own statement (Outbox.carry), before it deletes them itself.
+CARRY_WAIT = 0.05
 # Written into the SQL for the partial index ix_outbox_reply_waiting, as OPEN_SQL above.
 REPLY_SQL: ColumnElement[str] = literal_column(f"'{REPLY}'")
 PENDING_SQL: ColumnElement[str] = literal_column(f"'{PENDING}'")
@@ -291,6 +294,14 @@ class Outbox:
     # Sent rows not deleted yet, and the turn of the one DELETE at a time (settle).
     _unsettled: set[int] = field(default_factory=set, init=False, repr=False)
     _settle_turn: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    # Sent rows a DELETE in flight is deleting, with what it comes to (True: deleted).
+    _in_flight: dict[int, asyncio.Future[bool]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    # Express writes under way (bot.storage.express), which may carry that DELETE in
+    # their own statement, and what wakes a report waiting for one of them.
+    _carriers: int = field(default=0, init=False, repr=False)
+    _carried: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     @contextlib.asynccontextmanager
     async def _begin(self) -> AsyncIterator[AsyncSession]:
@@ -679,26 +690,89 @@ class Outbox:
         the last DELETE ran (a group commit): one at a time, so under load one
         DELETE serves many replies, and alone it is one DELETE at once. Returns once
         ``ids`` are deleted; raises, leaving them for the next DELETE, when it failed.
-        On PostgreSQL it is committed by itself (no BEGIN and COMMIT round trips)."""
+        On PostgreSQL it is committed by itself (no BEGIN and COMMIT round trips), and
+        while express writes are under way the next one carries it in its own
+        statement instead (:meth:`carry`): no round trip of its own at all."""
         mine = set(ids)
         self._unsettled |= mine
-        async with self._settle_turn:
-            if not mine & self._unsettled:
-                return  # the DELETE that ran while this one waited took them along
-            batch, self._unsettled = self._unsettled, set()
-            try:
-                if self.write_lock is not None:  # SQLite: in turn with the other writers
-                    async with self._begin() as session:
-                        await session.execute(_delete_rows(), {"ids": list(batch)})
-                else:
-                    async with self.sessions() as session:
-                        connection = await session.connection(
-                            execution_options={"isolation_level": "AUTOCOMMIT"}
-                        )
-                        await connection.execute(_delete_rows(), {"ids": list(batch)})
-            except BaseException:
-                self._unsettled |= batch
-                raise
+        await self._wait_for_a_carrier(mine)
+        while True:
+            flying = {self._in_flight[i] for i in mine if i in self._in_flight}
+            if flying:  # being deleted: see how that went (a failure puts them back)
+                await asyncio.wait([asyncio.shield(f) for f in flying])
+                continue
+            async with self._settle_turn:
+                if any(i in self._in_flight for i in mine):
+                    continue  # taken by an express write while this one waited
+                if not mine & self._unsettled:
+                    return  # a DELETE that ran while this one waited took them along
+                batch = self.carry_now()
+                try:
+                    await self._delete_rows(batch)
+                except BaseException:
+                    self.carried(batch, deleted=False)
+                    raise
+                self.carried(batch, deleted=True)
+                return
+
+    async def _delete_rows(self, ids: list[int]) -> None:
+        if self.write_lock is not None:  # SQLite: in turn with the other writers
+            async with self._begin() as session:
+                await session.execute(_delete_rows(), {"ids": ids})
+        else:
+            async with self.sessions() as session:
+                connection = await session.connection(
+                    execution_options={"isolation_level": "AUTOCOMMIT"}
+                )
+                await connection.execute(_delete_rows(), {"ids": ids})
+
+    async def _wait_for_a_carrier(self, mine: set[int]) -> None:
+        """While express writes are under way, give one of them up to ``CARRY_WAIT``
+        seconds to take ``mine`` along (a settle waits for it; the reply is out
+        already). With none under way, at once (one message at a time: no waiting)."""
+        deadline = asyncio.get_running_loop().time() + CARRY_WAIT
+        while self._carriers and mine & self._unsettled:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            self._carried.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._carried.wait(), left)
+
+    def carrying(self, under_way: bool) -> None:
+        """An express write starts (True) or is over (False): see :meth:`carry`."""
+        self._carriers += 1 if under_way else -1
+        if not self._carriers:
+            self._carried.set()  # nobody left to carry: reports waiting delete now
+
+    def carry(self) -> list[int]:
+        """For an express write about to run its statement: the sent rows waiting to
+        be deleted, which it deletes in the same statement; report with
+        :meth:`carried`. Nothing while a DELETE of their own runs (it takes them)."""
+        if not self._unsettled or self._settle_turn.locked():
+            return []
+        return self.carry_now()
+
+    def carry_now(self) -> list[int]:
+        batch, self._unsettled = sorted(self._unsettled), set()
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        for row in batch:
+            self._in_flight[row] = done
+        self._carried.set()
+        return batch
+
+    def carried(self, batch: list[int], *, deleted: bool) -> None:
+        """How the statement that took ``batch`` (:meth:`carry`) went: not deleted, they
+        are put back for the next DELETE (the reports waiting for them run it)."""
+        if not batch:
+            return
+        done = self._in_flight[batch[0]]
+        for row in batch:
+            self._in_flight.pop(row, None)
+        if not deleted:
+            self._unsettled.update(batch)
+        if not done.done():
+            done.set_result(deleted)
 
     def wake(self) -> None:
         """Tell this process's sender that rows are waiting (call it once they are

@@ -32,7 +32,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, bindparam, exists, func, select, update
+from sqlalchemy import BigInteger, String, any_, bindparam, delete, exists, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from bot.core.context import CHANGED, DUPLICATE, HELD, QUEUED, Seen, Written
@@ -111,12 +112,19 @@ def _write() -> Any:
         .returning(outbox.c.id, outbox.c.status)
         .cte("held")
     )
+    # Sent replies of other chats waiting to be deleted (Outbox.carry): gone with this
+    # statement, whatever the rest of it does.
+    settled = (
+        delete(outbox)
+        .where(outbox.c.id == any_(bindparam("o_done", type_=ARRAY(BigInteger()))))
+        .cte("settled")
+    )
     return select(
         select(func.count()).select_from(counted).scalar_subquery().label("counted"),
         select(func.count()).select_from(recorded).scalar_subquery().label("recorded"),
         select(held.c.id).scalar_subquery().label("id"),
         select(held.c.status).scalar_subquery().label("status"),
-    )
+    ).add_cte(settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +199,13 @@ class ExpressStore:
         """A pooled connection for one message (checked out as any other: pinged when it
         sat idle, bot/storage/ping.py). Statements on it run in autocommit: nothing
         here opens a transaction."""
-        async with self.engine().connect() as connection:
-            raw = await connection.get_raw_connection()
-            yield _Link(self, connection, raw.driver_connection)
+        self.outbox.carrying(True)
+        try:
+            async with self.engine().connect() as connection:
+                raw = await connection.get_raw_connection()
+                yield _Link(self, connection, raw.driver_connection)
+        finally:
+            self.outbox.carrying(False)
 
     def changed(self, seen: Seen) -> bool:
         return tuple(getattr(seen.user, name) for name in _COLUMNS) != seen.columns
@@ -248,7 +260,13 @@ class _Link:
             e_event=event[1],
             e_at=now,
         )
-        row = await self._fetch("write", params)
+        params["o_done"] = done = store.outbox.carry()
+        try:
+            row = await self._fetch("write", params)
+        except BaseException:
+            store.outbox.carried(done, deleted=False)
+            raise
+        store.outbox.carried(done, deleted=row is not _GONE)
         if row is _GONE:
             return None
         if not row["counted"]:

@@ -19,6 +19,7 @@ from bot.core.context import Seen, Written
 from bot.core.state import State
 from bot.outbox.queue import PENDING, SENDING, Outgoing
 from bot.settings import Settings
+from bot.storage import express as express_module
 from bot.storage.express import _Link
 from bot.storage.models import OutboxMessage, ProcessedEvent, UnansweredQuestion, User
 from bot.storage.repositories.events import EventRepo
@@ -269,3 +270,109 @@ async def test_her_turn_is_taken_before_she_has_a_row(pg_app: App) -> None:
             )
         )
         assert held.scalar_one() == 1
+
+
+# -- the settle of sent replies, carried by the next express write ---------------------
+
+
+@pytest.fixture
+def deletes(pg_app: App) -> Iterator[list[str]]:
+    """The DELETE statements sent through SQLAlchemy (the settle's own; the express
+    statement goes to the driver and is not among them)."""
+    seen: list[str] = []
+    assert pg_app.engine is not None
+    engine = pg_app.engine.sync_engine
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if sql.lstrip().upper().startswith("DELETE"):
+            seen.append(sql)
+
+    event.listen(engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(engine, "before_cursor_execute", note)
+
+
+async def _held_reply(app: App) -> int:
+    """A reply of Anna's held for the channel, as if it went out: its row id."""
+    anna = _person(app)
+    await anna.send(QUESTION)
+    replies = await anna.send(QUESTION)
+    assert replies[0].outbox_id is not None
+    return replies[0].outbox_id
+
+
+async def _rows(app: App) -> set[int]:
+    assert app.services is not None
+    async with app.services.sessions() as session:
+        return set((await session.execute(select(OutboxMessage.id))).scalars())
+
+
+async def test_a_settle_rides_on_the_next_express_write(pg_app: App, deletes: list[str]) -> None:
+    """While an express write is under way, a report of a sent reply waits for it and
+    its row goes in that write's statement: no DELETE of its own, no round trip."""
+    assert pg_app.services is not None
+    outbox = pg_app.services.outbox
+    sent = await _held_reply(pg_app)
+    bob = _person(pg_app, user_id="bob")
+    await bob.send(QUESTION)  # known from now on
+    outbox.carrying(True)  # as when another express write is on its way
+    try:
+        settling = asyncio.create_task(outbox.settle(sent=[sent]))
+        await asyncio.sleep(0.01)
+        assert not settling.done()  # waiting for a write to carry it
+        await bob.send(QUESTION)
+        async with asyncio.timeout(PATIENCE):
+            await settling
+    finally:
+        outbox.carrying(False)
+    assert sent not in await _rows(pg_app)
+    assert deletes == []
+
+
+async def test_a_settle_nobody_carries_deletes_by_itself(pg_app: App, deletes: list[str]) -> None:
+    """An express write under way that never writes (it went the usual way): after a
+    moment the report deletes its row itself. With none under way, at once."""
+    assert pg_app.services is not None
+    outbox = pg_app.services.outbox
+    first = await _held_reply(pg_app)
+    outbox.carrying(True)
+    try:
+        async with asyncio.timeout(PATIENCE):
+            await outbox.settle(sent=[first])
+    finally:
+        outbox.carrying(False)
+    assert first not in await _rows(pg_app) and len(deletes) == 1
+    second = await _held_reply(pg_app)
+    await outbox.settle(sent=[second])
+    assert second not in await _rows(pg_app) and len(deletes) == 2
+
+
+async def test_a_carrying_write_that_fails_leaves_the_rows_to_the_report(
+    pg_app: App, deletes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The express write that took the rows along met a closed connection: nothing of
+    it landed, the rows are put back and the waiting report deletes them itself."""
+    assert pg_app.services is not None
+    outbox = pg_app.services.outbox
+    sent = await _held_reply(pg_app)
+    bob = _person(pg_app, user_id="bob")
+    await bob.send(QUESTION)
+    fetch = _Link._fetch
+
+    async def closed_on_write(link: _Link, name: str, params: dict[str, Any]) -> Any:
+        if name == "write":
+            return express_module._GONE
+        return await fetch(link, name, params)
+
+    monkeypatch.setattr(_Link, "_fetch", closed_on_write)
+    outbox.carrying(True)
+    try:
+        settling = asyncio.create_task(outbox.settle(sent=[sent]))
+        await asyncio.sleep(0.01)
+        replies = await bob.send(QUESTION)  # answered the usual way after all
+        async with asyncio.timeout(PATIENCE):
+            await settling
+    finally:
+        outbox.carrying(False)
+    assert len(replies) == 1 and replies[0].outbox_id is not None
+    assert sent not in await _rows(pg_app) and len(deletes) == 1
