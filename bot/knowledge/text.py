@@ -62,6 +62,7 @@ class Analyzer:
         self._by_first: dict[str, list[int]] = {}
         for position, (phrase, _, _) in enumerate(self._phrases):
             self._by_first.setdefault(phrase.split()[0], []).append(position)
+        self._after_made = {p for word in self._made for p in self._by_first.get(word, ())}
         self.stem = lru_cache(maxsize=50_000)(self._stem)
 
     def _stem(self, word: str) -> str:
@@ -91,23 +92,22 @@ class Analyzer:
     def canonical(self, tokens: list[str]) -> list[str]:
         """Synonym groups mapped to one word each."""
         joined = " ".join(tokens)
-        present = self._made.union(_RUN.findall(joined))
-        for position in self._possible(present):
+        for position in self._possible(_RUN.findall(joined)):
             phrase, pattern, canonical = self._phrases[position]
             if phrase in joined:  # a match needs the phrase; the test costs far less
                 joined = pattern.sub(canonical, joined)
         return [self._single.get(w, w) for w in joined.split()]
 
-    def _possible(self, present: frozenset[str]) -> list[int]:
-        """The phrases (by position, in order) whose words are all in ``present``:
-        the only ones that can match. Most texts have none."""
-        found = [
-            position
-            for word in present
-            for position in self._by_first.get(word, ())
-            if self._phrase_words[position] <= present
-        ]
-        return sorted(found)
+    def _possible(self, words: list[str]) -> list[int]:
+        """The phrases (by position, in order) whose words are all in ``words`` or
+        made by a phrase: the only ones that can match. Most texts have none."""
+        candidates = self._after_made.union(
+            position for word in words for position in self._by_first.get(word, ())
+        )
+        if not candidates:
+            return []
+        present = self._made.union(words)
+        return sorted(p for p in candidates if self._phrase_words[p] <= present)
 
     def words(self, text: str) -> list[str]:
         """Folded words with synonyms mapped, before stop words and stemming."""
