@@ -141,6 +141,9 @@ class AgendaQuestions:
         self._kind_words = sorted(
             {w for words in self.kinds.values() for w in words.single if ":" not in w}
         )
+        self._kinds_by_start: dict[str, list[str]] = {}  # by their first two letters
+        for word in self._kind_words:
+            self._kinds_by_start.setdefault(word[:2], []).append(word)
         self._answers = {
             " ".join(t for t in self.normalizer.normalize(a).split() if t != "|")
             for a in raw.get(ANSWERS) or []
@@ -168,7 +171,7 @@ class AgendaQuestions:
         the same two letters compete, so "ateliers" or "bestuur" stay what they are."""
         if len(word) < KIND_FROM or self.forms(word) & self._known:
             return None
-        candidates = [w for w in self._kind_words if w[:2] == word[:2]]
+        candidates = self._kinds_by_start.get(word[:2], [])
         found = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=KIND_CUTOFF)
         return str(found[0]) if found else None
 

@@ -46,6 +46,7 @@ class People:
     def __init__(self, people: list[Person], aliases: dict[str, Person]) -> None:
         self.people = people
         self._names = aliases  # folded full name or alias → person
+        self._name_list = list(aliases)  # what a typo is compared with
         surnames: dict[str, list[Person]] = {}
         for name, person in aliases.items():
             surname = " ".join(w for w in name.split()[1:] if w not in _NOISE)
@@ -95,7 +96,7 @@ class People:
             if len(phrase) < 8:
                 continue
             match = process.extractOne(
-                phrase, list(self._names), scorer=fuzz.ratio, score_cutoff=NAME_CUTOFF
+                phrase, self._name_list, scorer=fuzz.ratio, score_cutoff=NAME_CUTOFF
             )
             if match:
                 return self._names[match[0]]
