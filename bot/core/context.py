@@ -59,6 +59,16 @@ class NeedsTransaction(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Newcomer:
+    """Who a person is on first contact, from their message (as ``identify`` makes them)."""
+
+    language: str
+    display_name: str | None
+    private_chat_id: str | None
+    admin: bool  # in BOT_ADMINS: a verbinder from the start
+
+
+@dataclass(frozen=True, slots=True)
 class Seen:
     """The person as the express path read them, outside a transaction."""
 
@@ -66,6 +76,7 @@ class Seen:
     turn: int  # their ``users.turn`` when read
     in_conversation: bool  # a conversation state row exists in this chat
     columns: tuple[object, ...]  # the row as read, to see whether the handler changed it
+    new: bool = False  # nobody had their identity: the write creates them
 
 
 HELD, QUEUED, DUPLICATE, CHANGED = "held", "queued", "duplicate", "changed"
@@ -82,17 +93,22 @@ class Written:
 class ExpressLink(Protocol):
     """One connection of the express path, for one message (``Express.connect``)."""
 
-    async def read(self, platform: str, platform_user_id: str, chat_id: str) -> Seen | None:
-        """The person and whether they are in a conversation in ``chat_id``; None for
-        someone new, or when the connection turned out to be closed."""
+    async def read(
+        self, platform: str, platform_user_id: str, chat_id: str, newcomer: Newcomer
+    ) -> Seen | None:
+        """The person and whether they are in a conversation in ``chat_id``; for someone
+        new, ``newcomer`` as they would be created (``Seen.new``). None when the
+        connection turned out to be closed."""
         ...
 
     async def write(
         self, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
     ) -> Written | None:
         """In one statement: the dedupe record of ``event`` (platform, id) and the reply
-        held for the channel, only if the person's turn and conversation are as read.
-        None when the connection turned out to be closed (nothing was written)."""
+        held for the channel, only if the person's turn and conversation are as read
+        (someone new: only if nobody created them meanwhile; then with their row and
+        its audit record). None when the connection turned out to be closed (nothing
+        was written)."""
         ...
 
 

@@ -18,7 +18,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import metrics
-from bot.core.context import CHANGED, DUPLICATE, QUEUED, Context, Express, NeedsTransaction
+from bot.core.context import (
+    CHANGED,
+    DUPLICATE,
+    QUEUED,
+    Context,
+    Express,
+    NeedsTransaction,
+    Newcomer,
+)
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.outbox.queue import REPLY, Outgoing
 
@@ -224,9 +232,17 @@ async def _express(
     msg: Incoming, ctx: Context, store: Express, router: Router
 ) -> list[Reply] | None:
     """The replies, held; None when the message must go the usual way."""
+    newcomer = Newcomer(
+        language=first_language(msg, ctx),
+        display_name=msg.display_name,
+        private_chat_id=msg.chat_id if msg.is_private else None,
+        admin=ctx.settings.is_admin(msg.platform, msg.user_id),
+    )
     async with store.connect() as link:
-        seen = await link.read(msg.platform, msg.user_id, msg.chat_id)
-        if seen is None or seen.in_conversation or _contact_changes(msg, ctx, seen.user):
+        seen = await link.read(msg.platform, msg.user_id, msg.chat_id, newcomer)
+        if seen is None or seen.in_conversation:
+            return None
+        if not seen.new and _contact_changes(msg, ctx, seen.user):
             return None
         ctx.user, ctx.user_key, ctx.language = seen.user, seen.user.id, seen.user.language
         ctx.chat_id, ctx.express = msg.chat_id, True
@@ -311,11 +327,16 @@ async def deduplicate(msg: Incoming, ctx: Context, call_next: Next) -> list[Repl
     return await call_next(msg, ctx)
 
 
+def first_language(msg: Incoming, ctx: Context) -> str:
+    """The language someone new starts in: English when their app says so."""
+    if msg.language_code and msg.language_code.split("-")[0].lower() == "en":
+        return "en"
+    return ctx.settings.default_language
+
+
 async def identify(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
     """Find or create the person, and load the conversation they are in."""
-    language = ctx.settings.default_language
-    if msg.language_code and msg.language_code.split("-")[0].lower() == "en":
-        language = "en"
+    language = first_language(msg, ctx)
     ctx.user, created = await ctx.db.users.get_or_create(
         platform=msg.platform,
         platform_user_id=msg.user_id,

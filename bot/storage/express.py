@@ -32,14 +32,26 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, String, any_, bindparam, delete, exists, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from bot.core.context import CHANGED, DUPLICATE, HELD, QUEUED, Seen, Written
+from bot.core.context import CHANGED, DUPLICATE, HELD, QUEUED, Newcomer, Seen, Written
 from bot.outbox.queue import PENDING, Outbox, Outgoing, deciding_values
 from bot.storage.dialect import table_of
-from bot.storage.models import ConversationState, OutboxMessage, ProcessedEvent, User
+from bot.storage.models import AuditLog, ConversationState, OutboxMessage, ProcessedEvent, User
 from bot.storage.repositories.users import LAST_SEEN_RESOLUTION
 
 if TYPE_CHECKING:
@@ -51,7 +63,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _COLUMNS = tuple(column.name for column in table_of(User).columns)
 _ROW = "o_"  # the prefix of the outbox row's parameters
+_NEW = "u_"  # the prefix of a new person's columns
+# A new person's row: every column but its id, given (Newcomer, the columns' defaults),
+# since column defaults computed by SQLAlchemy at execution do not reach the driver.
+_GIVEN = tuple(name for name in _COLUMNS if name != "id")
+CREATED = "user.created"  # the audit action of a new person, as identify records it
 _NEW_USER: Callable[[], User] = User.__mapper__.class_manager.new_instance
+_TURN = _COLUMNS.index("turn")
+# A column's default where it has a plain one (a new person's columns not given).
+_DEFAULTS: dict[str, Any] = {
+    column.name: getattr(column.default, "arg", None)
+    if column.default is not None and column.default.is_scalar
+    else None
+    for column in table_of(User).columns
+}
+
+
+def _user(columns: tuple[Any, ...]) -> User:
+    """A User with these columns, as the ORM would load one but without a session: no
+    attribute events on the way in (User(**columns) cost ten times more)."""
+    user = _NEW_USER()
+    user.__dict__.update(zip(_COLUMNS, columns, strict=True))
+    return user
 
 
 def _in_conversation(user: Any, chat: Any) -> Any:
@@ -69,10 +102,11 @@ def _read() -> Any:
     )
 
 
-@functools.cache
-def _write() -> Any:
-    users, events, outbox = table_of(User), table_of(ProcessedEvent), table_of(OutboxMessage)
-    counted = (
+def _counted() -> Any:
+    """Someone known: their turn counted, only if it is still the one read and they
+    are in no conversation in the chat."""
+    users = table_of(User)
+    return (
         update(users)
         .where(
             users.c.id == bindparam("g_user", type_=users.c.id.type),
@@ -86,6 +120,29 @@ def _write() -> Any:
         .returning(users.c.id)
         .cte("counted")
     )
+
+
+def _created() -> Any:
+    """Someone new: their row, only if nobody created it meanwhile (then its audit
+    record, as ``identify`` writes it)."""
+    users = table_of(User)
+    return (
+        pg_insert(users)
+        .values(**{name: bindparam(_NEW + name, type_=users.c[name].type) for name in _GIVEN})
+        .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
+        .returning(users.c.id)
+        .cte("counted")
+    )
+
+
+@functools.cache
+def _write(new: bool) -> Any:
+    events, outbox, audit = (
+        table_of(ProcessedEvent),
+        table_of(OutboxMessage),
+        table_of(AuditLog),
+    )
+    person = _created() if new else _counted()
     recorded = (
         pg_insert(events)
         .from_select(
@@ -94,7 +151,7 @@ def _write() -> Any:
                 bindparam("e_platform", type_=events.c.platform.type),
                 bindparam("e_event", type_=events.c.event_id.type),
                 bindparam("e_at", type_=events.c.at.type),
-            ).select_from(counted),
+            ).select_from(person),
         )
         .on_conflict_do_nothing(index_elements=["platform", "event_id"])
         .returning(events.c.id)
@@ -103,10 +160,14 @@ def _write() -> Any:
     # Every parameter is named apart from the columns of ``users``: beside the UPDATE
     # (``counted``) one named after its column would become one of its SET values.
     values = deciding_values(_ROW)
+    rows: Any = recorded
+    if new:  # the reply's person is the row just made
+        values["user_id"] = person.c.id
+        rows = recorded.join(person, true())
     held = (
         pg_insert(outbox)
         .from_select(
-            list(values), select(*(v.label(k) for k, v in values.items())).select_from(recorded)
+            list(values), select(*(v.label(k) for k, v in values.items())).select_from(rows)
         )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(outbox.c.id, outbox.c.status)
@@ -119,12 +180,28 @@ def _write() -> Any:
         .where(outbox.c.id == any_(bindparam("o_done", type_=ARRAY(BigInteger()))))
         .cte("settled")
     )
-    return select(
-        select(func.count()).select_from(counted).scalar_subquery().label("counted"),
+    statement = select(
+        select(func.count()).select_from(person).scalar_subquery().label("counted"),
         select(func.count()).select_from(recorded).scalar_subquery().label("recorded"),
         select(held.c.id).scalar_subquery().label("id"),
         select(held.c.status).scalar_subquery().label("status"),
     ).add_cte(settled)
+    if new:
+        audited = (
+            pg_insert(audit)
+            .from_select(
+                ["at", "actor_user_id", "action", "detail"],
+                select(
+                    bindparam("e_at", type_=audit.c.at.type),
+                    person.c.id,
+                    literal(CREATED, type_=audit.c.action.type),
+                    bindparam("e_platform", type_=audit.c.detail.type),
+                ).select_from(person),
+            )
+            .cte("audited")
+        )
+        statement = statement.add_cte(audited)
+    return statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +220,9 @@ class _Compiled:
     @classmethod
     def of(cls, statement: Any, dialect: Dialect) -> _Compiled:
         compiled = statement.compile(dialect=dialect)
+        computed = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if computed:  # SQLAlchemy would compute these at execution: not on this path
+            raise TypeError(f"express statement needs column defaults given: {computed}")
         fixed = {
             name: bind.effective_value
             for bind, name in compiled.bind_names.items()
@@ -229,40 +309,61 @@ class _Link:
             await self.connection.invalidate()
             return _GONE
 
-    async def read(self, platform: str, platform_user_id: str, chat_id: str) -> Seen | None:
+    async def read(
+        self, platform: str, platform_user_id: str, chat_id: str, newcomer: Newcomer
+    ) -> Seen | None:
         params = {"platform": platform, "platform_user_id": platform_user_id, "chat_id": chat_id}
         row = await self._fetch("read", params)
-        if row is None or row is _GONE:
+        if row is _GONE:
             return None
+        if row is None:
+            return self._newcomer(platform, platform_user_id, newcomer)
         columns = tuple(row[: len(_COLUMNS)])
-        # As the ORM would load it, without a session: no attribute events on the way
-        # in (User(**columns) cost ten times more).
-        user = _NEW_USER()
-        user.__dict__.update(zip(_COLUMNS, columns, strict=True))
-        return Seen(user=user, turn=user.turn, in_conversation=row["here"], columns=columns)
+        return Seen(
+            _user(columns), turn=columns[_TURN], in_conversation=row["here"], columns=columns
+        )
+
+    def _newcomer(self, platform: str, platform_user_id: str, newcomer: Newcomer) -> Seen:
+        """Someone new, as UserRepo.get_or_create would create them (not stored yet)."""
+        now = self.store.outbox.clock.now()
+        given = {
+            "platform": platform,
+            "platform_user_id": platform_user_id,
+            "display_name": newcomer.display_name,
+            "language": newcomer.language,
+            "private_chat_id": newcomer.private_chat_id,
+            "roles": "verbinder" if newcomer.admin else "",
+            "messages_enabled": True,
+            "active": True,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        columns = tuple(given.get(name, _DEFAULTS[name]) for name in _COLUMNS)
+        return Seen(_user(columns), turn=0, in_conversation=False, columns=columns, new=True)
 
     async def write(
         self, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
     ) -> Written | None:
         store = self.store
         now = store.outbox.clock.now()
-        seen_at = seen.user.last_seen_at
         params = {
             _ROW + name: value for name, value in store.outbox.held(reply, store.lease).items()
         }
-        params.update(
-            g_user=seen.user.id,
-            g_turn=seen.turn,
-            g_chat=chat_id,
-            # Coarsely, as UserRepo does: not every message moves it.
-            g_seen_at=now if now - seen_at >= LAST_SEEN_RESOLUTION else seen_at,
-            e_platform=event[0],
-            e_event=event[1],
-            e_at=now,
-        )
+        params.update(e_platform=event[0], e_event=event[1], e_at=now)
+        if seen.new:
+            params.update((_NEW + name, getattr(seen.user, name)) for name in _GIVEN)
+        else:
+            seen_at = seen.user.last_seen_at
+            params.update(
+                g_user=seen.user.id,
+                g_turn=seen.turn,
+                g_chat=chat_id,
+                # Coarsely, as UserRepo does: not every message moves it.
+                g_seen_at=now if now - seen_at >= LAST_SEEN_RESOLUTION else seen_at,
+            )
         params["o_done"] = done = store.outbox.carry()
         try:
-            row = await self._fetch("write", params)
+            row = await self._fetch("write new" if seen.new else "write", params)
         except BaseException:
             store.outbox.carried(done, deleted=False)
             raise
@@ -277,4 +378,8 @@ class _Link:
 
 
 _GONE = object()  # what _Link._fetch answers for a connection closed under it
-_STATEMENTS: dict[str, Callable[[], Any]] = {"read": _read, "write": _write}
+_STATEMENTS: dict[str, Callable[[], Any]] = {
+    "read": _read,
+    "write": functools.partial(_write, False),
+    "write new": functools.partial(_write, True),
+}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from bot.app import App
 from bot.core.clock import FrozenClock
@@ -21,7 +22,13 @@ from bot.outbox.queue import PENDING, SENDING, Outgoing
 from bot.settings import Settings
 from bot.storage import express as express_module
 from bot.storage.express import _Link
-from bot.storage.models import OutboxMessage, ProcessedEvent, UnansweredQuestion, User
+from bot.storage.models import (
+    AuditLog,
+    OutboxMessage,
+    ProcessedEvent,
+    UnansweredQuestion,
+    User,
+)
 from bot.storage.repositories.events import EventRepo
 from handlers import language
 from tests.helpers.conversation import Person
@@ -84,7 +91,7 @@ async def test_a_plain_question_from_someone_known_takes_two_statements(
     pg_app: App, statements: Counter[str]
 ) -> None:
     anna = _person(pg_app)
-    first = await anna.send(QUESTION)  # first contact: the unit of work creates her
+    first = await anna.send(QUESTION)  # first contact: created on the express path too
     turn = await _one(pg_app, select(User.turn))
     statements.clear()
     again = await anna.send(QUESTION)
@@ -96,6 +103,58 @@ async def test_a_plain_question_from_someone_known_takes_two_statements(
     assert (row.status, row.kind) == (PENDING, "reply") and again[0].queued
     assert await _one(pg_app, select(func.count()).select_from(ProcessedEvent)) == 2
     assert await _one(pg_app, select(User.turn)) == turn + 1
+
+
+async def test_a_first_contact_with_a_plain_question_takes_two_statements(
+    pg_app: App, statements: Counter[str]
+) -> None:
+    """Someone new asks a plain question: their row (as identify would make it: the
+    language their app says, BOT_ADMINS a verbinder), its audit record, the dedupe
+    record and the held reply, in the same two statements."""
+    ben = _person(pg_app, user_id="ben", display_name="Ben", language_code="en-GB")
+    replies = await ben.send(QUESTION)
+    assert statements == Counter({"SELECT": 1, "WITH": 1})
+    assert len(replies) == 1 and replies[0].outbox_id is not None
+    assert pg_app.services is not None
+    async with pg_app.services.sessions() as session:
+        user = (await session.execute(select(User))).scalar_one()
+        audit = (await session.execute(select(AuditLog))).scalar_one()
+        row = await session.get(OutboxMessage, replies[0].outbox_id)
+    assert (user.platform_user_id, user.display_name, user.language) == ("ben", "Ben", "en")
+    assert (user.private_chat_id, user.roles, user.active, user.turn) == ("ben", "", True, 0)
+    assert (audit.action, audit.actor_user_id, audit.detail) == ("user.created", user.id, "console")
+    assert row is not None and row.user_id == user.id
+    # The second message finds her as the first left her, on the express path.
+    statements.clear()
+    await ben.send(QUESTION)
+    assert statements == Counter({"SELECT": 1, "WITH": 1})
+    assert await _one(pg_app, select(func.count()).select_from(User)) == 1
+
+
+async def test_someone_new_made_meanwhile_goes_the_usual_way(
+    pg_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the read (nobody) and the write, another worker created the same person:
+    nothing of the write lands, and the unit of work answers with theirs."""
+    write = _Link.write
+
+    async def meanwhile(
+        link: _Link, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
+    ) -> Written:
+        assert pg_app.services is not None and seen.new
+        async with pg_app.services.work.begin() as repos:
+            await repos.users.get_or_create(
+                platform="console", platform_user_id="anna", now=pg_app.clock.now(), language="en"
+            )
+        return await write(link, seen, chat_id, event, reply)
+
+    monkeypatch.setattr(_Link, "write", meanwhile)
+    replies = await _person(pg_app).send(QUESTION)
+    assert len(replies) == 1
+    assert await _one(pg_app, select(func.count()).select_from(User)) == 1
+    assert await _one(pg_app, select(User.language)) == "en"  # theirs, kept
+    assert await _one(pg_app, select(func.count()).select_from(AuditLog)) == 0
+    assert await _one(pg_app, select(func.count()).select_from(OutboxMessage)) == 1
 
 
 async def test_the_reply_is_held_for_the_channel_when_nothing_waits(pg_app: App) -> None:
@@ -376,3 +435,18 @@ async def test_a_carrying_write_that_fails_leaves_the_rows_to_the_report(
         outbox.carrying(False)
     assert len(replies) == 1 and replies[0].outbox_id is not None
     assert sent not in await _rows(pg_app) and len(deletes) == 1
+
+
+def test_a_statement_whose_defaults_sqlalchemy_would_compute_is_refused() -> None:
+    """Column defaults that SQLAlchemy computes at execution would not reach the driver
+    (a NULL in a NOT NULL column): the express path refuses such a statement when it
+    compiles it, instead of writing it wrong."""
+    from sqlalchemy.dialects import postgresql
+
+    from bot.storage.express import _Compiled
+
+    with pytest.raises(TypeError, match="topics_off"):
+        _Compiled.of(
+            pg_insert(User).values(platform="console", platform_user_id="x"),
+            postgresql.asyncpg.dialect(),  # type: ignore[no-untyped-call]
+        )
