@@ -33,7 +33,7 @@ LAZY = (
     "mako",
     "pygments",
     "aiohttp",
-    "dateutil.easter",  # the agenda's holidays; dateutil itself: handlers/mydata.py
+    "dateutil",  # a typed date (/mijngegevens), the agenda's holidays, housekeeping
     "statistics",  # the check-in's scores
 )
 
