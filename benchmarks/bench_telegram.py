@@ -733,7 +733,7 @@ def side_by_side(runs: list[Run]) -> list[str]:
             known_cpu = _common.median([r.cpu_seconds * 1000 / r.updates for r in known])
             lines.append(
                 f"{head} known people (every update a plain question from someone who "
-                f"wrote before): round trips {known_trips:.2f} per question "
+                f"wrote before): round trips {known_trips:.3f} per question "
                 f"(goal <= {GOAL_ROUND_TRIPS}: "
                 f"{'met' if known_trips <= GOAL_ROUND_TRIPS else 'NOT met'}), "
                 f"bot CPU {known_cpu:.2f} ms/update"
@@ -744,7 +744,7 @@ def side_by_side(runs: list[Run]) -> list[str]:
             f"{per['begin']:.2f} begins, {per['commit']:.2f} commits, "
             f"{per['rollback']:.2f} rollbacks, {auto:.2f} autocommit connections, "
             f"{per['checkout']:.2f} pool checkouts, {per['ping']:.2f} pings; "
-            f"round trips = {how} = {trips:.2f} "
+            f"round trips = {how} = {trips:.3f} "
             f"(goal <= {GOAL_ROUND_TRIPS}: {'met' if trips <= GOAL_ROUND_TRIPS else 'NOT met'})"
         )
     return lines
