@@ -55,8 +55,9 @@ bot/storage/ping.py) on PostgreSQL, statements (its ``BEGIN IMMEDIATE`` among
 them) + commits on SQLite (goal 2). Each burst is
 followed by ``burst, ..., known people``: the same people once more, so that every
 update is a plain question from someone the bot knows (on PostgreSQL the express
-path, bot/storage/express.py); its round trips per question are the goal's figure,
-the first burst's include each person's first contact (their row, an audit record).
+path, bot/storage/express.py); in the first burst each person's first question is
+their first contact (on PostgreSQL the express path creates them in the same two
+statements; on SQLite the unit of work adds their row and an audit record).
 
 Usage::
 
