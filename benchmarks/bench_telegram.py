@@ -110,6 +110,21 @@ QUESTIONS = (
     "Wat is het gangmakersplatform?",
     "Wat is zingeving?",
 )
+# Around each question, so that texts seldom repeat (the crisis check remembers the last
+# 64 messages it read, and a workload of ten texts would only ever meet that memory):
+# every (opening, closing, question) whose answer is still the question's (checked at
+# start; about 600 texts).
+OPENINGS = ("", "Hoi! ", "Goedemorgen, ", "Hallo, ", "Vraagje: ", "Dag, ", "Hee, ", "Beste, ")
+CLOSINGS = (
+    "",
+    " Dank je!",
+    " Alvast bedankt.",
+    " Groetjes",
+    " Bedankt!",
+    " Fijne dag",
+    " Dankjewel",
+    " Graag een antwoord.",
+)
 
 
 # -- the pipe between the processes -------------------------------------------
@@ -287,24 +302,42 @@ class Bench:
         self.args = args
         self.backend = backend
         self.fake = fake
-        self.titles: dict[str, str] = {}
+        self.titles: dict[str, str] = {}  # every text asked, by the title of its answer
+        self.variants: dict[str, list[str]] = {}  # each question's texts (OPENINGS, CLOSINGS)
         self.run_number = 0
         self.sql: Counter[str] | None = None  # counting while not None (SqlCounter)
         self.express: Any = None  # the bot's ExpressStore (PostgreSQL), which counts its own
         self.deadline: float = time.perf_counter() + args.max_seconds
 
-    def expect_answers(self, app: App) -> None:
+    def expect_answers(self) -> None:
         """The escaped title each question's answer starts with; stop if one is unanswered."""
         from bot.channels.telegram_format import escape
         from bot.knowledge.answer import Outcome
 
-        assert app.services is not None and app.services.knowledge is not None
-        answerer = app.services.knowledge.answerer
+        if self.titles:
+            return
+        from bot.knowledge.service import KnowledgeService
+        from bot.paths import content_dir
+
+        answerer = KnowledgeService(content_dir()).answerer  # the content the bot loads
         for question in QUESTIONS:
             result = answerer.answer(question, default_language="nl")
             if result.outcome is not Outcome.ANSWER or result.entry is None:
                 raise SystemExit(f"not answered ({result.outcome.value}): {question!r}")
-            self.titles[question] = escape(result.entry.text("nl")[0])
+            title = escape(result.entry.text("nl")[0])
+            variants = []
+            for text in (f"{o}{question}{c}" for o in OPENINGS for c in CLOSINGS):
+                found = answerer.answer(text, default_language="nl")
+                if found.outcome is Outcome.ANSWER and found.entry is result.entry:
+                    variants.append(text)
+                    self.titles[text] = title
+            self.variants[question] = variants
+
+    def text(self, person: int, number: int) -> str:
+        """Person ``person``'s question ``number``: a different question each time, and
+        around it an opening and a closing that vary with the person and the run."""
+        variants = self.variants[QUESTIONS[(person + number) % len(QUESTIONS)]]
+        return variants[(person * 7 + number * 3 + self.run_number * 11) % len(variants)]
 
     def workload(self, people: int, *, again: bool = False) -> list[tuple[int, str]]:
         """(user id, question) round-robin over new people: everyone's first, then second...
@@ -314,7 +347,7 @@ class Bench:
         base = FIRST_PERSON * self.run_number
         count = self.args.questions
         return [
-            (base + person, QUESTIONS[(person + number) % len(QUESTIONS)])
+            (base + person, self.text(person, number))
             for number in range(count)
             for person in range(people)
         ]
@@ -496,11 +529,11 @@ async def bench_backend(args: argparse.Namespace, backend: str) -> list[Run]:
                     telegram_api_base_url=fake.base_url,
                     telegram_concurrent_updates=concurrency,
                 )
+                bench.expect_answers()
                 if not args.no_echo:
                     runs += await bench_echo(bench, concurrency, paced_at == concurrency)
                 app = await start_bot(settings)
                 try:
-                    bench.expect_answers(app)
                     count_sql(bench, app)
                     warm = await bench.measure(
                         "warm-up", concurrency, bench.workload(WARMUP_PEOPLE), paced=False

@@ -372,7 +372,7 @@ async def bench_postgresql(args: argparse.Namespace) -> list[WorkerRun]:
             await app.start(scheduler=False, sender=False)
             bench = Bench(args, "postgresql", fake)  # type: ignore[arg-type]
             try:
-                bench.expect_answers(app)
+                bench.expect_answers()
             finally:
                 await app.stop()
             db_name = str(make_url(db.url).database)
