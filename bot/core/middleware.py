@@ -201,8 +201,9 @@ async def _committed(ctx: Context, replies: list[Reply]) -> None:
 
 
 async def express(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:
-    """A plain question from someone known, outside any conversation, in two statements
-    and no transaction (PostgreSQL: bot.storage.express explains why that is safe).
+    """A plain question outside any conversation, from someone known or someone new, in
+    two statements and no transaction (PostgreSQL: bot.storage.express explains why
+    that is safe).
 
     The handler runs with the person as read and no database: when it reaches for
     the database (``ctx.db`` raises NeedsTransaction), changes the person, or answers

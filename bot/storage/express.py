@@ -1,17 +1,19 @@
 """The express path on PostgreSQL: a plain question in two statements, no transaction.
 
-Most messages are a question from someone the bot knows, outside any conversation:
-the handler reads the knowledge and writes nothing. For those a unit of work costs
-five round trips (BEGIN, the dedupe record with the person's turn, the person and
-their conversation, the held reply, COMMIT). Here it is two, each in autocommit:
+Most messages are a question outside any conversation: the handler reads the
+knowledge and writes nothing. For those a unit of work costs five round trips (BEGIN,
+the dedupe record with the person's turn, the person and their conversation, the held
+reply, COMMIT). Here it is two, on one pooled connection and outside any transaction:
 
-1. :meth:`ExpressStore.read`: the person, their ``turn`` and whether they are in a
-   conversation in this chat.
-2. :meth:`ExpressStore.write`, once the handler has answered: one statement that
-   counts the person's turn only if it is still the one read and they are still in
-   no conversation here; only then records the update as handled (dedupe); only
-   for a new record holds the reply for the channel (the outbox row, as
-   :meth:`bot.outbox.queue.Outbox.hold` does).
+1. ``_Link.read``: the person, their ``turn`` and whether they are in a conversation
+   in this chat; for someone new, the person as ``identify`` would create them.
+2. ``_Link.write``, once the handler has answered: one statement that counts the
+   person's turn only if it is still the one read and they are still in no
+   conversation here (someone new: creates their row and its audit record, only if
+   nobody did meanwhile); only then records the update as handled (dedupe); only for a
+   new record holds the reply for the channel (the outbox row, as
+   :meth:`bot.outbox.queue.Outbox.hold` does); and deletes sent replies waiting for it
+   (:meth:`bot.outbox.queue.Outbox.carry`).
 
 Why this is safe beside the units of work of other messages of the same person, on
 this worker or another: every unit of work that handles a person's message counts
