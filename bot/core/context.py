@@ -59,8 +59,9 @@ class NeedsTransaction(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Newcomer:
-    """Who a person is on first contact, from their message (as ``identify`` makes them)."""
+class Sender:
+    """Who a person is by their message: what ``identify`` creates someone new with, or
+    brings a known person's row up to."""
 
     language: str
     display_name: str | None
@@ -94,11 +95,13 @@ class ExpressLink(Protocol):
     """One connection of the express path, for one message (``Express.connect``)."""
 
     async def read(
-        self, platform: str, platform_user_id: str, chat_id: str, newcomer: Newcomer
+        self, platform: str, platform_user_id: str, chat_id: str, sender: Sender
     ) -> Seen | None:
         """The person and whether they are in a conversation in ``chat_id``; for someone
-        new, ``newcomer`` as they would be created (``Seen.new``). None when the
-        connection turned out to be closed."""
+        new, the person ``sender`` would make (``Seen.new``). None when the message must
+        go the usual way: the connection turned out to be closed, or ``identify`` would
+        write to the person (a new name or private chat, reachable again, made a
+        verbinder by BOT_ADMINS)."""
         ...
 
     async def write(

@@ -25,7 +25,7 @@ from bot.core.context import (
     Context,
     Express,
     NeedsTransaction,
-    Newcomer,
+    Sender,
 )
 from bot.core.messages import Incoming, Kind, PressOutcome, Reply
 from bot.outbox.queue import REPLY, Outgoing
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.core.router import Router
-    from bot.storage.models import User
 
 log = logging.getLogger(__name__)
 
@@ -233,17 +232,15 @@ async def _express(
     msg: Incoming, ctx: Context, store: Express, router: Router
 ) -> list[Reply] | None:
     """The replies, held; None when the message must go the usual way."""
-    newcomer = Newcomer(
+    sender = Sender(
         language=first_language(msg, ctx),
         display_name=msg.display_name,
         private_chat_id=msg.chat_id if msg.is_private else None,
         admin=ctx.settings.is_admin(msg.platform, msg.user_id),
     )
     async with store.connect() as link:
-        seen = await link.read(msg.platform, msg.user_id, msg.chat_id, newcomer)
+        seen = await link.read(msg.platform, msg.user_id, msg.chat_id, sender)
         if seen is None or seen.in_conversation:
-            return None
-        if not seen.new and _contact_changes(msg, ctx, seen.user):
             return None
         ctx.user, ctx.user_key, ctx.language = seen.user, seen.user.id, seen.user.language
         ctx.chat_id, ctx.express = msg.chat_id, True
@@ -265,17 +262,6 @@ async def _express(
         return []
     queued = written.outcome == QUEUED
     return [dataclasses.replace(replies[0], outbox_id=written.outbox_id, queued=queued)]
-
-
-def _contact_changes(msg: Incoming, ctx: Context, user: User) -> bool:
-    """Whether :func:`identify` would write to the person (a new name or private chat,
-    reachable again, made a verbinder by BOT_ADMINS): then not on the express path."""
-    return (
-        (msg.display_name is not None and msg.display_name != user.display_name)
-        or (msg.is_private and msg.chat_id != user.private_chat_id)
-        or not user.active
-        or (ctx.settings.is_admin(msg.platform, msg.user_id) and "verbinder" not in user.role_set)
-    )
 
 
 async def _in_transaction(msg: Incoming, ctx: Context, call_next: Next) -> list[Reply]:

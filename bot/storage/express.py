@@ -50,11 +50,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from bot.core.context import CHANGED, DUPLICATE, HELD, QUEUED, Newcomer, Seen, Written
+from bot.core.context import CHANGED, DUPLICATE, HELD, QUEUED, Seen, Sender, Written
 from bot.outbox.queue import PENDING, Outbox, Outgoing, deciding_values
 from bot.storage.dialect import table_of
 from bot.storage.models import AuditLog, ConversationState, OutboxMessage, ProcessedEvent, User
-from bot.storage.repositories.users import LAST_SEEN_RESOLUTION
+from bot.storage.repositories.users import LAST_SEEN_RESOLUTION, contact_changes, new_person
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 _COLUMNS = tuple(column.name for column in table_of(User).columns)
 _ROW = "o_"  # the prefix of the outbox row's parameters
 _NEW = "u_"  # the prefix of a new person's columns
-# A new person's row: every column but its id, given (Newcomer, the columns' defaults),
+# A new person's row: every column but its id, given (new_person, the columns' defaults),
 # since column defaults computed by SQLAlchemy at execution do not reach the driver.
 _GIVEN = tuple(name for name in _COLUMNS if name != "id")
 CREATED = "user.created"  # the audit action of a new person, as identify records it
@@ -312,34 +312,36 @@ class _Link:
             return _GONE
 
     async def read(
-        self, platform: str, platform_user_id: str, chat_id: str, newcomer: Newcomer
+        self, platform: str, platform_user_id: str, chat_id: str, sender: Sender
     ) -> Seen | None:
         params = {"platform": platform, "platform_user_id": platform_user_id, "chat_id": chat_id}
         row = await self._fetch("read", params)
         if row is _GONE:
             return None
         if row is None:
-            return self._newcomer(platform, platform_user_id, newcomer)
+            return self._newcomer(platform, platform_user_id, sender)
         columns = tuple(row[: len(_COLUMNS)])
-        return Seen(
-            _user(columns), turn=columns[_TURN], in_conversation=row["here"], columns=columns
-        )
+        user = _user(columns)
+        if contact_changes(
+            user,
+            display_name=sender.display_name,
+            private_chat_id=sender.private_chat_id,
+            admin=sender.admin,
+        ):
+            return None  # identify writes to them: the unit of work does it
+        return Seen(user, turn=columns[_TURN], in_conversation=row["here"], columns=columns)
 
-    def _newcomer(self, platform: str, platform_user_id: str, newcomer: Newcomer) -> Seen:
+    def _newcomer(self, platform: str, platform_user_id: str, sender: Sender) -> Seen:
         """Someone new, as UserRepo.get_or_create would create them (not stored yet)."""
-        now = self.store.outbox.clock.now()
-        given = {
-            "platform": platform,
-            "platform_user_id": platform_user_id,
-            "display_name": newcomer.display_name,
-            "language": newcomer.language,
-            "private_chat_id": newcomer.private_chat_id,
-            "roles": "verbinder" if newcomer.admin else "",
-            "messages_enabled": True,
-            "active": True,
-            "created_at": now,
-            "last_seen_at": now,
-        }
+        given = new_person(
+            platform,
+            platform_user_id,
+            self.store.outbox.clock.now(),
+            language=sender.language,
+            display_name=sender.display_name,
+            private_chat_id=sender.private_chat_id,
+            admin=sender.admin,
+        )
         columns = tuple(given.get(name, _DEFAULTS[name]) for name in _COLUMNS)
         return Seen(_user(columns), turn=0, in_conversation=False, columns=columns, new=True)
 

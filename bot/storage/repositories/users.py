@@ -161,18 +161,15 @@ class UserRepo:
         created = False
         if user is None:
             user, created = await self._create(
-                {
-                    "platform": platform,
-                    "platform_user_id": platform_user_id,
-                    "display_name": display_name,
-                    "language": language,
-                    "private_chat_id": private_chat_id,
-                    "roles": "",
-                    "messages_enabled": True,
-                    "active": True,
-                    "created_at": now,
-                    "last_seen_at": now,
-                }
+                new_person(
+                    platform,
+                    platform_user_id,
+                    now,
+                    language=language,
+                    display_name=display_name,
+                    private_chat_id=private_chat_id,
+                    admin=admin,
+                )
             )
         if created and chat_id is not None:
             self.state_rows[(user.id, chat_id)] = None  # new: no conversation yet
@@ -199,6 +196,46 @@ class UserRepo:
         await self.session.execute(
             update(User).where(User.id == user_id).values(active=False, blocked_at=now)
         )
+
+
+def new_person(
+    platform: str,
+    platform_user_id: str,
+    now: datetime,
+    *,
+    language: str,
+    display_name: str | None,
+    private_chat_id: str | None,
+    admin: bool,
+) -> dict[str, Any]:
+    """The row of someone new, as their first message makes it (BOT_ADMINS: a
+    verbinder from the start); the columns not named take their defaults."""
+    return {
+        "platform": platform,
+        "platform_user_id": platform_user_id,
+        "display_name": display_name,
+        "language": language,
+        "private_chat_id": private_chat_id,
+        "roles": "verbinder" if admin else "",
+        "messages_enabled": True,
+        "active": True,
+        "created_at": now,
+        "last_seen_at": now,
+    }
+
+
+def contact_changes(
+    user: User, *, display_name: str | None, private_chat_id: str | None, admin: bool
+) -> bool:
+    """Whether a message of a known person changes their row beyond the last seen
+    time: what :func:`_note_contact` and :func:`_sync_admin` would write (the express
+    path leaves such a message to the unit of work)."""
+    return bool(
+        (display_name and user.display_name != display_name)
+        or (private_chat_id and user.private_chat_id != private_chat_id)
+        or not user.active
+        or (admin and "verbinder" not in user.role_set)
+    )
 
 
 def _note_contact(
