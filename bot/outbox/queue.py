@@ -706,7 +706,7 @@ class Outbox:
                     continue  # taken by an express write while this one waited
                 if not mine & self._unsettled:
                     return  # a DELETE that ran while this one waited took them along
-                batch = self.carry_now()
+                batch = self._take_unsettled()
                 try:
                     await self._delete_rows(batch)
                 except BaseException:
@@ -751,9 +751,10 @@ class Outbox:
         :meth:`carried`. Nothing while a DELETE of their own runs (it takes them)."""
         if not self._unsettled or self._settle_turn.locked():
             return []
-        return self.carry_now()
+        return self._take_unsettled()
 
-    def carry_now(self) -> list[int]:
+    def _take_unsettled(self) -> list[int]:
+        """Every sent row waiting to be deleted, now in flight (see :meth:`carried`)."""
         batch, self._unsettled = sorted(self._unsettled), set()
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         for row in batch:
