@@ -177,9 +177,8 @@ class Answerer:
         self.knowledge = knowledge
         self.safety = safety
         self._courtesy = [phrase.split() for phrase in knowledge.courtesy]
-        self._courtesy_starts = {phrase[0] for phrase in self._courtesy}
-        # By first word, in the order above: only phrases whose words are all in a
-        # message can be trimmed from it (``_trim_courtesy``).
+        # By first word (the words a courtesy phrase starts with), in the order above:
+        # only phrases whose words are all in a message can be trimmed from it.
         self._courtesy_words = [frozenset(phrase) for phrase in self._courtesy]
         self._courtesy_by_first: dict[str, list[int]] = {}
         for position, phrase in enumerate(self._courtesy):
@@ -351,7 +350,7 @@ class Answerer:
             head, comma, rest = sentence.partition(",")
             opening = self.analyzers["nl"].words(head)
             greeting = 0 < len(opening) <= GREETING_CLAUSE_WORDS and (
-                opening[0] in self._courtesy_starts
+                opening[0] in self._courtesy_by_first
             )
             if comma and rest.strip() and greeting:
                 sentence = rest
