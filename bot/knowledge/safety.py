@@ -23,7 +23,6 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from re import _constants, _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from bot.knowledge.chattext import ChatNormalizer, any_of
@@ -36,32 +35,6 @@ MODEL_FILE = Path("safety") / "crisis_model.npz"
 STRAIN_MIN_WORDS = 6
 REST_MIN_WORDS = 3  # words left beside a request that the classifier may read
 JUDGED_LINES = 64  # recent lines whose crisis check is remembered (the same message asked twice)
-
-
-def _anywhere_first(pattern: re.Pattern[str]) -> bool:
-    """Whether ``pattern`` is only lookaheads that start with ``.*`` and then ``.*``
-    ("(?=.*pijn).*moet ik"): on text without line breaks it then matches somewhere
-    exactly when it matches at the start, since ``.*`` from the start reaches every
-    place a match could begin. A search would try every place, each scanning the rest
-    of the text (quadratic); ``pattern.match`` tries the start only."""
-
-    def anything(item: tuple[Any, Any]) -> bool:
-        op, value = item
-        return (
-            op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
-            and value[:2] == (0, _constants.MAXREPEAT)
-            and list(value[2]) == [(_constants.ANY, None)]
-        )
-
-    try:
-        items = list(_parser.parse(pattern.pattern, pattern.flags))
-    except Exception:  # the parser is CPython's own: when it differs, search as before
-        return False
-    while items and items[0][0] is _constants.ASSERT and items[0][1][0] == 1:
-        lookahead = list(items.pop(0)[1][1])
-        if not lookahead or not anything(lookahead[0]):
-            return False
-    return not items or anything(items[0])
 
 
 class Concern(enum.StrEnum):
@@ -129,7 +102,6 @@ class Safety:
         self.medical = tuple(re.compile(p) for p in raw.get("medical", []))
         self.emergency = tuple(re.compile(p) for p in raw.get("emergency", []))
         self._emergency = any_of(self.emergency)
-        self._medical = [p.match if _anywhere_first(p) else p.search for p in self.medical]
         personal = raw.get("support_personal") or {}
         self._professional = re.compile(str(personal.get("professional", "(?!)")))
         self._first_person = re.compile(str(personal.get("first_person", "(?!)")))
@@ -218,8 +190,8 @@ class Safety:
         return found is not None and found.is_crisis
 
     def is_medical(self, text: str) -> bool:
-        folded = self._prepare(text)  # one line: no line breaks (see _anywhere_first)
-        return any(find(folded) for find in self._medical)
+        folded = self._prepare(text)
+        return any(p.search(folded) for p in self.medical)
 
     def feeling(self, text: str) -> Feeling | None:
         """The feeling a person shares, if any; not a professional's question about the
