@@ -572,23 +572,27 @@ class Scheduler:
 
         return await self._call(f"removing {prefix}*", remove)
 
-    async def list_jobs(self, prefix: str) -> list[tuple[str, datetime | None]]:
-        """(job id, next run in UTC) of the jobs whose id starts with ``prefix``."""
-        return await self._call(f"listing {prefix}*", lambda: self.jobs_with_prefix(prefix))
+    async def list_jobs(self, prefix: str = "") -> list[tuple[str, datetime | None]]:
+        """(job id, next run in UTC) of the jobs whose id starts with ``prefix``.
 
-    # Blocking, for tests and the command line: never call these from a handler.
+        There is no blocking variant, not even for tests: APScheduler holds its job
+        store lock while its thread waits for the database, and on SQLite that wait
+        can be for a transaction of a job running on this very loop. A loop blocked
+        on that lock would never finish the transaction (the thread gives up after
+        the busy timeout and retries ten seconds later)."""
 
-    def jobs_with_prefix(self, prefix: str) -> list[tuple[str, datetime | None]]:
-        """Blocking :meth:`list_jobs`."""
-        return [
-            (job.id, job.next_run_time)
-            for job in self._aps.get_jobs(jobstore="default")
-            if job.id.startswith(prefix)
-        ]
+        def listing() -> list[tuple[str, datetime | None]]:
+            return [
+                (job.id, job.next_run_time)
+                for job in self._aps.get_jobs(jobstore="default")
+                if job.id.startswith(prefix)
+            ]
 
-    def job_ids(self) -> list[str]:
-        """Blocking: the ids of all stored jobs."""
-        return [job.id for job in self._aps.get_jobs(jobstore="default")]
+        return await self._call(f"listing {prefix}*", listing)
+
+    async def job_ids(self) -> list[str]:
+        """The ids of all stored jobs."""
+        return [job_id for job_id, _ in await self.list_jobs()]
 
 
 def _rescan() -> None:

@@ -270,7 +270,7 @@ async def test_a_number_at_the_reminder_means_that_many_weeks(
     local = remind_at.astimezone(app.settings.zone).strftime("%d-%m-%Y")
     assert f"Goed. Ik stuur je over {weeks} weken een herinnering, rond {local}." in out
     assert app.scheduler is not None
-    assert [at for _, at in app.scheduler.jobs_with_prefix("user:")] == [remind_at]
+    assert [at for _, at in await app.scheduler.list_jobs("user:")] == [remind_at]
     # The weeks are shown as they are chosen: by their number, not by a position.
     assert "  1. Over 2 weken" not in out and "Over 12 weken" in out
     assert "  1. Ja, bewaar mijn antwoorden" in out  # positions where labels carry none
@@ -285,7 +285,7 @@ async def test_a_number_without_an_option_at_the_reminder_is_asked_again(
     assert app.services.texts.get("nl", "checkin.followup_unclear") in out
     assert out.count(app.services.texts.get("nl", "checkin.followup")) == 2
     assert app.scheduler is not None
-    assert app.scheduler.jobs_with_prefix("user:") == []
+    assert await app.scheduler.list_jobs("user:") == []
 
 
 def test_text_in_the_markup_is_printed_without_markers_and_a_link_with_its_address() -> None:

@@ -795,9 +795,9 @@ async def scheduled(
         await application.stop()
 
 
-def _jobs(app: App, user_id: int) -> dict[str, datetime | None]:
+async def _jobs(app: App, user_id: int) -> dict[str, datetime | None]:
     assert app.scheduler is not None
-    return dict(app.scheduler.jobs_with_prefix(f"user:{user_id}:"))
+    return dict(await app.scheduler.list_jobs(f"user:{user_id}:"))
 
 
 async def _checkin_with_wish(bot: Person, wish: str) -> None:
@@ -828,12 +828,12 @@ async def test_follow_up_schedules_reminder_and_wish(
     local = remind_at.astimezone(app.settings.zone).strftime("%d-%m-%Y")
     assert replies[0].text == _t(app, "checkin.followup_set", weeks=6, date=local)
     assert replies[-1].text == _t(app, "checkin.wish_followup", wish=wish)
-    assert _jobs(app, user.id) == {f"user:{user.id}:checkin-reminder": remind_at}
+    assert (await _jobs(app, user.id)) == {f"user:{user.id}:checkin-reminder": remind_at}
 
     replies = await bot.press(_t(app, "checkin.yes"))
     assert replies[0].text == _t(app, "checkin.wish_set")
     assert replies[-1].text == _t(app, "checkin.done")
-    assert _jobs(app, user.id) == {
+    assert (await _jobs(app, user.id)) == {
         f"user:{user.id}:checkin-reminder": remind_at,
         f"user:{user.id}:wish": now + timedelta(days=14),
     }
@@ -863,7 +863,7 @@ async def test_follow_up_typed_weeks_and_no_wish(scheduled: App, live_clock: Fro
     assert bot.last[0].text == _t(app, "checkin.followup_set", weeks=4, date=local)
     await bot.send("nee")
     assert [r.text for r in bot.last] == [_t(app, "checkin.done")]
-    assert _jobs(app, user.id) == {f"user:{user.id}:checkin-reminder": remind_at}
+    assert (await _jobs(app, user.id)) == {f"user:{user.id}:checkin-reminder": remind_at}
 
 
 async def _at_the_reminder(bot: Person) -> None:
@@ -890,7 +890,7 @@ async def test_typed_weeks_at_the_reminder_as_telegram_sends_them(
     local = remind_at.astimezone(app.settings.zone).strftime("%d-%m-%Y")
     assert bot.last[0].text == _t(app, "checkin.followup_set", weeks=weeks, date=local)
     user = await _user(app)
-    assert _jobs(app, user.id) == {f"user:{user.id}:checkin-reminder": remind_at}
+    assert (await _jobs(app, user.id)) == {f"user:{user.id}:checkin-reminder": remind_at}
 
 
 async def test_typed_weeks_without_an_option_are_asked_again(scheduled: App) -> None:
@@ -906,7 +906,7 @@ async def test_typed_weeks_without_an_option_are_asked_again(scheduled: App) -> 
     assert "4 weken" in _t(app, "checkin.followup_unclear")  # it says how to answer
     assert "4 weeks" in _t(app, "checkin.followup_unclear", "en")
     user = await _user(app)
-    assert _jobs(app, user.id) == {}
+    assert (await _jobs(app, user.id)) == {}
     state = await _state(app)
     assert state is not None and state.step == "followup"
 
@@ -921,7 +921,7 @@ async def test_no_reminder_removes_the_reminder_job(
     await bot.press(_t(app, "checkin.reflect_no"))
     await bot.press(_t(app, "checkin.followup_weeks", weeks=2))
     user = await _user(app)
-    assert list(_jobs(app, user.id)) == [f"user:{user.id}:checkin-reminder"]
+    assert list(await _jobs(app, user.id)) == [f"user:{user.id}:checkin-reminder"]
 
     live_clock.advance(days=14)
     await bot.send("/spinnenweb")
@@ -930,7 +930,7 @@ async def test_no_reminder_removes_the_reminder_job(
     await bot.press(_t(app, "checkin.reflect_no"))
     replies = await bot.press(_t(app, "checkin.followup_never"))
     assert replies[0].text == _t(app, "checkin.followup_none")
-    assert _jobs(app, user.id) == {}
+    assert (await _jobs(app, user.id)) == {}
     assert len(await _rows(app)) == 2
 
 
@@ -941,11 +941,11 @@ async def test_stop_removes_reminder_and_wish_jobs(scheduled: App) -> None:
     await bot.press(_t(app, "checkin.followup_weeks", weeks=12))
     await bot.press(_t(app, "checkin.yes"))
     user = await _user(app)
-    assert set(_jobs(app, user.id)) == {
+    assert set(await _jobs(app, user.id)) == {
         f"user:{user.id}:checkin-reminder",
         f"user:{user.id}:wish",
     }
     await bot.send("/stop")
-    assert _jobs(app, user.id) == {}
+    assert (await _jobs(app, user.id)) == {}
     assert app.scheduler is not None
-    assert app.scheduler.job_ids()  # housekeeping is not the person's job
+    assert await app.scheduler.job_ids()  # housekeeping is not the person's job

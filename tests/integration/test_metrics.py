@@ -186,7 +186,7 @@ async def test_scheduled_jobs_are_counted_with_their_lateness(
         await app.scheduler.once("late", job, now - timedelta(seconds=30), key="a", **args)
         await app.scheduler.once("too-late", job, now - timedelta(hours=2), key="b", **args)
         async with asyncio.timeout(10):
-            while app.scheduler.job_ids() != [jobs.HOUSEKEEPING_JOB]:
+            while await app.scheduler.job_ids() != [jobs.HOUSEKEEPING_JOB]:
                 await asyncio.sleep(0.02)
             while True:  # the listener runs after the job is gone from the store
                 _, after = await _scrape(app)

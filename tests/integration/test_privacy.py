@@ -472,11 +472,11 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     await agenda_data_of(live, live_clock, a)
 
     assert live.scheduler is not None
-    assert {j for j, _ in live.scheduler.jobs_with_prefix(f"user:{a}:")} == {
+    assert {j for j, _ in await live.scheduler.list_jobs(f"user:{a}:")} == {
         f"user:{a}:checkin-reminder",
         f"user:{a}:wish",
     }
-    bob_jobs = live.scheduler.jobs_with_prefix(f"user:{b}:")
+    bob_jobs = await live.scheduler.list_jobs(f"user:{b}:")
     assert [j for j, _ in bob_jobs] == [f"user:{b}:checkin-reminder"]
     anna_trace = trace(live, a, "anna-4417", "Anna Vergeet", SECRET_WISH)
     bob_trace = trace(live, b, "bob-5528", "Bob Blijft")
@@ -516,8 +516,8 @@ async def test_forget_me_deletes_everything_about_the_person_and_nothing_else(
     forgotten = [r for r in after["audit_log"] if r["action"] == "user.forgotten"]
     assert len(forgotten) == 1 and forgotten[0]["actor_user_id"] is None
     assert forgotten[0]["detail"] == ""
-    assert live.scheduler.jobs_with_prefix(f"user:{a}:") == []
-    assert live.scheduler.jobs_with_prefix(f"user:{b}:") == bob_jobs
+    assert await live.scheduler.list_jobs(f"user:{a}:") == []
+    assert await live.scheduler.list_jobs(f"user:{b}:") == bob_jobs
     assert files_of(folders, a) == set()
     assert files_of(folders, b) == bob_files
     assert decoy.exists()
@@ -552,12 +552,12 @@ async def test_forget_me_on_a_worker_without_the_scheduler_removes_the_shared_jo
         )
         uid = await user_id(worker)
         prefix = f"user:{uid}:"
-        assert len(runner.scheduler.jobs_with_prefix(prefix)) == 2
+        assert len(await runner.scheduler.list_jobs(prefix)) == 2
         await anna.send("/vergeetmij")
         await press(anna, FORGET_YES)
         assert anna.text == t(worker, "forget.done")
-        assert runner.scheduler.jobs_with_prefix(prefix) == []
-        assert worker.scheduler.jobs_with_prefix(prefix) == []
+        assert await runner.scheduler.list_jobs(prefix) == []
+        assert await worker.scheduler.list_jobs(prefix) == []
     finally:
         await worker.stop()
         await runner.stop()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import App
 from bot.outbox.queue import Outbox
@@ -72,7 +75,7 @@ async def test_job_scheduled_before_restart_fires_after_it(
         await OutboxSender(second.services.outbox, second.channels).drain()
         assert channel.texts_to("anna") == ["Welcome back. You will get messages from me again."]
         assert second.scheduler is not None
-        assert f"user:{user_id}:nudge" not in second.scheduler.job_ids()
+        assert f"user:{user_id}:nudge" not in await second.scheduler.job_ids()
     finally:
         await second.stop()
 
@@ -103,7 +106,7 @@ async def test_job_missed_beyond_grace_time_is_dropped(
     try:
         assert second.scheduler is not None and second.services is not None
         async with asyncio.timeout(10):
-            while "user:x:late" in second.scheduler.job_ids():
+            while "user:x:late" in await second.scheduler.job_ids():
                 await asyncio.sleep(0.02)
         async with second.services.sessions() as session:
             assert (await session.execute(select(OutboxMessage))).first() is None
@@ -131,7 +134,7 @@ async def test_stop_removes_the_persons_jobs(settings: Settings, channel: Record
             "user:999:other", REMIND, later, user_id=999, message_key="stop.resumed", key="c2"
         )
         await person.send("/stop")
-        assert set(app.scheduler.job_ids()) == {jobs.HOUSEKEEPING_JOB, "user:999:other"}
+        assert set(await app.scheduler.job_ids()) == {jobs.HOUSEKEEPING_JOB, "user:999:other"}
     finally:
         await app.stop()
 
@@ -177,7 +180,7 @@ async def test_housekeeping_prunes_old_event_ids_and_finished_rows(
     app = await _started(settings, channel)
     try:
         assert app.services is not None
-        assert jobs.HOUSEKEEPING_JOB in (app.scheduler.job_ids() if app.scheduler else [])
+        assert jobs.HOUSEKEEPING_JOB in (await app.scheduler.job_ids() if app.scheduler else [])
         old = datetime.now(UTC) - timedelta(days=40)
         async with app.services.sessions() as session, session.begin():
             session.add(ProcessedEvent(platform="telegram", event_id="1", at=old))
@@ -216,7 +219,7 @@ async def test_a_worker_without_the_scheduler_adds_jobs_the_scheduler_runs(
         await Person(worker).send("/start")
         user_id = await _user_id(worker)
         assert worker.scheduler is not None
-        assert jobs.HOUSEKEEPING_JOB not in worker.scheduler.job_ids()  # not its job
+        assert jobs.HOUSEKEEPING_JOB not in await worker.scheduler.job_ids()  # not its job
         await worker.scheduler.once(
             f"user:{user_id}:soon",
             REMIND,
@@ -226,7 +229,7 @@ async def test_a_worker_without_the_scheduler_adds_jobs_the_scheduler_runs(
             key="soon",
         )
         await asyncio.sleep(0.8)
-        assert f"user:{user_id}:soon" in worker.scheduler.job_ids()  # due, but not run here
+        assert f"user:{user_id}:soon" in await worker.scheduler.job_ids()  # due, but not run here
         runner = await _started(make_settings(database_url=database_url), channel)  # type: ignore[operator]
         try:
             assert runner.services is not None
@@ -247,3 +250,40 @@ async def test_a_worker_without_the_scheduler_adds_jobs_the_scheduler_runs(
             await runner.stop()
     finally:
         await worker.stop()
+
+
+async def test_listing_jobs_while_a_transaction_on_the_loop_holds_the_write_lock(
+    make_settings: Callable[..., Settings], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The scheduler's thread keeps APScheduler's job store lock while it waits for
+    SQLite's write lock. When a transaction on the bot's loop holds that, a listing
+    that blocked the loop on the job store lock would keep the transaction from ever
+    finishing: both waited until the busy timeout, the thread gave up, and a job it
+    had already run stayed in the store (the CI failure of 2026-12-03)."""
+    settings = make_settings(
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}", misfire_grace_seconds=60
+    )
+    app = App(settings, channels={"console": RecordingChannel()})
+    await app.start(sender=False)
+    try:
+        assert app.scheduler is not None and app.services is not None
+        sessions = app.services.sessions
+        due = datetime.now(UTC) + timedelta(seconds=0.3)
+        await app.scheduler.once("soon", REMIND, due, key="a", user_id=999, message_key="x")
+        holding = asyncio.Event()
+
+        async def hold_the_write_lock() -> None:
+            async with sessions() as session, session.begin():
+                await session.execute(update(User).where(User.id == -1).values(turn=User.turn))
+                holding.set()
+                await asyncio.sleep(1.0)  # the job falls due and is run meanwhile
+
+        writer = asyncio.create_task(hold_the_write_lock())
+        await holding.wait()
+        await asyncio.sleep(0.6)  # the scheduler's thread now waits for the lock
+        with caplog.at_level(logging.WARNING, logger="bot.scheduling.scheduler"):
+            assert await app.scheduler.job_ids() == [jobs.HOUSEKEEPING_JOB]
+            await writer
+        assert "job store failed" not in caplog.text
+    finally:
+        await app.stop()

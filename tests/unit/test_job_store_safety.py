@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,6 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.scheduling.scheduler import Scheduler, load_job_state
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Reduces:
@@ -87,16 +84,3 @@ async def test_job_arguments_must_be_plain(tmp_path: Path, value: object) -> Non
             await scheduler.once("x", "m:f", datetime.now(UTC), v=value)
     finally:
         await scheduler.shutdown()
-
-
-def test_no_service_code_calls_the_blocking_job_listing() -> None:
-    """``jobs_with_prefix``/``job_ids`` block on the job store: tests only. On the
-    event loop a hung database would freeze the bot (use ``await list_jobs``)."""
-    blocking = re.compile(r"\.(jobs_with_prefix|job_ids)\(")
-    offenders = [
-        str(path.relative_to(ROOT))
-        for folder in ("bot", "handlers")
-        for path in (ROOT / folder).rglob("*.py")
-        if path.name != "scheduler.py" and blocking.search(path.read_text(encoding="utf-8"))
-    ]
-    assert offenders == []
