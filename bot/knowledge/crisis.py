@@ -13,6 +13,16 @@ the normal form of :mod:`bot.knowledge.chattext` with named building blocks
 - a match about no one in particular inside **news, fiction or prevention
   work** ("in het nieuws", "training suïcidepreventie") is information, not
   the sender's crisis.
+
+**Which patterns to try.** Python's ``re`` scans a line once per pattern: with some
+700 patterns that was most of the crisis check (0.6 ms a message). RE2's ``Set``
+tells in one pass which patterns match somewhere in the line (:class:`_Candidates`);
+only those, and the few RE2 cannot read (lookarounds), are then run by ``re``, which
+still decides the match and its place. The two engines agree on whether a pattern
+matches an ASCII line: RE2's ``\\b``, ``\\w`` and ``\\s`` are ASCII, Python's are
+Unicode, the same on ASCII. The normal form is ASCII, so a line that is not
+(another script) is checked by every pattern. Every pattern is still compiled by
+``re`` at load, so a pattern only Python cannot read fails there, not in a message.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import re2
 
 from bot.knowledge.chattext import any_of
 
@@ -59,6 +71,48 @@ class Rule:
     mention: bool  # names the subject only ("zelfmoord"): information in an info context
 
 
+# RE2 refuses a set whose program and DFA do not fit in this (it needs about 5 MiB for
+# today's patterns); its DFA cache grows to it as lines vary (docs/performance.md §18b).
+CANDIDATES_MEMORY = 8 << 20
+
+
+class _Candidates:
+    """The rules that can match a line, in their order, found by one RE2 pass.
+
+    A set that cannot answer (its DFA out of memory) answers nothing at all, so the
+    set holds one more pattern that matches every line: without it in the answer,
+    every rule is tried."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1  # one byte a character: ASCII
+        options.max_mem = CANDIDATES_MEMORY
+        options.log_errors = False
+        self._set = re2.Set.SearchSet(options)
+        self._rules = tuple(rules)
+        self._by_index: list[int] = []  # set index -> rule index
+        self._always: list[int] = []  # rules RE2 cannot read: tried on every line
+        for number, rule in enumerate(self._rules):
+            try:
+                self._set.Add(rule.pattern.pattern.encode("latin-1"))
+            except (re2.error, UnicodeEncodeError):
+                self._always.append(number)
+            else:
+                self._by_index.append(number)
+        self._answered = self._set.Add(b"")
+        self._set.Compile()
+
+    def __call__(self, line: str) -> Sequence[Rule]:
+        if not line.isascii():
+            return self._rules
+        found = self._set.Match(line.encode("ascii")) or ()
+        if self._answered not in found:
+            return self._rules
+        numbers = [self._by_index[i] for i in found if i != self._answered]
+        numbers.extend(self._always)
+        return [self._rules[n] for n in sorted(numbers)]
+
+
 @dataclass(frozen=True)
 class Signal:
     """One crisis pattern that fired, and what its context says."""
@@ -74,6 +128,14 @@ def _compile(raw: str, macros: Mapping[str, str]) -> re.Pattern[str]:
     return re.compile(expand(raw, macros))
 
 
+def _rule(family: str, item: object, macros: Mapping[str, str]) -> Rule:
+    kind, text = next(iter(item.items())) if isinstance(item, dict) else ("", item)
+    if kind not in ("", "weak", "mention"):
+        raise ValueError(f"safety.yaml: unknown pattern kind {kind!r} in {family}")
+    source = expand(str(text), macros)
+    return Rule(family, re.compile(source), kind == "weak", kind == "mention")
+
+
 class CrisisLexicon:
     def __init__(self, raw: Mapping[str, Any]) -> None:
         macros = {str(k): str(v) for k, v in (raw.get("macros") or {}).items()}
@@ -81,14 +143,12 @@ class CrisisLexicon:
         unknown = set(families) - set(FAMILIES)
         if unknown:
             raise ValueError(f"unknown crisis families in safety.yaml: {sorted(unknown)}")
-        self.rules: list[Rule] = []
-        for family, patterns in families.items():
-            for item in patterns or []:
-                kind, text = next(iter(item.items())) if isinstance(item, dict) else ("", item)
-                if kind not in ("", "weak", "mention"):
-                    raise ValueError(f"safety.yaml: unknown pattern kind {kind!r} in {family}")
-                rule = Rule(family, _compile(str(text), macros), kind == "weak", kind == "mention")
-                self.rules.append(rule)
+        self.rules = [
+            _rule(family, item, macros)
+            for family, patterns in families.items()
+            for item in patterns or []
+        ]
+        self._candidates = _Candidates(self.rules)
         context = raw.get("context") or {}
         self._scoped_idioms: list[tuple[re.Pattern[str], frozenset[str] | None]] = []
         for item in context.get("idiom", []):
@@ -122,7 +182,7 @@ class CrisisLexicon:
         """Every crisis pattern that fires on a normalised line, in context."""
         found: list[Signal] = []
         joking = self._joking(line)
-        for rule in self.rules:
+        for rule in self._candidates(line):
             for match in rule.pattern.finditer(line):
                 clause = _clause(line, match.start(), match.end())
                 if rule.weak and self._idiom_for(rule.family, clause):

@@ -1,0 +1,110 @@
+"""RE2 picks the crisis patterns worth trying; the signals are those of trying all.
+
+``bot.knowledge.crisis._Candidates`` lets Python's ``re`` try only the patterns an
+RE2 set says match somewhere in the line. These tests compare the signals found
+that way with the signals of trying every pattern, on the safety corpora and on
+variants of them, and check the three ways out of the shortcut: a line that is not
+ASCII, a set that answers nothing, a pattern RE2 cannot read.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge.crisis import CrisisLexicon, Rule, Signal
+from bot.knowledge.safety import Safety
+from bot.paths import content_dir
+
+
+@pytest.fixture(scope="module")
+def safety() -> Safety:
+    return Safety.load(content_dir())
+
+
+def _every_rule(lexicon: CrisisLexicon, line: str) -> list[Signal]:
+    """``signals`` as it was: every rule tried."""
+    real = lexicon._candidates
+    try:
+        lexicon._candidates = lambda _line: lexicon.rules  # type: ignore[assignment,method-assign]
+        return lexicon.signals(line)
+    finally:
+        lexicon._candidates = real  # type: ignore[method-assign]
+
+
+def _corpus_lines(count: int) -> list[str]:
+    lines: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, str):
+            lines.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in sorted((content_dir() / "safety").glob("*.yaml")):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    rng = random.Random(11)
+    return rng.sample(sorted(set(lines)), count)
+
+
+def test_the_candidates_find_the_signals_of_trying_every_pattern(safety: Safety) -> None:
+    lexicon = safety.lexicon
+    found = 0
+    for text in _corpus_lines(1200):
+        for variant in (text, "haha " + text, "mijn vriend zegt dat " + text):
+            line = safety.normalizer.normalize(variant)
+            expected = _every_rule(lexicon, line)
+            assert lexicon.signals(line) == expected, variant
+            found += bool(expected)
+    assert found > 500  # the corpora do hold crises
+
+
+def test_most_patterns_are_left_out_of_an_ordinary_line(safety: Safety) -> None:
+    line = safety.normalizer.normalize("wanneer is het volgende leeratelier in leiden")
+    tried = safety.lexicon._candidates(line)
+    assert len(tried) < len(safety.lexicon.rules) / 5
+
+
+def test_a_line_that_is_not_ascii_tries_every_pattern(safety: Safety) -> None:
+    lexicon = safety.lexicon
+    assert list(lexicon._candidates("ik wil dood Привет")) == lexicon.rules
+
+
+class _Refusing:
+    """An RE2 set whose DFA ran out of memory: it answers no index at all."""
+
+    def Match(self, _text: bytes) -> None:
+        return None
+
+
+def test_a_set_that_answers_nothing_means_every_pattern(safety: Safety) -> None:
+    candidates = safety.lexicon._candidates
+    real = candidates._set
+    candidates._set = _Refusing()  # type: ignore[assignment]
+    try:
+        assert list(candidates("ik wil dood")) == safety.lexicon.rules
+    finally:
+        candidates._set = real
+
+
+def test_a_pattern_re2_cannot_read_is_tried_on_every_line(tmp_path: Path) -> None:
+    lexicon = CrisisLexicon(
+        {
+            "crisis": {
+                "death_wish": [r"\bik wil dood\b", r"\bweg(?! van hier)\b"],
+                "farewell": [r"\bvaarwel\b"],
+            }
+        }
+    )
+    lookahead: Rule = lexicon.rules[1]
+    assert lexicon._candidates("ik ga weg") == [lookahead]
+    assert lexicon._candidates("vaarwel allemaal") == [lookahead, lexicon.rules[2]]
+    assert [s.family for s in lexicon.signals("ik ga weg")] == ["death_wish"]
+    assert lexicon.signals("ik ga weg van hier") == []
