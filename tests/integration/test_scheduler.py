@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -281,9 +282,18 @@ async def test_listing_jobs_while_a_transaction_on_the_loop_holds_the_write_lock
         writer = asyncio.create_task(hold_the_write_lock())
         await holding.wait()
         await asyncio.sleep(0.6)  # the scheduler's thread now waits for the lock
-        with caplog.at_level(logging.WARNING, logger="bot.scheduling.scheduler"):
-            assert await app.scheduler.job_ids() == [jobs.HOUSEKEEPING_JOB]
-            await writer
+        # A loop blocked for good cannot time out by itself: end the process instead
+        # (pytest-xdist reports the test as failed) than hang the suite.
+        faulthandler.dump_traceback_later(60, exit=True)
+        try:
+            with caplog.at_level(logging.WARNING, logger="bot.scheduling.scheduler"):
+                await app.scheduler.job_ids()  # waits in the job store's pool, not on the loop
+                await writer
+                async with asyncio.timeout(10):
+                    while await app.scheduler.job_ids() != [jobs.HOUSEKEEPING_JOB]:
+                        await asyncio.sleep(0.02)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
         assert "job store failed" not in caplog.text
     finally:
         await app.stop()
