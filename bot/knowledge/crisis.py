@@ -74,6 +74,10 @@ class Rule:
 # RE2 refuses a set whose program and DFA do not fit in this (it needs about 5 MiB for
 # today's patterns); its DFA cache grows to it as lines vary (docs/performance.md §18b).
 CANDIDATES_MEMORY = 8 << 20
+# Where RE2 accepts a pattern but reads it otherwise than Python's re on ASCII: "{,3}"
+# is up to three to Python and the text "{,3}" to RE2; "[[:alpha:]]" a class of letters
+# to RE2 and a set of "[:alph" to Python. Such a pattern is tried on every line.
+_READ_OTHERWISE = ("{,", "[:")
 
 
 class _Candidates:
@@ -93,9 +97,12 @@ class _Candidates:
         self._by_index: list[int] = []  # set index -> rule index
         self._always: list[int] = []  # rules RE2 cannot read: tried on every line
         for number, rule in enumerate(self._rules):
+            source = rule.pattern.pattern
             try:
-                self._set.Add(rule.pattern.pattern.encode("latin-1"))
-            except (re2.error, UnicodeEncodeError):
+                if any(shape in source for shape in _READ_OTHERWISE):
+                    raise ValueError(source)
+                self._set.Add(source.encode("latin-1"))
+            except (re2.error, ValueError):  # UnicodeEncodeError is a ValueError
                 self._always.append(number)
             else:
                 self._by_index.append(number)

@@ -108,3 +108,16 @@ def test_a_pattern_re2_cannot_read_is_tried_on_every_line(tmp_path: Path) -> Non
     assert lexicon._candidates("vaarwel allemaal") == [lookahead, lexicon.rules[2]]
     assert [s.family for s in lexicon.signals("ik ga weg")] == ["death_wish"]
     assert lexicon.signals("ik ga weg van hier") == []
+
+
+@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
+@pytest.mark.parametrize(
+    ("pattern", "line"),
+    [(r"\bwil{,3} dood\b", "wi dood"), (r"\bdood[[:alpha:]]+", "dood:]")],
+)
+def test_a_pattern_re2_reads_otherwise_is_tried_on_every_line(pattern: str, line: str) -> None:
+    """RE2 accepts these but reads them otherwise than Python's re: it would leave out
+    a pattern that matches."""
+    lexicon = CrisisLexicon({"crisis": {"death_wish": [pattern]}})
+    assert lexicon.rules[0].pattern.search(line)
+    assert list(lexicon._candidates(line)) == lexicon.rules
