@@ -9,11 +9,15 @@ ASCII, a set that answers nothing, a pattern RE2 cannot read.
 
 from __future__ import annotations
 
+import functools
 import random
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.knowledge.crisis import CrisisLexicon, Rule, Signal
 from bot.knowledge.safety import Safety
@@ -121,3 +125,38 @@ def test_a_pattern_re2_reads_otherwise_is_tried_on_every_line(pattern: str, line
     lexicon = CrisisLexicon({"crisis": {"death_wish": [pattern]}})
     assert lexicon.rules[0].pattern.search(line)
     assert list(lexicon._candidates(line)) == lexicon.rules
+
+
+@functools.cache
+def _vocabulary() -> list[str]:
+    """The words the crisis patterns are written with, and a few everyday ones."""
+    lexicon = _lexicon()
+    words = {
+        word
+        for rule in lexicon.rules
+        for word in re.findall(r"[a-z]{2,}", rule.pattern.pattern.replace("\\b", " "))
+    }
+    return sorted(words | {"ik", "mijn", "vriend", "haha", "niet", "meer", "|", "113"})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(min_value=0), min_size=1, max_size=24))
+def test_made_up_lines_of_pattern_words_leave_out_no_pattern_that_matches(
+    picks: list[int],
+) -> None:
+    """Every pattern that Python's re finds in a line is among the candidates."""
+    words = _vocabulary()
+    line = " ".join(words[pick % len(words)] for pick in picks)
+    lexicon = _lexicon()
+    tried = {id(rule) for rule in lexicon._candidates(line)}
+    missed = [
+        rule.pattern.pattern
+        for rule in lexicon.rules
+        if id(rule) not in tried and rule.pattern.search(line)
+    ]
+    assert missed == [], line
+
+
+@functools.cache
+def _lexicon() -> CrisisLexicon:
+    return Safety.load(content_dir()).lexicon
