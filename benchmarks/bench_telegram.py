@@ -52,12 +52,14 @@ engine over the measured runs, SQL statements, commits, begins and pool
 checkouts and pings per plain question; database round trips are statements +
 BEGIN + COMMIT + pings (the pool pings a connection only after it sat idle,
 bot/storage/ping.py) on PostgreSQL, statements (its ``BEGIN IMMEDIATE`` among
-them) + commits on SQLite (goal 2). Each burst is
+them) + commits on SQLite (goal 2). On SQLite the express path's statements, BEGIN
+and COMMIT among them, are counted one by one although each message hands them to
+the store's thread twice (bot/storage/express_sqlite.py): SQLite runs in the process,
+so a statement there is no network round trip. Each burst is
 followed by ``burst, ..., known people``: the same people once more, so that every
-update is a plain question from someone the bot knows (on PostgreSQL the express
-path, bot/storage/express.py); in the first burst each person's first question is
-their first contact (on PostgreSQL the express path creates them in the same two
-statements; on SQLite the unit of work adds their row and an audit record).
+update is a plain question from someone the bot knows (the express path,
+bot/storage/express*.py); in the first burst each person's first question is
+their first contact (the express path creates them in the same write).
 
 Usage::
 

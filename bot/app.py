@@ -46,6 +46,7 @@ from bot.settings import ConfigError, Settings
 from bot.spinnenweb.model import Spinnenweb, SpinnenwebContentError
 from bot.storage import db
 from bot.storage.express import ExpressStore
+from bot.storage.express_sqlite import SqliteExpressStore
 from bot.storage.keycheck import verify_data_key
 from bot.storage.unit_of_work import UnitOfWork
 
@@ -200,14 +201,7 @@ class App:
             spinnenweb=spinnenweb,
         )
         self.services.work = UnitOfWork(self.services, write_lock=outbox.write_lock)
-        # SQLite's transactions take turns in the process anyway: no express path there.
-        self.services.express = (
-            None
-            if settings.is_sqlite
-            else ExpressStore(
-                self._bound_engine, outbox, timedelta(seconds=settings.outbox_lease_seconds)
-            )
-        )
+        self.services.express = self._express(outbox)
         self.services.content_reloads.append(self._read_spinnenweb)
         self.services.files = OwnerFiles(
             settings.image_dir, settings.export_dir, settings.media_dir
@@ -336,6 +330,18 @@ class App:
                 services.spinnenweb = web
 
         return swap
+
+    def _express(self, outbox: Outbox) -> ExpressStore:
+        """A plain question in one read and one write (bot/storage/express*.py)."""
+        settings = self.settings
+        lease = timedelta(seconds=settings.outbox_lease_seconds)
+        if outbox.write_lock is None:
+            return ExpressStore(self._bound_engine, outbox, lease)
+        express = SqliteExpressStore(
+            self._bound_engine, outbox, lease, outbox.write_lock, settings.db_timeout_seconds
+        )
+        self._stops.append(express.close)
+        return express
 
     def _bound_engine(self) -> AsyncEngine:
         """The engine under the session factory now (a test may swap that factory)."""

@@ -104,7 +104,7 @@ def _row_values(*, decided: bool, prefix: str = "") -> dict[str, Any]:
 @functools.cache
 def _plain_insert(postgresql: bool) -> Any:
     """One row, skipped when its key is stored already (a redelivery). Built once per
-    database, as :func:`_deciding_insert`: this runs for every reply."""
+    database, as :func:`deciding_insert`: this runs for every reply."""
     table = table_of(OutboxMessage)
     insert = insert_for(postgresql)
     return (
@@ -117,7 +117,7 @@ def _plain_insert(postgresql: bool) -> Any:
 
 def deciding_values(prefix: str = "") -> dict[str, Any]:
     """The columns of a reply row that decides itself whether it waits (as
-    :func:`_deciding_insert`), by name: bound parameters named as :meth:`Outbox.held`'s
+    :func:`deciding_insert`), by name: bound parameters named as :meth:`Outbox.held`'s
     keys after ``prefix``, and the decisions; for the express path's INSERT ... SELECT
     too (bot.storage.express)."""
     table = table_of(OutboxMessage)
@@ -136,7 +136,7 @@ def deciding_values(prefix: str = "") -> dict[str, Any]:
 
 
 @functools.cache
-def _deciding_insert(postgresql: bool) -> Any:
+def deciding_insert(postgresql: bool) -> Any:
     """One reply row that decides itself whether it waits: ``pending`` (queued, for the
     sender) when earlier messages to its chat (``w_platform``, ``w_chat_id``) are
     unsent, else ``sending`` under the lease ``lease_until``, held for the channel."""
@@ -658,7 +658,7 @@ class Outbox:
             # The usual case: the first row decides in its own INSERT whether earlier
             # messages to the chat wait (one round trip); the rest follow it.
             first = self._deciding(rows.pop(0), items[0], lease_until)
-            found = (await session.execute(_deciding_insert(postgresql), first)).first()
+            found = (await session.execute(deciding_insert(postgresql), first)).first()
             ids.append(None if found is None else found.id)
             if found is not None:
                 queued = found.status == PENDING

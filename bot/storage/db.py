@@ -57,20 +57,26 @@ def sync_url(async_url: str) -> str:
 
 def _sqlite_connect(timeout: float) -> Any:
     def connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when a transaction begins, so
-        # SAVEPOINT works (SQLAlchemy's documented recipe for pysqlite/aiosqlite).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        # WAL lets readers and the one writer work at once; busy_timeout waits
-        # for a lock (the scheduler's own connection writing) instead of failing
-        # at once, and fails after ``timeout`` instead of waiting for ever.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        cursor.close()
+        prepare_sqlite(dbapi_connection, timeout)
 
     return connect
+
+
+def prepare_sqlite(dbapi_connection: Any, timeout: float) -> None:
+    """Every SQLite connection of the bot: its engine's and the express path's
+    (bot/storage/express_sqlite.py)."""
+    # Let SQLAlchemy, not the driver, decide when a transaction begins, so
+    # SAVEPOINT works (SQLAlchemy's documented recipe for pysqlite/aiosqlite).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers and the one writer work at once; busy_timeout waits
+    # for a lock (the scheduler's own connection writing) instead of failing
+    # at once, and fails after ``timeout`` instead of waiting for ever.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    cursor.close()
 
 
 def _sqlite_begin(conn: Any) -> None:

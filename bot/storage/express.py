@@ -127,13 +127,17 @@ def _counted() -> Any:
 def _created() -> Any:
     """Someone new: their row, only if nobody created it meanwhile (then its audit
     record, as ``identify`` writes it)."""
+    return created_insert(pg_insert).cte("counted")
+
+
+def created_insert(insert: Callable[[Any], Any]) -> Any:
+    """:func:`_created` as a statement of its own, with the dialect's ``insert``."""
     users = table_of(User)
     return (
-        pg_insert(users)
+        insert(users)
         .values(**{name: bindparam(_NEW + name, type_=users.c[name].type) for name in _GIVEN})
         .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
         .returning(users.c.id)
-        .cte("counted")
     )
 
 

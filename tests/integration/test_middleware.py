@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -109,14 +110,10 @@ async def _language(app: App, user_id: str = "anna") -> str:
         return user.scalar_one().language
 
 
-async def test_a_plain_question_costs_three_statements_in_one_transaction(app: App) -> None:
-    """The hot path: dedupe, the person with their conversation (one SELECT), and the
-    reply held in the outbox (one INSERT that also asks whether earlier replies to the
-    chat wait). Statements, not time: the number is what a change could break. On
-    PostgreSQL the express path does it in two, without a transaction (the person; then
-    the turn, dedupe and reply in one statement: tests/integration/test_express.py)."""
-    assert app.engine is not None
-    question = "Wat is positieve gezondheid?"
+async def _plain_question(app: App, event_id: str) -> tuple[list[Any], list[str], int]:
+    """A plain question from someone the bot knows: the replies, the statements the
+    engine saw (BEGIN aside), and those the express store sent past it."""
+    assert app.engine is not None and app.services is not None
     await Person(app, user_id="vraagsteller").send("/help")  # known to the bot from now on
     seen: list[str] = []
 
@@ -124,33 +121,57 @@ async def test_a_plain_question_costs_three_statements_in_one_transaction(app: A
         if not statement.startswith("BEGIN"):  # SQLite's; PostgreSQL's is no statement
             seen.append(" ".join(statement.replace('"', "").split()))
 
+    express = app.services.express
+    before = 0 if express is None else express.statements
     event.listen(app.engine.sync_engine, "before_cursor_execute", note)
-    before = getattr(app.services and app.services.express, "statements", 0)
     try:
         replies = await app.handle(
             Incoming.from_text(
                 "console",
                 "vraagsteller",
                 "vraagsteller",
-                question,
+                "Wat is positieve gezondheid?",
                 is_private=True,
-                event_id="hot-path-1",
+                event_id=event_id,
                 durable_replies=True,
             )
         )
     finally:
         event.remove(app.engine.sync_engine, "before_cursor_execute", note)
     assert replies and replies[0].outbox_id is not None and not replies[0].queued
-    if app.settings.is_sqlite:
-        assert [" ".join(s.split()[:3:2]) for s in seen] == [
-            "INSERT processed_events",
-            "SELECT users.platform,",
-            "INSERT outbox",
-        ], seen
-        assert "LEFT OUTER JOIN conversation_state" in seen[1]
-    else:  # on the driver's connection, past the engine's events: counted by the store
-        assert app.services is not None and app.services.express is not None
-        assert seen == [] and app.services.express.statements == before + 2
+    return replies, seen, (0 if express is None else express.statements - before)
+
+
+async def test_a_plain_question_takes_the_express_path(app: App) -> None:
+    """Past the engine, on the store's own connection: on PostgreSQL the person, then
+    the turn, dedupe and reply in one statement (tests/integration/test_express.py); on
+    SQLite the person, then BEGIN, the turn, dedupe, the reply and COMMIT in one
+    hand-over to the store's thread (tests/integration/test_express_sqlite.py).
+    Statements, not time: the number is what a change could break."""
+    _, seen, express = await _plain_question(app, "hot-path-1")
+    assert seen == []
+    assert express == (6 if app.settings.is_sqlite else 2)
+
+
+async def test_without_the_express_path_a_plain_question_costs_three_statements(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit of work's hot path, as a question takes it when the express path does
+    not apply: dedupe, the person with their conversation (one SELECT), and the reply
+    held in the outbox (one INSERT that also asks whether earlier replies to the chat
+    wait), in one transaction."""
+    assert app.services is not None
+    monkeypatch.setattr(app.services, "express", None)
+    _, seen, _ = await _plain_question(app, "hot-path-2")
+    # PostgreSQL counts the turn in the dedupe record's statement (a CTE); SQLite
+    # counts it beside the dedupe INSERT, in the same statement's place.
+    dedupe = "INSERT INTO processed_events" if app.settings.is_sqlite else "WITH recorded AS"
+    assert [" ".join(s.split()[:3]) for s in seen] == [
+        dedupe,
+        "SELECT users.id, users.platform,",
+        "INSERT INTO outbox",
+    ], seen
+    assert "LEFT OUTER JOIN conversation_state" in seen[1]
 
 
 async def test_messages_in_quick_succession_cost_no_ping(app: App) -> None:
