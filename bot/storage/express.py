@@ -57,7 +57,7 @@ from bot.storage.models import AuditLog, ConversationState, OutboxMessage, Proce
 from bot.storage.repositories.users import LAST_SEEN_RESOLUTION, contact_changes, new_person
 
 if TYPE_CHECKING:
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from sqlalchemy.engine import Dialect
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -210,6 +210,23 @@ def _write(new: bool) -> Any:
     return statement
 
 
+def compile_once(statement: Any, dialect: Dialect) -> tuple[Any, tuple[str, ...], dict[str, Any]]:
+    """``statement`` compiled for ``dialect`` with positional parameters: the compiled
+    form, the parameters' names in order, and the values of those it binds itself.
+    Refuses a statement whose column defaults SQLAlchemy would compute at execution:
+    nothing computes them past its execution."""
+    compiled = statement.compile(dialect=dialect)
+    computed = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+    if computed:
+        raise TypeError(f"express statement needs column defaults given: {computed}")
+    fixed = {
+        name: bind.effective_value
+        for bind, name in compiled.bind_names.items()
+        if not bind.required
+    }
+    return compiled, tuple(compiled.positiontup or ()), fixed
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     """A statement compiled once for asyncpg and run on the driver's own connection: the
@@ -225,16 +242,8 @@ class _Compiled:
 
     @classmethod
     def of(cls, statement: Any, dialect: Dialect) -> _Compiled:
-        compiled = statement.compile(dialect=dialect)
-        computed = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
-        if computed:  # SQLAlchemy would compute these at execution: not on this path
-            raise TypeError(f"express statement needs column defaults given: {computed}")
-        fixed = {
-            name: bind.effective_value
-            for bind, name in compiled.bind_names.items()
-            if not bind.required
-        }
-        return cls(str(compiled), tuple(compiled.positiontup or ()), fixed)
+        compiled, names, fixed = compile_once(statement, dialect)
+        return cls(str(compiled), names, fixed)
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         fixed = self.fixed
@@ -268,16 +277,24 @@ class ExpressStore:
         self.engine = engine
         self.outbox = outbox
         self.lease = lease
-        self._compiled: dict[tuple[str, int], _Compiled] = {}
+        self._compiled: dict[tuple[str, int], Any] = {}
+        # The statements by name, and how one is compiled for the driver (the SQLite
+        # store, bot/storage/express_sqlite.py, has its own).
+        self.statement_kinds: tuple[dict[str, Callable[[], Any]], Callable[..., Any]] = (
+            _STATEMENTS,
+            _Compiled.of,
+        )
         # Statements sent so far: they bypass SQLAlchemy's events, so whoever counts
         # round trips (the Telegram benchmark, tests) adds these.
         self.statements = 0
 
-    def compiled(self, name: str, dialect: Dialect) -> _Compiled:
+    def compiled(self, name: str, dialect: Dialect) -> Any:
+        """Statement ``name`` compiled for ``dialect``, once (a ``_Compiled`` here)."""
         key = (name, id(dialect))
         found = self._compiled.get(key)
         if found is None:
-            found = self._compiled[key] = _Compiled.of(_STATEMENTS[name](), dialect)
+            statements, compile_for = self.statement_kinds
+            found = self._compiled[key] = compile_for(statements[name](), dialect)
         return found
 
     @contextlib.asynccontextmanager
@@ -358,17 +375,7 @@ class _Link:
             _ROW + name: value for name, value in store.outbox.held(reply, store.lease).items()
         }
         params.update(e_platform=event[0], e_event=event[1], e_at=now)
-        if seen.new:
-            params.update((_NEW + name, getattr(seen.user, name)) for name in _GIVEN)
-        else:
-            seen_at = seen.user.last_seen_at
-            params.update(
-                g_user=seen.user.id,
-                g_turn=seen.turn,
-                g_chat=chat_id,
-                # Coarsely, as UserRepo does: not every message moves it.
-                g_seen_at=now if now - seen_at >= LAST_SEEN_RESOLUTION else seen_at,
-            )
+        params.update(person_params(seen, chat_id, now))
         params["o_done"] = done = store.outbox.carry()
         try:
             row = await self._fetch("write new" if seen.new else "write", params)
@@ -383,6 +390,21 @@ class _Link:
         if not row["recorded"] or row["id"] is None:
             return Written(DUPLICATE)
         return Written(QUEUED if row["status"] == PENDING else HELD, row["id"])
+
+
+def person_params(seen: Seen, chat_id: str, now: datetime) -> dict[str, Any]:
+    """The write's parameters about the person: someone new's columns; or who they are,
+    their turn as read and when they were last seen (coarsely, as UserRepo does: not
+    every message moves it)."""
+    if seen.new:
+        return {_NEW + name: getattr(seen.user, name) for name in _GIVEN}
+    seen_at = seen.user.last_seen_at
+    return {
+        "g_user": seen.user.id,
+        "g_turn": seen.turn,
+        "g_chat": chat_id,
+        "g_seen_at": now if now - seen_at >= LAST_SEEN_RESOLUTION else seen_at,
+    }
 
 
 _GONE = object()  # what _Link._fetch answers for a connection closed under it

@@ -44,18 +44,18 @@ from bot.storage import db
 from bot.storage.dialect import table_of
 from bot.storage.express import (
     _COLUMNS,
-    _GIVEN,
     _GONE,
-    _NEW,
     CREATED,
     ExpressStore,
     _in_conversation,
     _Link,
     _read,
+    compile_once,
     created_insert,
+    person_params,
 )
-from bot.storage.models import AuditLog, ProcessedEvent, User
-from bot.storage.repositories.users import LAST_SEEN_RESOLUTION
+from bot.storage.models import AuditLog, User
+from bot.storage.repositories.events import record
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -92,20 +92,6 @@ def _counted_as_read() -> Any:
     )
 
 
-def _recorded() -> Any:
-    events = table_of(ProcessedEvent)
-    return (
-        sqlite_insert(events)
-        .values(
-            platform=bindparam("e_platform", type_=events.c.platform.type),
-            event_id=bindparam("e_event", type_=events.c.event_id.type),
-            at=bindparam("e_at", type_=events.c.at.type),
-        )
-        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-        .returning(events.c.id)
-    )
-
-
 def _audited() -> Any:
     audit = table_of(AuditLog)
     return insert(audit).values(
@@ -120,7 +106,7 @@ _STATEMENTS: dict[str, Callable[[], Any]] = {
     "read": _read,
     "counted": _counted_as_read,
     "created": functools.partial(created_insert, sqlite_insert),
-    "recorded": _recorded,
+    "recorded": functools.partial(record, False, False),
     "audited": _audited,
     "held": functools.partial(deciding_insert, False),
 }
@@ -141,16 +127,7 @@ class _Prepared:
 
     @classmethod
     def of(cls, statement: Any, dialect: Dialect) -> _Prepared:
-        compiled = statement.compile(dialect=dialect)
-        computed = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
-        if computed:  # SQLAlchemy would compute these at execution: not on this path
-            raise TypeError(f"express statement needs column defaults given: {computed}")
-        names = tuple(compiled.positiontup or ())
-        fixed = {
-            name: bind.effective_value
-            for bind, name in compiled.bind_names.items()
-            if not bind.required
-        }
+        compiled, names, fixed = compile_once(statement, dialect)
         binds = tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in names
@@ -226,17 +203,10 @@ class SqliteExpressStore(ExpressStore):
         super().__init__(engine, outbox, lease)
         self.write_lock = write_lock
         self.timeout = timeout
-        self._prepared: dict[tuple[str, int], _Prepared] = {}
+        self.statement_kinds = (_STATEMENTS, _Prepared.of)
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="express")
         self._connection: sqlite3.Connection | None = None  # in that thread only
         self._database = ("", False)
-
-    def prepared(self, name: str, dialect: Dialect) -> _Prepared:
-        key = (name, id(dialect))
-        found = self._prepared.get(key)
-        if found is None:
-            found = self._prepared[key] = _Prepared.of(_STATEMENTS[name](), dialect)
-        return found
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[_SqliteLink]:
@@ -279,7 +249,7 @@ class _SqliteLink(_Link):
 
     async def _fetch(self, name: str, params: dict[str, Any]) -> Any:
         """The read: no lock (WAL lets it read beside the one writer)."""
-        statement = self.store.prepared(name, self.store.engine().dialect)
+        statement = self.store.compiled(name, self.store.engine().dialect)
         args = statement.args(params)
         self.store.statements += 1
         try:
@@ -295,23 +265,18 @@ class _SqliteLink(_Link):
         store = self.store
         now = store.outbox.clock.now()
         params = store.outbox.held(reply, store.lease)
-        params.update(e_platform=event[0], e_event=event[1], e_at=now)
-        if seen.new:
-            params.update((_NEW + name, getattr(seen.user, name)) for name in _GIVEN)
-        else:
-            seen_at = seen.user.last_seen_at
-            params.update(
-                g_user=seen.user.id,
-                g_chat=chat_id,
-                g_seen_at=now if now - seen_at >= LAST_SEEN_RESOLUTION else seen_at,
-            )
+        params.update(e_platform=event[0], e_at=now)
+        # The dedupe record's parameters, as the unit of work's statement names them.
+        params.update(ev_platform=event[0], ev_event_id=event[1], ev_at=now)
+        params.update(person_params(seen, chat_id, now))
+        if not seen.new:
             params.update(
                 (_READ + name, value)
                 for name, value in zip(_COLUMNS, seen.columns, strict=True)
                 if name != "id"
             )
         dialect = store.engine().dialect
-        steps = {name: store.prepared(name, dialect) for name in _WRITES}
+        steps = {name: store.compiled(name, dialect) for name in _WRITES}
         async with store.write_lock:
             try:
                 written, sent = await store.run(

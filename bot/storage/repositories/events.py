@@ -15,7 +15,7 @@ from bot.storage.repositories.users import count_turn
 
 
 @functools.cache
-def _record(postgresql: bool, turn: bool) -> Any:
+def record(postgresql: bool, turn: bool) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on the table, built once per
     database: a statement made per update cost more CPU than its round trip (its
     construction and cache key), and the ORM's bulk-insert path more again.
@@ -65,7 +65,7 @@ class EventRepo:
         params = {"ev_platform": platform, "ev_event_id": event_id, "ev_at": now}
         if turn is not None:
             params.update(turn_name=turn_key(platform, turn), of_platform=platform, of_person=turn)
-        statement = _record(postgresql, turn is not None)
+        statement = record(postgresql, turn is not None)
         fresh = (await self.session.execute(statement, params)).first() is not None
         if fresh and turn is not None:
             self.turns.add((platform, turn))
