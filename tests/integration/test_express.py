@@ -17,7 +17,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.context import Seen, Written
-from bot.core.state import State
 from bot.outbox.queue import PENDING, SENDING, Outgoing
 from bot.settings import Settings
 from bot.storage import express as express_module
@@ -30,9 +29,15 @@ from bot.storage.models import (
     User,
 )
 from bot.storage.repositories.events import EventRepo
-from handlers import language
 from tests.helpers.conversation import Person
 from tests.helpers.databases import PostgresDatabase
+from tests.helpers.express import (
+    anna_made_meanwhile,
+    ask_language,
+    assert_theirs_kept,
+    before_the_write,
+    her_language_asked_meanwhile,
+)
 
 QUESTION = "Wat is positieve gezondheid?"
 PATIENCE = 30  # a bound on waiting, so a lock that is never let go fails the test
@@ -136,25 +141,10 @@ async def test_someone_new_made_meanwhile_goes_the_usual_way(
 ) -> None:
     """Between the read (nobody) and the write, another worker created the same person:
     nothing of the write lands, and the unit of work answers with theirs."""
-    write = _Link.write
-
-    async def meanwhile(
-        link: _Link, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
-    ) -> Written:
-        assert pg_app.services is not None and seen.new
-        async with pg_app.services.work.begin() as repos:
-            await repos.users.get_or_create(
-                platform="console", platform_user_id="anna", now=pg_app.clock.now(), language="en"
-            )
-        return await write(link, seen, chat_id, event, reply)
-
-    monkeypatch.setattr(_Link, "write", meanwhile)
+    before_the_write(monkeypatch, _Link, anna_made_meanwhile(pg_app))
     replies = await _person(pg_app).send(QUESTION)
     assert len(replies) == 1
-    assert await _one(pg_app, select(func.count()).select_from(User)) == 1
-    assert await _one(pg_app, select(User.language)) == "en"  # theirs, kept
-    assert await _one(pg_app, select(func.count()).select_from(AuditLog)) == 0
-    assert await _one(pg_app, select(func.count()).select_from(OutboxMessage)) == 1
+    await assert_theirs_kept(pg_app)
 
 
 async def test_the_reply_is_held_for_the_channel_when_nothing_waits(pg_app: App) -> None:
@@ -187,14 +177,6 @@ async def test_an_update_delivered_to_a_second_worker_is_answered_once(
     finally:
         await other.stop()
     assert await _one(pg_app, select(func.count()).select_from(OutboxMessage)) == 2
-
-
-async def _ask_language(repos: Any, app: App) -> None:
-    """What /taal leaves: the language question, waiting for her answer."""
-    user = await repos.users.find("console", "anna")
-    await repos.state.set(
-        user.id, "anna", State(flow=language.FLOW.name, step="choose"), app.clock.now()
-    )
 
 
 def _incoming(base: dict[str, object], text: str) -> Any:
@@ -237,18 +219,7 @@ async def test_a_turn_taken_in_between_sends_the_message_the_usual_way(
     work answers as she is now (her text answers the language question), once."""
     anna = _person(pg_app)
     anna_first = await anna.send(QUESTION)
-    write = _Link.write
-
-    async def meanwhile(
-        link: _Link, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
-    ) -> Written:
-        assert pg_app.services is not None
-        async with pg_app.services.work.begin() as repos:
-            await repos.events.first_time("console", "elsewhere", pg_app.clock.now(), person="anna")
-            await _ask_language(repos, pg_app)
-        return await write(link, seen, chat_id, event, reply)
-
-    monkeypatch.setattr(_Link, "write", meanwhile)
+    before_the_write(monkeypatch, _Link, her_language_asked_meanwhile(pg_app))
     replies = await anna.send(QUESTION)
     # The conversation's reply (it reads the language question it finds), not the answer.
     assert len(replies) == 1 and replies[0].text != anna_first[0].text
@@ -273,7 +244,7 @@ async def test_the_write_waits_for_a_unit_of_work_holding_her_turn(
         assert pg_app.services is not None
         async with pg_app.services.work.begin() as repos:
             await repos.events.first_time("console", "first", pg_app.clock.now(), person="anna")
-            await _ask_language(repos, pg_app)
+            await ask_language(repos, pg_app)
             holding.set()
             await release.wait()
 

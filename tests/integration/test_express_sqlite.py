@@ -17,14 +17,18 @@ from sqlalchemy import event, func, select, update
 from bot.app import App
 from bot.core.clock import FrozenClock
 from bot.core.context import CHANGED, Seen, Written
-from bot.core.state import State
-from bot.outbox.queue import PENDING, SENDING, Outgoing
+from bot.outbox.queue import PENDING, SENDING
 from bot.settings import Settings
 from bot.storage import express_sqlite
 from bot.storage.express_sqlite import SqliteExpressStore, _SqliteLink
 from bot.storage.models import AuditLog, OutboxMessage, ProcessedEvent, User
-from handlers import language
 from tests.helpers.conversation import Person
+from tests.helpers.express import (
+    anna_made_meanwhile,
+    assert_theirs_kept,
+    before_the_write,
+    her_language_asked_meanwhile,
+)
 from tests.helpers.fakes import RecordingChannel
 
 QUESTION = "Wat is positieve gezondheid?"
@@ -171,21 +175,7 @@ async def test_a_turn_taken_in_between_sends_the_message_the_usual_way(
     express write rolls back, and the unit of work answers as she is now, once."""
     anna = _person(app)
     anna_first = await anna.send(QUESTION)
-    write = _SqliteLink.write
-
-    async def meanwhile(
-        link: _SqliteLink, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
-    ) -> Written | None:
-        assert app.services is not None
-        async with app.services.work.begin() as repos:
-            await repos.events.first_time("console", "elsewhere", app.clock.now(), person="anna")
-            user = await repos.users.find("console", "anna")
-            await repos.state.set(
-                user.id, "anna", State(flow=language.FLOW.name, step="choose"), app.clock.now()
-            )
-        return await write(link, seen, chat_id, event, reply)
-
-    monkeypatch.setattr(_SqliteLink, "write", meanwhile)
+    before_the_write(monkeypatch, _SqliteLink, her_language_asked_meanwhile(app))
     replies = await anna.send(QUESTION)
     assert len(replies) == 1 and replies[0].text != anna_first[0].text
     assert "Bron:" not in replies[0].text
@@ -195,25 +185,10 @@ async def test_a_turn_taken_in_between_sends_the_message_the_usual_way(
 async def test_someone_new_made_meanwhile_goes_the_usual_way(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write = _SqliteLink.write
-
-    async def meanwhile(
-        link: _SqliteLink, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
-    ) -> Written | None:
-        assert app.services is not None and seen.new
-        async with app.services.work.begin() as repos:
-            await repos.users.get_or_create(
-                platform="console", platform_user_id="anna", now=app.clock.now(), language="en"
-            )
-        return await write(link, seen, chat_id, event, reply)
-
-    monkeypatch.setattr(_SqliteLink, "write", meanwhile)
+    before_the_write(monkeypatch, _SqliteLink, anna_made_meanwhile(app))
     replies = await _person(app).send(QUESTION)
     assert len(replies) == 1
-    assert await _one(app, select(func.count()).select_from(User)) == 1
-    assert await _one(app, select(User.language)) == "en"
-    assert await _one(app, select(func.count()).select_from(AuditLog)) == 0
-    assert await _one(app, select(func.count()).select_from(OutboxMessage)) == 1
+    await assert_theirs_kept(app)
 
 
 async def test_a_write_sqlite_refuses_leaves_nothing_and_goes_the_usual_way(
@@ -254,20 +229,14 @@ async def test_a_change_to_her_row_in_between_sends_the_message_the_usual_way(
     nothing of it lands, and the unit of work answers (once)."""
     anna = _person(app)
     await anna.send(QUESTION)
-    write = _SqliteLink.write
-    outcomes: list[Written | None] = []
 
-    async def meanwhile(
-        link: _SqliteLink, seen: Seen, chat_id: str, event: tuple[str, str], reply: Outgoing
-    ) -> Written | None:
+    async def english(_seen: Seen) -> None:
         assert app.services is not None
         async with app.services.work.begin() as repos:
             user = await repos.users.find("console", "anna")
             user.language = "en"
-        outcomes.append(await write(link, seen, chat_id, event, reply))
-        return outcomes[-1]
 
-    monkeypatch.setattr(_SqliteLink, "write", meanwhile)
+    outcomes = before_the_write(monkeypatch, _SqliteLink, english)
     turn = await _one(app, select(User.turn))
     replies = await anna.send(QUESTION)
     assert outcomes == [Written(CHANGED)]
