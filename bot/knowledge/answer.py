@@ -19,6 +19,7 @@ import enum
 import functools
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,23 @@ def confidence(hits: list[Hit]) -> float:
         # unless the words are exactly those of one of its example questions.
         score = min(score, WEAK_CAP)
     return max(0.0, min(1.0, score))
+
+
+def trim_phrases(words: list[str], phrases: Sequence[list[str]], keep: int) -> list[str]:
+    """``words`` without any of ``phrases`` at the start and at the end, again and again,
+    keeping at least ``keep`` words; tried in the phrases' order, which decides between
+    overlapping ones."""
+    start, end = 0, len(words)
+    changed = True
+    while changed:
+        changed = False
+        for phrase in phrases:
+            n = len(phrase)
+            if end - start >= n + keep and words[start : start + n] == phrase:
+                start, changed = start + n, True
+            elif end - start >= n + keep and words[end - n : end] == phrase:
+                end, changed = end - n, True
+    return words[start:end]
 
 
 class Answerer:
@@ -363,7 +381,6 @@ class Answerer:
         """``words`` without courtesy phrases at the start and at the end, keeping at
         least ``keep`` words (0: a sentence of courtesy alone, "Fijne dag nog!", is
         nothing)."""
-        start, end = 0, len(words)
         present = frozenset(words)
         phrases = [
             self._courtesy[position]
@@ -374,16 +391,7 @@ class Answerer:
                 if self._courtesy_words[position] <= present
             )
         ]
-        changed = True
-        while changed:  # in the phrases' order: it decides between overlapping ones
-            changed = False
-            for phrase in phrases:
-                n = len(phrase)
-                if end - start >= n + keep and words[start : start + n] == phrase:
-                    start, changed = start + n, True
-                elif end - start >= n + keep and words[end - n : end] == phrase:
-                    end, changed = end - n, True
-        return words[start:end]
+        return trim_phrases(words, phrases, keep)
 
     def _below_answer(self, question: str, lang: str, score: float, hits: list[Hit]) -> Answer:
         """No entry scores high enough to answer: support for strain, else a question

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from bot.knowledge.answer import Answerer
+from bot.knowledge.answer import Answerer, trim_phrases
 from bot.knowledge.chattext import any_of
 from bot.knowledge.text import Analyzer
 from bot.paths import content_dir
@@ -63,17 +63,8 @@ def test_synonym_phrases_as_if_every_phrase_were_tried(answerer: Answerer) -> No
 
 
 def _trim_plainly(answerer: Answerer, words: list[str], keep: int) -> list[str]:
-    start, end = 0, len(words)
-    changed = True
-    while changed:
-        changed = False
-        for phrase in answerer._courtesy:
-            n = len(phrase)
-            if end - start >= n + keep and words[start : start + n] == phrase:
-                start, changed = start + n, True
-            elif end - start >= n + keep and words[end - n : end] == phrase:
-                end, changed = end - n, True
-    return words[start:end]
+    """Every courtesy phrase tried, not only those whose words are in the text."""
+    return trim_phrases(words, answerer._courtesy, keep)
 
 
 def test_courtesy_as_if_every_phrase_were_tried(answerer: Answerer) -> None:
