@@ -98,11 +98,12 @@ class _Candidates:
         self._always: list[int] = []  # rules RE2 cannot read: tried on every line
         for number, rule in enumerate(self._rules):
             source = rule.pattern.pattern
+            if any(shape in source for shape in _READ_OTHERWISE):
+                self._always.append(number)
+                continue
             try:
-                if any(shape in source for shape in _READ_OTHERWISE):
-                    raise ValueError(source)
                 self._set.Add(source.encode("latin-1"))
-            except (re2.error, ValueError):  # UnicodeEncodeError is a ValueError
+            except (re2.error, UnicodeEncodeError):
                 self._always.append(number)
             else:
                 self._by_index.append(number)
@@ -139,8 +140,7 @@ def _rule(family: str, item: object, macros: Mapping[str, str]) -> Rule:
     kind, text = next(iter(item.items())) if isinstance(item, dict) else ("", item)
     if kind not in ("", "weak", "mention"):
         raise ValueError(f"safety.yaml: unknown pattern kind {kind!r} in {family}")
-    source = expand(str(text), macros)
-    return Rule(family, re.compile(source), kind == "weak", kind == "mention")
+    return Rule(family, _compile(str(text), macros), kind == "weak", kind == "mention")
 
 
 class CrisisLexicon:
